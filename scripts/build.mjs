@@ -1,0 +1,29 @@
+// Bundles every part of GradLens with esbuild. Entries whose source does not exist yet are skipped,
+// so each layer can be built as soon as it lands.
+import * as esbuild from "esbuild";
+import { existsSync, mkdirSync } from "node:fs";
+
+const production = process.argv.includes("--production");
+const watch = process.argv.includes("--watch");
+
+/** @type {import('esbuild').BuildOptions[]} */
+const targets = [
+  // The extension host: CommonJS on Node, `vscode` provided by the host.
+  { entryPoints: ["src/extension/extension.ts"], outfile: "dist/extension.js", platform: "node", format: "cjs", external: ["vscode", "esbuild"] },
+  // The runner's worker thread, where user code runs.
+  { entryPoints: ["src/runner/worker.ts"], outfile: "dist/runnerWorker.js", platform: "node", format: "cjs", external: ["esbuild"] },
+  // The command-line tool.
+  { entryPoints: ["src/cli/main.ts"], outfile: "dist/cli.js", platform: "node", format: "cjs", external: ["esbuild"], banner: { js: "#!/usr/bin/env node" } },
+  // The graph view, in the webview's browser context.
+  { entryPoints: ["src/webview/main.ts"], outfile: "dist/webview.js", platform: "browser", format: "iife" },
+];
+
+mkdirSync("dist", { recursive: true });
+const common = { bundle: true, sourcemap: true, minify: production, target: "es2022", logLevel: "warning" };
+const present = targets.filter((t) => t.entryPoints.every((e) => existsSync(e)));
+if (watch) {
+  for (const t of present) await (await esbuild.context({ ...common, ...t })).watch();
+} else {
+  await Promise.all(present.map((t) => esbuild.build({ ...common, ...t })));
+  console.log(`built ${present.map((t) => t.outfile).join(", ")}`);
+}

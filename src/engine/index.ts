@@ -1,0 +1,10 @@
+/** GradLens's scalar autograd engine: the public API (no I/O, no vscode). */
+export { Value, toValue, topologicalOrder, zeroGrad, creationSite } from "./value";
+export type { Operand } from "./value";
+export { add, sub, mul, div, pow, neg, exp, log, relu, tanh, sigmoid, sum } from "./ops";
+export { gradcheck, mulberry32 } from "./gradcheck";
+export type { GradcheckInput, GradcheckOptions, GradcheckResult, InputCheck, Verdict } from "./gradcheck";
+export { findNonFiniteOrigin, findNonFiniteData, findNonFiniteGrad } from "./nonfinite";
+export type { NonFiniteOrigin } from "./nonfinite";
+export { snapshotGraph, snapshotNodes, snapshotEdges, toJsonNumber, fromJsonNumber } from "./snapshot";
+export type { GraphSnapshot, SnapshotNode, SnapshotEdge, JsonNumber } from "./snapshot";

@@ -1,0 +1,120 @@
+/**
+ * A serialisable picture of everything that leads to a root.
+ *
+ * Columnar (one typed array per field) so that a million-node graph costs a few
+ * tens of megabytes and crosses a worker or webview boundary without per-node objects.
+ * Node ids are positions in topological order: children before parents, the root last.
+ */
+import { Value, topologicalOrder } from "./value";
+
+export interface GraphSnapshot {
+  nodeCount: number;
+  /** Distinct op names; `op[i]` indexes into this table ("" is a leaf). */
+  opNames: string[];
+  op: Uint16Array;
+  data: Float64Array;
+  grad: Float64Array;
+  /** Source site per node (0 = unknown); the runner maps sites to file positions. */
+  site: Int32Array;
+  /** Labels of the nodes that have one, by node id. */
+  labels: Record<number, string>;
+  /** Children of node i are `child[childStart[i] .. childStart[i+1])`, with matching `localGrad`. */
+  childStart: Uint32Array;
+  child: Uint32Array;
+  localGrad: Float64Array;
+  /** Id of the root (always nodeCount − 1). */
+  root: number;
+}
+
+export function snapshotGraph(root: Value, order: Value[] = topologicalOrder(root)): GraphSnapshot {
+  const n = order.length;
+  const index = new Map<Value, number>();
+  let edgeCount = 0;
+  for (let i = 0; i < n; i++) {
+    index.set(order[i], i);
+    edgeCount += order[i].children.length;
+  }
+  const opIndex = new Map<string, number>();
+  const opNames: string[] = [];
+  const op = new Uint16Array(n);
+  const data = new Float64Array(n);
+  const grad = new Float64Array(n);
+  const site = new Int32Array(n);
+  const labels: Record<number, string> = {};
+  const childStart = new Uint32Array(n + 1);
+  const child = new Uint32Array(edgeCount);
+  const localGrad = new Float64Array(edgeCount);
+  let e = 0;
+  for (let i = 0; i < n; i++) {
+    const v = order[i];
+    let k = opIndex.get(v.op);
+    if (k === undefined) {
+      k = opNames.length;
+      opNames.push(v.op);
+      opIndex.set(v.op, k);
+    }
+    op[i] = k;
+    data[i] = v.data;
+    grad[i] = v.grad;
+    site[i] = v.site;
+    if (v.label !== undefined) labels[i] = v.label;
+    childStart[i] = e;
+    for (let j = 0; j < v.children.length; j++) {
+      child[e] = index.get(v.children[j]) as number;
+      localGrad[e] = v.localGrads[j];
+      e++;
+    }
+  }
+  childStart[n] = e;
+  return { nodeCount: n, opNames, op, data, grad, site, labels, childStart, child, localGrad, root: n - 1 };
+}
+
+/** One node, as a plain object (for small graphs, tests and the CLI). */
+export interface SnapshotNode {
+  id: number;
+  op: string;
+  label: string | undefined;
+  data: number;
+  grad: number;
+  site: number;
+}
+
+/** One edge from an input (`from`) to the value computed from it (`to`). */
+export interface SnapshotEdge {
+  from: number;
+  to: number;
+  localGrad: number;
+}
+
+export function snapshotNodes(s: GraphSnapshot): SnapshotNode[] {
+  const nodes: SnapshotNode[] = [];
+  for (let i = 0; i < s.nodeCount; i++) {
+    nodes.push({ id: i, op: s.opNames[s.op[i]], label: s.labels[i], data: s.data[i], grad: s.grad[i], site: s.site[i] });
+  }
+  return nodes;
+}
+
+export function snapshotEdges(s: GraphSnapshot): SnapshotEdge[] {
+  const edges: SnapshotEdge[] = [];
+  for (let to = 0; to < s.nodeCount; to++) {
+    for (let e = s.childStart[to]; e < s.childStart[to + 1]; e++) {
+      edges.push({ from: s.child[e], to, localGrad: s.localGrad[e] });
+    }
+  }
+  return edges;
+}
+
+/**
+ * JSON cannot hold NaN or ±Infinity; these become the strings "NaN", "Infinity", "-Infinity"
+ * wherever a number is written for a user (CLI output, webview messages).
+ */
+export type JsonNumber = number | "NaN" | "Infinity" | "-Infinity";
+
+export function toJsonNumber(x: number): JsonNumber {
+  if (Number.isFinite(x)) return x;
+  return Number.isNaN(x) ? "NaN" : x > 0 ? "Infinity" : "-Infinity";
+}
+
+export function fromJsonNumber(x: JsonNumber): number {
+  return typeof x === "number" ? x : Number(x);
+}

@@ -1,0 +1,139 @@
+/**
+ * What a run of user code returns — the one result type shared by the TypeScript runner,
+ * the Python runner, the CLI, the extension and (as data) the graph view.
+ * Types only: no runtime code, no Node or vscode imports, so the webview may import it too.
+ */
+import type { GraphSnapshot } from "../engine/snapshot";
+
+/** A place in the user's source. Lines and columns are 1-based, as editors show them. */
+export interface SourcePosition {
+  /** Absolute path of the file (for a snippet: the file the selection came from). */
+  file: string;
+  line: number;
+  column: number;
+}
+
+export interface SourceRange extends SourcePosition {
+  endLine: number;
+  endColumn: number;
+}
+
+/**
+ * A source expression that creates values. Every node's `site` in a snapshot indexes
+ * `RunResult.sites` (site 0 is "unknown": made by library code outside the user's file).
+ */
+export interface SourceSite extends SourceRange {
+  id: number;
+  /** The source text of the expression, shortened for display. */
+  text: string;
+  /** The variable its result was bound to (`const z = x.mul(y)` → "z"), if any. */
+  binding?: string;
+  /** The enclosing function, if any, for grouping by function call. */
+  functionName?: string;
+}
+
+/** A graph the run produced: one per `backward()` call, else the last value. */
+export interface RootGraph {
+  /** "loss", "z", … the bound name or label of the root, or a made-up "root #2". */
+  name: string;
+  reason: "backward" | "last-value";
+  /** Where the root was made, or where backward() was called. */
+  position?: SourcePosition;
+  graph: GraphSnapshot;
+  /** The graph was cut at the node limit; `graph` then holds only the nodes nearest the root. */
+  truncated?: boolean;
+}
+
+/** What a hover on a variable shows: its last value, and how often it was assigned. */
+export interface BindingValue {
+  name: string;
+  /** Where the variable is declared (or first assigned). */
+  range: SourceRange;
+  data: number;
+  grad: number;
+  op: string;
+  /** How many Values were bound to it over the run (loops make many). */
+  count: number;
+  /** The last instance's node, if it is in one of the root graphs. */
+  node?: { root: number; id: number };
+}
+
+export interface ConsoleLine {
+  stream: "stdout" | "stderr";
+  text: string;
+  position?: SourcePosition;
+}
+
+export type RunErrorKind =
+  | "syntax" // the file does not parse or compile
+  | "runtime" // the user's code threw
+  | "timeout" // stopped after the time limit
+  | "memory" // the heap limit was reached
+  | "cancelled" // the user cancelled
+  | "too-large" // more nodes than the node limit
+  | "interpreter" // Python is missing or failed to start
+  | "internal"; // a bug in GradLens itself
+
+export interface RunError {
+  kind: RunErrorKind;
+  /** A sentence a learner understands ("stopped after 10 s", "x is not defined"). */
+  message: string;
+  position?: SourcePosition;
+  /** The user's own frames, mapped to their source, for the log. */
+  stack?: string;
+}
+
+/** The first value that went NaN or ±Infinity, and where it was made. */
+export interface NonFiniteReport {
+  field: "data" | "grad";
+  value: number;
+  op: string;
+  /** Node id in `RunResult.roots[root].graph`. */
+  root: number;
+  id: number;
+  position?: SourcePosition;
+  message: string;
+}
+
+export interface InputCheckResult {
+  name: string;
+  analytic: number;
+  numeric: number;
+  absError: number;
+  relError: number;
+  ok: boolean;
+  verdict: "ok" | "mismatch" | "kink" | "non-finite";
+  note?: string;
+}
+
+/** A gradient check of one function of a `.grad.ts` file. */
+export interface FunctionCheckResult {
+  name: string;
+  /** Where the function is declared (the CodeLens goes here). */
+  range: SourceRange;
+  /** The point, by parameter name; "@gradcheck" when it came from the JSDoc tag, else "random". */
+  point: Record<string, number | number[]>;
+  pointSource: "@gradcheck" | "random";
+  ok: boolean;
+  output?: number;
+  maxRelError: number;
+  inputs: InputCheckResult[];
+  /** Set when the function could not be checked (it threw, or returned no Value). */
+  error?: RunError;
+}
+
+export interface RunResult {
+  ok: boolean;
+  language: "typescript" | "python";
+  /** The file that ran (for a snippet, the file the selection came from). */
+  file: string;
+  roots: RootGraph[];
+  /** Indexed by site id; sites[0] is the "unknown" site. */
+  sites: SourceSite[];
+  bindings: BindingValue[];
+  console: ConsoleLine[];
+  error?: RunError;
+  nonFinite?: NonFiniteReport;
+  checks?: FunctionCheckResult[];
+  stats: { durationMs: number; nodeCount: number };
+}
