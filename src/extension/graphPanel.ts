@@ -1,0 +1,241 @@
+/**
+ * The host side of the graph view: one webview panel beside the editor, fed with the last
+ * run's graphs through the typed protocol in `src/protocol/messages.ts`.
+ *
+ * The panel is not kept alive while hidden (no `retainContextWhenHidden`): the webview keeps
+ * its view state with `setState`, and the host re-sends the graph when the view says "ready".
+ * The last graph is also written to extension storage so a window reload can restore it.
+ */
+import * as vscode from "vscode";
+import type { RunResult } from "../runner/trace";
+import { toWireResult } from "../protocol/messages";
+import type { HostMessage, ViewMessage, WireResult } from "../protocol/messages";
+import { graphStrings } from "./graphStrings";
+import { graphHtml } from "./graphHtml";
+import { saveExport } from "./graphExport";
+
+const viewType = "gradlens.graph";
+const storedGraphFile = "lastGraph.json";
+/** Above this many nodes in one graph the view shows a message instead of the graph. */
+const defaultNodeLimit = 200_000;
+
+export type RenderedInfo = Extract<ViewMessage, { type: "rendered" }>;
+
+export class GraphPanel {
+  static current: GraphPanel | undefined;
+
+  private result: WireResult | undefined;
+  private rootIndex = 0;
+  private ready = false;
+  private readonly pending: HostMessage[] = [];
+  private readonly disposables: vscode.Disposable[] = [];
+  private lastRendered: RenderedInfo | undefined;
+  private readonly renderWaiters: ((info: RenderedInfo) => void)[] = [];
+
+  /** Opens the panel (or reuses it) and shows the graphs of `result`. */
+  static show(context: vscode.ExtensionContext, result: RunResult, rootIndex = result.roots.length - 1): GraphPanel {
+    const wire = toWireResult(result);
+    const panel =
+      GraphPanel.current ??
+      new GraphPanel(
+        context,
+        vscode.window.createWebviewPanel(viewType, vscode.l10n.t("Computation Graph"), { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, webviewOptions(context)),
+      );
+    panel.setResult(wire, Math.max(0, rootIndex));
+    void storeResult(context, wire);
+    panel.panel.reveal(vscode.ViewColumn.Beside, true);
+    return panel;
+  }
+
+  private constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly panel: vscode.WebviewPanel,
+  ) {
+    GraphPanel.current = this;
+    panel.webview.options = webviewOptions(context);
+    panel.webview.html = graphHtml(panel.webview, context.extensionUri);
+    panel.iconPath = vscode.Uri.joinPath(context.extensionUri, "media", "graph.svg");
+    panel.onDidDispose(() => this.dispose(), null, this.disposables);
+    // A hidden webview is destroyed; when it comes back it says "ready" again.
+    panel.onDidChangeViewState(() => {
+      if (!panel.visible) this.ready = false;
+    }, null, this.disposables);
+    panel.webview.onDidReceiveMessage((m: ViewMessage) => this.onMessage(m), null, this.disposables);
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration("gradlens.graph")) this.sendGraph();
+    }, null, this.disposables);
+  }
+
+  /** Restores a panel after a window reload from the graph kept in extension storage. */
+  static async revive(context: vscode.ExtensionContext, webviewPanel: vscode.WebviewPanel, rootIndex: number): Promise<GraphPanel> {
+    GraphPanel.current?.dispose();
+    const panel = new GraphPanel(context, webviewPanel);
+    const stored = await loadResult(context);
+    if (stored) panel.setResult(stored, Math.min(rootIndex, Math.max(0, stored.roots.length - 1)));
+    return panel;
+  }
+
+  revealNode(rootIndex: number, nodeId: number): void {
+    if (rootIndex !== this.rootIndex) {
+      this.rootIndex = rootIndex;
+      this.sendGraph();
+    }
+    this.post({ type: "revealNode", rootIndex, nodeId });
+    this.panel.reveal(undefined, true);
+  }
+
+  /** Nodes made on that source line light up (line is 1-based; 0 clears). */
+  highlightLine(file: string, line: number): void {
+    if (this.ready) this.post({ type: "highlightLine", file, line });
+  }
+
+  /** Test hook: resolves with the next "rendered" report, or the last one if a render already happened. */
+  waitForRender(timeoutMs: number, fresh = false): Promise<RenderedInfo | undefined> {
+    if (this.lastRendered && !fresh) return Promise.resolve(this.lastRendered);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), timeoutMs);
+      this.renderWaiters.push((info) => {
+        clearTimeout(timer);
+        resolve(info);
+      });
+    });
+  }
+
+  dispose(): void {
+    if (GraphPanel.current === this) GraphPanel.current = undefined;
+    this.panel.dispose();
+    while (this.disposables.length > 0) this.disposables.pop()?.dispose();
+  }
+
+  private setResult(result: WireResult, rootIndex: number): void {
+    this.result = result;
+    this.rootIndex = rootIndex;
+    this.lastRendered = undefined;
+    this.panel.title = result.roots.length > 0
+      ? vscode.l10n.t("Graph: {0}", result.roots[Math.min(rootIndex, result.roots.length - 1)].name)
+      : vscode.l10n.t("Computation Graph");
+    this.sendGraph();
+  }
+
+  private sendGraph(): void {
+    if (!this.result) {
+      this.post({ type: "noGraph", message: graphStrings().empty });
+      return;
+    }
+    const config = vscode.workspace.getConfiguration("gradlens.graph");
+    this.post({
+      type: "showGraph",
+      result: this.result,
+      rootIndex: this.rootIndex,
+      strings: graphStrings(),
+      settings: {
+        groupThreshold: config.get<number>("groupThreshold", 1500),
+        nodeLimit: config.get<number>("nodeLimit", defaultNodeLimit),
+      },
+    });
+  }
+
+  private post(message: HostMessage): void {
+    if (!this.ready) {
+      // Only the latest graph matters; other messages wait for it.
+      if (message.type === "showGraph" || message.type === "noGraph") {
+        for (let i = this.pending.length - 1; i >= 0; i--) {
+          if (this.pending[i].type === "showGraph" || this.pending[i].type === "noGraph") this.pending.splice(i, 1);
+        }
+      }
+      this.pending.push(message);
+      return;
+    }
+    void this.panel.webview.postMessage(message);
+  }
+
+  private onMessage(message: ViewMessage): void {
+    switch (message.type) {
+      case "ready":
+      {
+        this.ready = true;
+        const waiting = this.pending.filter((m) => m.type !== "showGraph" && m.type !== "noGraph");
+        this.pending.length = 0;
+        this.sendGraph();
+        for (const m of waiting) this.post(m);
+      }
+        break;
+      case "revealSource":
+        void revealSource(message.file, message.line, message.column);
+        break;
+      case "exportFile":
+        void saveExport(message.format, message.data, this.result?.file);
+        break;
+      case "state":
+        if (typeof message.state.rootIndex === "number") this.rootIndex = message.state.rootIndex;
+        break;
+      case "error":
+        void vscode.window.showErrorMessage(vscode.l10n.t("Graph view: {0}", message.message));
+        break;
+      case "rendered":
+        this.lastRendered = message;
+        for (const waiter of this.renderWaiters.splice(0)) waiter(message);
+        break;
+    }
+  }
+}
+
+/** Window reload restores the panel; also registers the test hook command. */
+export function registerGraphPanelSerializer(context: vscode.ExtensionContext): void {
+  context.subscriptions.push(
+    vscode.window.registerWebviewPanelSerializer(viewType, {
+      async deserializeWebviewPanel(webviewPanel: vscode.WebviewPanel, state: unknown) {
+        const rootIndex = typeof state === "object" && state !== null && typeof (state as { rootIndex?: unknown }).rootIndex === "number"
+          ? (state as { rootIndex: number }).rootIndex
+          : 0;
+        await GraphPanel.revive(context, webviewPanel, rootIndex);
+      },
+    }),
+    // Not contributed in package.json: used by the integration tests to wait for the view.
+    vscode.commands.registerCommand("gradlens.graph.waitForRender", (timeoutMs = 20000, fresh = false) =>
+      GraphPanel.current?.waitForRender(timeoutMs, fresh),
+    ),
+    { dispose: () => GraphPanel.current?.dispose() },
+  );
+}
+
+function webviewOptions(context: vscode.ExtensionContext): vscode.WebviewOptions & vscode.WebviewPanelOptions {
+  return {
+    enableScripts: true,
+    localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, "dist"), vscode.Uri.joinPath(context.extensionUri, "media")],
+  };
+}
+
+async function revealSource(file: string, line: number, column: number): Promise<void> {
+  const uri = vscode.Uri.file(file);
+  const position = new vscode.Position(Math.max(0, line - 1), Math.max(0, column - 1));
+  const visible = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
+  try {
+    await vscode.window.showTextDocument(uri, {
+      viewColumn: visible?.viewColumn ?? vscode.ViewColumn.One,
+      selection: new vscode.Range(position, position),
+      preserveFocus: false,
+    });
+  } catch (error) {
+    void vscode.window.showErrorMessage(vscode.l10n.t("Cannot open {0}: {1}", file, String(error)));
+  }
+}
+
+async function storeResult(context: vscode.ExtensionContext, result: WireResult): Promise<void> {
+  try {
+    await vscode.workspace.fs.createDirectory(context.globalStorageUri);
+    const uri = vscode.Uri.joinPath(context.globalStorageUri, storedGraphFile);
+    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(JSON.stringify(result)));
+  } catch {
+    // Only reload-restore depends on it; the open panel keeps working.
+  }
+}
+
+async function loadResult(context: vscode.ExtensionContext): Promise<WireResult | undefined> {
+  try {
+    const bytes = await vscode.workspace.fs.readFile(vscode.Uri.joinPath(context.globalStorageUri, storedGraphFile));
+    return JSON.parse(new TextDecoder().decode(bytes)) as WireResult;
+  } catch {
+    return undefined;
+  }
+}

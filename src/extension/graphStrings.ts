@@ -1,0 +1,52 @@
+/** The graph view's strings, localised on the host side (the webview has no `vscode.l10n`). */
+import * as vscode from "vscode";
+import type { GraphStrings } from "../protocol/messages";
+
+export function graphStrings(): GraphStrings {
+  const t = vscode.l10n.t;
+  return {
+    play: t("Play"),
+    pause: t("Pause"),
+    stepForward: t("Step"),
+    stepBackward: t("Step back"),
+    reset: t("Reset"),
+    speed: t("Speed"),
+    modeBackward: t("Backward pass"),
+    modeForward: t("Forward pass"),
+    fit: t("Fit"),
+    search: t("Search"),
+    searchPlaceholder: t("Search labels…"),
+    noMatch: t("No match"),
+    exportPng: t("PNG"),
+    exportSvg: t("SVG"),
+    exportDot: t("DOT"),
+    expandAll: t("Expand all"),
+    collapseAll: t("Collapse all"),
+    group: t("group"),
+    expand: t("Expand"),
+    collapse: t("Collapse"),
+    instances: t("instances"),
+    legendTitle: t("|grad| (log scale)"),
+    legendLeaf: t("leaf (parameter or input)"),
+    legendIntermediate: t("intermediate"),
+    legendOutput: t("output"),
+    legendNonFinite: t("NaN or Infinity"),
+    nonFiniteTitle: t("NaN / Infinity nodes"),
+    data: t("data"),
+    grad: t("grad"),
+    op: t("op"),
+    leaf: t("leaf"),
+    localGrad: t("local grad"),
+    source: t("source"),
+    unknownSource: t("made outside your file"),
+    root: t("graph"),
+    tooLarge: t("This graph has {0} nodes, more than the view's limit of {1}. Reduce the model or the input (for example, a shorter name) and run again."),
+    truncated: t("The graph was cut at the node limit: only the nodes nearest the output are shown."),
+    grouped: t("{0} nodes, grouped into {1} groups by the source expression that made them. Double-click a group to expand it."),
+    empty: t("No computation graph yet. Run a .grad.ts file with \"Show Computation Graph\"."),
+    forwardStep: t("step {0} of {1}: {2} = {3}"),
+    backwardStart: t("start: {0}.grad = 1"),
+    backwardDone: t("backward pass done"),
+    forwardDone: t("forward pass done"),
+  };
+}

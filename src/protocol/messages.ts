@@ -1,0 +1,179 @@
+/**
+ * The typed messages between the extension host and the graph view — the only contract
+ * between the two sides. Both import this file; nothing else crosses the boundary.
+ *
+ * VS Code's webview messaging does not carry typed arrays faithfully in every version, and
+ * JSON has no NaN or ±Infinity, so graphs travel in an explicit wire format: plain arrays,
+ * with non-finite numbers written as the strings of `JsonNumber`.
+ */
+import { fromJsonNumber, toJsonNumber } from "../engine/snapshot";
+import type { GraphSnapshot, JsonNumber } from "../engine/snapshot";
+import type { RootGraph, RunResult, SourceSite } from "../runner/trace";
+
+/** A `GraphSnapshot` as plain JSON. */
+export interface WireGraph {
+  nodeCount: number;
+  opNames: string[];
+  op: number[];
+  data: JsonNumber[];
+  grad: JsonNumber[];
+  site: number[];
+  labels: Record<number, string>;
+  childStart: number[];
+  child: number[];
+  localGrad: JsonNumber[];
+  root: number;
+}
+
+export interface WireRoot {
+  name: string;
+  reason: RootGraph["reason"];
+  graph: WireGraph;
+  truncated?: boolean;
+}
+
+/** The part of a `RunResult` the view needs. */
+export interface WireResult {
+  file: string;
+  language: RunResult["language"];
+  roots: WireRoot[];
+  sites: SourceSite[];
+}
+
+/** Every string the view shows; the extension localises them (`vscode.l10n.t`). */
+export interface GraphStrings {
+  play: string;
+  pause: string;
+  stepForward: string;
+  stepBackward: string;
+  reset: string;
+  speed: string;
+  modeBackward: string;
+  modeForward: string;
+  fit: string;
+  search: string;
+  searchPlaceholder: string;
+  noMatch: string;
+  exportPng: string;
+  exportSvg: string;
+  exportDot: string;
+  expandAll: string;
+  collapseAll: string;
+  group: string;
+  expand: string;
+  collapse: string;
+  instances: string;
+  legendTitle: string;
+  legendLeaf: string;
+  legendIntermediate: string;
+  legendOutput: string;
+  legendNonFinite: string;
+  nonFiniteTitle: string;
+  data: string;
+  grad: string;
+  op: string;
+  leaf: string;
+  localGrad: string;
+  source: string;
+  unknownSource: string;
+  root: string;
+  tooLarge: string;
+  truncated: string;
+  grouped: string;
+  empty: string;
+  forwardStep: string;
+  backwardStart: string;
+  backwardDone: string;
+  forwardDone: string;
+}
+
+export interface ViewSettings {
+  /** Above this many nodes the view groups nodes by source site. */
+  groupThreshold: number;
+  /** Above this many nodes the view shows a message instead of a graph. */
+  nodeLimit: number;
+}
+
+/** Extension → webview. */
+export type HostMessage =
+  | { type: "showGraph"; result: WireResult; rootIndex: number; strings: GraphStrings; settings: ViewSettings }
+  | { type: "revealNode"; rootIndex: number; nodeId: number }
+  | { type: "highlightLine"; file: string; line: number }
+  | { type: "noGraph"; message: string };
+
+export type ExportFormat = "png" | "svg" | "dot";
+
+/** Webview → extension. */
+export type ViewMessage =
+  | { type: "ready" }
+  | { type: "revealSource"; file: string; line: number; column: number }
+  /** PNG comes as a data URL; SVG and DOT as text. */
+  | { type: "exportFile"; format: ExportFormat; data: string }
+  | { type: "state"; state: ViewState }
+  | { type: "error"; message: string }
+  /** Posted after every full render (the integration test and the benchmark wait for it). */
+  | { type: "rendered"; nodeCount: number; elementCount: number; grouped: boolean; ms: number };
+
+/** What the view remembers across hide/show and reload (kept with `setState`). */
+export interface ViewState {
+  rootIndex: number;
+  zoom?: number;
+  pan?: { x: number; y: number };
+  selected?: string;
+  expandedGroups: string[];
+  animation?: { mode: "backward" | "forward"; step: number };
+  search?: string;
+}
+
+export function toWireGraph(s: GraphSnapshot): WireGraph {
+  return {
+    nodeCount: s.nodeCount,
+    opNames: s.opNames,
+    op: Array.from(s.op),
+    data: wireNumbers(s.data),
+    grad: wireNumbers(s.grad),
+    site: Array.from(s.site),
+    labels: { ...s.labels },
+    childStart: Array.from(s.childStart),
+    child: Array.from(s.child),
+    localGrad: wireNumbers(s.localGrad),
+    root: s.root,
+  };
+}
+
+export function fromWireGraph(w: WireGraph): GraphSnapshot {
+  return {
+    nodeCount: w.nodeCount,
+    opNames: w.opNames,
+    op: Uint16Array.from(w.op),
+    data: numbersFromWire(w.data),
+    grad: numbersFromWire(w.grad),
+    site: Int32Array.from(w.site),
+    labels: { ...w.labels },
+    childStart: Uint32Array.from(w.childStart),
+    child: Uint32Array.from(w.child),
+    localGrad: numbersFromWire(w.localGrad),
+    root: w.root,
+  };
+}
+
+export function toWireResult(r: RunResult): WireResult {
+  return {
+    file: r.file,
+    language: r.language,
+    roots: r.roots.map((root) => ({ name: root.name, reason: root.reason, graph: toWireGraph(root.graph), truncated: root.truncated })),
+    sites: r.sites,
+  };
+}
+
+function wireNumbers(xs: Float64Array): JsonNumber[] {
+  const out: JsonNumber[] = new Array(xs.length);
+  for (let i = 0; i < xs.length; i++) out[i] = toJsonNumber(xs[i]);
+  return out;
+}
+
+function numbersFromWire(xs: JsonNumber[]): Float64Array {
+  const out = new Float64Array(xs.length);
+  for (let i = 0; i < xs.length; i++) out[i] = fromJsonNumber(xs[i]);
+  return out;
+}

@@ -1,0 +1,2 @@
+// Placeholder entry; the graph view lands next.
+export {};
