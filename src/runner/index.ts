@@ -3,14 +3,25 @@
  * back a `RunResult` (graphs, source sites, bindings, console, errors, gradient checks).
  * No vscode imports: the CLI and the extension both use this module.
  */
-import type { RunResult, SourceRange } from "./trace";
+import { readFile } from "node:fs/promises";
+import * as path from "node:path";
+import { bundleUserCode, type Bundle, type BundleRequest } from "./bundle";
+import { runInWorker } from "./workerHost";
+import { BundlePositions, formatStack } from "./sourcePositions";
+import { findCheckableFunctionsDetailed, topLevelNames } from "./staticAnalysis";
+import type { SourceOffset } from "./instrument";
+import type { CheckRequest, WorkerConsoleLine, WorkerError, WorkerOutput } from "./protocol";
+import type { BindingValue, ConsoleLine, FunctionCheckResult, RunError, RunResult, SourcePosition } from "./trace";
+
+export { findCheckableFunctions, findCodeBlockAt } from "./staticAnalysis";
+export type { CheckableFunction } from "./staticAnalysis";
 
 export interface RunOptions {
   /** Stop the run after this many milliseconds (default 10000). */
   timeLimitMs?: number;
   /** The worker's heap limit in MB (default 2048). */
   heapLimitMb?: number;
-  /** Graphs with more nodes are cut to the nodes nearest the root (`RootGraph.truncated`). */
+  /** A graph with more nodes is not captured; the run reports a "too-large" error instead. */
   nodeLimit?: number;
   /** Aborting it cancels the run ("cancelled" error). */
   signal?: AbortSignal;
@@ -27,16 +38,168 @@ export interface SnippetOrigin {
   column: number;
 }
 
-export interface CheckableFunction {
-  name: string;
-  range: SourceRange;
-  params: { name: string; kind: "scalar" | "array" }[];
-  /** The point from a `@gradcheck` JSDoc tag, if the function has one. */
-  point?: Record<string, number | number[]>;
+export const DEFAULT_TIME_LIMIT_MS = 10_000;
+export const DEFAULT_HEAP_LIMIT_MB = 2048;
+
+/** What a snippet may use without importing it. */
+export const SNIPPET_HELPERS = ["Value", "add", "sub", "mul", "div", "pow", "neg", "exp", "log", "relu", "tanh", "sigmoid", "sum", "gradcheck", "zeroGrad", "toValue", "mulberry32"];
+
+/** Runs a `.grad.ts` (or .ts/.js) file and its relative imports. */
+export function runFile(file: string, options: RunOptions = {}): Promise<RunResult> {
+  const absolute = path.resolve(file);
+  return guarded(absolute, () => run({ entry: { file: absolute }, sourceTracking: options.sourceTracking ?? true }, absolute, options));
 }
 
-export declare function runFile(file: string, options?: RunOptions): Promise<RunResult>;
-export declare function runSnippet(code: string, origin: SnippetOrigin, options?: RunOptions): Promise<RunResult>;
-export declare function checkFile(file: string, options?: RunOptions & { functionName?: string }): Promise<RunResult>;
-export declare function findCheckableFunctions(source: string, file: string): CheckableFunction[];
-export declare function findCodeBlockAt(markdown: string, line: number): { language: string; code: string; startLine: number } | undefined;
+/** Runs statements selected from any file, with `Value` and the op helpers in scope. */
+export function runSnippet(code: string, origin: SnippetOrigin, options: RunOptions = {}): Promise<RunResult> {
+  const file = path.resolve(origin.file);
+  const offset: SourceOffset = { file, line: origin.line, column: origin.column };
+  const declared = topLevelNames(code);
+  const injected = SNIPPET_HELPERS.filter((name) => !declared.has(name));
+  return guarded(file, () => run({ entry: { code, origin: offset }, sourceTracking: options.sourceTracking ?? true }, file, options, { injected, snippet: offset }));
+}
+
+/** Runs the file, then a gradient check of every checkable function (or only `functionName`). */
+export function checkFile(file: string, options: RunOptions & { functionName?: string } = {}): Promise<RunResult> {
+  const absolute = path.resolve(file);
+  return guarded(absolute, async () => {
+    const source = await readFile(absolute, "utf8");
+    const functions = findCheckableFunctionsDetailed(source, absolute).filter((f) => options.functionName === undefined || f.name === options.functionName);
+    const request: BundleRequest = {
+      entry: { file: absolute },
+      // Checks need the functions handed over, so tracking stays on whatever the option says.
+      sourceTracking: true,
+      registerFunctions: functions.map((f) => ({ name: f.name, hoisted: f.hoisted })),
+    };
+    const checks: CheckRequest[] = functions.map((f) => ({ name: f.name, params: f.params, ...(f.point ? { point: f.point } : {}) }));
+    const result = await run(request, absolute, options, { checks });
+    const byName = new Map(functions.map((f) => [f.name, f]));
+    result.checks = (result.checks ?? []).map((c) => ({ ...c, range: byName.get(c.name)?.range ?? c.range }));
+    return result;
+  });
+}
+
+/** Any failure inside GradLens itself still comes back as a result, never as a rejection. */
+async function guarded(file: string, body: () => Promise<RunResult>): Promise<RunResult> {
+  const started = performance.now();
+  try {
+    return await body();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const kind = /ENOENT/.test(message) ? "runtime" : "internal";
+    return emptyResult(file, { kind, message: kind === "runtime" ? `cannot read ${file}` : `GradLens failed: ${message}` }, performance.now() - started);
+  }
+}
+
+function emptyResult(file: string, error: RunError | undefined, durationMs: number): RunResult {
+  return { ok: error === undefined, language: "typescript", file, roots: [], sites: [], bindings: [], console: [], ...(error ? { error } : {}), stats: { durationMs, nodeCount: 0 } };
+}
+
+interface RunExtras {
+  injected?: string[];
+  snippet?: SourceOffset;
+  checks?: CheckRequest[];
+}
+
+async function run(request: BundleRequest, file: string, options: RunOptions, extras: RunExtras = {}): Promise<RunResult> {
+  const started = performance.now();
+  const bundled = await bundleUserCode(request);
+  if (!bundled.ok) return emptyResult(file, bundled.error, performance.now() - started);
+  const { bundle } = bundled;
+  const bundleMs = performance.now() - started;
+  const outcome = await runInWorker(
+    {
+      code: bundle.code,
+      entryFile: file,
+      injectedHelpers: extras.injected ?? [],
+      bindingNames: bundle.registry.bindings.map((b) => b.name),
+      currentSite: new SharedArrayBuffer(4),
+      nodeLimit: options.nodeLimit,
+      checks: extras.checks,
+      gradcheck: options.gradcheck,
+    },
+    { timeLimitMs: options.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS, heapLimitMb: options.heapLimitMb ?? DEFAULT_HEAP_LIMIT_MB, signal: options.signal },
+  );
+  const sites = bundle.registry.sites;
+  const sitePosition = (id: number): SourcePosition | undefined => {
+    const site = id > 0 ? sites[id] : undefined;
+    return site ? { file: site.file, line: site.line, column: site.column } : undefined;
+  };
+  const result = emptyResult(file, undefined, 0);
+  result.sites = sites;
+  const untrackedNotes = bundle.untracked.map((u) => ({ stream: "stderr" as const, text: `GradLens: source tracking is off for ${u.file} (${u.reason})` }));
+  if (!outcome.ok) {
+    const error: RunError = { ...outcome.error };
+    const position = sitePosition(outcome.loopSite);
+    if (position && (error.kind === "timeout" || error.kind === "memory")) {
+      error.position = position;
+      error.message += ` — last in the loop at line ${position.line}`;
+    }
+    result.ok = false;
+    result.error = error;
+    result.console = [...untrackedNotes, ...consoleOf(outcome.console, sitePosition)];
+    result.stats = { durationMs: performance.now() - started, nodeCount: 0, bundleMs };
+    return result;
+  }
+  const output = outcome.output;
+  const positions = new BundlePositions(bundle.map, bundle.sourceRoot, extras.snippet);
+  const toRunError = (e: WorkerError): RunError => mapError(e, positions, sitePosition);
+
+  result.roots = output.roots.map((r) => {
+    const { siteId, ...root } = r;
+    const position = sitePosition(siteId);
+    return position ? { ...root, position } : root;
+  });
+  result.bindings = bindingsOf(output, bundle);
+  result.console = [...untrackedNotes, ...consoleOf(outcome.console, sitePosition)];
+  if (output.error) {
+    result.ok = false;
+    result.error = toRunError(output.error);
+  }
+  if (output.nonFinite) {
+    const { siteId, ...report } = output.nonFinite;
+    const position = sitePosition(siteId);
+    result.nonFinite = position ? { ...report, position } : report;
+  }
+  if (output.checks) {
+    result.checks = output.checks.map((c): FunctionCheckResult => {
+      const { error, ...check } = c;
+      const out: FunctionCheckResult = { ...check, range: { file, line: 1, column: 1, endLine: 1, endColumn: 1 } };
+      if (error) out.error = toRunError(error);
+      return out;
+    });
+  }
+  result.stats = {
+    durationMs: performance.now() - started,
+    nodeCount: result.roots.reduce((n, r) => n + r.graph.nodeCount, 0),
+    bundleMs,
+    startupMs: outcome.startupMs,
+    executeMs: output.durationMs,
+  };
+  return result;
+}
+
+function mapError(error: WorkerError, positions: BundlePositions, sitePosition: (id: number) => SourcePosition | undefined): RunError {
+  const frames = positions.userFrames(error.frames);
+  const position = frames[0] ? { file: frames[0].file, line: frames[0].line, column: frames[0].column } : sitePosition(error.siteId);
+  const out: RunError = { kind: error.kind, message: error.message };
+  if (position) out.position = position;
+  if (frames.length > 0) out.stack = formatStack(frames);
+  return out;
+}
+
+function bindingsOf(output: WorkerOutput, bundle: Bundle): BindingValue[] {
+  return output.bindings.map((b) => {
+    const declaration = bundle.registry.bindings[b.id];
+    const value: BindingValue = { name: declaration.name, range: declaration.range, data: b.data, grad: b.grad, op: b.op, count: b.count };
+    if (b.node) value.node = b.node;
+    return value;
+  });
+}
+
+function consoleOf(lines: readonly WorkerConsoleLine[], sitePosition: (id: number) => SourcePosition | undefined): ConsoleLine[] {
+  return lines.map((line) => {
+    const position = sitePosition(line.siteId);
+    return position ? { stream: line.stream, text: line.text, position } : { stream: line.stream, text: line.text };
+  });
+}

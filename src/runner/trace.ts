@@ -42,6 +42,8 @@ export interface RootGraph {
   graph: GraphSnapshot;
   /** The graph was cut at the node limit; `graph` then holds only the nodes nearest the root. */
   truncated?: boolean;
+  /** How often backward() ran at this call site (a training loop); the graph is of the last call. */
+  calls?: number;
 }
 
 /** What a hover on a variable shows: its last value, and how often it was assigned. */
@@ -120,6 +122,8 @@ export interface FunctionCheckResult {
   inputs: InputCheckResult[];
   /** Set when the function could not be checked (it threw, or returned no Value). */
   error?: RunError;
+  /** How the point was made where it was not obvious (e.g. random arrays of a default length). */
+  note?: string;
 }
 
 export interface RunResult {
@@ -135,5 +139,6 @@ export interface RunResult {
   error?: RunError;
   nonFinite?: NonFiniteReport;
   checks?: FunctionCheckResult[];
-  stats: { durationMs: number; nodeCount: number };
+  /** Whole run; bundling, worker startup and the user code's own time where known. */
+  stats: { durationMs: number; nodeCount: number; bundleMs?: number; startupMs?: number; executeMs?: number };
 }

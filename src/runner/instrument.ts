@@ -1,0 +1,200 @@
+/**
+ * Source tracking: rewrites user code so every value remembers the expression that made it.
+ *
+ * Each call and `new` gets a site id and sets `creationSite.site` right before it runs. Arguments
+ * are evaluated before the call, and may contain calls of their own, so the site is set by wrapping
+ * the LAST argument — `f(a, __gl_s(7, b))` — or, for a call with no arguments, its receiver —
+ * `__gl_s(8, x).exp()`. Variable initialisers are wrapped as `__gl_b(k, expr)` to record bindings
+ * (the variable name labels the value), loop bodies start with `__gl_l(n)` so a timeout knows which
+ * loop it stopped in, and top-level expression statements are wrapped as `__gl_e(expr)` so the last
+ * expression can be the graph's root. Edits never add a line, and magic-string keeps a source map.
+ */
+import MagicString from "magic-string";
+import { parseTypeScript, runtimeChildren, isNode, type AstNode } from "./parse";
+import type { SourceRange, SourceSite } from "./trace";
+
+/** The helper names the instrumented code calls; the worker passes them in. */
+export const HELPERS = { site: "__gl_s", bind: "__gl_b", loop: "__gl_l", expression: "__gl_e", register: "__gl_fn" } as const;
+
+/** A variable whose values are recorded for hovers. */
+export interface BindingDeclaration {
+  id: number;
+  name: string;
+  range: SourceRange;
+}
+
+/** Sites and bindings of every file of one run; ids are global to the run. */
+export class SiteRegistry {
+  readonly sites: SourceSite[] = [{ id: 0, file: "", line: 0, column: 0, endLine: 0, endColumn: 0, text: "(library code)" }];
+  readonly bindings: BindingDeclaration[] = [];
+
+  addSite(site: Omit<SourceSite, "id">): number {
+    const id = this.sites.length;
+    this.sites.push({ id, ...site });
+    return id;
+  }
+
+  addBinding(name: string, range: SourceRange): number {
+    const id = this.bindings.length;
+    this.bindings.push({ id, name, range });
+    return id;
+  }
+}
+
+/** Where the instrumented text sits in the user's file (snippets start mid-file). */
+export interface SourceOffset {
+  file: string;
+  /** 1-based line of the text's first line in the file. */
+  line: number;
+  /** 1-based column of the text's first character. */
+  column: number;
+}
+
+export interface InstrumentOptions {
+  offset: SourceOffset;
+  /** Top-level functions to hand to the gradient checker (`__gl_fn(name, fn)`). */
+  registerFunctions?: { name: string; hoisted: boolean }[];
+}
+
+export interface InstrumentedSource {
+  code: string;
+  /** A source map from `code` back to the text that was given, as JSON. */
+  map: string;
+}
+
+const MAX_SITE_TEXT = 80;
+
+/** Throws the parser's SyntaxError when the text does not parse; callers then run it as written. */
+export function instrumentSource(source: string, registry: SiteRegistry, options: InstrumentOptions): InstrumentedSource {
+  const { program } = parseTypeScript(source);
+  const out = new MagicString(source);
+  const { offset } = options;
+
+  const rangeOf = (node: AstNode): SourceRange => {
+    const { start, end } = node.loc;
+    return {
+      file: offset.file,
+      line: start.line + offset.line - 1,
+      column: start.column + 1 + (start.line === 1 ? offset.column - 1 : 0),
+      endLine: end.line + offset.line - 1,
+      endColumn: end.column + 1 + (end.line === 1 ? offset.column - 1 : 0),
+    };
+  };
+  const textOf = (node: AstNode): string => {
+    const text = source.slice(node.start, node.end).replace(/\s+/g, " ");
+    return text.length > MAX_SITE_TEXT ? `${text.slice(0, MAX_SITE_TEXT - 1)}…` : text;
+  };
+  /** Wraps `node` as `open node close`; called children-first, so outer wraps land outside inner ones. */
+  const wrap = (node: AstNode, open: string, close = ")") => {
+    out.prependRight(node.start, open);
+    out.appendLeft(node.end, close);
+  };
+
+  // One binding per variable name per function (or top level), declared where it first appears.
+  const bindingIds = new Map<string, number>();
+  const bindingFor = (scope: AstNode | undefined, name: string, at: AstNode): number => {
+    const key = `${scope?.start ?? -1}:${name}`;
+    let id = bindingIds.get(key);
+    if (id === undefined) {
+      const range = rangeOf(at);
+      id = registry.addBinding(name, { ...range, endLine: range.line, endColumn: range.column + name.length });
+      bindingIds.set(key, id);
+    }
+    return id;
+  };
+
+  const visit = (node: AstNode, parent: AstNode | undefined, functions: AstNode[], functionNames: (string | undefined)[]): void => {
+    const isFunction = /Function/.test(node.type) && node.type !== "TSDeclareFunction";
+    const innerFunctions = isFunction ? [...functions, node] : functions;
+    const innerNames = isFunction ? [...functionNames, functionNameOf(node, parent)] : functionNames;
+    for (const child of runtimeChildren(node)) visit(child, node, innerFunctions, innerNames);
+
+    const scope = functions[functions.length - 1];
+    const functionName = functionNames[functionNames.length - 1];
+    switch (node.type) {
+      case "CallExpression":
+      case "NewExpression": {
+        const callee = node.callee as AstNode;
+        const args = node.arguments as AstNode[];
+        if (callee.type === "Super" || callee.type === "Import") break;
+        // `require("x")` must stay a literal call for the bundler to see it.
+        if (callee.type === "Identifier" && callee.name === "require") break;
+        const id = registry.addSite({ ...rangeOf(node), text: textOf(node), binding: bindingNameOf(node, parent), functionName });
+        const open = `${HELPERS.site}(${id},`;
+        if (args.length > 0) {
+          const last = args[args.length - 1];
+          wrap(last.type === "SpreadElement" ? (last.argument as AstNode) : last, open);
+        } else if (node.type === "NewExpression") {
+          wrap(callee, `(${open}`, "))");
+        } else if (callee.type === "MemberExpression" && (callee.object as AstNode).type !== "Super") {
+          wrap(callee.object as AstNode, open);
+        } else if (callee.type !== "MemberExpression") {
+          wrap(callee, open);
+        }
+        break;
+      }
+      case "VariableDeclarator": {
+        const id = node.id as AstNode;
+        const init = node.init as AstNode | null;
+        if (id.type === "Identifier" && init && mayHoldValue(init)) {
+          wrap(init, `${HELPERS.bind}(${bindingFor(scope, id.name as string, id)},`);
+        }
+        break;
+      }
+      case "AssignmentExpression": {
+        const left = node.left as AstNode;
+        const right = node.right as AstNode;
+        if (node.operator === "=" && left.type === "Identifier" && mayHoldValue(right)) {
+          wrap(right, `${HELPERS.bind}(${bindingFor(scope, left.name as string, left)},`);
+        }
+        break;
+      }
+      case "ForStatement":
+      case "ForInStatement":
+      case "ForOfStatement":
+      case "WhileStatement":
+      case "DoWhileStatement": {
+        const body = node.body as AstNode;
+        const head = source.slice(node.start, body.start).replace(/\s+/g, " ").trim();
+        const id = registry.addSite({ ...rangeOf(node), text: head.length > MAX_SITE_TEXT ? `${head.slice(0, MAX_SITE_TEXT - 1)}…` : head, functionName });
+        if (body.type === "BlockStatement") out.appendLeft(body.start + 1, `${HELPERS.loop}(${id});`);
+        else wrap(body, `{${HELPERS.loop}(${id});`, "}");
+        break;
+      }
+      case "ExpressionStatement": {
+        if (parent?.type === "Program" && typeof node.directive !== "string") wrap(node.expression as AstNode, `${HELPERS.expression}(`);
+        break;
+      }
+    }
+  };
+  visit(program, undefined, [], []);
+
+  for (const f of options.registerFunctions ?? []) {
+    const call = `;${HELPERS.register}(${JSON.stringify(f.name)}, ${f.name});`;
+    // Function declarations are hoisted: registering them first keeps them checkable even when later top-level code throws.
+    if (f.hoisted) out.prepend(call);
+    else out.append(`\n${call}`);
+  }
+  const map = out.generateMap({ hires: true, source: offset.file, includeContent: false });
+  return { code: out.toString(), map: map.toString() };
+}
+
+/** Literals, functions and classes never hold a Value: no need to record them. */
+function mayHoldValue(expr: AstNode): boolean {
+  return !/^(Literal|TemplateLiteral|ArrayExpression|ObjectExpression|ArrowFunctionExpression|FunctionExpression|ClassExpression)$/.test(expr.type);
+}
+
+/** `const z = x.mul(y)` → "z": the variable the call's result goes to directly. */
+function bindingNameOf(call: AstNode, parent: AstNode | undefined): string | undefined {
+  if (!parent) return undefined;
+  if (parent.type === "VariableDeclarator" && parent.init === call && isNode(parent.id) && parent.id.type === "Identifier") return parent.id.name as string;
+  if (parent.type === "AssignmentExpression" && parent.right === call && isNode(parent.left) && parent.left.type === "Identifier") return parent.left.name as string;
+  return undefined;
+}
+
+function functionNameOf(fn: AstNode, parent: AstNode | undefined): string | undefined {
+  if (isNode(fn.id) && fn.id.type === "Identifier") return fn.id.name as string;
+  if (parent?.type === "VariableDeclarator" && isNode(parent.id) && parent.id.type === "Identifier") return parent.id.name as string;
+  if ((parent?.type === "MethodDefinition" || parent?.type === "Property") && isNode(parent.key) && parent.key.type === "Identifier") return parent.key.name as string;
+  return undefined;
+}

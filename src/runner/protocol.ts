@@ -1,0 +1,74 @@
+/**
+ * The messages between the runner (caller side) and its worker thread. Positions travel as site
+ * ids and bundle line/column pairs; the caller maps them to the user's source.
+ */
+import type { GraphSnapshot } from "../engine/snapshot";
+import type { FunctionCheckResult, NonFiniteReport, RootGraph, RunErrorKind } from "./trace";
+
+export interface CheckRequest {
+  name: string;
+  params: { name: string; kind: "scalar" | "array" }[];
+  point?: Record<string, number | number[]>;
+}
+
+export interface WorkerInput {
+  code: string;
+  /** Names the code may use without importing (snippet mode): engine exports passed in as parameters. */
+  injectedHelpers: string[];
+  /** Name of each binding id, for labelling values. */
+  bindingNames: string[];
+  /** Shared with the caller: [0] = id of the loop site the code last entered. */
+  currentSite: SharedArrayBuffer;
+  nodeLimit?: number;
+  checks?: CheckRequest[];
+  gradcheck?: { eps?: number; atol?: number; rtol?: number; seed?: number };
+}
+
+/** A stack frame inside the bundle (1-based line and column). */
+export interface BundleFrame {
+  line: number;
+  column: number;
+  functionName?: string;
+}
+
+export interface WorkerError {
+  kind: RunErrorKind;
+  message: string;
+  frames: BundleFrame[];
+  /** The call site that was running when it happened (a fallback position). */
+  siteId: number;
+}
+
+export interface WorkerRoot extends Omit<RootGraph, "position" | "graph"> {
+  graph: GraphSnapshot;
+  siteId: number;
+}
+
+export interface WorkerBinding {
+  id: number;
+  data: number;
+  grad: number;
+  op: string;
+  count: number;
+  node?: { root: number; id: number };
+}
+
+/** One line the user's code printed; posted as it happens. */
+export interface WorkerConsoleLine {
+  stream: "stdout" | "stderr";
+  text: string;
+  /** The call site of the console call. */
+  siteId: number;
+}
+
+/** What the worker posts: console lines while running, then one output (or an internal error). */
+export type WorkerMessage = { console: WorkerConsoleLine } | { internalError: string } | WorkerOutput;
+
+export interface WorkerOutput {
+  roots: WorkerRoot[];
+  bindings: WorkerBinding[];
+  error?: WorkerError;
+  nonFinite?: Omit<NonFiniteReport, "position"> & { siteId: number };
+  checks?: (Omit<FunctionCheckResult, "range" | "error"> & { error?: WorkerError })[];
+  durationMs: number;
+}

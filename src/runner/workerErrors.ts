@@ -1,0 +1,43 @@
+/** Turning whatever user code throws into a message and stack frames, without ever throwing. */
+import { inspect } from "node:util";
+import type { BundleFrame } from "./protocol";
+
+/** The file name the bundled user code runs under, so its frames can be told apart. */
+export const BUNDLE_FILENAME = "gradlens-user-code.js";
+
+const HINTS: [RegExp, string][] = [
+  [/Maximum call stack size exceeded/, " (a function that keeps calling itself?)"],
+  [/is not a function/, " (check the name of the method or function)"],
+  [/Cannot read properties of undefined/, " (a variable or array element that has no value yet?)"],
+];
+
+export function describeThrown(thrown: unknown): string {
+  try {
+    if (thrown instanceof Error) {
+      const name = String(thrown.name);
+      const message = String(thrown.message);
+      const hint = HINTS.find(([pattern]) => pattern.test(message))?.[1] ?? "";
+      return `${name === "Error" ? "" : `${name}: `}${message}${hint}`;
+    }
+    return `the code threw ${inspect(thrown, { depth: 1, getters: false }).slice(0, 200)}, which is not an Error`;
+  } catch {
+    return "the code threw something that cannot be described";
+  }
+}
+
+const FRAME = new RegExp(`^\\s*at (?:(.*?) \\()?${BUNDLE_FILENAME.replace(/\./g, "\\.")}:(\\d+):(\\d+)\\)?$`);
+
+export function framesOf(thrown: unknown): BundleFrame[] {
+  try {
+    const stack = thrown instanceof Error ? thrown.stack : undefined;
+    if (typeof stack !== "string") return [];
+    const frames: BundleFrame[] = [];
+    for (const line of stack.split("\n")) {
+      const match = FRAME.exec(line);
+      if (match) frames.push({ functionName: match[1] && !match[1].includes("<anonymous>") ? match[1] : undefined, line: Number(match[2]), column: Number(match[3]) });
+    }
+    return frames;
+  } catch {
+    return [];
+  }
+}

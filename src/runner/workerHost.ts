@@ -1,0 +1,92 @@
+/**
+ * Starts the worker thread for one run and enforces its limits: time (terminate and report the loop
+ * it was in), heap (`resourceLimits`), and cancellation. Always resolves; never throws.
+ */
+import { Worker } from "node:worker_threads";
+import { existsSync } from "node:fs";
+import * as path from "node:path";
+import type { WorkerConsoleLine, WorkerInput, WorkerMessage, WorkerOutput } from "./protocol";
+import type { RunError } from "./trace";
+
+export interface WorkerLimits {
+  timeLimitMs: number;
+  heapLimitMb: number;
+  signal?: AbortSignal;
+}
+
+export type WorkerOutcome =
+  | { ok: true; output: WorkerOutput; console: WorkerConsoleLine[]; startupMs: number }
+  /** `loopSite`: the id of the loop the code was last in (0 when unknown). */
+  | { ok: false; error: RunError; loopSite: number; console: WorkerConsoleLine[] };
+
+/** dist/runnerWorker.js next to the running bundle, or built from source for tests (env override). */
+export function workerScriptPath(): string | undefined {
+  const candidates = [process.env.GRADLENS_RUNNER_WORKER, path.join(__dirname, "runnerWorker.js"), path.join(__dirname, "..", "..", "dist", "runnerWorker.js")];
+  const found = candidates.find((c): c is string => typeof c === "string" && c !== "" && existsSync(c));
+  return found === undefined ? undefined : path.resolve(found);
+}
+
+export function runInWorker(input: WorkerInput & { entryFile: string }, limits: WorkerLimits): Promise<WorkerOutcome> {
+  const script = workerScriptPath();
+  // Console calls (with their site) and raw process.stdout/stderr writes, in arrival order.
+  const stdio: WorkerConsoleLine[] = [];
+  const loopSite = new Int32Array(input.currentSite);
+  if (!script) {
+    return Promise.resolve({ ok: false, error: { kind: "internal", message: "the runner's worker script (runnerWorker.js) is missing: run `npm run build`" }, loopSite: 0, console: stdio });
+  }
+  if (limits.signal?.aborted) return Promise.resolve({ ok: false, error: { kind: "cancelled", message: "the run was cancelled" }, loopSite: 0, console: stdio });
+
+  return new Promise<WorkerOutcome>((resolve) => {
+    const started = performance.now();
+    let settled = false;
+    let worker: Worker;
+    try {
+      worker = new Worker(script, {
+        workerData: input,
+        resourceLimits: { maxOldGenerationSizeMb: limits.heapLimitMb },
+        stdout: true,
+        stderr: true,
+      });
+    } catch (error) {
+      resolve({ ok: false, error: { kind: "internal", message: `could not start the worker: ${String(error)}` }, loopSite: 0, console: stdio });
+      return;
+    }
+    const captureStream = (stream: "stdout" | "stderr") => (chunk: Buffer) => {
+      if (stdio.length < 2000) stdio.push({ stream, text: chunk.toString("utf8").replace(/\n$/, ""), siteId: 0 });
+    };
+    worker.stdout.on("data", captureStream("stdout"));
+    worker.stderr.on("data", captureStream("stderr"));
+
+    const finish = (outcome: WorkerOutcome) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      limits.signal?.removeEventListener("abort", onAbort);
+      void worker.terminate();
+      resolve(outcome);
+    };
+    const fail = (error: RunError) => finish({ ok: false, error, loopSite: loopSite[0], console: stdio });
+    const onAbort = () => fail({ kind: "cancelled", message: "the run was cancelled" });
+    const timer = setTimeout(() => fail({ kind: "timeout", message: `stopped after ${formatSeconds(limits.timeLimitMs)}: the code was still running (an endless loop?)` }), limits.timeLimitMs);
+    limits.signal?.addEventListener("abort", onAbort);
+
+    worker.on("message", (message: WorkerMessage) => {
+      if ("console" in message) stdio.push(message.console);
+      else if ("internalError" in message) fail({ kind: "internal", message: `the runner failed: ${message.internalError}` });
+      else finish({ ok: true, output: message, console: stdio, startupMs: performance.now() - started - message.durationMs });
+    });
+    worker.on("error", (error: Error & { code?: string }) => {
+      if (error.code === "ERR_WORKER_OUT_OF_MEMORY") {
+        fail({ kind: "memory", message: `ran out of memory: the run needed more than its ${limits.heapLimitMb} MB heap limit (a graph that keeps growing?)` });
+      } else {
+        fail({ kind: "runtime", message: error instanceof Error ? error.message : String(error) });
+      }
+    });
+    worker.on("exit", (code) => fail({ kind: "internal", message: `the worker stopped unexpectedly (exit code ${code})` }));
+  });
+}
+
+function formatSeconds(ms: number): string {
+  const s = ms / 1000;
+  return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
+}
