@@ -161,6 +161,12 @@ export function instrumentSource(source: string, registry: SiteRegistry, options
         else wrap(body, `{${HELPERS.loop}(${id});`, "}");
         break;
       }
+      case "ThrowStatement": {
+        // Thrown non-Errors have no stack: the site gives them a line.
+        const id = registry.addSite({ ...rangeOf(node), text: textOf(node), functionName });
+        wrap(node.argument as AstNode, `${HELPERS.site}(${id},`);
+        break;
+      }
       case "ExpressionStatement": {
         if (parent?.type === "Program" && typeof node.directive !== "string") wrap(node.expression as AstNode, `${HELPERS.expression}(`);
         break;
