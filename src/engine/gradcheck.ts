@@ -166,7 +166,7 @@ function relativeError(analytic: number, numeric: number): number {
 /** Which side of its corner each relu is on: equal patterns mean the same smooth piece of f. */
 function kinkPattern(order: Value[]): string {
   let pattern = "";
-  for (const v of order) if (v.op === "relu") pattern += v.children[0].data > 0 ? "1" : "0";
+  for (const v of order) if (v.op === "relu") pattern += v.child(0).data > 0 ? "1" : "0";
   return pattern;
 }
 

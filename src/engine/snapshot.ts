@@ -32,7 +32,7 @@ export function snapshotGraph(root: Value, order: Value[] = topologicalOrder(roo
   let edgeCount = 0;
   for (let i = 0; i < n; i++) {
     index.set(order[i], i);
-    edgeCount += order[i].children.length;
+    edgeCount += order[i].childCount;
   }
   const opIndex = new Map<string, number>();
   const opNames: string[] = [];
@@ -59,9 +59,9 @@ export function snapshotGraph(root: Value, order: Value[] = topologicalOrder(roo
     site[i] = v.site;
     if (v.label !== undefined) labels[i] = v.label;
     childStart[i] = e;
-    for (let j = 0; j < v.children.length; j++) {
-      child[e] = index.get(v.children[j]) as number;
-      localGrad[e] = v.localGrads[j];
+    for (let j = 0; j < v.childCount; j++) {
+      child[e] = index.get(v.child(j)) as number;
+      localGrad[e] = v.localGrad(j);
       e++;
     }
   }
