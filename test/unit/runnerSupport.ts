@@ -3,12 +3,12 @@
  * so tests build src/runner/worker.ts (and the CLI) with esbuild into out/, like scripts/build.mjs does.
  */
 import * as path from "node:path";
-import { buildSync } from "esbuild";
+import { buildSync, type BuildOptions } from "esbuild";
 
 export const repoRoot = path.resolve(__dirname, "..", "..");
 export const fixture = (...parts: string[]): string => path.join(repoRoot, "test", "fixtures", "runner", ...parts);
 
-const common = { bundle: true, platform: "node", format: "cjs", target: "es2022", sourcemap: true, external: ["esbuild"], logLevel: "error" } as const;
+const common: BuildOptions = { bundle: true, platform: "node", format: "cjs", target: "es2022", sourcemap: true, external: ["esbuild"], logLevel: "error" };
 
 /** Builds the worker once per test process and points the runner at it. */
 export function useBuiltWorker(): void {

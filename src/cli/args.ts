@@ -1,0 +1,85 @@
+/** Command-line arguments of `gradlens`, parsed by hand (a few flags do not need a library). */
+
+export interface CliArgs {
+  command: "graph" | "check" | "help" | "version";
+  file?: string;
+  format: "table" | "json" | "dot";
+  timeoutSeconds?: number;
+  /** 1-based index of the root graph to print (default: the last). */
+  root?: number;
+  functionName?: string;
+  seed?: number;
+}
+
+export class UsageError extends Error {}
+
+export const USAGE = `Usage: gradlens <command> FILE [options]
+
+Commands:
+  graph FILE     run FILE and print the computation graph of its root
+                 (the value backward() was called on, else the last value)
+  check FILE     run a gradient check of every checkable function in FILE
+                 (top-level functions whose parameters are Value or Value[])
+
+Options:
+  --json             print JSON (graph: { nodes, edges }; check: { ok, functions })
+  --dot              print Graphviz DOT (graph only)
+  --timeout SECONDS  stop the run after SECONDS (default 10)
+  --root N           the N-th root graph (graph only; default the last)
+  --function NAME    check only the function NAME (check only)
+  --seed N           seed of the random points of functions without @gradcheck (check only)
+  -h, --help         show this help
+  --version          show the version
+
+Exit status: 0 ok; 1 a gradient check failed; 2 the file could not run
+(the error is printed on stderr as file:line:column: message).`;
+
+export function parseArgs(argv: readonly string[]): CliArgs {
+  const args: CliArgs = { command: "help", format: "table" };
+  const positional: string[] = [];
+  const number = (flag: string, text: string | undefined, integer: boolean): number => {
+    const n = Number(text);
+    if (text === undefined || text.trim() === "" || !Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new UsageError(`${flag} needs a number`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    switch (arg) {
+      case "-h":
+      case "--help":
+        return { ...args, command: "help" };
+      case "--version":
+        return { ...args, command: "version" };
+      case "--json":
+        args.format = "json";
+        break;
+      case "--dot":
+        args.format = "dot";
+        break;
+      case "--timeout":
+        args.timeoutSeconds = number(arg, argv[++i], false);
+        if (args.timeoutSeconds <= 0) throw new UsageError("--timeout needs a positive number of seconds");
+        break;
+      case "--root":
+        args.root = number(arg, argv[++i], true);
+        break;
+      case "--function":
+        args.functionName = argv[++i];
+        if (!args.functionName) throw new UsageError("--function needs a name");
+        break;
+      case "--seed":
+        args.seed = number(arg, argv[++i], true);
+        break;
+      default:
+        if (arg.startsWith("-")) throw new UsageError(`unknown option ${arg}`);
+        positional.push(arg);
+    }
+  }
+  if (positional.length === 0) return { ...args, command: "help" };
+  const [command, file, ...rest] = positional;
+  if (command !== "graph" && command !== "check") throw new UsageError(`unknown command ${command}`);
+  if (!file) throw new UsageError(`${command} needs a FILE`);
+  if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
+  if (command === "check" && args.format === "dot") throw new UsageError("--dot is for graph");
+  return { ...args, command, file };
+}

@@ -1,0 +1,67 @@
+/** The `gradlens graph` outputs: JSON, Graphviz DOT, and a table for people. */
+import { toJsonNumber, type JsonNumber } from "../engine/snapshot";
+import type { RootGraph, SourceSite } from "../runner/trace";
+
+export interface GraphJson {
+  root: { name: string; reason: RootGraph["reason"]; line: number | null };
+  nodes: { id: number; op: string; label: string | null; data: JsonNumber; grad: JsonNumber; line: number | null }[];
+  edges: { from: number; to: number }[];
+}
+
+export function graphJson(root: RootGraph, sites: readonly SourceSite[]): GraphJson {
+  const g = root.graph;
+  const lineOf = (site: number) => (site > 0 && sites[site] ? sites[site].line : null);
+  const nodes: GraphJson["nodes"] = [];
+  const edges: GraphJson["edges"] = [];
+  for (let i = 0; i < g.nodeCount; i++) {
+    nodes.push({ id: i, op: g.opNames[g.op[i]], label: g.labels[i] ?? null, data: toJsonNumber(g.data[i]), grad: toJsonNumber(g.grad[i]), line: lineOf(g.site[i]) });
+    for (let e = g.childStart[i]; e < g.childStart[i + 1]; e++) edges.push({ from: g.child[e], to: i });
+  }
+  return { root: { name: root.name, reason: root.reason, line: root.position?.line ?? null }, nodes, edges };
+}
+
+/** micrograd's draw_dot picture: a record `{ label | data | grad }` per value, a small node per op. */
+export function graphDot(root: RootGraph): string {
+  const g = root.graph;
+  const lines = ["digraph gradlens {", "  rankdir=LR;", '  node [shape=record, fontname="Helvetica"];'];
+  for (let i = 0; i < g.nodeCount; i++) {
+    const label = g.labels[i];
+    const fields = [...(label !== undefined ? [escapeRecord(label)] : []), `data ${formatNumber(g.data[i])}`, `grad ${formatNumber(g.grad[i])}`];
+    lines.push(`  n${i} [label="{ ${fields.join(" | ")} }"];`);
+    const op = g.opNames[g.op[i]];
+    if (op !== "") {
+      lines.push(`  n${i}_op [label="${escapeRecord(op)}", shape=circle];`);
+      lines.push(`  n${i}_op -> n${i};`);
+      for (let e = g.childStart[i]; e < g.childStart[i + 1]; e++) lines.push(`  n${g.child[e]} -> n${i}_op;`);
+    }
+  }
+  lines.push("}");
+  return lines.join("\n");
+}
+
+export function graphTable(root: RootGraph, sites: readonly SourceSite[], maxRows = 60): string {
+  const json = graphJson(root, sites);
+  const rows = json.nodes.slice(-maxRows).map((n) => [String(n.id), n.op || "leaf", n.label ?? "", formatNumber(Number(n.data)), formatNumber(Number(n.grad)), n.line === null ? "" : String(n.line)]);
+  const header = `${root.name} (${root.reason === "backward" ? "backward() root" : "last value"}): ${json.nodes.length} nodes, ${json.edges.length} edges`;
+  const skipped = json.nodes.length > maxRows ? `\n… ${json.nodes.length - maxRows} earlier nodes not shown (use --json or --dot for all)` : "";
+  return `${header}\n${table(["id", "op", "label", "data", "grad", "line"], rows)}${skipped}`;
+}
+
+/** Plain columns, left-aligned text and right-aligned numbers. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const numeric = header.map((_, c) => rows.length > 0 && rows.every((r) => r[c] === "" || /^[-+\d.eE]+$|^NaN$|^-?Infinity$/.test(r[c])));
+  const render = (cells: string[]) => cells.map((cell, c) => (numeric[c] ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join("  ").trimEnd();
+  return [render(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(render)].join("\n");
+}
+
+export function formatNumber(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  if (x === 0) return "0";
+  const abs = Math.abs(x);
+  return abs >= 1e-4 && abs < 1e6 ? String(Number(x.toPrecision(6))) : x.toExponential(4);
+}
+
+function escapeRecord(text: string): string {
+  return text.replace(/[\\"{}|<>]/g, (c) => `\\${c}`);
+}
