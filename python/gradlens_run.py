@@ -1,0 +1,417 @@
+"""One run of the user's code: limits, hooks, output capture, errors, and the result file.
+
+The result goes only to the file the request names; whatever the user's code prints goes to the real
+stdout/stderr (which the extension reads if the run never finishes) and is also recorded with the line
+that printed it.
+"""
+import builtins
+import faulthandler
+import gc
+import io
+import json
+import linecache
+import os
+import re
+import signal
+import sys
+import time
+import traceback
+
+from gradlens_graph import as_float, json_number, op_of, roots_from_heap, snapshot
+from gradlens_sources import BIND_HELPER, EXPRESSION_HELPER, BindingTable, Chunk, instrument, select_context
+from gradlens_values import Recorder
+
+MAX_CONSOLE_LINES = 2000
+MAX_CONSOLE_CHARS = 200_000
+DEFAULT_NODE_LIMIT = 200_000
+
+
+class TimeLimitReached(BaseException):
+    """Raised in the user's code by the timer; a BaseException so `except Exception` cannot swallow it."""
+
+
+class Run:
+    def __init__(self, request):
+        self.request = request
+        self.markdown = bool(request.get("markdown"))
+        main = Chunk(0, request["main"])
+        context = [Chunk(i + 1, spec) for i, spec in enumerate(request.get("context", []))]
+        self.main = main
+        self.context = select_context(main.code, main.compile_name, context) if self.markdown else []
+        self.chunks = {c.compile_name: c for c in self.context + [main]}
+        self.sites = [{"id": 0, "file": "", "line": 0, "column": 0, "endLine": 0, "endColumn": 0, "text": "(library code)"}]
+        self._site_ids = {}
+        self.bindings = BindingTable()
+        self.recorder = Recorder(set(self.chunks), self.site_of_frame)
+        self.console = []
+        self._console_chars = 0
+        self._console_full = False
+        self._pending = {}  # stream -> [text so far, position]
+        self.recording_output = True
+
+    # sites
+
+    def site_of_frame(self, frame):
+        if frame is None:
+            return 0
+        chunk = self.chunks.get(frame.f_code.co_filename)
+        if chunk is None:
+            return 0
+        line = frame.f_lineno or 0
+        statement = chunk.statements.get(line)
+        key = (chunk.index, statement.line, statement.offset) if statement else (chunk.index, line, -1)
+        site = self._site_ids.get(key)
+        if site is None:
+            site = len(self.sites)
+            if statement is not None:
+                entry = statement.site()
+            else:
+                text = chunk.line_text(line).strip()
+                entry = chunk.range(line, len(chunk.line_text(line)) - len(chunk.line_text(line).lstrip()), line, len(chunk.line_text(line).encode("utf-8")))
+                entry["text"] = text
+            entry["id"] = site
+            self.sites.append(entry)
+            self._site_ids[key] = site
+        return site
+
+    def position_of_frame(self, frame):
+        chunk = self.chunks.get(frame.f_code.co_filename) if frame is not None else None
+        return chunk.position(frame.f_lineno or 1) if chunk else None
+
+    # output
+
+    def record_output(self, stream, text, frame):
+        if not self.recording_output or self._console_full:
+            return
+        pending = self._pending.get(stream)
+        if pending is None:
+            pending = self._pending[stream] = ["", self.position_of_frame(self.recorder.user_frame(frame))]
+        pending[0] += text
+        while "\n" in pending[0]:
+            line, rest = pending[0].split("\n", 1)
+            self._add_console_line(stream, line, pending[1])
+            pending[0] = rest
+            pending[1] = self.position_of_frame(self.recorder.user_frame(frame))
+        if not pending[0]:
+            del self._pending[stream]
+
+    def flush_output(self):
+        for stream, (text, position) in list(self._pending.items()):
+            if text:
+                self._add_console_line(stream, text, position)
+        self._pending.clear()
+
+    def _add_console_line(self, stream, text, position):
+        if self._console_full:
+            return
+        if len(self.console) >= MAX_CONSOLE_LINES or self._console_chars + len(text) > MAX_CONSOLE_CHARS:
+            self._console_full = True
+            self.console.append({"stream": "stderr", "text": "… more output was cut off"})
+            return
+        self._console_chars += len(text)
+        line = {"stream": stream, "text": text}
+        if position:
+            line["position"] = position
+        self.console.append(line)
+
+
+class Console(io.TextIOBase):
+    """Stands in for sys.stdout / sys.stderr: passes text through and records it with its line."""
+
+    def __init__(self, stream, passthrough, run):
+        super().__init__()
+        self.stream = stream
+        self.passthrough = passthrough
+        self.run = run
+
+    @property
+    def encoding(self):
+        return "utf-8"
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        if not isinstance(text, str):
+            raise TypeError("write() argument must be str, not " + type(text).__name__)
+        try:
+            self.passthrough.write(text)
+            self.passthrough.flush()
+        except Exception:
+            pass
+        self.run.record_output(self.stream, text, sys._getframe(1))
+        return len(text)
+
+    def flush(self):
+        try:
+            self.passthrough.flush()
+        except Exception:
+            pass
+
+
+# --- errors ------------------------------------------------------------------------------------------
+
+
+def describe_exception(error, markdown):
+    name = type(error).__name__
+    message = str(error)
+    if isinstance(error, NameError):
+        missing = getattr(error, "name", None)
+        if not missing:
+            found = re.search(r"name '([^']+)'", message)
+            missing = found.group(1) if found else None
+        if missing:
+            text = "'%s' is not defined" % missing
+            if markdown:
+                text += " — this code block uses a name that neither it nor an earlier block of the file defines (is it a fragment of a larger program?)"
+            return text
+    if isinstance(error, RecursionError):
+        return "RecursionError: the recursion went too deep. A recursive topological sort in backward() fails on deep graphs; an iterative one (with a stack) does not"
+    if isinstance(error, ValueError) and "math domain error" in message:
+        return "math domain error: a math function got a number outside its domain (for example log(0), log of a negative number, or sqrt(-1))"
+    if isinstance(error, ZeroDivisionError):
+        return "ZeroDivisionError: %s (Python raises where JavaScript would give Infinity)" % message
+    if isinstance(error, OverflowError):
+        return "OverflowError: the number got too large (%s)" % message
+    if isinstance(error, ModuleNotFoundError):
+        return "the module '%s' is not installed for this Python (%s); install it, or choose another interpreter with the gradlens.pythonPath setting" % (error.name, sys.executable)
+    if isinstance(error, EOFError):
+        return "EOFError: input() has nothing to read — GradLens runs the code without a keyboard"
+    return "%s: %s" % (name, message) if message else name
+
+
+def user_frames(run, tb):
+    """(FrameSummary, chunk) for each frame of the user's own code, outermost first."""
+    frames = []
+    for summary in traceback.extract_tb(tb):
+        chunk = run.chunks.get(summary.filename)
+        if chunk is not None:
+            frames.append((summary, chunk))
+    return frames
+
+
+def error_of(run, error, kind, message):
+    result = {"kind": kind, "message": message}
+    frames = user_frames(run, error.__traceback__)
+    if frames:
+        summary, chunk = frames[-1]
+        result["position"] = chunk.position(summary.lineno or 1, getattr(summary, "colno", None))
+        result["stack"] = "\n".join(
+            "%s:%d in %s: %s" % (chunk.file, chunk.line + (s.lineno or 1) - 1, s.name, (s.line or "").strip()) for s, chunk in frames
+        )
+    return result
+
+
+def syntax_error_of(chunk, error):
+    message = "%s: %s" % (type(error).__name__, error.msg) if getattr(error, "msg", None) else str(error)
+    result = {"kind": "syntax", "message": message}
+    if error.lineno:
+        # SyntaxError.offset counts characters from 1; Chunk.column wants a UTF-8 byte offset.
+        text = chunk.line_text(error.lineno)
+        byte_offset = len(text[: max(0, (error.offset or 1) - 1)].encode("utf-8"))
+        result["position"] = chunk.position(error.lineno, byte_offset)
+    return result
+
+
+# --- limits ------------------------------------------------------------------------------------------
+
+
+def limit_memory(megabytes):
+    """Caps the address space at what the interpreter uses now plus `megabytes` (Linux; a no-op
+    where the resource module or RLIMIT_AS is missing)."""
+    try:
+        import resource
+    except ImportError:
+        return
+    current = 0
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmSize:"):
+                    current = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    limit = current + megabytes * 1024 * 1024
+    try:
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ValueError, OSError, AttributeError):
+        pass
+
+
+def on_time_limit(signum, frame):
+    raise TimeLimitReached()
+
+
+def seconds_text(ms):
+    seconds = ms / 1000
+    return ("%d" % seconds) if seconds == int(seconds) else ("%.1f" % seconds)
+
+
+# --- the run -----------------------------------------------------------------------------------------
+
+
+def execute(run, compiled, request, scope):
+    """Runs the chunks; returns an error dict or None."""
+    time_limit_ms = request.get("timeLimitMs", 10_000)
+    timer = hasattr(signal, "setitimer")
+    try:
+        if timer:
+            signal.signal(signal.SIGALRM, on_time_limit)
+            signal.setitimer(signal.ITIMER_REAL, time_limit_ms / 1000)
+        try:
+            for chunk, code in compiled:
+                run.recording_output = chunk is run.main
+                exec(code, scope)
+        finally:
+            if timer:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+    except SystemExit as exit_request:
+        if exit_request.code not in (None, 0):
+            return {"kind": "runtime", "message": "the code called sys.exit(%r)" % (exit_request.code,)}
+    except TimeLimitReached as error:
+        return error_of(run, error, "timeout", "stopped after %s s: the code was still running (an endless loop?)" % seconds_text(time_limit_ms))
+    except MemoryError as error:
+        return error_of(run, error, "memory", "stopped: the code used more than the memory limit of %d MB" % request.get("heapLimitMb", 2048))
+    except BaseException as error:  # noqa: B036 — everything the user's code raises is shown, never re-raised
+        message = describe_exception(error, run.markdown)
+        return error_of(run, error, "runtime", message)
+    finally:
+        run.recording_output = True
+    return None
+
+
+def collect(run, request):
+    recorder = run.recorder
+    recorder.enabled = False
+    node_limit = request.get("nodeLimit") or DEFAULT_NODE_LIMIT
+    chosen = []  # (value, reason, site, calls, name)
+    for site, (value, calls) in recorder.backward_roots.items():
+        chosen.append((value, "backward", site, calls, None))
+    if not chosen:
+        value = recorder.last_value
+        name = None
+        if value is not None and recorder.last_binding is not None:
+            name = run.bindings.entries[recorder.last_binding]["name"]
+        if value is None:
+            value = roots_from_heap(recorder)
+        if value is not None:
+            chosen.append((value, "last-value", recorder.site_of(value), 0, name))
+    roots = []
+    node_of = {}
+    for value, reason, site, calls, name in chosen:
+        graph, index, truncated = snapshot(recorder, value, node_limit)
+        root_index = len(roots)
+        label = graph["labels"].get(str(graph["root"]))
+        root = {"name": label or name or "root #%d" % (root_index + 1), "reason": reason, "site": site, "graph": graph}
+        if calls > 1:
+            root["calls"] = calls
+        if truncated:
+            root["truncated"] = True
+        roots.append(root)
+        for key, node in index.items():
+            node_of.setdefault(key, [root_index, node])
+    bindings = []
+    for binding_id, value in recorder.binding_last.items():
+        entry = run.bindings.entries[binding_id]
+        binding = {
+            "name": entry["name"],
+            "range": entry["range"],
+            "data": json_number(as_float(value.data)),
+            "grad": json_number(as_float(value.grad)),
+            "op": op_of(recorder, value, bool(getattr(value, "_children", None) or getattr(value, "_prev", None))),
+            "count": recorder.binding_counts.get(binding_id, 0),
+        }
+        node = node_of.get(id(value))
+        if node:
+            binding["node"] = {"root": node[0], "id": node[1]}
+        bindings.append(binding)
+    return roots, bindings
+
+
+def write_result(path, result):
+    temporary = path + ".part"
+    with open(temporary, "w", encoding="utf-8") as out:
+        json.dump(result, out, allow_nan=False, ensure_ascii=False)
+    os.replace(temporary, path)
+
+
+def main(request_path):
+    started = time.perf_counter()
+    with open(request_path, encoding="utf-8") as f:
+        request = json.load(f)
+    result_path = request["resultPath"]
+    dump = open(request["dumpPath"], "w")
+    if hasattr(signal, "SIGUSR1"):
+        # When the code does not stop at the timer (stuck in C), the extension asks where it is.
+        faulthandler.register(signal.SIGUSR1, file=dump, all_threads=False)
+    else:
+        faulthandler.dump_traceback_later(request.get("timeLimitMs", 10_000) / 1000 + 0.8, file=dump)
+
+    run = Run(request)
+    result = {"roots": [], "bindings": [], "sites": run.sites, "console": run.console, "contextLines": [c.line for c in run.context]}
+
+    # Compile everything before running anything: a syntax error is reported without side effects.
+    compiled = []
+    for chunk in run.context + [run.main]:
+        try:
+            compiled.append((chunk, instrument(chunk, run.bindings)))
+        except SyntaxError as error:
+            result["error"] = syntax_error_of(chunk, error)
+            write_result(result_path, result)
+            return
+        except ValueError as error:  # e.g. a NUL character in the source
+            result["error"] = {"kind": "syntax", "message": str(error), "position": chunk.position(1)}
+            write_result(result_path, result)
+            return
+        if not chunk.compile_name.startswith(os.sep) and not re.match(r"^[A-Za-z]:[\\/]", chunk.compile_name):
+            linecache.cache[chunk.compile_name] = (len(chunk.code), None, [l + "\n" for l in chunk.lines], chunk.compile_name)
+
+    recorder = run.recorder
+    recorder.install()
+    import gradlens_tutorial_value  # made after install(), so its class is recorded like the user's
+
+    builtins.Value = gradlens_tutorial_value.Value  # only seen when the code defines or imports no Value
+    setattr(builtins, EXPRESSION_HELPER, recorder.expression)
+    names = [e["name"] for e in run.bindings.entries]
+    setattr(builtins, BIND_HELPER, lambda value, spec: recorder.bind(value, spec, names))
+
+    user_file = request["file"]
+    directory = os.path.dirname(user_file) or os.getcwd()
+    sys.path[0] = directory
+    sys.argv = [user_file]
+    try:
+        os.chdir(directory)
+    except OSError:
+        pass
+    limit_memory(request.get("heapLimitMb", 2048))
+    scope = {"__name__": "__main__", "__file__": user_file, "__builtins__": builtins, "__doc__": None}
+    real_stdout, real_stderr = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = Console("stdout", real_stdout, run), Console("stderr", real_stderr, run)
+
+    error = execute(run, compiled, request, scope)
+
+    sys.stdout, sys.stderr = real_stdout, real_stderr
+    run.flush_output()
+    if error is not None:
+        result["error"] = error
+    try:
+        if error is not None and error["kind"] in ("memory", "timeout"):
+            # Keep what was printed and where it stopped; drawing a graph now could take as long again.
+            scope.clear()
+            gc.collect()
+        else:
+            result["roots"], result["bindings"] = collect(run, request)
+    except MemoryError:
+        scope.clear()
+        result["roots"], result["bindings"] = [], []
+        gc.collect()
+        result["error"] = {"kind": "memory", "message": "stopped: the graph is too large to read back within the memory limit of %d MB" % request.get("heapLimitMb", 2048)}
+    result["durationMs"] = (time.perf_counter() - started) * 1000
+    write_result(result_path, result)
+    dump.close()
+    sys.stdout.flush()
+    # Skip the interpreter's teardown of the user's objects: it can take long on big graphs.
+    os._exit(0)

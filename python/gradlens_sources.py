@@ -1,0 +1,315 @@
+"""Where things are in the user's code.
+
+A chunk is one piece of user code GradLens compiles: a whole .py file, a selection, or a fenced code
+block of a Markdown file. This module maps a chunk's lines and columns to the file the user sees,
+finds the statement each line belongs to (the "site" a value was made at), works out which names a
+chunk uses and defines (so a Markdown block can borrow definitions from earlier blocks), and rewrites
+the chunk's syntax tree so every assignment reports the value it binds.
+"""
+import ast
+import builtins
+import re
+import symtable
+
+MAX_SITE_TEXT = 80
+BIND_HELPER = "_gradlens_bind"
+EXPRESSION_HELPER = "_gradlens_expr"
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def utf16_length(text):
+    """Editors count columns in UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+class Chunk:
+    def __init__(self, index, spec):
+        self.index = index
+        self.code = spec["code"]
+        self.file = spec["file"]
+        self.line = spec.get("line", 1)
+        # Columns removed from (or before) the chunk's lines: the first line may start mid-line.
+        self.first_line_shift = spec.get("firstLineShift", 0)
+        self.shift = spec.get("shift", 0)
+        self.compile_name = spec["compileName"]
+        self.lines = _LINE_BREAK.split(self.code)
+        self.tree = None
+        self.statements = {}  # line -> Statement (innermost statement covering it)
+
+    def column(self, line, byte_offset):
+        """1-based editor column of a 0-based UTF-8 byte offset on a 1-based chunk line."""
+        column = 1
+        if byte_offset is not None and 1 <= line <= len(self.lines):
+            prefix = self.lines[line - 1].encode("utf-8")[: max(0, byte_offset)]
+            column = utf16_length(prefix.decode("utf-8", "replace")) + 1
+        return column + (self.first_line_shift if line == 1 else self.shift)
+
+    def position(self, line, byte_offset=None):
+        return {"file": self.file, "line": self.line + line - 1, "column": self.column(line, byte_offset)}
+
+    def range(self, line, byte_offset, end_line, end_byte_offset):
+        start = self.position(line, byte_offset)
+        start["endLine"] = self.line + end_line - 1
+        start["endColumn"] = self.column(end_line, end_byte_offset)
+        return start
+
+    def line_text(self, line):
+        return self.lines[line - 1] if 1 <= line <= len(self.lines) else ""
+
+
+class Statement:
+    """The statement a line belongs to: where values made on that line are said to be made."""
+
+    def __init__(self, chunk, node, function_name, header_only):
+        self.chunk = chunk
+        self.line = node.lineno
+        if header_only:
+            # A compound statement's own code is its header (`for v in values:`), not its body.
+            self.end_line = max(node.lineno, _first_body_line(node) - 1)
+            self.end_offset = len(chunk.line_text(self.end_line).encode("utf-8"))
+        else:
+            self.end_line = node.end_lineno or node.lineno
+            self.end_offset = node.end_col_offset
+        self.offset = node.col_offset
+        self.function_name = function_name
+        self.binding = _single_target_name(node)
+        text = " ".join(chunk.line_text(n).strip() for n in range(self.line, self.end_line + 1))
+        if not header_only and self.line == self.end_line and self.end_offset is not None:
+            source = chunk.line_text(self.line).encode("utf-8")[self.offset : self.end_offset]
+            text = source.decode("utf-8", "replace").strip()
+        self.text = text if len(text) <= MAX_SITE_TEXT else text[: MAX_SITE_TEXT - 1] + "…"
+
+    def site(self):
+        site = self.chunk.range(self.line, self.offset, self.end_line, self.end_offset)
+        site["text"] = self.text
+        if self.binding:
+            site["binding"] = self.binding
+        if self.function_name:
+            site["functionName"] = self.function_name
+        return site
+
+
+def _first_body_line(node):
+    body = getattr(node, "body", None)
+    if body and isinstance(body, list) and hasattr(body[0], "lineno"):
+        first = body[0]
+        # Decorated definitions start at their first decorator.
+        decorators = getattr(first, "decorator_list", None)
+        return min([first.lineno] + [d.lineno for d in decorators or []])
+    return node.lineno + 1
+
+
+def _single_target_name(node):
+    if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+        return node.targets[0].id
+    if isinstance(node, (ast.AnnAssign, ast.AugAssign)) and isinstance(node.target, ast.Name):
+        return node.target.id
+    return None
+
+
+def index_statements(chunk):
+    """Fill chunk.statements: every line maps to the innermost statement that covers it."""
+    found = []  # (span, Statement, lines)
+
+    def visit(node, function_name):
+        for child in ast.iter_child_nodes(node):
+            inner_function = function_name
+            if isinstance(child, ast.stmt):
+                compound = any(isinstance(getattr(child, f, None), list) and getattr(child, f) and isinstance(getattr(child, f)[0], ast.stmt) for f in ("body",))
+                statement = Statement(chunk, child, function_name, compound)
+                found.append((statement.end_line - statement.line, statement))
+                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    inner_function = child.name if not function_name else function_name + "." + child.name
+            visit(child, inner_function)
+
+    visit(chunk.tree, None)
+    # Wider statements first, so the innermost statement of a line is written last.
+    found.sort(key=lambda item: -item[0])
+    for _, statement in found:
+        for line in range(statement.line, statement.end_line + 1):
+            chunk.statements[line] = statement
+
+
+# --- names a chunk uses and defines (for Markdown blocks that build on earlier blocks) ---------------
+
+_BUILTIN_NAMES = set(dir(builtins))
+
+
+def _bound_at_module_level(table):
+    names = set()
+    for symbol in table.get_symbols():
+        if symbol.is_assigned() or symbol.is_imported() or symbol.is_namespace():
+            names.add(symbol.get_name())
+    for child in table.get_children():
+        for symbol in child.get_symbols():
+            if symbol.is_declared_global() and symbol.is_assigned():
+                names.add(symbol.get_name())
+    return names
+
+
+def names_of(code, compile_name):
+    """(free, bound): global names the code reads but does not define, and names it defines."""
+    top = symtable.symtable(code, compile_name, "exec")
+    bound = _bound_at_module_level(top)
+    used = set()
+
+    def visit(table, is_module):
+        for symbol in table.get_symbols():
+            if symbol.is_referenced() and (is_module or symbol.is_global()):
+                used.add(symbol.get_name())
+        for child in table.get_children():
+            visit(child, False)
+
+    visit(top, True)
+    return used - bound - _BUILTIN_NAMES, bound
+
+
+def select_context(main_code, main_name, context_chunks, ignored=("Value",)):
+    """The earlier chunks (nearest first when searching, in document order when returned) that define
+    names the main chunk uses. `Value` never pulls a block in: without one, the tutorial's is provided."""
+    try:
+        needed, _ = names_of(main_code, main_name)
+    except SyntaxError:
+        return []
+    needed -= set(ignored)
+    selected = []
+    for chunk in reversed(context_chunks):
+        if not needed:
+            break
+        try:
+            free, bound = names_of(chunk.code, chunk.compile_name)
+        except (SyntaxError, ValueError):
+            continue
+        if needed & bound:
+            selected.append(chunk)
+            needed = (needed - bound) | (free - set(ignored))
+    selected.reverse()
+    return selected
+
+
+# --- the rewrite that reports bindings -------------------------------------------------------------
+
+
+class BindingTable:
+    """Variables whose values are recorded for hovers: one entry per (scope, name), at its first
+    assignment, shared by every chunk of a run."""
+
+    def __init__(self):
+        self.entries = []  # {"name", "range"}
+        self._ids = {}
+
+    def id_for(self, scope, name, chunk, node):
+        key = (scope, name)
+        if key not in self._ids:
+            self._ids[key] = len(self.entries)
+            self.entries.append({"name": name, "range": chunk.range(node.lineno, node.col_offset, node.end_lineno, node.end_col_offset)})
+        return self._ids[key]
+
+
+class _Instrument(ast.NodeTransformer):
+    def __init__(self, chunk, bindings):
+        self.chunk = chunk
+        self.bindings = bindings
+        self.scopes = []  # (qualified name, names declared global there)
+
+    # scopes
+
+    def _visit_scope(self, node, name):
+        declared = set()
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.Global):
+                declared.update(inner.names)
+        qualified = name if not self.scopes else self.scopes[-1][0] + "." + name
+        self.scopes.append((qualified, declared))
+        self.generic_visit(node)
+        self.scopes.pop()
+        return node
+
+    def visit_FunctionDef(self, node):
+        return self._visit_scope(node, node.name)
+
+    def visit_AsyncFunctionDef(self, node):
+        return self._visit_scope(node, node.name)
+
+    def visit_ClassDef(self, node):
+        return self._visit_scope(node, node.name)
+
+    def visit_Lambda(self, node):
+        return node  # a lambda has no statements to rewrite
+
+    def _binding_spec(self, target):
+        if isinstance(target, ast.Name):
+            scope = ""
+            if self.scopes and target.id not in self.scopes[-1][1]:
+                scope = self.scopes[-1][0]
+            return self.bindings.id_for(scope, target.id, self.chunk, target)
+        if isinstance(target, (ast.Tuple, ast.List)) and all(isinstance(e, (ast.Name, ast.Tuple, ast.List)) for e in target.elts):
+            return tuple(self._binding_spec(e) for e in target.elts)
+        return None
+
+    def _bind_call(self, value, spec, at):
+        call = ast.Call(func=ast.Name(id=BIND_HELPER, ctx=ast.Load()), args=[value, ast.Constant(value=spec)], keywords=[])
+        return ast.copy_location(call, at)
+
+    # statements
+
+    def visit_Assign(self, node):
+        self.generic_visit(node)
+        for target in node.targets:
+            spec = self._binding_spec(target)
+            if spec is not None:
+                node.value = self._bind_call(node.value, spec, node.value)
+                break
+        return node
+
+    def visit_AnnAssign(self, node):
+        self.generic_visit(node)
+        if node.value is not None and isinstance(node.target, ast.Name):
+            node.value = self._bind_call(node.value, self._binding_spec(node.target), node.value)
+        return node
+
+    def visit_AugAssign(self, node):
+        self.generic_visit(node)
+        if not isinstance(node.target, ast.Name):
+            return node
+        spec = self._binding_spec(node.target)
+        report = ast.Expr(value=self._bind_call(ast.Name(id=node.target.id, ctx=ast.Load()), spec, node))
+        return [node, ast.copy_location(report, node)]
+
+    def _visit_loop(self, node):
+        self.generic_visit(node)
+        spec = self._binding_spec(node.target)
+        if spec is not None:
+            target = ast.copy_location(_as_load(node.target), node.target)
+            report = ast.copy_location(ast.Expr(value=self._bind_call(target, spec, node.target)), node.body[0])
+            node.body.insert(0, report)
+        return node
+
+    def visit_For(self, node):
+        return self._visit_loop(node)
+
+    def visit_AsyncFor(self, node):
+        return self._visit_loop(node)
+
+    def visit_Expr(self, node):
+        self.generic_visit(node)
+        # Top-level expressions (`z`, `x * y`) may be the value the learner wants drawn.
+        if not self.scopes and not isinstance(node.value, ast.Constant):
+            node.value = ast.copy_location(ast.Call(func=ast.Name(id=EXPRESSION_HELPER, ctx=ast.Load()), args=[node.value], keywords=[]), node.value)
+        return node
+
+
+def _as_load(target):
+    if isinstance(target, ast.Name):
+        return ast.Name(id=target.id, ctx=ast.Load())
+    return type(target)(elts=[_as_load(e) for e in target.elts], ctx=ast.Load())
+
+
+def instrument(chunk, bindings):
+    """Parse, index and rewrite a chunk; returns its code object. Raises SyntaxError."""
+    chunk.tree = ast.parse(chunk.code, chunk.compile_name, "exec")
+    index_statements(chunk)
+    tree = _Instrument(chunk, bindings).visit(chunk.tree)
+    ast.fix_missing_locations(tree)
+    return compile(tree, chunk.compile_name, "exec", dont_inherit=True)

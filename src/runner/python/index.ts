@@ -1,0 +1,87 @@
+/**
+ * Runs the user's Python with the user's interpreter and reads back the graph their own Value class
+ * built: a whole `.py` file, a selection, or a ```python block of a Markdown file. No vscode imports:
+ * the extension finds the interpreter (setting or Python extension) and passes its path.
+ */
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { RunOptions } from "../index";
+import type { RunError, RunResult } from "../trace";
+import { runTracerProcess } from "./childProcess";
+import { resolvePythonPath } from "./interpreter";
+import { buildRequest, type PythonRunInput } from "./request";
+import { emptyPythonResult, fromTracerOutput, fromUnfinishedRun, type TracerOutput } from "./result";
+import { tracerScriptPath } from "./tracerScript";
+
+export { resolvePythonPath, type ResolvedPython } from "./interpreter";
+export type { PythonRunInput } from "./request";
+export { pythonBlocksOf, codeBlocksOf, isPythonFence, type MarkdownCodeBlock } from "./markdownBlocks";
+
+const DEFAULT_TIME_LIMIT_MS = 10_000;
+const DEFAULT_HEAP_LIMIT_MB = 2048;
+
+export type PythonRunOptions = RunOptions & { pythonPath?: string };
+
+/** Never rejects: every failure is a `RunResult` with an error at a source line where there is one. */
+export async function runPython(input: PythonRunInput, options: PythonRunOptions = {}): Promise<RunResult> {
+  const started = performance.now();
+  const file = path.resolve(input.file);
+  const elapsed = () => performance.now() - started;
+  if (options.signal?.aborted) return emptyPythonResult(file, { kind: "cancelled", message: "cancelled" }, elapsed());
+
+  const interpreter = await resolvePythonPath(options.pythonPath);
+  if (!interpreter) return emptyPythonResult(file, missingInterpreter(options.pythonPath), elapsed());
+  const tracer = tracerScriptPath();
+  if (!tracer) return emptyPythonResult(file, { kind: "internal", message: "GradLens's Python tracer (python/gradlens_trace.py) is missing from the installation" }, elapsed());
+
+  let directory: string | undefined;
+  try {
+    directory = await mkdtemp(path.join(os.tmpdir(), "gradlens-python-"));
+    const resultPath = path.join(directory, "result.json");
+    const dumpPath = path.join(directory, "where.txt");
+    let request;
+    try {
+      const limits = {
+        timeLimitMs: options.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS,
+        heapLimitMb: options.heapLimitMb ?? DEFAULT_HEAP_LIMIT_MB,
+        ...(options.nodeLimit !== undefined ? { nodeLimit: options.nodeLimit } : {}),
+      };
+      request = await buildRequest({ ...input, file }, limits, { resultPath, dumpPath });
+    } catch {
+      return emptyPythonResult(file, { kind: "runtime", message: `cannot read ${file}` }, elapsed());
+    }
+    const requestPath = path.join(directory, "request.json");
+    await writeFile(requestPath, JSON.stringify(request), "utf8");
+
+    const run = await runTracerProcess(interpreter.path, ["-B", tracer, requestPath], {
+      cwd: path.dirname(file),
+      timeLimitMs: request.timeLimitMs,
+      signal: options.signal,
+    });
+    if (run.startError) return emptyPythonResult(file, failedToStart(interpreter.path, run.startError), elapsed());
+    if (run.stopped !== "cancelled") {
+      const output = await readFile(resultPath, "utf8").then((text) => JSON.parse(text) as TracerOutput, () => undefined);
+      if (output) return fromTracerOutput(file, output, elapsed());
+    }
+    const dump = await readFile(dumpPath, "utf8").catch(() => "");
+    return fromUnfinishedRun(request, { ...run, dump }, interpreter.path, elapsed());
+  } catch (error) {
+    return emptyPythonResult(file, { kind: "internal", message: `GradLens failed: ${error instanceof Error ? error.message : String(error)}` }, elapsed());
+  } finally {
+    if (directory) await rm(directory, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+const HOW_TO_SET = "Install Python 3 (python.org), or set the gradlens.pythonPath setting to your interpreter, e.g. /usr/bin/python3 or C:\\Python312\\python.exe.";
+
+function missingInterpreter(configured: string | undefined): RunError {
+  const message = configured?.trim()
+    ? `GradLens could not find the Python interpreter "${configured}" (from gradlens.pythonPath or the Python extension). ${HOW_TO_SET}`
+    : `GradLens could not find Python: neither python3 nor python is on PATH. ${HOW_TO_SET}`;
+  return { kind: "interpreter", message };
+}
+
+function failedToStart(interpreter: string, error: NodeJS.ErrnoException): RunError {
+  return { kind: "interpreter", message: `GradLens could not start Python (${interpreter}): ${error.code ?? error.message}. ${HOW_TO_SET}` };
+}

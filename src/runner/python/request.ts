@@ -1,0 +1,95 @@
+/**
+ * The request the Python tracer reads: which code to run (a whole file, a selection, or a Markdown
+ * code block with the earlier blocks it may build on), where it sits in the user's file, and the limits.
+ */
+import { readFile } from "node:fs/promises";
+import * as path from "node:path";
+import { isMarkdownFile, pythonBlocksOf } from "./markdownBlocks";
+
+export interface PythonRunInput {
+  /** The file the code comes from: a `.py` file, or the Markdown file of a code block. */
+  file: string;
+  /** The code to run; omitted: the file as saved. With `origin`: a selection or code block. */
+  code?: string;
+  /** Where `code` starts in `file` (1-based line and column). */
+  origin?: { file: string; line: number; column: number };
+  /**
+   * The whole text of `file` as the editor has it (possibly unsaved). For a Markdown code block,
+   * earlier ```python blocks that define names the block uses run first, as in a notebook.
+   * Omitted: the file is read from disk.
+   */
+  document?: string;
+}
+
+/** One piece of code the tracer compiles, and how its lines and columns map back to `file`. */
+export interface TracerChunk {
+  code: string;
+  file: string;
+  line: number;
+  /** Columns to add on the chunk's first line (it may start mid-line, and was dedented). */
+  firstLineShift: number;
+  /** Columns to add on every other line (removed indentation). */
+  shift: number;
+  /** The file name Python compiles it under (the real path for a whole file). */
+  compileName: string;
+}
+
+export interface TracerRequest {
+  file: string;
+  markdown: boolean;
+  main: TracerChunk;
+  /** Earlier code blocks of a Markdown file; the tracer runs only those the main chunk needs. */
+  context: TracerChunk[];
+  timeLimitMs: number;
+  heapLimitMb: number;
+  nodeLimit?: number;
+  resultPath: string;
+  dumpPath: string;
+}
+
+export interface RequestLimits {
+  timeLimitMs: number;
+  heapLimitMb: number;
+  nodeLimit?: number;
+}
+
+export async function buildRequest(input: PythonRunInput, limits: RequestLimits, paths: { resultPath: string; dumpPath: string }): Promise<TracerRequest> {
+  const file = path.resolve(input.file);
+  const markdown = isMarkdownFile(file);
+  const common = { file, markdown, ...limits, ...paths };
+  if (input.code === undefined || !input.origin) {
+    const code = input.code ?? (await readFile(file, "utf8"));
+    return { ...common, main: { code, file, line: 1, firstLineShift: 0, shift: 0, compileName: file }, context: [] };
+  }
+  const origin = input.origin;
+  const main = snippetChunk(input.code, file, origin.line, origin.column);
+  let context: TracerChunk[] = [];
+  if (markdown) {
+    const text = input.document ?? (await readFile(file, "utf8").catch(() => ""));
+    context = pythonBlocksOf(text)
+      .filter((block) => block.startLine < origin.line)
+      .map((block) => snippetChunk(block.code, file, block.startLine, 1));
+  }
+  return { ...common, main, context };
+}
+
+/** A selection or code block, dedented so Python accepts it, with the shifts that undo that. */
+export function snippetChunk(code: string, file: string, line: number, column: number): TracerChunk {
+  const lines = code.split(/\r\n|\r|\n/);
+  const leading = (text: string) => text.length - text.replace(/^[ \t]+/, "").length;
+  const before = column - 1;
+  // The first line may begin mid-line: count what precedes it as indentation.
+  const indents = lines.map((text, i) => (text.trim() === "" ? Infinity : (i === 0 ? before : 0) + leading(text)));
+  const common = Math.min(...indents);
+  const removed = Number.isFinite(common) ? common : 0;
+  const firstRemoved = Math.max(0, removed - before);
+  const dedented = lines.map((text, i) => text.slice(Math.min(i === 0 ? firstRemoved : removed, leading(text))));
+  return {
+    code: dedented.join("\n"),
+    file,
+    line,
+    firstLineShift: before + firstRemoved,
+    shift: removed,
+    compileName: `<${path.basename(file)}, line ${line}>`,
+  };
+}

@@ -1,0 +1,179 @@
+/**
+ * The tracer's JSON (columns of plain numbers; NaN and infinities as strings) turned into the
+ * shared `RunResult`, and the results of runs that never wrote one (killed, crashed, no Python).
+ */
+import { fromJsonNumber, type GraphSnapshot, type JsonNumber } from "../../engine/snapshot";
+import { Value } from "../../engine/value";
+import { describeNonFinite } from "../nonFiniteMessage";
+import type { BindingValue, ConsoleLine, NonFiniteReport, RootGraph, RunError, RunResult, SourcePosition, SourceRange, SourceSite } from "../trace";
+import type { TracerRequest } from "./request";
+
+/** A graph as the tracer writes it. */
+export interface TracerGraph {
+  nodeCount: number;
+  opNames: string[];
+  op: number[];
+  data: JsonNumber[];
+  grad: JsonNumber[];
+  site: number[];
+  labels: Record<string, string>;
+  childStart: number[];
+  child: number[];
+  localGrad: JsonNumber[];
+  root: number;
+}
+
+export interface TracerOutput {
+  roots: { name: string; reason: "backward" | "last-value"; site: number; calls?: number; truncated?: boolean; graph: TracerGraph }[];
+  bindings: { name: string; range: SourceRange; data: JsonNumber; grad: JsonNumber; op: string; count: number; node?: { root: number; id: number } }[];
+  sites: SourceSite[];
+  console: ConsoleLine[];
+  error?: RunError;
+  /** First lines of the earlier Markdown blocks that ran before the selected one. */
+  contextLines?: number[];
+  durationMs?: number;
+}
+
+export function emptyPythonResult(file: string, error: RunError | undefined, durationMs: number, console: ConsoleLine[] = []): RunResult {
+  return { ok: !error, language: "python", file, roots: [], sites: [], bindings: [], console, ...(error ? { error } : {}), stats: { durationMs, nodeCount: 0 } };
+}
+
+export function toSnapshot(graph: TracerGraph): GraphSnapshot {
+  const labels: Record<number, string> = {};
+  for (const [id, label] of Object.entries(graph.labels)) labels[Number(id)] = label;
+  return {
+    nodeCount: graph.nodeCount,
+    opNames: graph.opNames,
+    op: Uint16Array.from(graph.op),
+    data: Float64Array.from(graph.data, fromJsonNumber),
+    grad: Float64Array.from(graph.grad, fromJsonNumber),
+    site: Int32Array.from(graph.site),
+    labels,
+    childStart: Uint32Array.from(graph.childStart),
+    child: Uint32Array.from(graph.child),
+    localGrad: Float64Array.from(graph.localGrad, fromJsonNumber),
+    root: graph.root,
+  };
+}
+
+export function fromTracerOutput(file: string, output: TracerOutput, durationMs: number): RunResult {
+  const sites = output.sites;
+  const positionOfSite = (id: number): SourcePosition | undefined => {
+    const site = id > 0 ? sites[id] : undefined;
+    return site ? { file: site.file, line: site.line, column: site.column } : undefined;
+  };
+  const roots: RootGraph[] = output.roots.map((r) => {
+    const root: RootGraph = { name: r.name, reason: r.reason, graph: toSnapshot(r.graph) };
+    const position = positionOfSite(r.site);
+    if (position) root.position = position;
+    if (r.calls !== undefined) root.calls = r.calls;
+    if (r.truncated) root.truncated = true;
+    return root;
+  });
+  const bindings: BindingValue[] = output.bindings.map((b) => ({ ...b, data: fromJsonNumber(b.data), grad: fromJsonNumber(b.grad) }));
+  const result: RunResult = {
+    ok: !output.error,
+    language: "python",
+    file,
+    roots,
+    sites,
+    bindings,
+    console: output.console,
+    stats: { durationMs, nodeCount: roots.reduce((n, r) => n + r.graph.nodeCount, 0) },
+  };
+  if (output.error) result.error = output.error;
+  const nonFinite = findNonFinite(roots, positionOfSite);
+  if (nonFinite) result.nonFinite = nonFinite;
+  return result;
+}
+
+/**
+ * The first node whose data went NaN or ±Infinity from finite inputs, else the first (from the root)
+ * whose grad did while its parents' grads were finite. Python raises where JavaScript gives NaN, so
+ * this is rare (float overflow, `float("inf")`), but then it says where.
+ */
+export function findNonFinite(roots: RootGraph[], positionOfSite: (id: number) => SourcePosition | undefined): NonFiniteReport | undefined {
+  for (let r = 0; r < roots.length; r++) {
+    const g = roots[r].graph;
+    const childrenOf = (i: number) => Array.from(g.child.subarray(g.childStart[i], g.childStart[i + 1]));
+    let found: { id: number; field: "data" | "grad" } | undefined;
+    for (let i = 0; i < g.nodeCount && !found; i++) {
+      if (!Number.isFinite(g.data[i]) && childrenOf(i).every((c) => Number.isFinite(g.data[c]))) found = { id: i, field: "data" };
+    }
+    if (!found) {
+      const parentGradFinite = new Array<boolean>(g.nodeCount).fill(true);
+      for (let i = g.nodeCount - 1; i >= 0 && !found; i--) {
+        if (!Number.isFinite(g.grad[i]) && parentGradFinite[i]) found = { id: i, field: "grad" };
+        else if (!Number.isFinite(g.grad[i])) for (const c of childrenOf(i)) parentGradFinite[c] = false;
+      }
+    }
+    if (!found) continue;
+    const { id, field } = found;
+    const op = g.opNames[g.op[id]];
+    const value = field === "data" ? g.data[id] : g.grad[id];
+    // The message is the TypeScript runner's; it reads the node's op and its inputs' data.
+    const node = new Value(g.data[id], childrenOf(id).map((c) => new Value(g.data[c])), [], op);
+    const report: NonFiniteReport = { field, value, op, root: r, id, message: describeNonFinite({ node, field, value }) };
+    const position = positionOfSite(g.site[id]);
+    if (position) report.position = position;
+    return report;
+  }
+  return undefined;
+}
+
+/** A run that wrote no result: it was stopped, crashed, or its Python could not start. */
+export function fromUnfinishedRun(
+  request: TracerRequest,
+  run: { stdout: string; stderr: string; exitCode: number | null; stopped?: "timeout" | "cancelled"; dump: string },
+  interpreter: string,
+  durationMs: number,
+): RunResult {
+  const console: ConsoleLine[] = [
+    ...linesOf(run.stdout).map((text): ConsoleLine => ({ stream: "stdout", text })),
+    ...linesOf(run.stderr).map((text): ConsoleLine => ({ stream: "stderr", text })),
+  ];
+  let error: RunError;
+  if (run.stopped === "cancelled") {
+    error = { kind: "cancelled", message: "cancelled" };
+  } else if (run.stopped === "timeout") {
+    error = { kind: "timeout", message: `stopped after ${secondsText(request.timeLimitMs)} s: the code was still running (inside a long computation Python could not interrupt)` };
+    const position = lineFromDump(run.dump, request);
+    if (position) {
+      error.position = position;
+      error.message += ` — last at line ${position.line}`;
+    }
+  } else if (/GRADLENS_PYTHON_TOO_OLD (\S+)/.test(run.stderr)) {
+    const version = /GRADLENS_PYTHON_TOO_OLD (\S+)/.exec(run.stderr)?.[1];
+    error = { kind: "interpreter", message: `GradLens needs Python 3.8 or newer, but ${interpreter} is Python ${version}. Set gradlens.pythonPath to a newer interpreter.` };
+  } else if (/\bMemoryError\b/.test(run.stderr)) {
+    error = { kind: "memory", message: `stopped: the code used more than the memory limit of ${request.heapLimitMb} MB` };
+  } else if (/SyntaxError/.test(run.stderr) && /gradlens_/.test(run.stderr)) {
+    error = { kind: "interpreter", message: `${interpreter} could not run GradLens's tracer (is it Python 3?). Set gradlens.pythonPath to a Python 3.8+ interpreter.` };
+  } else {
+    const tail = run.stderr.trim().split(/\r?\n/).slice(-3).join(" ");
+    error = { kind: "internal", message: `Python stopped before GradLens could read its values (exit code ${run.exitCode})${tail ? `: ${tail}` : ""}` };
+  }
+  return emptyPythonResult(request.file, error, durationMs, console);
+}
+
+function linesOf(text: string): string[] {
+  if (text === "") return [];
+  const lines = text.split(/\r?\n/);
+  if (lines[lines.length - 1] === "") lines.pop();
+  return lines;
+}
+
+export function secondsText(ms: number): string {
+  const seconds = ms / 1000;
+  return Number.isInteger(seconds) ? String(seconds) : seconds.toFixed(1);
+}
+
+/** The innermost frame of the user's code in a faulthandler dump ("File "…", line N in f"). */
+export function lineFromDump(dump: string, request: TracerRequest): SourcePosition | undefined {
+  const chunks = [request.main, ...request.context];
+  for (const match of dump.matchAll(/File "(.*)", line (\d+)/g)) {
+    const chunk = chunks.find((c) => c.compileName === match[1]);
+    if (chunk) return { file: chunk.file, line: chunk.line + Number(match[2]) - 1, column: 1 + chunk.shift };
+  }
+  return undefined;
+}
