@@ -1,0 +1,156 @@
+import { strict as assert } from "assert";
+import {
+  Value,
+  findNonFiniteData,
+  findNonFiniteGrad,
+  findNonFiniteOrigin,
+  fromJsonNumber,
+  snapshotEdges,
+  snapshotGraph,
+  snapshotNodes,
+  toJsonNumber,
+  topologicalOrder,
+} from "../../src/engine";
+
+describe("engine: graph snapshot", () => {
+  /** z = x*y + w with every node named. */
+  function example() {
+    const x = new Value(2).named("x");
+    const y = new Value(3).named("y");
+    const w = new Value(1).named("w");
+    const xy = x.mul(y).named("xy");
+    const z = xy.add(w).named("z");
+    z.backward();
+    return { x, y, w, xy, z };
+  }
+
+  it("lists nodes in topological order with op, label, data and grad; the root last", () => {
+    const { z } = example();
+    const s = snapshotGraph(z);
+    assert.equal(s.nodeCount, 5);
+    assert.equal(s.root, 4);
+    assert.deepEqual(
+      snapshotNodes(s).map(({ id, op, label, data, grad }) => ({ id, op, label, data, grad })),
+      [
+        { id: 0, op: "", label: "x", data: 2, grad: 3 },
+        { id: 1, op: "", label: "y", data: 3, grad: 2 },
+        { id: 2, op: "*", label: "xy", data: 6, grad: 1 },
+        { id: 3, op: "", label: "w", data: 1, grad: 1 },
+        { id: 4, op: "+", label: "z", data: 7, grad: 1 },
+      ],
+    );
+  });
+
+  it("lists every edge with its local gradient", () => {
+    const { z } = example();
+    assert.deepEqual(snapshotEdges(snapshotGraph(z)), [
+      { from: 0, to: 2, localGrad: 3 },
+      { from: 1, to: 2, localGrad: 2 },
+      { from: 2, to: 4, localGrad: 1 },
+      { from: 3, to: 4, localGrad: 1 },
+    ]);
+  });
+
+  it("includes each shared node once and keeps every edge pointing forward", () => {
+    const a = new Value(1.5);
+    const b = a.mul(a);
+    const c = a.exp();
+    const d = new Value(b.data + c.data + a.data, [b, c, a], [1, 1, 1], "sum3");
+    const s = snapshotGraph(d);
+    assert.equal(s.nodeCount, 4);
+    assert.equal(snapshotEdges(s).length, 6);
+    for (const e of snapshotEdges(s)) assert.ok(e.from < e.to, `edge ${e.from} → ${e.to}`);
+    assert.deepEqual(s.opNames.sort(), ["", "*", "exp", "sum3"].sort());
+    assert.equal(snapshotNodes(s)[s.root].op, "sum3");
+  });
+
+  it("keeps the creation site of every node", () => {
+    const { z } = example();
+    assert.deepEqual(Array.from(snapshotGraph(z).site), [0, 0, 0, 0, 0]);
+  });
+
+  it("matches topologicalOrder and the nodes' own fields on a larger graph", () => {
+    let h = new Value(0.1);
+    const xs = [0.5, -1, 2].map((v) => new Value(v));
+    for (let i = 0; i < 20; i++) h = h.mul(xs[i % 3]).add(xs[(i + 1) % 3]).tanh();
+    h.backward();
+    const order = topologicalOrder(h);
+    const s = snapshotGraph(h, order);
+    assert.equal(s.nodeCount, order.length);
+    order.forEach((v, i) => {
+      assert.equal(s.data[i], v.data);
+      assert.equal(s.grad[i], v.grad);
+      assert.equal(s.opNames[s.op[i]], v.op);
+      assert.deepEqual(
+        Array.from(s.child.subarray(s.childStart[i], s.childStart[i + 1])).map((k) => order[k]),
+        v.children,
+      );
+      assert.deepEqual(Array.from(s.localGrad.subarray(s.childStart[i], s.childStart[i + 1])), v.localGrads);
+    });
+  });
+
+  it("serialises as JSON with NaN and ±Infinity written as strings", () => {
+    const x = new Value(0).named("x");
+    const y = x.log().named("y");
+    const z = y.mul(new Value(0)).named("z");
+    z.backward();
+    const s = snapshotGraph(z);
+    const json = JSON.stringify({
+      nodes: snapshotNodes(s).map((n) => ({ ...n, data: toJsonNumber(n.data), grad: toJsonNumber(n.grad) })),
+      edges: snapshotEdges(s).map((e) => ({ ...e, localGrad: toJsonNumber(e.localGrad) })),
+    });
+    const back = JSON.parse(json) as { nodes: { label: string; data: string | number; grad: string | number }[] };
+    const byLabel = new Map(back.nodes.map((n) => [n.label, n]));
+    assert.equal(byLabel.get("y")?.data, "-Infinity");
+    assert.equal(byLabel.get("z")?.data, "NaN");
+    assert.equal(byLabel.get("x")?.grad, "NaN"); // 0 · (1/0) = NaN
+    assert.ok(Number.isNaN(fromJsonNumber("NaN")));
+    assert.equal(fromJsonNumber("Infinity"), Infinity);
+    assert.equal(fromJsonNumber("-Infinity"), -Infinity);
+    assert.equal(fromJsonNumber(toJsonNumber(2.5)), 2.5);
+  });
+});
+
+describe("engine: where a non-finite value came from", () => {
+  it("names the first node whose data went non-finite from finite inputs", () => {
+    const x = new Value(0).named("x");
+    const l = x.log().named("l"); // -Infinity: the origin
+    const m = l.mul(2).named("m"); // -Infinity, inherited
+    const out = m.add(new Value(1)).mul(new Value(0)).named("out"); // NaN, inherited
+    const origin = findNonFiniteOrigin(out);
+    assert.ok(origin);
+    assert.equal(origin.node, l);
+    assert.equal(origin.field, "data");
+    assert.equal(origin.value, -Infinity);
+    assert.equal(findNonFiniteData(out)?.node.label, "l");
+  });
+
+  it("names NaN from log of a negative number", () => {
+    const a = new Value(3).named("a");
+    const b = a.sub(5).named("b"); // -2
+    const c = b.log().named("c"); // NaN
+    const d = c.add(a).named("d");
+    assert.equal(findNonFiniteOrigin(d)?.node, c);
+  });
+
+  it("names the node whose grad went non-finite while its parents' grads were finite", () => {
+    const x = new Value(0).named("x");
+    const s = x.pow(0.5).named("s"); // 0, finite; local grad 0.5·0^-0.5 = Infinity
+    const out = s.mul(3).add(new Value(1)).named("out");
+    assert.equal(findNonFiniteData(out), undefined);
+    out.backward();
+    const origin = findNonFiniteOrigin(out);
+    assert.ok(origin);
+    assert.equal(origin.field, "grad");
+    assert.equal(origin.node, x);
+    assert.equal(origin.value, Infinity);
+    assert.equal(findNonFiniteGrad(out)?.node.label, "x");
+  });
+
+  it("reports nothing for a finite graph", () => {
+    const x = new Value(2);
+    const y = x.mul(x).exp();
+    y.backward();
+    assert.equal(findNonFiniteOrigin(y), undefined);
+  });
+});
