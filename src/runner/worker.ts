@@ -7,6 +7,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import * as vm from "node:vm";
 import { createRequire } from "node:module";
 import { format } from "node:util";
+import { dirname } from "node:path";
 import * as engine from "../engine";
 import { Value, creationSite, topologicalOrder, snapshotGraph, findNonFiniteData, findNonFiniteGrad } from "../engine";
 import { HELPERS } from "./instrument";
@@ -127,8 +128,9 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
   const sandboxRequire = (specifier: string): unknown => (specifier === "gradlens" ? engine : userRequire(specifier));
   const module = { exports: {} as unknown };
   const engineExports = engine as unknown as Record<string, unknown>;
-  const paramNames = ["require", "module", "exports", ...Object.keys(helpers), ...input.injectedHelpers];
-  const paramValues = [sandboxRequire, module, module.exports, ...Object.values(helpers), ...input.injectedHelpers.map((n) => engineExports[n])];
+  // CommonJS's module variables; __dirname/__filename are the entry file's (the bundle has no file of its own).
+  const paramNames = ["require", "module", "exports", "__filename", "__dirname", ...Object.keys(helpers), ...input.injectedHelpers];
+  const paramValues = [sandboxRequire, module, module.exports, input.entryFile, dirname(input.entryFile), ...Object.values(helpers), ...input.injectedHelpers.map((n) => engineExports[n])];
   Error.stackTraceLimit = 50;
   try {
     const run = vm.compileFunction(input.code, paramNames, { filename: BUNDLE_FILENAME });

@@ -1,9 +1,10 @@
 import * as assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { runFile, runSnippet, findCodeBlockAt, DEFAULT_TIME_LIMIT_MS, type RunOptions } from "../../src/runner";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import * as path from "node:path";
+import { runFile, runSnippet, checkFile, findCodeBlockAt, DEFAULT_TIME_LIMIT_MS, type RunOptions } from "../../src/runner";
 import { snapshotNodes, snapshotEdges } from "../../src/engine";
 import type { RunResult } from "../../src/runner/trace";
-import { fixture, useBuiltWorker } from "./runnerSupport";
+import { fixture, repoRoot, useBuiltWorker } from "./runnerSupport";
 
 /** The node of root `r` bound to `name` (labels come from variable names). */
 function nodeNamed(result: RunResult, name: string, r = 0) {
@@ -272,5 +273,37 @@ describe("runner: snippets", function () {
     const result = await runSnippet("const sum = (a: Value, b: Value) => a.add(b);\nconst s = sum(new Value(1), new Value(2));", { file: fixture("snippets.md"), line: 1, column: 1 });
     assert.ok(result.ok, result.error?.message);
     assert.equal(nodeNamed(result, "s").data, 3);
+  });
+});
+
+describe("runner: the examples", function () {
+  this.timeout(120_000);
+  before(useBuiltWorker);
+  const examples = path.join(repoRoot, "examples");
+  const files = existsSync(examples) ? readdirSync(examples).filter((f) => f.endsWith(".grad.ts")) : [];
+
+  it("has examples to run", () => {
+    assert.ok(files.length >= 4, `examples/*.grad.ts: ${files.join(", ")}`);
+  });
+
+  for (const name of files) {
+    it(`runs examples/${name} and captures a graph with sites in the example`, async () => {
+      const file = path.join(examples, name);
+      const result = await runFile(file, { timeLimitMs: 100_000 });
+      assert.equal(result.error, undefined, result.error && `${result.error.message} at line ${result.error.position?.line}`);
+      assert.ok(result.roots.length > 0);
+      const graph = result.roots[result.roots.length - 1].graph;
+      assert.ok(graph.nodeCount > 1);
+      const siteIds = new Set(graph.site);
+      assert.ok([...siteIds].some((id) => id > 0 && result.sites[id].file.startsWith(examples)), "nodes point into the example's source");
+      assert.equal(result.nonFinite, undefined);
+    });
+  }
+
+  it("checks the examples' gradients", async () => {
+    for (const name of files) {
+      const result = await checkFile(path.join(examples, name), { timeLimitMs: 100_000 });
+      for (const check of result.checks ?? []) assert.ok(check.ok, `${name}: ${check.name} ${check.error?.message ?? check.inputs.filter((i) => !i.ok).map((i) => i.note).join("; ")}`);
+    }
   });
 });
