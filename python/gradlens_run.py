@@ -196,6 +196,8 @@ def error_of(run, error, kind, message):
     if frames:
         summary, chunk = frames[-1]
         result["position"] = chunk.position(summary.lineno or 1, getattr(summary, "colno", None))
+        if kind in ("timeout", "memory"):
+            result["message"] += " — last at line %d" % result["position"]["line"]
         result["stack"] = "\n".join(
             "%s:%d in %s: %s" % (chunk.file, chunk.line + (s.lineno or 1) - 1, s.name, (s.line or "").strip()) for s, chunk in frames
         )
@@ -301,15 +303,23 @@ def collect(run, request):
             chosen.append((value, "last-value", recorder.site_of(value), 0, name))
     roots = []
     node_of = {}
+    too_large = None
     for value, reason, site, calls, name in chosen:
         graph, index, truncated = snapshot(recorder, value, node_limit)
         root_index = len(roots)
         label = graph["labels"].get(str(graph["root"]))
-        root = {"name": label or name or "root #%d" % (root_index + 1), "reason": reason, "site": site, "graph": graph}
+        name = label or name or "root #%d" % (root_index + 1)
+        if truncated:
+            # As for TypeScript: a graph over the node limit is not drawn; the run says so instead.
+            if too_large is None:
+                message = "the graph of %s has more than %s nodes, the limit" % (name, format(node_limit, ","))
+                too_large = {"kind": "too-large", "message": message}
+                if site:
+                    too_large["position"] = {key: run.sites[site][key] for key in ("file", "line", "column")}
+            continue
+        root = {"name": name, "reason": reason, "site": site, "graph": graph}
         if calls > 1:
             root["calls"] = calls
-        if truncated:
-            root["truncated"] = True
         roots.append(root)
         for key, node in index.items():
             node_of.setdefault(key, [root_index, node])
@@ -328,7 +338,7 @@ def collect(run, request):
         if node:
             binding["node"] = {"root": node[0], "id": node[1]}
         bindings.append(binding)
-    return roots, bindings
+    return roots, bindings, too_large
 
 
 def write_result(path, result):
@@ -351,7 +361,7 @@ def main(request_path):
         faulthandler.dump_traceback_later(request.get("timeLimitMs", 10_000) / 1000 + 0.8, file=dump)
 
     run = Run(request)
-    result = {"roots": [], "bindings": [], "sites": run.sites, "console": run.console, "contextLines": [c.line for c in run.context]}
+    result = {"roots": [], "bindings": [], "sites": run.sites, "console": run.console, "contextLines": [c.line for c in run.context], "executable": sys.executable}
 
     # Compile everything before running anything: a syntax error is reported without side effects.
     compiled = []
@@ -376,7 +386,7 @@ def main(request_path):
     builtins.Value = gradlens_tutorial_value.Value  # only seen when the code defines or imports no Value
     setattr(builtins, EXPRESSION_HELPER, recorder.expression)
     names = [e["name"] for e in run.bindings.entries]
-    setattr(builtins, BIND_HELPER, lambda value, spec: recorder.bind(value, spec, names))
+    setattr(builtins, BIND_HELPER, lambda value, spec, label=True: recorder.bind(value, spec, names, label))
 
     user_file = request["file"]
     directory = os.path.dirname(user_file) or os.getcwd()
@@ -403,7 +413,9 @@ def main(request_path):
             scope.clear()
             gc.collect()
         else:
-            result["roots"], result["bindings"] = collect(run, request)
+            result["roots"], result["bindings"], too_large = collect(run, request)
+            if too_large is not None and "error" not in result:
+                result["error"] = too_large
     except MemoryError:
         scope.clear()
         result["roots"], result["bindings"] = [], []

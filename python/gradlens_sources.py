@@ -233,6 +233,8 @@ class _Instrument(ast.NodeTransformer):
         return self._visit_scope(node, node.name)
 
     def visit_ClassDef(self, node):
+        if _is_value_class(node):
+            return node  # the engine's own temporaries (`other`, `out`) are not what a learner hovers
         return self._visit_scope(node, node.name)
 
     def visit_Lambda(self, node):
@@ -248,8 +250,11 @@ class _Instrument(ast.NodeTransformer):
             return tuple(self._binding_spec(e) for e in target.elts)
         return None
 
-    def _bind_call(self, value, spec, at):
-        call = ast.Call(func=ast.Name(id=BIND_HELPER, ctx=ast.Load()), args=[value, ast.Constant(value=spec)], keywords=[])
+    def _bind_call(self, value, spec, at, label=True):
+        # Loop variables are recorded for hovers but do not name values: `for p in params` would
+        # otherwise call every parameter "p".
+        args = [value, ast.Constant(value=spec)] + ([] if label else [ast.Constant(value=False)])
+        call = ast.Call(func=ast.Name(id=BIND_HELPER, ctx=ast.Load()), args=args, keywords=[])
         return ast.copy_location(call, at)
 
     # statements
@@ -282,7 +287,7 @@ class _Instrument(ast.NodeTransformer):
         spec = self._binding_spec(node.target)
         if spec is not None:
             target = ast.copy_location(_as_load(node.target), node.target)
-            report = ast.copy_location(ast.Expr(value=self._bind_call(target, spec, node.target)), node.body[0])
+            report = ast.copy_location(ast.Expr(value=self._bind_call(target, spec, node.target, label=False)), node.body[0])
             node.body.insert(0, report)
         return node
 
@@ -298,6 +303,15 @@ class _Instrument(ast.NodeTransformer):
         if not self.scopes and not isinstance(node.value, ast.Constant):
             node.value = ast.copy_location(ast.Call(func=ast.Name(id=EXPRESSION_HELPER, ctx=ast.Load()), args=[node.value], keywords=[]), node.value)
         return node
+
+
+def _is_value_class(node):
+    """A class whose methods set `.grad` and `._children` or `._prev`: a Value class, by its shape."""
+    stored = set()
+    for inner in ast.walk(node):
+        if isinstance(inner, ast.Attribute) and isinstance(inner.ctx, ast.Store):
+            stored.add(inner.attr)
+    return "grad" in stored and ("_children" in stored or "_prev" in stored)
 
 
 def _as_load(target):

@@ -164,17 +164,18 @@ class Recorder:
         elif len(self.backward_roots) < MAX_BACKWARD_SITES:
             self.backward_roots[site] = [value, 1]
 
-    def bind(self, value, spec, names):
+    def bind(self, value, spec, names, label=True):
         if isinstance(spec, int):
             if self.is_value(value):
                 self.binding_counts[spec] = self.binding_counts.get(spec, 0) + 1
                 self.binding_last[spec] = value
-                self.labels.setdefault(id(value), names[spec])
+                if label:
+                    self.labels.setdefault(id(value), names[spec])
                 self.last_value = value
                 self.last_binding = spec
         elif isinstance(spec, tuple) and isinstance(value, (tuple, list)) and len(value) == len(spec):
             for item, inner in zip(value, spec):
-                self.bind(item, inner, names)
+                self.bind(item, inner, names, label)
         return value
 
     def expression(self, value):

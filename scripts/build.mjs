@@ -10,6 +10,9 @@ const watch = process.argv.includes("--watch");
 const targets = [
   // The extension host: CommonJS on Node, `vscode` provided by the host.
   { entryPoints: ["src/extension/extension.ts"], outfile: "dist/extension.js", platform: "node", format: "cjs", external: ["vscode", "esbuild"] },
+  // The runners as their own bundles, which the extension loads on first use: activation does not parse them.
+  { entryPoints: ["src/runner/index.ts"], outfile: "dist/runner.js", platform: "node", format: "cjs", external: ["esbuild"] },
+  { entryPoints: ["src/runner/python/index.ts"], outfile: "dist/pythonRunner.js", platform: "node", format: "cjs", external: ["esbuild"] },
   // The runner's worker thread, where user code runs.
   { entryPoints: ["src/runner/worker.ts"], outfile: "dist/runnerWorker.js", platform: "node", format: "cjs", external: ["esbuild"] },
   // The command-line tool.

@@ -13,6 +13,7 @@ import { resolvePythonPath } from "./interpreter";
 import { buildRequest, type PythonRunInput } from "./request";
 import { emptyPythonResult, fromTracerOutput, fromUnfinishedRun, type TracerOutput } from "./result";
 import { tracerScriptPath } from "./tracerScript";
+import { interpreterToStart, rememberBinary } from "./launcherCache";
 
 export { resolvePythonPath, type ResolvedPython } from "./interpreter";
 export type { PythonRunInput } from "./request";
@@ -54,15 +55,19 @@ export async function runPython(input: PythonRunInput, options: PythonRunOptions
     const requestPath = path.join(directory, "request.json");
     await writeFile(requestPath, JSON.stringify(request), "utf8");
 
-    const run = await runTracerProcess(interpreter.path, ["-B", tracer, requestPath], {
-      cwd: path.dirname(file),
+    const cwd = path.dirname(file);
+    const run = await runTracerProcess(interpreterToStart(interpreter.path, cwd), ["-B", tracer, requestPath], {
+      cwd,
       timeLimitMs: request.timeLimitMs,
       signal: options.signal,
     });
     if (run.startError) return emptyPythonResult(file, failedToStart(interpreter.path, run.startError), elapsed());
     if (run.stopped !== "cancelled") {
       const output = await readFile(resultPath, "utf8").then((text) => JSON.parse(text) as TracerOutput, () => undefined);
-      if (output) return fromTracerOutput(file, output, elapsed());
+      if (output) {
+        await rememberBinary(interpreter.path, cwd, output.executable);
+        return fromTracerOutput(file, output, elapsed());
+      }
     }
     const dump = await readFile(dumpPath, "utf8").catch(() => "");
     return fromUnfinishedRun(request, { ...run, dump }, interpreter.path, elapsed());

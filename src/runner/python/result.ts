@@ -32,6 +32,8 @@ export interface TracerOutput {
   /** First lines of the earlier Markdown blocks that ran before the selected one. */
   contextLines?: number[];
   durationMs?: number;
+  /** The interpreter binary that ran (differs from the one started when that was a launcher script). */
+  executable?: string;
 }
 
 export function emptyPythonResult(file: string, error: RunError | undefined, durationMs: number, console: ConsoleLine[] = []): RunResult {
