@@ -1,0 +1,232 @@
+// `npm run test:integration`: the extension's integration tests inside a real VS Code, offline.
+//
+// For each VS Code build that scripts/install-vscode.mjs installed (code-server's bundled VS Code
+// server), this starts the server on a free loopback port with throw-away data folders and a fresh
+// copy of test/fixtures/workspace, and opens its web workbench in headless Chromium (playwright-core)
+// with the extension under development and the compiled test module in the URL `payload`. The
+// workbench calls `codeAutomationExit(code)` when the test module's `run()` settles.
+//
+// Runs: every build in a trusted workspace (all `*.test.js` except `*.restricted.test.js`), and the
+// newest build once more in Restricted Mode (only `*.restricted.test.js`). Each run's mocha totals
+// (GRADLENS_SUMMARY, written inside the extension host) are added up into this suite's summary.
+//
+// Usage: node scripts/run-integration.mjs [--build newest|oldest] [--mode trusted|restricted] [--grep text]
+import { spawn, spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
+import { builds, isInstalled, nodeFor, serverMainFor } from "./install-vscode.mjs";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const outDir = join(root, "out", "test", "integration");
+const chromiumPath = process.env.GRADLENS_CHROMIUM ?? "/usr/bin/chromium";
+/** A whole run (start-up + every test) must finish within this, or it counts as failed. */
+const runTimeoutMs = Number(process.env.GRADLENS_INTEGRATION_TIMEOUT_MS ?? 240_000);
+
+function argument(name) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+
+function log(message) {
+  console.log(`[integration] ${message}`);
+}
+
+/** Builds the extension bundles, then compiles every test file to out/test/integration. */
+async function compile() {
+  const build = spawnSync(process.execPath, [join(root, "scripts", "build.mjs")], { cwd: root, stdio: "inherit" });
+  if (build.status !== 0) throw new Error("the extension build failed");
+  const entries = listFiles(join(root, "test", "integration")).filter((f) => f.endsWith(".ts"));
+  rmSync(outDir, { recursive: true, force: true });
+  await esbuild.build({
+    entryPoints: entries,
+    outdir: outDir,
+    outbase: join(root, "test", "integration"),
+    bundle: true,
+    platform: "node",
+    format: "cjs",
+    target: "es2022",
+    sourcemap: "inline",
+    // Provided by the extension host (vscode) or resolved from the repository's node_modules.
+    external: ["vscode", "mocha", "@vscode/test-electron", "playwright-core", "esbuild"],
+    logLevel: "warning",
+  });
+}
+
+function listFiles(dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+async function waitForServer(url, server, deadline) {
+  while (Date.now() < deadline) {
+    if (server.exitCode !== null) throw new Error(`the VS Code server exited (${server.exitCode}) before it was ready`);
+    try {
+      const response = await fetch(url);
+      if (response.status < 500) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error("the VS Code server did not start in time");
+}
+
+/** One VS Code window running the test module; resolves with { exitCode, summary }. */
+async function runOnce({ build, mode, grep }) {
+  const label = `VS Code ${build.vscode}, ${mode === "restricted" ? "Restricted Mode" : "trusted workspace"}`;
+  const scratch = mkdtempSync(join(tmpdir(), "gradlens-it-"));
+  const workspace = join(scratch, "workspace");
+  cpSync(join(root, "test", "fixtures", "workspace"), workspace, { recursive: true });
+  const summaryFile = join(scratch, "summary.json");
+  const mochaLog = join(scratch, "mocha.log");
+  const port = await freePort();
+  const origin = `127.0.0.1:${port}`;
+
+  const args = [
+    serverMainFor(build),
+    "--host", "127.0.0.1",
+    "--port", String(port),
+    "--without-connection-token",
+    "--accept-server-license-terms",
+    "--user-data-dir", join(scratch, "user-data"),
+    "--server-data-dir", join(scratch, "server-data"),
+    "--extensions-dir", join(scratch, "extensions"),
+    "--default-folder", workspace,
+    "--log", "warn",
+  ];
+  if (build.nodeMajor !== undefined) args.push("--enable-smoke-test-driver");
+  if (mode === "trusted") args.push("--disable-workspace-trust");
+  // The extension host inherits the server's environment: that is how the test module learns where
+  // to write its totals and which tests to run.
+  const env = {
+    ...process.env,
+    GRADLENS_SUMMARY: summaryFile,
+    GRADLENS_MOCHA_LOG: mochaLog,
+    GRADLENS_TEST_MODE: mode,
+    GRADLENS_TEST_GREP: grep ?? "",
+    GRADLENS_VSCODE_VERSION: build.vscode,
+    GRADLENS_REPORT_DIR: join(root, "out", "integration"),
+  };
+  const serverLog = [];
+  const server = spawn(nodeFor(build), args, { cwd: scratch, env, stdio: ["ignore", "pipe", "pipe"] });
+  // The extension host's stdout (mocha's report) arrives through the server's output.
+  const onOutput = (chunk) => {
+    for (const line of chunk.toString().split(/\r?\n/)) {
+      if (line.trim() === "") continue;
+      serverLog.push(line);
+      if (process.env.GRADLENS_INTEGRATION_VERBOSE) console.log(`  [server] ${line}`);
+    }
+  };
+  server.stdout.on("data", onOutput);
+  server.stderr.on("data", onOutput);
+
+  const { chromium } = await import("playwright-core");
+  let browser;
+  const started = Date.now();
+  try {
+    await waitForServer(`http://${origin}/`, server, Date.now() + 60_000);
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      headless: true,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"],
+    });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const exitCode = new Promise((resolveExit) => {
+      void page.exposeFunction("codeAutomationExit", (code) => resolveExit(Number(code)));
+    });
+    page.on("console", (message) => {
+      const text = message.text();
+      if (process.env.GRADLENS_INTEGRATION_VERBOSE || /\[GradLens test\]/.test(text)) console.log(`  [page] ${text}`);
+    });
+    const payload = [
+      ["extensionDevelopmentPath", `vscode-remote://${origin}${root}`],
+      ["extensionTestsPath", `vscode-remote://${origin}${join(outDir, "index.js")}`],
+    ];
+    const url = `http://${origin}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+    log(`${label}: starting`);
+    await page.goto(url);
+    const timeout = new Promise((resolveTimeout) => setTimeout(() => resolveTimeout("timeout"), runTimeoutMs));
+    const outcome = await Promise.race([exitCode, timeout]);
+    const summary = existsSync(summaryFile) ? JSON.parse(readFileSync(summaryFile, "utf8")) : undefined;
+    if (existsSync(mochaLog)) console.log(readFileSync(mochaLog, "utf8").trimEnd());
+    if (outcome === "timeout") {
+      log(`${label}: no result after ${runTimeoutMs / 1000} s`);
+      if (!process.env.GRADLENS_INTEGRATION_VERBOSE) console.log(serverLog.slice(-40).join("\n"));
+      return { label, exitCode: 1, summary };
+    }
+    log(`${label}: exit ${outcome} in ${Math.round((Date.now() - started) / 1000)} s`);
+    if (!summary && !process.env.GRADLENS_INTEGRATION_VERBOSE) console.log(serverLog.slice(-40).join("\n"));
+    return { label, exitCode: outcome, summary };
+  } finally {
+    await browser?.close().catch(() => undefined);
+    server.kill("SIGTERM");
+    await new Promise((r) => (server.exitCode !== null ? r() : server.once("exit", r)));
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+async function main() {
+  const onlyBuild = argument("build");
+  const onlyMode = argument("mode");
+  const grep = argument("grep");
+  const installed = builds.filter(isInstalled).filter((b) => !onlyBuild || b.name === onlyBuild);
+  if (installed.length === 0) {
+    console.error("[integration] no VS Code is installed: run `node scripts/install-vscode.mjs` first");
+    process.exit(1);
+  }
+  await compile();
+  mkdirSync(join(root, "out", "integration"), { recursive: true });
+  const runs = [];
+  for (const build of installed) {
+    if (!onlyMode || onlyMode === "trusted") runs.push({ build, mode: "trusted", grep });
+  }
+  // Restricted Mode behaves the same in every version; once on the newest keeps the suite short.
+  if (!onlyMode || onlyMode === "restricted") runs.push({ build: installed[0], mode: "restricted", grep });
+
+  let passed = 0, failed = 0, skipped = 0;
+  const lines = [];
+  for (const run of runs) {
+    let outcome;
+    try {
+      outcome = await runOnce(run);
+    } catch (error) {
+      outcome = { label: `VS Code ${run.build.vscode} (${run.mode})`, exitCode: 1, summary: undefined };
+      console.error(`[integration] ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const s = outcome.summary ?? { passed: 0, failed: 0, skipped: 0 };
+    // A run that ended badly without reporting a failure still counts as one failure.
+    const extra = outcome.exitCode !== 0 && s.failed === 0 ? 1 : 0;
+    passed += s.passed;
+    failed += s.failed + extra;
+    skipped += s.skipped ?? 0;
+    lines.push(`${outcome.label}: ${s.passed} passed, ${s.failed + extra} failed${outcome.summary ? "" : " (no summary)"}`);
+  }
+  console.log(`\n${lines.map((l) => `[integration] ${l}`).join("\n")}`);
+  const summaryFile = process.env.GRADLENS_SUMMARY;
+  if (summaryFile) {
+    mkdirSync(dirname(summaryFile), { recursive: true });
+    writeFileSync(summaryFile, JSON.stringify({ passed, failed, skipped }));
+  }
+  const reportDir = join(root, "out", "integration");
+  for (const f of existsSync(reportDir) ? readdirSync(reportDir) : []) {
+    if (f.startsWith("activation-")) log(`${relative(root, join(reportDir, f))}: ${readFileSync(join(reportDir, f), "utf8").trim()}`);
+  }
+  process.exit(failed > 0 ? 1 : 0);
+}
+
+await main();

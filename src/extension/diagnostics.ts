@@ -1,0 +1,85 @@
+/**
+ * The Problems panel: a run's error and its first non-finite value at their source lines, and each
+ * gradient mismatch at its function. Rebuilt from the result store, so a new run clears what it fixed.
+ */
+import * as vscode from "vscode";
+import type { FunctionCheckResult, RunResult, SourcePosition, SourceRange } from "../runner/trace";
+import { formatNumber } from "./format";
+import type { ResultStore } from "./results";
+
+export class ResultDiagnostics implements vscode.Disposable {
+  private readonly collection = vscode.languages.createDiagnosticCollection("gradlens");
+  private readonly subscription: vscode.Disposable;
+
+  constructor(private readonly store: ResultStore) {
+    this.subscription = store.onDidChange(() => this.refresh());
+  }
+
+  private refresh(): void {
+    const byFile = new Map<string, vscode.Diagnostic[]>();
+    const add = (file: string, diagnostic: vscode.Diagnostic) => {
+      const list = byFile.get(file) ?? [];
+      list.push(diagnostic);
+      byFile.set(file, list);
+    };
+    for (const key of this.store.files()) {
+      const entry = this.store.get(key);
+      if (!entry) continue;
+      if (entry.run) for (const [file, d] of runDiagnostics(entry.run)) add(file, d);
+      if (entry.checkRun) for (const [file, d] of runDiagnostics(entry.checkRun)) add(file, d);
+      for (const check of entry.checks.values()) {
+        const d = checkDiagnostic(check);
+        if (d) add(check.range.file, d);
+      }
+    }
+    this.collection.clear();
+    for (const [file, list] of byFile) this.collection.set(vscode.Uri.file(file), list);
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.collection.dispose();
+  }
+}
+
+function runDiagnostics(result: RunResult): [string, vscode.Diagnostic][] {
+  const out: [string, vscode.Diagnostic][] = [];
+  const error = result.error;
+  if (error && error.kind !== "cancelled") {
+    // An error without a position (a timeout, a missing interpreter) still belongs to the file that ran.
+    const position = error.position ?? { file: result.file, line: 1, column: 1 };
+    out.push([position.file, diagnostic(position, error.message, vscode.DiagnosticSeverity.Error, error.kind)]);
+  }
+  const nonFinite = result.nonFinite;
+  if (nonFinite?.position) {
+    out.push([nonFinite.position.file, diagnostic(nonFinite.position, nonFinite.message, vscode.DiagnosticSeverity.Warning, "non-finite")]);
+  }
+  return out;
+}
+
+function checkDiagnostic(check: FunctionCheckResult): vscode.Diagnostic | undefined {
+  // Underline the function's first line, not its whole body.
+  const at: SourcePosition = { file: check.range.file, line: check.range.line, column: check.range.column };
+  if (check.error) return diagnostic(at, vscode.l10n.t("Could not check the gradient of {0}: {1}", check.name, check.error.message), vscode.DiagnosticSeverity.Warning, "gradient-check");
+  if (check.ok) return undefined;
+  const failures = check.inputs.filter((input) => !input.ok && input.verdict !== "kink");
+  if (failures.length === 0) return undefined;
+  const details = failures
+    .map((input) => vscode.l10n.t("{0}: backprop {1}, numeric {2}", input.name, formatNumber(input.analytic), formatNumber(input.numeric)))
+    .join("; ");
+  return diagnostic(at, vscode.l10n.t("Gradient mismatch in {0} — {1}", check.name, details), vscode.DiagnosticSeverity.Warning, "gradient-mismatch");
+}
+
+function diagnostic(at: SourcePosition | SourceRange, message: string, severity: vscode.DiagnosticSeverity, code: string): vscode.Diagnostic {
+  const d = new vscode.Diagnostic(toRange(at), message, severity);
+  d.source = "GradLens";
+  d.code = code;
+  return d;
+}
+
+/** A source range, or from a single position to the end of its line. */
+export function toRange(at: SourcePosition | SourceRange): vscode.Range {
+  const start = new vscode.Position(Math.max(0, at.line - 1), Math.max(0, at.column - 1));
+  if ("endLine" in at) return new vscode.Range(start, new vscode.Position(Math.max(0, at.endLine - 1), Math.max(0, at.endColumn - 1)));
+  return new vscode.Range(start, start.translate(0, 10_000));
+}

@@ -1,0 +1,55 @@
+/**
+ * GradLens's entry point. `activate()` only wires the parts together; each part lives in its own file.
+ * The runners are imported on first use, so activation stays cheap (measured: see `GradLensApi.activationMs`).
+ */
+import * as vscode from "vscode";
+import { createApi, type GradLensApi } from "./api";
+import { CheckDetailsProvider, checkDetailsScheme } from "./checkDetails";
+import { GradientCheckLensProvider, gradFileSelector } from "./codeLens";
+import { registerCommands } from "./commands";
+import { ResultDiagnostics } from "./diagnostics";
+import { watchDocuments } from "./documentWatcher";
+import { followCursorInGraph } from "./graphCursor";
+import { registerGraphPanelSerializer } from "./graphPanel";
+import { ValueHoverProvider, runnableSelector } from "./hover";
+import { InlineValueDecorations } from "./inlineValues";
+import { ResultStore } from "./results";
+import { RunService } from "./runService";
+import { ResultStatusBar } from "./statusBar";
+
+export function activate(context: vscode.ExtensionContext): GradLensApi {
+  const started = performance.now();
+  const log = vscode.window.createOutputChannel("GradLens", { log: true });
+  const store = new ResultStore();
+  const runs = new RunService(log, store);
+  const statusBar = new ResultStatusBar(runs, store);
+  const inlineValues = new InlineValueDecorations(store);
+  const lenses = new GradientCheckLensProvider(store);
+  const details = new CheckDetailsProvider(store);
+
+  context.subscriptions.push(
+    log,
+    store,
+    runs,
+    statusBar,
+    inlineValues,
+    lenses,
+    details,
+    new ResultDiagnostics(store),
+    vscode.languages.registerCodeLensProvider(gradFileSelector, lenses),
+    vscode.languages.registerHoverProvider(runnableSelector, new ValueHoverProvider(store)),
+    vscode.workspace.registerTextDocumentContentProvider(checkDetailsScheme, details),
+    registerCommands(context, runs, store, log),
+    watchDocuments(store, runs),
+    followCursorInGraph(),
+  );
+  registerGraphPanelSerializer(context);
+
+  const activationMs = performance.now() - started;
+  log.info(`GradLens activated in ${activationMs.toFixed(1)} ms`);
+  return createApi(activationMs, { runs, store, inlineValues, statusBar });
+}
+
+export function deactivate(): void {
+  // Everything is disposed through context.subscriptions.
+}

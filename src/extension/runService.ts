@@ -1,0 +1,169 @@
+/**
+ * Runs user code for the editor: in a worker (the runner) or a Python process, never on the extension
+ * host's thread. Adds what a run needs in VS Code: the trust gate, saving first, a cancellable
+ * progress notification for slow runs, the log, and storing the result for the editor features.
+ */
+import * as vscode from "vscode";
+import type { RunOptions } from "../runner/index";
+import type { RunResult } from "../runner/trace";
+import { fileKey, type ResultStore } from "./results";
+import type { RunTarget } from "./runTarget";
+import { runOptionsFromSettings } from "./settings";
+import { pythonInterpreterFor } from "./pythonInterpreter";
+import { loadPythonRunner, loadRunner } from "./runners";
+
+export interface RunRequest {
+  target: RunTarget;
+  /** "run" traces the code; "check" compares backprop with numerical gradients. */
+  mode: "run" | "check";
+  /** Check only this function (a CodeLens click). */
+  functionName?: string;
+  /** "notification": a cancellable notification when the run takes over a second; "background": the status bar only (run on save). */
+  feedback: "notification" | "background";
+}
+
+/** How long a run may take before it gets a progress notification. */
+const quietRunMs = 1000;
+
+export class RunService implements vscode.Disposable {
+  private started = 0;
+  private readonly running = new Map<string, AbortController>();
+  private readonly finished = new vscode.EventEmitter<RunResult>();
+  /** Fires after every run, including failed and cancelled ones. */
+  readonly onDidFinishRun = this.finished.event;
+
+  constructor(
+    private readonly log: vscode.LogOutputChannel,
+    private readonly store: ResultStore,
+  ) {}
+
+  /** How many runs of user code have started since activation. */
+  get runCount(): number {
+    return this.started;
+  }
+
+  /** Runs the target; undefined when nothing ran (Restricted Mode — callers explain why). */
+  async run(request: RunRequest): Promise<RunResult | undefined> {
+    // The commands explain Restricted Mode to the user; this is the last line of defence.
+    if (!vscode.workspace.isTrusted) return undefined;
+    const { target } = request;
+    // A new run of a file replaces the one still going (saving twice quickly, clicking twice).
+    const key = `${request.mode}:${fileKey(target.file)}`;
+    this.running.get(key)?.abort();
+    const controller = new AbortController();
+    this.running.set(key, controller);
+    this.started++;
+    const title = describe(request);
+    this.log.info(`${title} …`);
+    let result: RunResult;
+    try {
+      // Runners read the file from disk. Registered as running first, so run-on-save skips this save.
+      if (target.kind === "file" && target.document.isDirty) await target.document.save();
+      const pending = this.invoke(request, controller.signal).catch((error: unknown) => internalFailure(target, error));
+      result = await this.withFeedback(pending, controller, request.feedback, title);
+    } finally {
+      if (this.running.get(key) === controller) this.running.delete(key);
+    }
+    this.writeLog(title, result);
+    if (result.error?.kind !== "cancelled") {
+      if (request.mode === "check") this.store.setChecks(result, request.functionName);
+      else this.store.setRun(result);
+    }
+    this.finished.fire(result);
+    return result;
+  }
+
+  isRunning(file: string): boolean {
+    return this.running.has(`run:${fileKey(file)}`) || this.running.has(`check:${fileKey(file)}`);
+  }
+
+  /** Cancels every run in progress. */
+  cancelAll(): void {
+    for (const controller of this.running.values()) controller.abort();
+  }
+
+  dispose(): void {
+    this.cancelAll();
+    this.finished.dispose();
+  }
+
+  private async invoke(request: RunRequest, signal: AbortSignal): Promise<RunResult> {
+    const { target } = request;
+    const options: RunOptions = { ...runOptionsFromSettings(target.document.uri), signal };
+    if (target.language === "python") {
+      if (request.mode === "check") {
+        throw new Error(vscode.l10n.t("Gradient checks run on .grad.ts files; Python files can be run and graphed."));
+      }
+      const pythonPath = await pythonInterpreterFor(target.document.uri);
+      // The editor's text, so a Markdown block can build on the ```python blocks above it.
+      const input = target.kind === "file" ? { file: target.file } : { file: target.file, code: target.code, origin: target.origin, document: target.document.getText() };
+      return loadPythonRunner().runPython(input, { ...options, ...(pythonPath ? { pythonPath } : {}) });
+    }
+    const runner = loadRunner();
+    if (request.mode === "check") return runner.checkFile(target.file, { ...options, functionName: request.functionName });
+    return target.kind === "file" ? runner.runFile(target.file, options) : runner.runSnippet(target.code, target.origin, options);
+  }
+
+  private withFeedback(pending: Promise<RunResult>, controller: AbortController, feedback: RunRequest["feedback"], title: string): Promise<RunResult> {
+    if (feedback === "background") {
+      return Promise.resolve(vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title }, () => pending));
+    }
+    // Fast runs finish without a notification flashing by; slow ones get one with a Cancel button.
+    const timer = setTimeout(() => {
+      void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (_progress, token) => {
+        token.onCancellationRequested(() => controller.abort());
+        return pending;
+      });
+    }, quietRunMs);
+    return pending.finally(() => clearTimeout(timer));
+  }
+
+  private writeLog(title: string, result: RunResult): void {
+    for (const line of result.console) {
+      const where = line.position ? ` (${vscode.workspace.asRelativePath(line.position.file)}:${line.position.line})` : "";
+      if (line.stream === "stderr") this.log.warn(`${line.text}${where}`);
+      else this.log.info(`${line.text}${where}`);
+    }
+    if (result.error) {
+      const where = result.error.position ? ` at ${vscode.workspace.asRelativePath(result.error.position.file)}:${result.error.position.line}` : "";
+      this.log.error(`${title}: ${result.error.kind} error${where}: ${result.error.message}`);
+      if (result.error.stack) this.log.error(result.error.stack);
+    }
+    if (result.nonFinite) this.log.warn(result.nonFinite.message);
+    for (const check of result.checks ?? []) {
+      this.log.info(`gradient check ${check.name}: ${check.ok ? "ok" : "mismatch"} (max rel err ${check.maxRelError})`);
+    }
+    this.log.info(`${title}: ${result.roots.length} graph(s), ${result.stats.nodeCount} nodes, ${Math.round(result.stats.durationMs)} ms`);
+  }
+}
+
+function describe(request: RunRequest): string {
+  const name = vscode.workspace.asRelativePath(request.target.file);
+  if (request.mode === "check") {
+    return request.functionName
+      ? vscode.l10n.t("Checking the gradient of {0} in {1}", request.functionName, name)
+      : vscode.l10n.t("Checking gradients in {0}", name);
+  }
+  return request.target.kind === "snippet"
+    ? vscode.l10n.t("Running the selection in {0}", name)
+    : vscode.l10n.t("Running {0}", name);
+}
+
+/** A failure of GradLens itself still becomes a result the user sees, not an exception. */
+function internalFailure(target: RunTarget, error: unknown): RunResult {
+  return {
+    ok: false,
+    language: target.language,
+    file: target.file,
+    roots: [],
+    sites: [],
+    bindings: [],
+    console: [],
+    error: {
+      kind: "internal",
+      message: error instanceof Error ? error.message : String(error),
+      stack: error instanceof Error ? error.stack : undefined,
+    },
+    stats: { durationMs: 0, nodeCount: 0 },
+  };
+}

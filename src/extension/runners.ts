@@ -1,0 +1,28 @@
+/**
+ * The runners, loaded on first use from their own bundles (dist/runner.js, dist/pythonRunner.js,
+ * built by scripts/build.mjs). Keeping them out of dist/extension.js keeps activation cheap: the
+ * extension host parses ~50 KB at start-up instead of the runners' parsers and source-map code.
+ */
+import * as path from "node:path";
+
+type TypeScriptRunner = typeof import("../runner/index");
+type PythonRunner = typeof import("../runner/python/index");
+
+let typescriptRunner: TypeScriptRunner | undefined;
+let pythonRunner: PythonRunner | undefined;
+
+export function loadRunner(): TypeScriptRunner {
+  typescriptRunner ??= load<TypeScriptRunner>("runner.js");
+  return typescriptRunner;
+}
+
+export function loadPythonRunner(): PythonRunner {
+  pythonRunner ??= load<PythonRunner>("pythonRunner.js");
+  return pythonRunner;
+}
+
+function load<T>(bundle: string): T {
+  // A runtime path on purpose: esbuild must not inline the runner into the extension bundle.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(path.join(__dirname, bundle)) as T;
+}

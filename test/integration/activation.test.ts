@@ -1,0 +1,40 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as vscode from "vscode";
+import { extensionId, gradlens } from "./helpers";
+
+describe("activation", () => {
+  it("activates in a workspace with .grad.ts files and returns its API", async () => {
+    const api = await gradlens();
+    const extension = vscode.extensions.getExtension(extensionId);
+    assert.equal(extension?.isActive, true);
+    assert.ok(Number.isFinite(api.activationMs) && api.activationMs > 0, `activationMs = ${api.activationMs}`);
+    assert.equal(api.runCount(), 0, "activation must not run any user code");
+  });
+
+  it("loads its bundle without running anything at load time", () => {
+    // Code loading is the other half of the start-up cost: time a fresh load of the bundle.
+    const extension = vscode.extensions.getExtension(extensionId);
+    assert.ok(extension);
+    const bundle = path.join(extension.extensionPath, "dist", "extension.js");
+    const resolved = require.resolve(bundle);
+    const cached = require.cache[resolved];
+    delete require.cache[resolved];
+    const started = performance.now();
+    // A real require on purpose: the extension host's module loader is what start-up pays for.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const loaded = require(resolved) as { activate?: unknown };
+    const loadMs = performance.now() - started;
+    if (cached) require.cache[resolved] = cached;
+    assert.equal(typeof loaded.activate, "function");
+    // Numbers for the report, not assertions: tests check behaviour, benchmarks check time.
+    const reportDir = process.env.GRADLENS_REPORT_DIR;
+    if (reportDir) {
+      fs.mkdirSync(reportDir, { recursive: true });
+      const api = extension.exports as { activationMs: number };
+      const line = `VS Code ${vscode.version}: activate() ${api.activationMs.toFixed(1)} ms, bundle load ${loadMs.toFixed(1)} ms (${Math.round(fs.statSync(bundle).size / 1024)} KiB)`;
+      fs.writeFileSync(path.join(reportDir, `activation-${vscode.version}.txt`), `${line}\n`);
+    }
+  });
+});

@@ -1,0 +1,80 @@
+import * as assert from "node:assert/strict";
+import * as vscode from "vscode";
+import type { RunResult } from "../../src/runner/trace";
+import { closeAllEditors, eventually, fixture, gradlens, graphTab, openFixture } from "./helpers";
+
+describe("commands", () => {
+  afterEach(closeAllEditors);
+
+  it("declares every command in the GradLens category", async () => {
+    const commands = await vscode.commands.getCommands(true);
+    for (const id of ["gradlens.showGraph", "gradlens.checkGradients", "gradlens.runFile", "gradlens.clearResults"]) {
+      assert.ok(commands.includes(id), `${id} is registered`);
+    }
+  });
+
+  it("Show Computation Graph runs the active .grad.ts file and opens the graph panel", async () => {
+    await openFixture("affine.grad.ts");
+    const result = await vscode.commands.executeCommand<RunResult>("gradlens.showGraph");
+    assert.ok(result, "the command returns the run's result");
+    assert.equal(result.error, undefined);
+    assert.deepEqual(result.roots.map((r) => r.name), ["z"]);
+    const tab = await eventually(() => graphTab(), "the graph panel's tab");
+    assert.match(tab.label, /z/);
+  });
+
+  it("Show Computation Graph runs only the selection when there is one", async () => {
+    const editor = await openFixture("affine.grad.ts");
+    // Lines 4–5 (0-based 3–4): `const x = new Value(2);` and `const y = new Value(3);`, then z of them.
+    editor.selection = new vscode.Selection(3, 0, 4, 23);
+    const result = await vscode.commands.executeCommand<RunResult>("gradlens.showGraph");
+    assert.ok(result);
+    assert.equal(result.error, undefined, result.error?.message);
+    assert.deepEqual(result.bindings.map((b) => b.name).sort(), ["x", "y"]);
+    assert.equal(result.bindings.find((b) => b.name === "y")?.range.line, 5, "snippet positions are lines of the file");
+  });
+
+  it("Show Computation Graph in Markdown runs the code block at the cursor", async () => {
+    const editor = await openFixture("notes.md");
+    const line = editor.document.getText().split("\n").findIndex((l) => l.includes("a.mul(b)"));
+    editor.selection = new vscode.Selection(line, 0, line, 0);
+    const result = await vscode.commands.executeCommand<RunResult>("gradlens.showGraph");
+    assert.ok(result);
+    assert.equal(result.error, undefined, result.error?.message);
+    const c = result.bindings.find((b) => b.name === "c");
+    assert.equal(c?.data, 4);
+    assert.equal(c?.range.line, line + 1);
+  });
+
+  it("Run Gradient File runs without opening the panel and updates the status bar", async () => {
+    const api = await gradlens();
+    await openFixture("affine.grad.ts");
+    const before = api.runCount();
+    const result = await vscode.commands.executeCommand<RunResult>("gradlens.runFile");
+    assert.ok(result);
+    assert.equal(api.runCount(), before + 1);
+    assert.equal(graphTab(), undefined);
+    assert.match(api.statusBarText(), /GradLens: \d+ nodes/);
+    assert.deepEqual(result.console.map((l) => l.text), ["z = 7, acc = 12"]);
+  });
+
+  it("Clear Results forgets every result", async () => {
+    const api = await gradlens();
+    await openFixture("affine.grad.ts");
+    await vscode.commands.executeCommand("gradlens.runFile");
+    assert.ok(api.lastRun(fixture("affine.grad.ts")));
+    await vscode.commands.executeCommand("gradlens.clearResults");
+    assert.equal(api.lastRun(fixture("affine.grad.ts")), undefined);
+  });
+
+  it("a run can be cancelled (what the progress notification's Cancel does)", async () => {
+    const api = await gradlens();
+    await openFixture("slow.grad.ts");
+    const pending = vscode.commands.executeCommand<RunResult>("gradlens.runFile");
+    await new Promise((r) => setTimeout(r, 1500)); // past the one-second mark: the notification is up
+    api.cancelRuns();
+    const result = await pending;
+    assert.equal(result?.error?.kind, "cancelled");
+    assert.match(api.statusBarText(), /cancelled/);
+  });
+});

@@ -1,0 +1,51 @@
+/**
+ * The test module VS Code loads in the extension host (`extensionTestsPath`), as with
+ * @vscode/test-electron: `run()` runs mocha over every compiled `*.test.js` next to it.
+ * In Restricted Mode (GRADLENS_TEST_MODE=restricted) only `*.restricted.test.js` run; otherwise all others.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { format } from "node:util";
+import Mocha from "mocha";
+
+export function run(): Promise<void> {
+  copyReportTo(process.env.GRADLENS_MOCHA_LOG);
+  const restricted = process.env.GRADLENS_TEST_MODE === "restricted";
+  const mocha = new Mocha({
+    ui: "bdd",
+    color: false,
+    timeout: 60_000,
+    // Every mocha run reports its totals through the shared reporter (GRADLENS_SUMMARY).
+    reporter: path.resolve(__dirname, "../../../scripts/mocha-summary-reporter.js"),
+    ...(process.env.GRADLENS_TEST_GREP ? { grep: process.env.GRADLENS_TEST_GREP } : {}),
+  });
+  for (const file of testFiles(__dirname)) {
+    if (file.endsWith(".restricted.test.js") === restricted) mocha.addFile(file);
+  }
+  return new Promise((resolve, reject) => {
+    mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} integration test(s) failed`)) : resolve()));
+  });
+}
+
+function testFiles(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((entry) => (entry.isDirectory() ? testFiles(path.join(dir, entry.name)) : [path.join(dir, entry.name)]))
+    .filter((file) => file.endsWith(".test.js"))
+    .sort();
+}
+
+/**
+ * The extension host's stdout goes nowhere the test runner sees, so mocha's report (which it
+ * prints through `Base.consoleLog`) is also appended to a file that scripts/run-integration.mjs prints.
+ */
+function copyReportTo(file: string | undefined): void {
+  if (!file) return;
+  // `consoleLog` is mocha's own indirection for reporter output; @types/mocha does not declare it.
+  const base = Mocha.reporters.Base as unknown as { consoleLog: (...args: unknown[]) => void };
+  const original = base.consoleLog;
+  base.consoleLog = (...args: unknown[]) => {
+    fs.appendFileSync(file, `${format(...args)}\n`);
+    original(...args);
+  };
+}
