@@ -23,7 +23,9 @@ const targets = [
 
 mkdirSync("dist", { recursive: true });
 const common = { bundle: true, sourcemap: true, minify: production, target: "es2022", logLevel: "warning" };
-const present = targets.filter((t) => t.entryPoints.every((e) => existsSync(e)));
+// `--only=webview` builds just the bundles whose output name contains "webview" (the webview tests use it).
+const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
+const present = targets.filter((t) => t.entryPoints.every((e) => existsSync(e)) && (!only || t.outfile.includes(only)));
 if (watch) {
   for (const t of present) await (await esbuild.context({ ...common, ...t })).watch();
 } else {

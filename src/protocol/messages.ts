@@ -112,15 +112,20 @@ export type ViewMessage =
   | { type: "state"; state: ViewState }
   | { type: "error"; message: string }
   /** Posted after every full render (the integration test and the benchmark wait for it). */
-  | { type: "rendered"; nodeCount: number; elementCount: number; grouped: boolean; ms: number };
+  | { type: "rendered"; nodeCount: number; visibleNodes: number; elementCount: number; grouped: boolean; tooLarge: boolean; ms: number };
 
 /** What the view remembers across hide/show and reload (kept with `setState`). */
 export interface ViewState {
   rootIndex: number;
+  /** Which graph the rest belongs to (file, root, node count): a new run resets the view. */
+  graphKey?: string;
   zoom?: number;
   pan?: { x: number; y: number };
   selected?: string;
+  /** Source-expression groups shown node by node. */
   expandedGroups: string[];
+  /** Functions folded into one node. */
+  collapsedFunctions: string[];
   animation?: { mode: "backward" | "forward"; step: number };
   search?: string;
 }
