@@ -2,6 +2,7 @@
 // so each layer can be built as soon as it lands.
 import * as esbuild from "esbuild";
 import { existsSync, mkdirSync } from "node:fs";
+import { writeTypeScriptSupport, PLUGIN_NAME } from "./typescript-support.mjs";
 
 const production = process.argv.includes("--production");
 const watch = process.argv.includes("--watch");
@@ -31,4 +32,9 @@ if (watch) {
 } else {
   await Promise.all(present.map((t) => esbuild.build({ ...common, ...t })));
   console.log(`built ${present.map((t) => t.outfile).join(", ")}`);
+  if (!only) {
+    // Editor support for `import { Value } from "gradlens"` in .grad.ts files (see typescript-support.mjs).
+    await writeTypeScriptSupport({ minify: production });
+    console.log(`built dist/gradlens.d.ts, node_modules/${PLUGIN_NAME}`);
+  }
 }
