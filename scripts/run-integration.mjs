@@ -190,6 +190,8 @@ async function main() {
     process.exit(1);
   }
   await compile();
+  // Fresh numbers only: the activation reports of earlier runs would be misleading.
+  rmSync(join(root, "out", "integration"), { recursive: true, force: true });
   mkdirSync(join(root, "out", "integration"), { recursive: true });
   const runs = [];
   for (const build of installed) {

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as vscode from "vscode";
 import type { RunResult } from "../../src/runner/trace";
-import { closeAllEditors, eventually, fixture, gradlens, graphTab, openFixture } from "./helpers";
+import { closeAllEditors, eventually, fixture, gradlens, gradlensDiagnostics, graphTab, hoverText, openFixture } from "./helpers";
 
 describe("commands", () => {
   afterEach(closeAllEditors);
@@ -46,6 +46,32 @@ describe("commands", () => {
     assert.equal(c?.range.line, line + 1);
   });
 
+  it("Show Computation Graph runs a Python file with the Python runner", async () => {
+    await openFixture("neuron.py");
+    const result = await vscode.commands.executeCommand<RunResult>("gradlens.showGraph");
+    assert.ok(result);
+    assert.equal(result.language, "python");
+    assert.equal(result.error, undefined, result.error?.message);
+    const out = result.bindings.find((b) => b.name === "out");
+    assert.equal(out?.data, 0.5, "relu(2·(−3) + 6.5)");
+    assert.equal(result.bindings.find((b) => b.name === "x")?.grad, -3);
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>("vscode.executeHoverProvider", vscode.Uri.file(fixture("neuron.py")), new vscode.Position(4, 1));
+    assert.match(hoverText(hovers), /data \*\*0\.5\*\* · grad \*\*1\*\*/);
+  });
+
+  it("Show Computation Graph in Markdown runs a ```python block with the Python runner", async () => {
+    const editor = await openFixture("notes.md");
+    const line = editor.document.getText().split("\n").findIndex((l) => l.includes("q = p * p"));
+    editor.selection = new vscode.Selection(line, 0, line, 0);
+    const result = await vscode.commands.executeCommand<RunResult>("gradlens.showGraph");
+    assert.ok(result);
+    assert.equal(result.language, "python");
+    assert.equal(result.error, undefined, result.error?.message);
+    const q = result.bindings.find((b) => b.name === "q");
+    assert.equal(q?.data, 2.25);
+    assert.equal(q?.range.line, line + 1, "positions are lines of the Markdown file");
+  });
+
   it("Run Gradient File runs without opening the panel and updates the status bar", async () => {
     const api = await gradlens();
     await openFixture("affine.grad.ts");
@@ -56,6 +82,31 @@ describe("commands", () => {
     assert.equal(graphTab(), undefined);
     assert.match(api.statusBarText(), /GradLens: \d+ nodes/);
     assert.deepEqual(result.console.map((l) => l.text), ["z = 7, acc = 12"]);
+  });
+
+  it("stops a run at gradlens.timeLimitSeconds and reports it at the file", async () => {
+    const config = vscode.workspace.getConfiguration("gradlens");
+    await config.update("timeLimitSeconds", 1, vscode.ConfigurationTarget.Workspace);
+    try {
+      await openFixture("slow.grad.ts");
+      const result = await vscode.commands.executeCommand<RunResult>("gradlens.runFile");
+      assert.equal(result?.error?.kind, "timeout");
+      const problems = await eventually(() => gradlensDiagnostics(fixture("slow.grad.ts")).length > 0 && gradlensDiagnostics(fixture("slow.grad.ts")), "the timeout diagnostic");
+      assert.equal(problems[0].code, "timeout");
+    } finally {
+      await config.update("timeLimitSeconds", undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
+  it("contributes the menus and the keybinding of Show Computation Graph", () => {
+    const manifest = vscode.extensions.getExtension("gradlens.gradlens")?.packageJSON as {
+      contributes: { menus: Record<string, { command: string; when?: string }[]>; keybindings: { command: string; key: string }[] };
+    };
+    const title = manifest.contributes.menus["editor/title"].find((m) => m.command === "gradlens.showGraph");
+    assert.match(title?.when ?? "", /resourceFilename =~ \/\\\.grad\\\.ts\$\//);
+    const context = manifest.contributes.menus["editor/context"].find((m) => m.command === "gradlens.showGraph");
+    assert.match(context?.when ?? "", /editorHasSelection/);
+    assert.equal(manifest.contributes.keybindings.find((k) => k.command === "gradlens.showGraph")?.key, "ctrl+alt+g");
   });
 
   it("Clear Results forgets every result", async () => {
