@@ -5,10 +5,10 @@
  * derivative of the result with respect to each input. `backward()` then applies
  * the chain rule, `child.grad += localGrad * parent.grad`, in reverse topological order.
  *
- * Speed note: a microgpt training step makes 15k–136k nodes, so a node is one object.
- * The first two children and their local gradients live in fields (every built-in op
- * has one or two inputs) instead of two small arrays per node; `children` and
- * `localGrads` are still there to read, built on demand.
+ * Speed note: a microgpt training step makes 15k–136k nodes, so a node is kept small.
+ * Its first two children are fields (every built-in op has one or two inputs) instead
+ * of two small arrays per node, and its numbers live in a shared block of doubles (see
+ * "slabs" below); `data`, `grad`, `children` and `localGrads` read as before.
  */
 
 /** A `Value` or a plain number, which ops wrap into a constant leaf. */
@@ -28,9 +28,22 @@ let walkEpoch = 0;
 const NO_CHILDREN: readonly Value[] = Object.freeze([]);
 const NO_LOCAL_GRADS: readonly number[] = Object.freeze([]);
 
+/**
+ * Slabs: the numbers of each node — data, grad and the local gradients of its first two
+ * inputs — are four consecutive doubles in a shared Float64Array, not fields of the object.
+ * V8 boxes every double field in a heap object of its own, and the garbage collector copies
+ * each box of every live node; a slab is one off-heap block for a thousand nodes. A slab
+ * lives as long as any of its nodes (at most 32 KB held by one long-lived value).
+ */
+const SLAB_NODES = 1024;
+const DATA = 0;
+const GRAD = 1;
+const LOCAL_GRAD_0 = 2;
+const LOCAL_GRAD_1 = 3;
+let slab = new Float64Array(SLAB_NODES * 4);
+let slabUsed = 0;
+
 export class Value {
-  data: number;
-  grad: number;
   /** A user's name for the node (shown in the graph); the runner fills in bound variable names. */
   label: string | undefined;
   /** The op that made it: "+", "*", "**2", "exp", …; "" for a leaf. */
@@ -48,8 +61,9 @@ export class Value {
   /** @internal first and second input and d(this)/d(input) — fields, not arrays, for speed */
   child0: Value | null;
   child1: Value | null;
-  localGrad0: number;
-  localGrad1: number;
+  /** @internal where this node's numbers live: slab[offset + DATA], slab[offset + GRAD], … */
+  slab: Float64Array;
+  offset: number;
   /** @internal all inputs and local gradients when there are more than two (user-defined ops) */
   manyChildren: readonly Value[] | null;
   manyLocalGrads: readonly number[] | null;
@@ -60,8 +74,13 @@ export class Value {
    * A missing local gradient counts as NaN, so the mistake shows instead of hiding.
    */
   constructor(data: number, children: readonly Value[] = NO_CHILDREN, localGrads: readonly number[] = NO_LOCAL_GRADS, op = "") {
-    this.data = data;
-    this.grad = 0;
+    if (slabUsed === SLAB_NODES) {
+      slab = new Float64Array(SLAB_NODES * 4);
+      slabUsed = 0;
+    }
+    this.slab = slab;
+    this.offset = 4 * slabUsed++;
+    this.slab[this.offset + DATA] = data;
     this.label = undefined;
     this.op = op;
     this.id = nextId++;
@@ -72,10 +91,26 @@ export class Value {
     this.childCount = n;
     this.child0 = n > 0 && n <= 2 ? children[0] : null;
     this.child1 = n === 2 ? children[1] : null;
-    this.localGrad0 = n > 0 && n <= 2 ? (localGrads[0] ?? NaN) : 0;
-    this.localGrad1 = n === 2 ? (localGrads[1] ?? NaN) : 0;
+    if (n > 0 && n <= 2) this.slab[this.offset + LOCAL_GRAD_0] = localGrads[0] ?? NaN;
+    if (n === 2) this.slab[this.offset + LOCAL_GRAD_1] = localGrads[1] ?? NaN;
     this.manyChildren = n > 2 ? children.slice() : null;
     this.manyLocalGrads = n > 2 ? children.map((_, i) => localGrads[i] ?? NaN) : null;
+  }
+
+  /** The number this value holds (computed in the forward pass). */
+  get data(): number {
+    return this.slab[this.offset + DATA];
+  }
+  set data(x: number) {
+    this.slab[this.offset + DATA] = x;
+  }
+
+  /** d(root)/d(this), filled in by the root's backward(). */
+  get grad(): number {
+    return this.slab[this.offset + GRAD];
+  }
+  set grad(x: number) {
+    this.slab[this.offset + GRAD] = x;
   }
 
   // ---- The ops: the result, and beside it d(result)/d(each input) -------------------
@@ -153,17 +188,19 @@ export class Value {
     const ready: Value[] = [this];
     while (ready.length > 0) {
       const v = ready.pop() as Value;
-      const g = v.grad;
       const n = v.childCount;
-      // child.grad += localGrad * v.grad, for each child
       if (n === 0) continue;
+      // child.grad += localGrad * v.grad, for each child (written out on the slabs for speed)
+      const s = v.slab;
+      const o = v.offset;
+      const g = s[o + GRAD];
       if (n <= 2) {
         const c0 = v.child0 as Value;
-        c0.grad += v.localGrad0 * g;
+        c0.slab[c0.offset + GRAD] += s[o + LOCAL_GRAD_0] * g;
         if (--c0.pendingParents === 0) ready.push(c0);
         if (n === 2) {
           const c1 = v.child1 as Value;
-          c1.grad += v.localGrad1 * g;
+          c1.slab[c1.offset + GRAD] += s[o + LOCAL_GRAD_1] * g;
           if (--c1.pendingParents === 0) ready.push(c1);
         }
       } else {
@@ -191,8 +228,8 @@ export class Value {
   /** d(this)/d(child) for each child, in the same order (a new array on each read). */
   get localGrads(): readonly number[] {
     if (this.childCount === 0) return NO_LOCAL_GRADS;
-    if (this.childCount === 1) return [this.localGrad0];
-    if (this.childCount === 2) return [this.localGrad0, this.localGrad1];
+    if (this.childCount === 1) return [this.localGrad(0)];
+    if (this.childCount === 2) return [this.localGrad(0), this.localGrad(1)];
     return this.manyLocalGrads as readonly number[];
   }
 
@@ -205,7 +242,7 @@ export class Value {
   /** d(this)/d(i-th input), without building the `localGrads` array. */
   localGrad(i: number): number {
     if (this.childCount > 2) return (this.manyLocalGrads as readonly number[])[i];
-    return i === 0 ? this.localGrad0 : this.localGrad1;
+    return this.slab[this.offset + (i === 0 ? LOCAL_GRAD_0 : LOCAL_GRAD_1)];
   }
 
   /** Names the node for the graph view; returns `this` so it can be chained. */
@@ -217,6 +254,16 @@ export class Value {
   toString(): string {
     return `Value(data=${this.data}, grad=${this.grad})`;
   }
+
+  /** What `JSON.stringify` writes for a value (not its graph). */
+  toJSON(): { data: number; grad: number; label?: string; op: string } {
+    return { data: this.data, grad: this.grad, label: this.label, op: this.op };
+  }
+
+  /** What `console.log` shows in Node: the numbers, not the slab they live in. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.label === undefined ? this.toString() : `${this.toString()} ${this.label}`;
+  }
 }
 
 /** The result of a one-input op (what `new Value(data, [a], [localA], op)` makes, without the arrays). */
@@ -224,7 +271,7 @@ function unary(data: number, op: string, a: Value, localA: number): Value {
   const v = new Value(data, NO_CHILDREN, NO_LOCAL_GRADS, op);
   v.childCount = 1;
   v.child0 = a;
-  v.localGrad0 = localA;
+  v.slab[v.offset + LOCAL_GRAD_0] = localA;
   return v;
 }
 
@@ -233,9 +280,9 @@ function binary(data: number, op: string, a: Value, localA: number, b: Value, lo
   const v = new Value(data, NO_CHILDREN, NO_LOCAL_GRADS, op);
   v.childCount = 2;
   v.child0 = a;
-  v.localGrad0 = localA;
   v.child1 = b;
-  v.localGrad1 = localB;
+  v.slab[v.offset + LOCAL_GRAD_0] = localA;
+  v.slab[v.offset + LOCAL_GRAD_1] = localB;
   return v;
 }
 
