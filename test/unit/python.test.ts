@@ -1,0 +1,248 @@
+// The Python runner with the machine's python3: any Value class found by its shape, where each value
+// was made, bindings for hovers, output, errors at the right line, limits, cancellation, no Python.
+import { strict as assert } from "assert";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { resolvePythonPath, runPython } from "../../src/runner/python";
+import { snapshotEdges, snapshotNodes } from "../../src/engine/snapshot";
+import type { RunResult } from "../../src/runner/trace";
+
+const FIXTURES = path.resolve(__dirname, "../fixtures/python");
+const fixture = (name: string) => path.join(FIXTURES, name);
+const runFixture = (name: string, options = {}) => runPython({ file: fixture(name) }, options);
+
+const binding = (result: RunResult, name: string) => {
+  const found = result.bindings.find((b) => b.name === name);
+  assert.ok(found, `a binding named ${name}`);
+  return found;
+};
+
+describe("Python runner", function () {
+  this.timeout(60_000);
+
+  before(async function () {
+    if (!(await resolvePythonPath(undefined))) this.skip();
+  });
+
+  describe("a micrograd-style engine.py in the workspace (_prev / _op)", () => {
+    it("draws the sanity-check graph with the engine's op labels and micrograd's reference values", async () => {
+      const result = await runFixture("micrograd_style/sanity.py");
+      assert.equal(result.error, undefined, result.error?.message);
+      assert.equal(result.language, "python");
+      assert.deepEqual(result.console.map((c) => c.text), ["y = -20.0, dy/dx = 46.0"]);
+      const [root] = result.roots;
+      assert.equal(root.name, "y");
+      assert.equal(root.reason, "backward");
+      assert.equal(root.position?.line, 8);
+      const nodes = snapshotNodes(root.graph);
+      assert.equal(nodes[root.graph.root].data, -20);
+      assert.deepEqual([...new Set(nodes.map((n) => n.op))].sort(), ["", "*", "+", "ReLU"]);
+      assert.equal(binding(result, "x").grad, 46);
+      // micrograd keeps no local gradients: they are unknown, not guessed.
+      assert.ok(snapshotEdges(root.graph).every((e) => Number.isNaN(e.localGrad)));
+      // Values made inside engine.py belong to the script line that called into it.
+      const relu = nodes.filter((n) => n.op === "ReLU").map((n) => result.sites[n.site].line).sort();
+      assert.deepEqual(relu, [5, 6]);
+    });
+
+    it("matches micrograd's 'more ops' reference values (division, powers, +=)", async () => {
+      const result = await runFixture("micrograd_style/more_ops.py");
+      assert.equal(result.error, undefined, result.error?.message);
+      const g = binding(result, "g");
+      assert.ok(Math.abs(g.data - 24.70408163265306) < 1e-6);
+      assert.ok(Math.abs(binding(result, "a").grad - 138.83381924198252) < 1e-6);
+      assert.ok(Math.abs(binding(result, "b").grad - 645.5772594752186) < 1e-6);
+      assert.equal(binding(result, "c").count, 3, "c = …, c += …, c += …");
+      assert.equal(binding(result, "c").range.line, 5, "a binding's range is its first assignment");
+      const ops = new Set(snapshotNodes(result.roots[0].graph).map((n) => n.op));
+      for (const op of ["**3", "**2", "**-1", "ReLU"]) assert.ok(ops.has(op), `${op} in ${[...ops]}`);
+    });
+  });
+
+  describe("where each value was made", () => {
+    it("records the line, binding, enclosing function and loop counts of a script using the tutorial's Value", async () => {
+      const result = await runFixture("tutorial_script.py");
+      assert.equal(result.error, undefined, result.error?.message);
+      const z = binding(result, "z");
+      assert.deepEqual(z.range, { file: fixture("tutorial_script.py"), line: 5, column: 1, endLine: 5, endColumn: 2 });
+      assert.deepEqual([z.data, z.grad, z.op, z.count], [7, 1, "+", 1]);
+      assert.deepEqual(z.node, { root: 0, id: result.roots[0].graph.root });
+      const total = binding(result, "total");
+      assert.deepEqual([total.count, total.data, total.range.line, total.range.column], [4, 8, 9, 5]);
+      const loopSite = result.sites.find((s) => s.line === 11);
+      assert.ok(loopSite);
+      assert.deepEqual([loopSite.text, loopSite.binding, loopSite.functionName, loopSite.column, loopSite.endColumn], ["total = total * 2", "total", "scaled", 9, 26]);
+      assert.deepEqual(result.sites[0].text, "(library code)");
+    });
+
+    it("maps an indented selection of a .py file back to its lines and columns", async () => {
+      const code = "    a = Value(1.5)\n    b = a * a + 1\n    b.backward()\n";
+      const result = await runPython({ file: fixture("tutorial_script.py"), code, origin: { file: fixture("tutorial_script.py"), line: 10, column: 1 } }, {});
+      assert.equal(result.error, undefined, result.error?.message);
+      const b = binding(result, "b");
+      assert.deepEqual([b.range.line, b.range.column, b.data], [11, 5, 3.25]);
+      assert.equal(binding(result, "a").grad, 3);
+      assert.equal(result.roots[0].position?.line, 12);
+      const site = result.sites[result.roots[0].graph.site[result.roots[0].graph.root]];
+      assert.deepEqual([site.line, site.column, site.text], [11, 5, "b = a * a + 1"]);
+    });
+
+    it("maps a selection that starts mid-line, and its errors, to the right column", async () => {
+      const result = await runPython({ file: fixture("tutorial_script.py"), code: "Value(2.0) + missing", origin: { file: fixture("tutorial_script.py"), line: 5, column: 5 } }, {});
+      assert.equal(result.error?.kind, "runtime");
+      assert.deepEqual([result.error?.position?.line, result.error?.position?.column], [5, 18]);
+      assert.match(result.error?.message ?? "", /'missing' is not defined/);
+    });
+
+    it("groups backward() calls in a training loop into one root with its call count", async () => {
+      const result = await runFixture("training_loop.py");
+      assert.equal(result.error, undefined, result.error?.message);
+      assert.equal(result.roots.length, 1);
+      assert.equal(result.roots[0].calls, 5);
+      assert.equal(result.roots[0].position?.line, 9);
+      assert.equal(binding(result, "loss").count, 5);
+      assert.equal(binding(result, "x").count, 5);
+      assert.match(result.console[0].text, /^trained -?\d/);
+    });
+  });
+
+  describe("any Value class, by its shape", () => {
+    it("finds a class with another name and list inputs, with its local gradients and method-name ops", async () => {
+      const result = await runFixture("any_shape.py");
+      assert.equal(result.error, undefined, result.error?.message);
+      const [root] = result.roots;
+      assert.equal(root.name, "r");
+      assert.equal(root.reason, "last-value");
+      assert.deepEqual(snapshotNodes(root.graph).map((n) => [n.op, n.data]), [["", 3], ["", 4], ["times", 12]]);
+      assert.deepEqual(snapshotEdges(root.graph).map((e) => e.localGrad), [4, 3]);
+    });
+
+    it("finds values of a class built without a class statement on the heap", async () => {
+      const result = await runFixture("heap_only.py");
+      assert.equal(result.error, undefined, result.error?.message);
+      const [root] = result.roots;
+      assert.ok(root, "a root found on the heap");
+      assert.deepEqual(snapshotNodes(root.graph).map((n) => [n.op, n.data]), [["", 1], ["", 2], ["+", 3]]);
+    });
+
+    it("reports the first value that went infinite, at its line", async () => {
+      const result = await runFixture("overflow.py");
+      assert.equal(result.error, undefined, result.error?.message);
+      assert.equal(result.nonFinite?.field, "data");
+      assert.equal(result.nonFinite?.value, Infinity);
+      assert.equal(result.nonFinite?.op, "*");
+      assert.equal(result.nonFinite?.position?.line, 2);
+      assert.deepEqual(result.console.map((c) => c.text), ["y = inf"]);
+    });
+
+    it("refuses a graph over the node limit with a too-large error, as for TypeScript", async () => {
+      const code = "x = Value(1.0)\nfor _ in range(50):\n    x = x * 1.0\nx.backward()\n";
+      const result = await runPython({ file: fixture("tutorial_script.py"), code, origin: { file: fixture("tutorial_script.py"), line: 1, column: 1 } }, { nodeLimit: 20 });
+      assert.equal(result.error?.kind, "too-large");
+      assert.match(result.error?.message ?? "", /more than 20 nodes/);
+      assert.equal(result.roots.length, 0);
+      assert.equal(result.error?.position?.line, 4);
+    });
+  });
+
+  describe("output", () => {
+    it("captures print() and stderr with the line that printed, joining partial writes", async () => {
+      const result = await runFixture("output.py");
+      assert.equal(result.error, undefined, result.error?.message);
+      assert.deepEqual(
+        result.console.map((c) => [c.stream, c.text, c.position?.line]),
+        [
+          ["stdout", "to stdout 1 2", 3],
+          ["stderr", "to stderr", 4],
+          ["stdout", "partial line", 5],
+          ["stdout", "no newline at the end", 7],
+        ],
+      );
+      assert.equal(result.roots.length, 0);
+    });
+  });
+
+  describe("errors at the right line", () => {
+    it("a syntax error, before anything runs", async () => {
+      const result = await runFixture("syntax_error.py");
+      assert.equal(result.ok, false);
+      assert.equal(result.error?.kind, "syntax");
+      assert.deepEqual([result.error?.position?.line, result.error?.position?.column], [2, 9]);
+      assert.equal(result.console.length, 0);
+    });
+
+    it("an exception inside a function: the innermost line of the user's code, a learner's message and the stack", async () => {
+      const result = await runFixture("raises.py");
+      assert.equal(result.error?.kind, "runtime");
+      assert.match(result.error?.message ?? "", /math domain error.*log\(0\)/);
+      assert.equal(result.error?.position?.line, 5);
+      assert.match(result.error?.stack ?? "", /raises\.py:10 in <module>[\s\S]*raises\.py:5 in loss/);
+      assert.deepEqual(result.console.map((c) => c.text), ["before"]);
+      // What was made before the error is still shown.
+      assert.equal(binding(result, "a").data, 0);
+    });
+
+    it("an endless loop stops at the time limit with the line it was on", async () => {
+      const result = await runFixture("endless.py", { timeLimitMs: 1000 });
+      assert.equal(result.error?.kind, "timeout");
+      assert.match(result.error?.message ?? "", /^stopped after 1 s/);
+      const line = result.error?.position?.line ?? 0;
+      assert.ok(line >= 3 && line <= 6, `line ${line} is in the loop`);
+      assert.equal(result.error?.position?.file, fixture("endless.py"));
+    });
+
+    it("a loop stuck inside one long C call is killed, and the faulthandler dump gives its line", async () => {
+      const code = "x = Value(1.0)\nn = sum(range(10**12))\n";
+      const result = await runPython({ file: fixture("tutorial_script.py"), code, origin: { file: fixture("tutorial_script.py"), line: 20, column: 1 } }, { timeLimitMs: 500 });
+      assert.equal(result.error?.kind, "timeout");
+      assert.match(result.error?.message ?? "", /could not interrupt\) — last at line 21$/);
+      assert.equal(result.error?.position?.line, 21);
+    });
+
+    it("the memory limit stops the run with a memory error at the allocating line", async () => {
+      const result = await runFixture("memory.py", { heapLimitMb: 200 });
+      assert.equal(result.error?.kind, "memory");
+      assert.match(result.error?.message ?? "", /200 MB/);
+      assert.equal(result.error?.position?.line, 4);
+    });
+
+    it("cancelling kills the run", async () => {
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 500);
+      const result = await runFixture("endless.py", { timeLimitMs: 30_000, signal: controller.signal });
+      assert.equal(result.error?.kind, "cancelled");
+      const already = await runFixture("endless.py", { signal: AbortSignal.abort() });
+      assert.equal(already.error?.kind, "cancelled");
+    });
+
+    it("a missing interpreter says how to set gradlens.pythonPath", async () => {
+      const result = await runFixture("tutorial_script.py", { pythonPath: "/nonexistent/bin/python3" });
+      assert.equal(result.error?.kind, "interpreter");
+      assert.match(result.error?.message ?? "", /gradlens\.pythonPath/);
+      assert.match(result.error?.message ?? "", /\/nonexistent\/bin\/python3/);
+      assert.equal(result.ok, false);
+    });
+
+    it("an interpreter older than Python 3.8 gets a clear message from the tracer's launcher", async () => {
+      // A stand-in for an old Python: python3 that reports version 2.7.18 to the launcher.
+      const directory = mkdtempSync(path.join(os.tmpdir(), "gradlens-old-python-"));
+      const fake = path.join(directory, "python");
+      const reportOld = "import sys, runpy; sys.version_info = (2, 7, 18); sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')";
+      writeFileSync(fake, `#!/bin/sh\nshift\nexec python3 -c "${reportOld}" "$@"\n`, { mode: 0o755 });
+      try {
+        const result = await runFixture("tutorial_script.py", { pythonPath: fake });
+        assert.equal(result.error?.kind, "interpreter");
+        assert.match(result.error?.message ?? "", /needs Python 3\.8 or newer, but .* is Python 2\.7\.18/);
+      } finally {
+        rmSync(directory, { recursive: true, force: true });
+      }
+    });
+
+    it("a file that does not exist", async () => {
+      const result = await runFixture("no_such_file.py");
+      assert.equal(result.error?.kind, "runtime");
+      assert.match(result.error?.message ?? "", /cannot read/);
+    });
+  });
+});
