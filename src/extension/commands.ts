@@ -30,8 +30,11 @@ export function registerCommands(context: vscode.ExtensionContext, runs: RunServ
       if (!target || !ensureTrusted()) return undefined;
       const result = await runs.run({ target, mode: "run", feedback: "notification" });
       if (!result) return undefined;
+      // A run that failed halfway still shows the graph it built up to the error.
       if (result.roots.length > 0) GraphPanel.show(context, result);
-      else reportNoGraph(result);
+      if (!reportError(result) && result.roots.length === 0 && !result.error) {
+        void vscode.window.showInformationMessage(vscode.l10n.t("The code ran but made no Value, so there is no graph to show."));
+      }
       return result;
     }),
 
@@ -121,11 +124,6 @@ function reportError(result: RunResult): boolean {
     if (choice === showLog) void vscode.commands.executeCommand("gradlens.showLog");
   });
   return true;
-}
-
-function reportNoGraph(result: RunResult): void {
-  if (reportError(result) || result.error) return;
-  void vscode.window.showInformationMessage(vscode.l10n.t("The code ran but made no Value, so there is no graph to show."));
 }
 
 function reportChecks(result: RunResult): void {
