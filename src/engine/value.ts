@@ -56,7 +56,7 @@ export class Value {
   walkStamp: number;
   /** @internal parents still to push their grad here, during backward() */
   pendingParents: number;
-  /** How many inputs this value was computed from. */
+  /** How many inputs this value was computed from (read-only outside the engine). */
   childCount: number;
   /** @internal first and second input and d(this)/d(input) — fields, not arrays, for speed */
   child0: Value | null;
@@ -217,7 +217,7 @@ export class Value {
 
   // ---- Reading the graph ---------------------------------------------------------
 
-  /** The inputs this value was computed from (a new array on each read). */
+  /** The inputs this value was computed from (for one or two inputs, a new array on each read). */
   get children(): readonly Value[] {
     if (this.childCount === 0) return NO_CHILDREN;
     if (this.childCount === 1) return [this.child0 as Value];
@@ -225,7 +225,7 @@ export class Value {
     return this.manyChildren as readonly Value[];
   }
 
-  /** d(this)/d(child) for each child, in the same order (a new array on each read). */
+  /** d(this)/d(child) for each child, in the same order (for one or two inputs, a new array on each read). */
   get localGrads(): readonly number[] {
     if (this.childCount === 0) return NO_LOCAL_GRADS;
     if (this.childCount === 1) return [this.localGrad(0)];
