@@ -71,6 +71,8 @@ export class GraphView {
   private matchIndex = 0;
   private saveTimer: ReturnType<typeof setTimeout> | undefined;
   private renderSerial = 0;
+  /** Milliseconds per phase of the last render (reported by the benchmark). */
+  readonly timings: Record<string, number> = {};
 
   constructor(
     private readonly root: HTMLElement,
@@ -124,6 +126,7 @@ export class GraphView {
       this.host.postMessage({ type: "rendered", nodeCount, visibleNodes: 0, elementCount: 0, grouped: false, tooLarge: true, ms: performance.now() - started });
       return;
     }
+    let mark = performance.now();
     const snapshot = fromWireGraph(root.graph);
     const model = buildModel(snapshot, result.sites);
     const grouped = nodeCount > settings.groupThreshold;
@@ -141,6 +144,7 @@ export class GraphView {
     if (root.truncated) notes.push(strings.truncated);
     if (grouped) notes.push(fillIn(strings.grouped, nodeCount, this.shown.groups.size));
     this.showNotice(notes.join(" "));
+    this.timings.decode = performance.now() - mark;
     this.renderLegend();
     this.renderNonFinite();
     await this.render(restore);
@@ -165,7 +169,13 @@ export class GraphView {
       });
     };
     // "Rendered" means the first frame with the graph was drawn.
-    requestAnimationFrame(() => requestAnimationFrame(report));
+    const frameStart = performance.now();
+    requestAnimationFrame(() =>
+      requestAnimationFrame(() => {
+        this.timings.firstFrame = performance.now() - frameStart;
+        report();
+      }),
+    );
   }
 
   /** (Re)builds the cytoscape instance for the current grouping; keeps the viewport when asked. */
@@ -174,8 +184,13 @@ export class GraphView {
     if (!shown) return;
     const serial = this.renderSerial;
     const visible = visibleGraph(shown.model, shown.grouped, shown.groups, this.expanded, this.collapsedFunctions);
+    let mark = performance.now();
     const { elements, layoutInput, ids } = this.elementsFor(shown, visible);
+    this.timings.elements = performance.now() - mark;
+    mark = performance.now();
     const positions = await layoutInWorker(layoutInput);
+    this.timings.layout = performance.now() - mark;
+    mark = performance.now();
     if (serial !== this.renderSerial) return;
     for (let k = 0; k < ids.length; k++) {
       const element = elements[k];
@@ -208,7 +223,11 @@ export class GraphView {
     else this.fitInitial(cy);
     if (restore?.selected) cy.getElementById(restore.selected).select();
     this.wireEvents(cy);
-    this.refreshAnimationView();
+    this.timings.cytoscape = performance.now() - mark;
+    mark = performance.now();
+    if (this.step > 0) this.refreshAnimationView();
+    else this.refreshStepLabel();
+    this.timings.animation = performance.now() - mark;
   }
 
   /** Small graphs fit the panel; big ones open on the output at a readable zoom. */
@@ -649,7 +668,12 @@ export class GraphView {
         }
       }
     });
-    setText(this.controls.stepLabel, `${step}/${this.stepCount}`);
+    this.refreshStepLabel();
+  }
+
+  private refreshStepLabel(): void {
+    if (!this.controls) return;
+    setText(this.controls.stepLabel, `${this.step}/${this.stepCount}`);
     this.controls.trace.replaceChildren(...this.traceLines());
   }
 
