@@ -37,7 +37,8 @@ class Run:
         main = Chunk(0, request["main"])
         context = [Chunk(i + 1, spec) for i, spec in enumerate(request.get("context", []))]
         self.main = main
-        self.context = select_context(main.code, main.compile_name, context) if self.markdown else []
+        selected = select_context(main.code, main.compile_name, context) if self.markdown else []
+        self.context = [chunk for chunk, _ in selected]
         self.chunks = {c.compile_name: c for c in self.context + [main]}
         self.sites = [{"id": 0, "file": "", "line": 0, "column": 0, "endLine": 0, "endColumn": 0, "text": "(library code)"}]
         self._site_ids = {}
@@ -48,6 +49,9 @@ class Run:
         self._console_full = False
         self._pending = {}  # stream -> [text so far, position]
         self.recording_output = True
+        for chunk, names in selected:
+            # Like a notebook: say which earlier block ran first, and why.
+            self.console.append({"stream": "stderr", "text": "GradLens: ran the code block at line %d first (it defines %s)" % (chunk.line, ", ".join(names))})
 
     # sites
 
@@ -131,6 +135,16 @@ class Console(io.TextIOBase):
     def writable(self):
         return True
 
+    def isatty(self):
+        return False
+
+    def fileno(self):
+        return self.passthrough.fileno()  # for libraries that write to the descriptor (not recorded)
+
+    @property
+    def buffer(self):
+        return self.passthrough.buffer  # bytes written here pass through unrecorded
+
     def write(self, text):
         if not isinstance(text, str):
             raise TypeError("write() argument must be str, not " + type(text).__name__)
@@ -139,7 +153,10 @@ class Console(io.TextIOBase):
             self.passthrough.flush()
         except Exception:
             pass
-        self.run.record_output(self.stream, text, sys._getframe(1))
+        try:
+            self.run.record_output(self.stream, text, sys._getframe(1))
+        except Exception:
+            pass  # recording must never break the user's print()
         return len(text)
 
     def flush(self):
@@ -361,7 +378,7 @@ def main(request_path):
         faulthandler.dump_traceback_later(request.get("timeLimitMs", 10_000) / 1000 + 0.8, file=dump)
 
     run = Run(request)
-    result = {"roots": [], "bindings": [], "sites": run.sites, "console": run.console, "contextLines": [c.line for c in run.context], "executable": sys.executable}
+    result = {"roots": [], "bindings": [], "sites": run.sites, "console": run.console, "executable": sys.executable}
 
     # Compile everything before running anything: a syntax error is reported without side effects.
     compiled = []

@@ -166,8 +166,9 @@ def names_of(code, compile_name):
 
 
 def select_context(main_code, main_name, context_chunks, ignored=("Value",)):
-    """The earlier chunks (nearest first when searching, in document order when returned) that define
-    names the main chunk uses. `Value` never pulls a block in: without one, the tutorial's is provided."""
+    """The earlier chunks that define names the main chunk uses, as [(chunk, names it provides)] in
+    document order; searched nearest first. `Value` never pulls a block in: without one, the
+    tutorial's is provided (an earlier block may hold only part of a class)."""
     try:
         needed, _ = names_of(main_code, main_name)
     except SyntaxError:
@@ -181,8 +182,9 @@ def select_context(main_code, main_name, context_chunks, ignored=("Value",)):
             free, bound = names_of(chunk.code, chunk.compile_name)
         except (SyntaxError, ValueError):
             continue
-        if needed & bound:
-            selected.append(chunk)
+        provided = needed & bound
+        if provided:
+            selected.append((chunk, sorted(provided)))
             needed = (needed - bound) | (free - set(ignored))
     selected.reverse()
     return selected

@@ -91,12 +91,15 @@ describe("Python: the Ch04 chapter's code blocks, run from the Markdown file", f
   it("§9: the numerical check runs after the §8 block it relies on and prints 3.000000 twice", () => {
     const result = resultOf("def numerical_grad");
     assert.equal(result.error, undefined, result.error?.message);
-    const printed = result.console.map((c) => c.text);
+    // A note says which earlier block ran first; §8's own prints are not repeated.
+    const eighth = blockWith('print(f"z.data').startLine;
+    assert.deepEqual(result.console[0], { stream: "stderr", text: `GradLens: ran the code block at line ${eighth} first (it defines x)` });
+    const printed = result.console.slice(1).map((c) => c.text);
     assert.equal(printed.length, 3, printed.join("\n"));
     assert.equal(printed[0], "수치 미분: dz/dx = 3.000000");
     assert.equal(printed[1], "역전파:   dz/dx = 3.000000");
     assert.match(printed[2], /^오차: \d\.\d\de[-+]\d\d$/);
-    assert.equal(result.console[1].position?.line, lineOf('print(f"역전파'));
+    assert.equal(result.console[2].position?.line, lineOf('print(f"역전파'));
     // The graph drawn is the one §8 built (z = x*y + w, backward called there).
     assert.equal(result.roots[0]?.name, "z");
     assert.equal(result.roots[0].graph.data[result.roots[0].graph.root], 7);
@@ -138,6 +141,6 @@ describe("Python: the Ch04 chapter's code blocks, run from the Markdown file", f
     const result = await runPython({ file: CHAPTER, code: block.code, origin: { file: CHAPTER, line: block.startLine, column: 1 }, document: edited }, {});
     assert.equal(result.error, undefined, result.error?.message);
     assert.equal(result.roots[0].graph.data[result.roots[0].graph.root], 16);
-    assert.equal(result.console[1].text, "역전파:   dz/dx = 3.000000");
+    assert.equal(result.console[2].text, "역전파:   dz/dx = 3.000000");
   });
 });

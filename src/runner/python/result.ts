@@ -29,8 +29,6 @@ export interface TracerOutput {
   sites: SourceSite[];
   console: ConsoleLine[];
   error?: RunError;
-  /** First lines of the earlier Markdown blocks that ran before the selected one. */
-  contextLines?: number[];
   durationMs?: number;
   /** The interpreter binary that ran (differs from the one started when that was a launcher script). */
   executable?: string;
@@ -132,7 +130,9 @@ export function fromUnfinishedRun(
 ): RunResult {
   const console: ConsoleLine[] = [
     ...linesOf(run.stdout).map((text): ConsoleLine => ({ stream: "stdout", text })),
-    ...linesOf(run.stderr).map((text): ConsoleLine => ({ stream: "stderr", text })),
+    ...linesOf(run.stderr)
+      .filter((text) => !text.startsWith("GRADLENS_"))
+      .map((text): ConsoleLine => ({ stream: "stderr", text })),
   ];
   let error: RunError;
   if (run.stopped === "cancelled") {
