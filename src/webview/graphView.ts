@@ -27,14 +27,19 @@ import {
 } from "./grouping";
 import { layoutInWorker, type LayoutInput } from "./layout";
 import { graphToSvg } from "./svgExport";
-import { graphStyle, readPalette, type Palette } from "./theme";
+import { graphStyle, readPalette, type GraphSize, type Palette } from "./theme";
 import { Tooltip } from "./tooltip";
 import type { HostApi } from "./vscodeApi";
 
 const charWidth = 6.6;
 const nodeHeight = 26;
-/** More elements than this switch to the cheap style (haystack edges, no arrows, no edge labels). */
+/** Element counts where the style gets cheaper (see `graphStyle`). */
+const mediumElementCount = 400;
 const largeElementCount = 4000;
+
+function sizeOf(elementCount: number): GraphSize {
+  return elementCount > largeElementCount ? "large" : elementCount > mediumElementCount ? "medium" : "small";
+}
 /** Edge labels (local gradients) only on graphs this small. */
 const edgeLabelLimit = 600;
 
@@ -126,7 +131,7 @@ export class GraphView {
       this.host.postMessage({ type: "rendered", nodeCount, visibleNodes: 0, elementCount: 0, grouped: false, tooLarge: true, ms: performance.now() - started });
       return;
     }
-    let mark = performance.now();
+    const mark = performance.now();
     const snapshot = fromWireGraph(root.graph);
     const model = buildModel(snapshot, result.sites);
     const grouped = nodeCount > settings.groupThreshold;
@@ -198,13 +203,14 @@ export class GraphView {
     }
     const previous = keepViewport && this.cy ? { zoom: this.cy.zoom(), pan: this.cy.pan() } : undefined;
     this.visible = visible;
-    const large = elements.length > largeElementCount;
+    const size = sizeOf(elements.length);
+    const large = size === "large";
     this.cy?.destroy();
     const cy = cytoscape({
       container: this.container,
       elements,
       layout: { name: "preset" },
-      style: graphStyle(this.palette, large),
+      style: graphStyle(this.palette, size),
       pixelRatio: 1,
       minZoom: 0.02,
       maxZoom: 4,
@@ -857,7 +863,7 @@ export class GraphView {
   private applyTheme(): void {
     this.palette = readPalette();
     const cy = this.cy;
-    if (cy) cy.style(graphStyle(this.palette, cy.elements().length > largeElementCount));
+    if (cy) cy.style(graphStyle(this.palette, sizeOf(cy.elements().length)));
     this.applyLegendColours();
   }
 

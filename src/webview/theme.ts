@@ -90,7 +90,15 @@ export function readPalette(): Palette {
 }
 
 /** The stylesheet: no function-valued styles (cytoscape's performance guide); sizes come from data. */
-export function graphStyle(p: Palette, large: boolean): StylesheetJson {
+export type GraphSize = "small" | "medium" | "large";
+
+/**
+ * Small graphs get curved edges (parallel edges, as in `c.add(c)`, stay apart); medium ones
+ * straight edges (bundling parallel edges is cytoscape's slowest step); large ones haystack
+ * edges without arrows, and labels only once zoomed in.
+ */
+export function graphStyle(p: Palette, size: GraphSize): StylesheetJson {
+  const large = size === "large";
   const hc = p.kind === "high-contrast";
   const style: StylesheetJson = [
     {
@@ -109,7 +117,7 @@ export function graphStyle(p: Palette, large: boolean): StylesheetJson {
         "background-color": p.zeroFill,
         "border-width": 1,
         "border-color": p.border,
-        "min-zoomed-font-size": large ? 9 : 4,
+        "min-zoomed-font-size": size === "small" ? 4 : 8,
       },
     },
     { selector: "node.leaf", style: { shape: "round-rectangle", "border-width": 2, "border-style": "dashed" } },
@@ -120,27 +128,13 @@ export function graphStyle(p: Palette, large: boolean): StylesheetJson {
       style: { shape: "round-rectangle", "border-width": 2, "border-style": "solid", "text-wrap": "wrap", "text-max-width": "data(w)" },
     },
     {
-      selector: ":parent",
-      style: {
-        shape: "round-rectangle",
-        "background-color": p.background,
-        "background-opacity": 0.3,
-        "border-style": "dotted",
-        "border-color": p.border,
-        "text-valign": "top",
-        "text-halign": "center",
-        "font-size": 13,
-        padding: "12px",
-      },
-    },
-    {
       selector: "edge",
       style: {
         width: 1,
         "line-color": p.edge,
         "target-arrow-color": p.edge,
         "target-arrow-shape": large ? "none" : "triangle",
-        "curve-style": large ? "haystack" : "bezier",
+        "curve-style": large ? "haystack" : size === "small" ? "bezier" : "straight",
         "arrow-scale": 0.8,
         "font-size": 9,
         color: p.foreground,
