@@ -403,7 +403,7 @@ def main(request_path):
     builtins.Value = gradlens_tutorial_value.Value  # only seen when the code defines or imports no Value
     setattr(builtins, EXPRESSION_HELPER, recorder.expression)
     names = [e["name"] for e in run.bindings.entries]
-    setattr(builtins, BIND_HELPER, lambda value, spec, label=True: recorder.bind(value, spec, names, label))
+    setattr(builtins, BIND_HELPER, recorder.bind_helper(names))
 
     user_file = request["file"]
     directory = os.path.dirname(user_file) or os.getcwd()

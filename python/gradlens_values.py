@@ -49,6 +49,8 @@ class Recorder:
         self.sequence = 0
         self.op_names = [""]
         self._op_index = {"": 0}
+        self._op_of_code = {}  # code object of the method that made a value -> op index
+        self._site_of_line = {}  # (code object, line) -> site id
         self.labels = {}  # id(value) -> the first name it was bound to
         self.backward_roots = {}  # site -> [value, calls]
         self.binding_counts = {}
@@ -132,14 +134,38 @@ class Recorder:
         return frame
 
     def record_made(self, value, caller):
-        if len(self.made) >= MAX_RECORDED:
-            self.made.clear()  # keep recording the newest values; older ones lose their line
+        # Runs for every value made: kept to dictionary look-ups (op per code object, site per line).
+        made = self.made
+        if len(made) >= MAX_RECORDED:
+            made.clear()  # keep recording the newest values; older ones lose their line
         self.sequence += 1
-        op = OP_OF_METHOD.get(caller.f_code.co_name)
+        code = caller.f_code
+        op_index = self._op_of_code.get(code)
+        if op_index is None:
+            op_index = self._op_index_of(code, caller)
+        frame = caller
+        user_files = self.user_files
+        while frame is not None and frame.f_code.co_filename not in user_files:
+            frame = frame.f_back
+        site = 0
+        if frame is not None:
+            line_key = (frame.f_code, frame.f_lineno)
+            site = self._site_of_line.get(line_key)
+            if site is None:
+                site = self._site_of_line[line_key] = self.site_of_frame(frame)
+        key = id(value)
+        made[key] = (self.sequence << 32) | (op_index << 20) | (site & 0xFFFFF)
+        if key in self.labels:
+            del self.labels[key]
+
+    def _op_index_of(self, code, caller):
+        name = code.co_name
+        op = OP_OF_METHOD.get(name)
+        cacheable = True
         if op is None:
-            name = caller.f_code.co_name
             if name == "__pow__":
                 op = "**" + _exponent_text(caller)
+                cacheable = False  # the exponent differs from call to call
             elif not name.startswith("<"):
                 op = name
             else:
@@ -150,10 +176,9 @@ class Recorder:
             if op_index:
                 self.op_names.append(op)
                 self._op_index[op] = op_index
-        site = self.site_of_frame(self.user_frame(caller))
-        key = id(value)
-        self.made[key] = (self.sequence << 32) | (op_index << 20) | (site & 0xFFFFF)
-        self.labels.pop(key, None)
+        if cacheable:
+            self._op_of_code[code] = op_index
+        return op_index
 
     def record_backward(self, value, caller):
         site = self.site_of_frame(self.user_frame(caller))
@@ -164,19 +189,30 @@ class Recorder:
         elif len(self.backward_roots) < MAX_BACKWARD_SITES:
             self.backward_roots[site] = [value, 1]
 
-    def bind(self, value, spec, names, label=True):
-        if isinstance(spec, int):
-            if self.is_value(value):
-                self.binding_counts[spec] = self.binding_counts.get(spec, 0) + 1
-                self.binding_last[spec] = value
-                if label:
-                    self.labels.setdefault(id(value), names[spec])
-                self.last_value = value
-                self.last_binding = spec
-        elif isinstance(spec, tuple) and isinstance(value, (tuple, list)) and len(value) == len(spec):
-            for item, inner in zip(value, spec):
-                self.bind(item, inner, names, label)
-        return value
+    def bind_helper(self, names):
+        """The function the rewritten code calls as `_gradlens_bind(value, spec[, label])`: records
+        the value a variable was bound to. A closure over plain locals, as it runs on every assignment."""
+        recorder = self
+        value_types, is_value = self.value_types, self.is_value
+        counts, last, labels = self.binding_counts, self.binding_last, self.labels
+
+        def bind(value, spec, label=True):
+            if spec.__class__ is int:
+                if type(value) in value_types or is_value(value):
+                    counts[spec] = counts.get(spec, 0) + 1
+                    last[spec] = value
+                    if label:
+                        # Loop variables (label False) neither name values nor become "the last value".
+                        if id(value) not in labels:
+                            labels[id(value)] = names[spec]
+                        recorder.last_value = value
+                        recorder.last_binding = spec
+            elif spec.__class__ is tuple and value.__class__ in (tuple, list) and len(value) == len(spec):
+                for item, inner in zip(value, spec):
+                    bind(item, inner, label)
+            return value
+
+        return bind
 
     def expression(self, value):
         if self.is_value(value):
