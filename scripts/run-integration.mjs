@@ -10,18 +10,22 @@
 // newest build once more in Restricted Mode (only `*.restricted.test.js`). Each run's mocha totals
 // (GRADLENS_SUMMARY, written inside the extension host) are added up into this suite's summary.
 //
-// Usage: node scripts/run-integration.mjs [--build newest|oldest] [--mode trusted|restricted] [--grep text]
+// Usage: node scripts/run-integration.mjs [--build newest|oldest] [--mode trusted|restricted] [--grep text] [--compile-only]
 import { spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 import { builds, isInstalled, nodeFor, serverMainFor } from "./install-vscode.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const outDir = join(root, "out", "test", "integration");
+// One folder per harness process, so two people (or two helpers) running the suite at once do not
+// delete each other's compiled tests.
+// `--compile-only` writes them to out/test/integration for test/integration/runTest.ts (@vscode/test-electron).
+const compileOnly = process.argv.includes("--compile-only");
+const outDir = join(root, "out", "test", compileOnly ? "integration" : `integration-${process.pid}`);
 const chromiumPath = process.env.GRADLENS_CHROMIUM ?? "/usr/bin/chromium";
 /** A whole run (start-up + every test) must finish within this, or it counts as failed. */
 const runTimeoutMs = Number(process.env.GRADLENS_INTEGRATION_TIMEOUT_MS ?? 240_000);
@@ -120,7 +124,7 @@ async function runOnce({ build, mode, grep }) {
     GRADLENS_TEST_MODE: mode,
     GRADLENS_TEST_GREP: grep ?? "",
     GRADLENS_VSCODE_VERSION: build.vscode,
-    GRADLENS_REPORT_DIR: join(root, "out", "integration"),
+    GRADLENS_REPORT_DIR: scratch,
   };
   const serverLog = [];
   const server = spawn(nodeFor(build), args, { cwd: scratch, env, stdio: ["ignore", "pipe", "pipe"] });
@@ -163,15 +167,16 @@ async function runOnce({ build, mode, grep }) {
     const timeout = new Promise((resolveTimeout) => setTimeout(() => resolveTimeout("timeout"), runTimeoutMs));
     const outcome = await Promise.race([exitCode, timeout]);
     const summary = existsSync(summaryFile) ? JSON.parse(readFileSync(summaryFile, "utf8")) : undefined;
+    const activation = readdirSync(scratch).filter((f) => f.startsWith("activation-")).map((f) => readFileSync(join(scratch, f), "utf8").trim());
     if (existsSync(mochaLog)) console.log(readFileSync(mochaLog, "utf8").trimEnd());
     if (outcome === "timeout") {
       log(`${label}: no result after ${runTimeoutMs / 1000} s`);
       if (!process.env.GRADLENS_INTEGRATION_VERBOSE) console.log(serverLog.slice(-40).join("\n"));
-      return { label, exitCode: 1, summary };
+      return { label, exitCode: 1, summary, activation };
     }
     log(`${label}: exit ${outcome} in ${Math.round((Date.now() - started) / 1000)} s`);
     if (!summary && !process.env.GRADLENS_INTEGRATION_VERBOSE) console.log(serverLog.slice(-40).join("\n"));
-    return { label, exitCode: outcome, summary };
+    return { label, exitCode: outcome, summary, activation };
   } finally {
     await browser?.close().catch(() => undefined);
     server.kill("SIGTERM");
@@ -181,6 +186,11 @@ async function runOnce({ build, mode, grep }) {
 }
 
 async function main() {
+  if (compileOnly) {
+    await compile();
+    log(`compiled the tests to ${outDir}`);
+    return;
+  }
   const onlyBuild = argument("build");
   const onlyMode = argument("mode");
   const grep = argument("grep");
@@ -190,9 +200,6 @@ async function main() {
     process.exit(1);
   }
   await compile();
-  // Fresh numbers only: the activation reports of earlier runs would be misleading.
-  rmSync(join(root, "out", "integration"), { recursive: true, force: true });
-  mkdirSync(join(root, "out", "integration"), { recursive: true });
   const runs = [];
   for (const build of installed) {
     if (!onlyMode || onlyMode === "trusted") runs.push({ build, mode: "trusted", grep });
@@ -202,6 +209,7 @@ async function main() {
 
   let passed = 0, failed = 0, skipped = 0;
   const lines = [];
+  const activation = [];
   for (const run of runs) {
     let outcome;
     try {
@@ -210,6 +218,7 @@ async function main() {
       outcome = { label: `VS Code ${run.build.vscode} (${run.mode})`, exitCode: 1, summary: undefined };
       console.error(`[integration] ${error instanceof Error ? error.message : String(error)}`);
     }
+    activation.push(...(outcome.activation ?? []));
     const s = outcome.summary ?? { passed: 0, failed: 0, skipped: 0 };
     // A run that ended badly without reporting a failure still counts as one failure.
     const extra = outcome.exitCode !== 0 && s.failed === 0 ? 1 : 0;
@@ -224,10 +233,11 @@ async function main() {
     mkdirSync(dirname(summaryFile), { recursive: true });
     writeFileSync(summaryFile, JSON.stringify({ passed, failed, skipped }));
   }
-  const reportDir = join(root, "out", "integration");
-  for (const f of existsSync(reportDir) ? readdirSync(reportDir) : []) {
-    if (f.startsWith("activation-")) log(`${relative(root, join(reportDir, f))}: ${readFileSync(join(reportDir, f), "utf8").trim()}`);
-  }
+  for (const line of activation) log(`start-up cost: ${line}`);
+  // Kept for the record (the numbers vary with the machine's load; they are not test results).
+  mkdirSync(join(root, "out", "integration"), { recursive: true });
+  writeFileSync(join(root, "out", "integration", "activation.txt"), activation.map((l) => `${l}\n`).join(""));
+  rmSync(outDir, { recursive: true, force: true });
   process.exit(failed > 0 ? 1 : 0);
 }
 

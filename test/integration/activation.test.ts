@@ -20,20 +20,25 @@ describe("activation", () => {
     const bundle = path.join(extension.extensionPath, "dist", "extension.js");
     const resolved = require.resolve(bundle);
     const cached = require.cache[resolved];
-    delete require.cache[resolved];
-    const started = performance.now();
-    // A real require on purpose: the extension host's module loader is what start-up pays for.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const loaded = require(resolved) as { activate?: unknown };
-    const loadMs = performance.now() - started;
+    // The median of a few fresh loads: one load on a busy machine says more about the machine.
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      delete require.cache[resolved];
+      const started = performance.now();
+      // A real require on purpose: the extension host's module loader is what start-up pays for.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const loaded = require(resolved) as { activate?: unknown };
+      times.push(performance.now() - started);
+      assert.equal(typeof loaded.activate, "function");
+    }
     if (cached) require.cache[resolved] = cached;
-    assert.equal(typeof loaded.activate, "function");
+    const loadMs = times.sort((a, b) => a - b)[2];
     // Numbers for the report, not assertions: tests check behaviour, benchmarks check time.
     const reportDir = process.env.GRADLENS_REPORT_DIR;
     if (reportDir) {
       fs.mkdirSync(reportDir, { recursive: true });
       const api = extension.exports as { activationMs: number };
-      const line = `VS Code ${vscode.version}: activate() ${api.activationMs.toFixed(1)} ms, bundle load ${loadMs.toFixed(1)} ms (${Math.round(fs.statSync(bundle).size / 1024)} KiB)`;
+      const line = `VS Code ${vscode.version}: activate() ${api.activationMs.toFixed(1)} ms, bundle load ${loadMs.toFixed(1)} ms (median of 5) (${Math.round(fs.statSync(bundle).size / 1024)} KiB)`;
       fs.writeFileSync(path.join(reportDir, `activation-${vscode.version}.txt`), `${line}\n`);
     }
   });

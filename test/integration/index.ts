@@ -16,7 +16,7 @@ export function run(): Promise<void> {
     color: false,
     timeout: 60_000,
     // Every mocha run reports its totals through the shared reporter (GRADLENS_SUMMARY).
-    reporter: path.resolve(__dirname, "../../../scripts/mocha-summary-reporter.js"),
+    reporter: summaryReporter(__dirname),
     ...(process.env.GRADLENS_TEST_GREP ? { grep: process.env.GRADLENS_TEST_GREP } : {}),
   });
   for (const file of testFiles(__dirname)) {
@@ -25,6 +25,15 @@ export function run(): Promise<void> {
   return new Promise((resolve, reject) => {
     mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} integration test(s) failed`)) : resolve()));
   });
+}
+
+/** scripts/mocha-summary-reporter.js of the repository the compiled tests live in (somewhere under out/). */
+function summaryReporter(start: string): string {
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, "scripts", "mocha-summary-reporter.js");
+    if (fs.existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) throw new Error(`scripts/mocha-summary-reporter.js not found above ${start}`);
+  }
 }
 
 function testFiles(dir: string): string[] {

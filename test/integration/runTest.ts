@@ -3,7 +3,7 @@
  * VSCODE_EXECUTABLE_PATH), through @vscode/test-electron. Not used here: with no internet,
  * scripts/run-integration.mjs runs them in the VS Code bundled with code-server.
  *
- * Build first (`npm run build`, and the tests into out/ as scripts/run-integration.mjs does), then:
+ * Compile first with `node scripts/run-integration.mjs --compile-only` (builds dist/ and out/test/integration/), then:
  *   node out/test/integration/runTest.js
  */
 import * as fs from "node:fs";
@@ -26,7 +26,8 @@ async function main(): Promise<void> {
         launchArgs: [workspace, "--disable-extensions", ...(mode === "trusted" ? ["--disable-workspace-trust"] : [])],
         extensionTestsEnv: { GRADLENS_TEST_MODE: mode },
       });
-    } catch {
+    } catch (error) {
+      console.error(`integration tests (${mode}) failed: ${error instanceof Error ? error.message : String(error)}`);
       failed = true;
     } finally {
       fs.rmSync(workspace, { recursive: true, force: true });
