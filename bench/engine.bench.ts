@@ -63,43 +63,61 @@ function nodesCreated(docs: readonly string[]): number {
   return total;
 }
 
-function timeSteps(model: Model, docs: readonly string[], firstStep: number): { ms: number; losses: number[] } {
+/** Wall-clock and CPU time (all of this process's threads, so GC helpers count) of training on `docs`. */
+function timeSteps(model: Model, docs: readonly string[], firstStep: number): { ms: number; cpuMs: number; losses: number[] } {
   const losses: number[] = [];
+  const cpu = process.cpuUsage();
   const start = performance.now();
   for (let i = 0; i < docs.length; i++) losses.push(trainStep(model, docs[i], firstStep + i, NUM_STEPS));
-  return { ms: performance.now() - start, losses };
+  const ms = performance.now() - start;
+  const used = process.cpuUsage(cpu);
+  return { ms, cpuMs: (used.user + used.system) / 1000, losses };
 }
 
-function speed(): { msPerStep: number[]; nodesPerStep: number }[] {
+interface Speed {
+  msPerStep: number[];
+  cpuMsPerStep: number[];
+  nodesPerStep: number;
+}
+
+function speed(engineIndexes = [0, 1]): Speed[] {
   const names = loadNames();
   const vocabulary = [...names, "abcdefghijklmnopqrstuvwxyz"];
   const models = engines.map((e) => createModel({ docs: vocabulary, seed: 42, makeParameter: e.makeParameter }));
   const warmup = names.slice(0, WARMUP_STEPS);
-  models.forEach((m) => timeSteps(m, warmup, 0));
+  for (const k of engineIndexes) timeSteps(models[k], warmup, 0);
 
-  const results = engines.map(() => ({ msPerStep: [] as number[], nodes: 0, steps: 0 }));
+  const results = engines.map(() => ({ msPerStep: [] as number[], cpuMsPerStep: [] as number[], nodes: 0, steps: 0 }));
   let maxLossDifference = 0;
   for (let run = 0; run < RUNS; run++) {
     const first = WARMUP_STEPS + run * STEPS_PER_RUN;
     const docs = names.slice(first, first + STEPS_PER_RUN);
     const nodes = nodesCreated(docs);
     // Alternate which engine goes first, so neither always runs right after a collection.
-    const order = run % 2 === 0 ? [0, 1] : [1, 0];
+    const order = run % 2 === 0 ? engineIndexes : [...engineIndexes].reverse();
     const losses: number[][] = [];
     for (const k of order) {
       (globalThis as { gc?: () => void }).gc?.();
-      const { ms, losses: l } = timeSteps(models[k], docs, first);
+      const { ms, cpuMs, losses: l } = timeSteps(models[k], docs, first);
       results[k].msPerStep.push(ms / docs.length);
+      results[k].cpuMsPerStep.push(cpuMs / docs.length);
       results[k].nodes += nodes;
       results[k].steps += docs.length;
       losses[k] = l;
     }
     // Same model, same names, same seed: both engines must compute the same losses.
-    losses[0].forEach((l, i) => (maxLossDifference = Math.max(maxLossDifference, Math.abs(l - losses[1][i]))));
+    if (losses[0] && losses[1]) losses[0].forEach((l, i) => (maxLossDifference = Math.max(maxLossDifference, Math.abs(l - losses[1][i]))));
   }
   if (maxLossDifference > 1e-9) throw new Error(`the engines disagree: losses differ by ${maxLossDifference}`);
-  console.log(`cross-check: both engines computed the same losses (max difference ${maxLossDifference.toExponential(1)})`);
-  return results.map((r) => ({ msPerStep: r.msPerStep, nodesPerStep: r.nodes / r.steps }));
+  if (engineIndexes.length === 2) console.log(`cross-check: both engines computed the same losses (max difference ${maxLossDifference.toExponential(1)})`);
+  return results.map((r) => ({ msPerStep: r.msPerStep, cpuMsPerStep: r.cpuMsPerStep, nodesPerStep: r.nodes / Math.max(1, r.steps) }));
+}
+
+/** The engine alone in a fresh process started with extra Node flags (e.g. a bigger young generation). */
+function speedWithFlags(flags: string[]): Speed {
+  const run = spawnSync(process.execPath, [...flags, ...process.execArgv, __filename, "--speed-probe"], { encoding: "utf8" });
+  if (run.status !== 0) throw new Error(`speed probe failed: ${run.stderr}`);
+  return JSON.parse(run.stdout.trim().split("\n").pop() as string);
 }
 
 /** In a fresh process: one 16-position step (~136k nodes); heap with the graph alive, and peak RSS. */
@@ -140,25 +158,31 @@ function table(headers: string[], rows: string[][]): string {
 function main(): void {
   const probe = process.argv.indexOf("--memory-probe");
   if (probe >= 0) return memoryProbe(Number(process.argv[probe + 1]));
+  if (process.argv.includes("--speed-probe")) return console.log(JSON.stringify(speed([0])[0]));
 
   console.log(`microgpt training step (4,192 parameters; forward over one name, backward, Adam), ${RUNS} runs × ${STEPS_PER_RUN} steps per engine`);
   const results = speed();
+  const youngGenerationFlag = "--max-semi-space-size=64";
+  const bigYoung = speedWithFlags([youngGenerationFlag]);
   const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
   const memories = engines.map((_, i) => memory(i));
+  const row = (name: string, r: Speed, memoryCells: string[]) => [
+    name,
+    median(r.msPerStep).toFixed(2),
+    Math.min(...r.msPerStep).toFixed(2),
+    median(r.cpuMsPerStep).toFixed(2),
+    r.nodesPerStep.toFixed(0),
+    ((r.nodesPerStep / median(r.msPerStep)) * 1000).toExponential(2),
+    ...memoryCells,
+  ];
   console.log(
     "\n" +
       table(
-        ["engine", "ms/step (median)", "min", "max", "nodes/step", "nodes/s (median)", "16-pos step: heap Δ", "peak RSS Δ"],
-        results.map((r, i) => [
-          engines[i].name,
-          median(r.msPerStep).toFixed(2),
-          Math.min(...r.msPerStep).toFixed(2),
-          Math.max(...r.msPerStep).toFixed(2),
-          r.nodesPerStep.toFixed(0),
-          ((r.nodesPerStep / median(r.msPerStep)) * 1000).toExponential(2),
-          `${mb(memories[i].heapDelta)} MB`,
-          `${mb(memories[i].rssDelta)} MB`,
-        ]),
+        ["engine", "ms/step (median)", "min", "CPU ms/step", "nodes/step", "nodes/s", "16-pos step: heap Δ", "peak RSS Δ"],
+        [
+          ...results.map((r, i) => row(engines[i].name, r, [`${mb(memories[i].heapDelta)} MB`, `${mb(memories[i].rssDelta)} MB`])),
+          row(`${engines[0].name}, node ${youngGenerationFlag}`, bigYoung, ["", ""]),
+        ],
       ),
   );
   const engineMs = median(results[0].msPerStep);
