@@ -6,6 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { resolvePythonPath, runPython } from "../../src/runner/python";
 import { snapshotEdges, snapshotNodes } from "../../src/engine/snapshot";
+import { Value, div, mul, topologicalOrder } from "../../src/engine";
 import type { RunResult } from "../../src/runner/trace";
 
 const FIXTURES = path.resolve(__dirname, "../fixtures/python");
@@ -104,6 +105,66 @@ describe("Python runner", function () {
       assert.equal(binding(result, "loss").count, 5);
       assert.equal(binding(result, "x").count, 5);
       assert.match(result.console[0].text, /^trained -?\d/);
+    });
+  });
+
+  describe("the tutorial's Value, provided when the code has none", () => {
+    it("computes every op and its gradients as GradLens's TypeScript engine does", async () => {
+      const code = "a = Value(1.5)\nb = Value(-0.5)\nc = a * b + a ** 2 - b / a + 2 / a - 3 + a.exp() + b.relu() + a.log() + (-b) + 1 - a + 2 * b\nc.backward()\n";
+      const file = fixture("tutorial_script.py");
+      const result = await runPython({ file, code, origin: { file, line: 1, column: 1 } }, {});
+      assert.equal(result.error, undefined, result.error?.message);
+      const a = new Value(1.5);
+      const b = new Value(-0.5);
+      const c = a.mul(b).add(a.pow(2)).sub(b.div(a)).add(div(2, a)).sub(3).add(a.exp()).add(b.relu()).add(a.log()).add(b.neg()).add(1).sub(a).add(mul(2, b));
+      c.backward();
+      const close = (x: number, y: number) => Math.abs(x - y) <= 1e-12 * Math.max(1, Math.abs(y));
+      assert.ok(close(binding(result, "c").data, c.data), `c: ${binding(result, "c").data} vs ${c.data}`);
+      assert.ok(close(binding(result, "a").grad, a.grad), `da: ${binding(result, "a").grad} vs ${a.grad}`);
+      assert.ok(close(binding(result, "b").grad, b.grad), `db: ${binding(result, "b").grad} vs ${b.grad}`);
+      assert.equal(result.roots[0].graph.nodeCount, topologicalOrder(c).length);
+      const ops = new Set(snapshotNodes(result.roots[0].graph).map((n) => n.op));
+      for (const op of ["+", "*", "**2", "**-1", "exp", "log", "relu"]) assert.ok(ops.has(op), `${op} in ${[...ops]}`);
+    });
+
+    it("is not used when the code defines its own Value", async () => {
+      const code = "class Value:\n    def __init__(self, data):\n        self.data = data\n        self.grad = 0\n        self._children = ()\n\nv = Value(3.0)\nprint(hasattr(v, '_local_grads'))\n";
+      const file = fixture("tutorial_script.py");
+      const result = await runPython({ file, code, origin: { file, line: 1, column: 1 } }, {});
+      assert.deepEqual(result.console.map((c) => c.text), ["False"]);
+      assert.equal(binding(result, "v").data, 3);
+    });
+  });
+
+  describe("Markdown code blocks", () => {
+    const notes = ["# Notes", "", "```python", "import math", "scale = Value(2.0)", "```", "", "```python", "y = scale * math.e", "y.backward(", "```", "", "```python", "t = scale * oops", "```", "", "```python", "u = t + 1", "```"].join("\n");
+    const file = fixture("notes.md");
+    const runBlock = (startLine: number, code: string) => runPython({ file, code, origin: { file, line: startLine, column: 1 }, document: notes }, {});
+
+    it("a syntax error is at the Markdown line, and nothing runs", async () => {
+      const result = await runBlock(9, "y = scale * math.e\ny.backward(");
+      assert.equal(result.error?.kind, "syntax");
+      assert.equal(result.error?.position?.file, file);
+      assert.equal(result.error?.position?.line, 10);
+      assert.equal(result.console.length, 0, "the earlier block did not run either");
+    });
+
+    it("an error in an earlier block the selected block builds on is shown at that block's line", async () => {
+      const result = await runBlock(18, "u = t + 1");
+      assert.equal(result.error?.kind, "runtime");
+      assert.match(result.error?.message ?? "", /'oops' is not defined/);
+      assert.equal(result.error?.position?.line, 14);
+      assert.deepEqual(result.console.map((c) => c.text), [
+        "GradLens: ran the code block at line 4 first (it defines scale)",
+        "GradLens: ran the code block at line 14 first (it defines t)",
+      ]);
+    });
+
+    it("runs even when the Markdown file is not on disk", async () => {
+      const unsaved = path.join(os.tmpdir(), "gradlens-no-such-folder", "draft.md");
+      const result = await runPython({ file: unsaved, code: "p = Value(1.5)\nq = p * p", origin: { file: unsaved, line: 3, column: 1 }, document: "" }, {});
+      assert.equal(result.error, undefined, result.error?.message);
+      assert.equal(binding(result, "q").range.line, 4);
     });
   });
 
@@ -236,6 +297,18 @@ describe("Python runner", function () {
         assert.match(result.error?.message ?? "", /needs Python 3\.8 or newer, but .* is Python 2\.7\.18/);
       } finally {
         rmSync(directory, { recursive: true, force: true });
+      }
+    });
+
+    it("no Python on PATH and no setting: says so, and how to set gradlens.pythonPath", async () => {
+      const saved = process.env.PATH;
+      process.env.PATH = "";
+      try {
+        const result = await runFixture("tutorial_script.py");
+        assert.equal(result.error?.kind, "interpreter");
+        assert.match(result.error?.message ?? "", /neither python3 nor python is on PATH.*gradlens\.pythonPath/);
+      } finally {
+        process.env.PATH = saved;
       }
     });
 

@@ -3,6 +3,7 @@
  * built: a whole `.py` file, a selection, or a ```python block of a Markdown file. No vscode imports:
  * the extension finds the interpreter (setting or Python extension) and passes its path.
  */
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -55,7 +56,8 @@ export async function runPython(input: PythonRunInput, options: PythonRunOptions
     const requestPath = path.join(directory, "request.json");
     await writeFile(requestPath, JSON.stringify(request), "utf8");
 
-    const cwd = path.dirname(file);
+    // A snippet's file may not be on disk (yet): then start in the temporary folder instead.
+    const cwd = existsSync(path.dirname(file)) ? path.dirname(file) : directory;
     const run = await runTracerProcess(interpreterToStart(interpreter.path, cwd), ["-B", tracer, requestPath], {
       cwd,
       timeLimitMs: request.timeLimitMs,
