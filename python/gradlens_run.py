@@ -438,6 +438,9 @@ def main(request_path):
         result["roots"], result["bindings"] = [], []
         gc.collect()
         result["error"] = {"kind": "memory", "message": "stopped: the graph is too large to read back within the memory limit of %d MB" % request.get("heapLimitMb", 2048)}
+    except Exception as failure:  # a value class GradLens cannot read; what was printed is still shown
+        result["roots"], result["bindings"] = [], []
+        result.setdefault("error", {"kind": "internal", "message": "GradLens could not read the values back: %s: %s" % (type(failure).__name__, failure)})
     result["durationMs"] = (time.perf_counter() - started) * 1000
     write_result(result_path, result)
     dump.close()

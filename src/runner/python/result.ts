@@ -138,7 +138,7 @@ export function fromUnfinishedRun(
   if (run.stopped === "cancelled") {
     error = { kind: "cancelled", message: "cancelled" };
   } else if (run.stopped === "timeout") {
-    error = { kind: "timeout", message: `stopped after ${secondsText(request.timeLimitMs)} s: the code was still running (inside a long computation Python could not interrupt)` };
+    error = { kind: "timeout", message: `stopped after ${secondsText(request.timeLimitMs)} s: the code was still running` };
     const position = lineFromDump(run.dump, request);
     if (position) {
       error.position = position;
