@@ -29,18 +29,24 @@ const NO_CHILDREN: readonly Value[] = Object.freeze([]);
 const NO_LOCAL_GRADS: readonly number[] = Object.freeze([]);
 
 /**
- * Slabs: the numbers of each node — data, grad and the local gradients of its first two
- * inputs — are four consecutive doubles in a shared Float64Array, not fields of the object.
- * V8 boxes every double field in a heap object of its own, and the garbage collector copies
- * each box of every live node; a slab is one off-heap block for a thousand nodes. A slab
- * lives as long as any of its nodes (at most 32 KB held by one long-lived value).
+ * Slabs: the numbers of each node — data, grad, the local gradients of its first two
+ * inputs, and its bookkeeping — are eight consecutive doubles in a shared Float64Array,
+ * not fields of the object. V8 boxes every double field in a heap object of its own, and
+ * the garbage collector copies each box and field of every live node of a 136k-node graph;
+ * a slab is one off-heap block for a thousand nodes, which the collector does not copy.
+ * A slab lives as long as any of its nodes (at most 64 KB held by one long-lived value).
  */
 const SLAB_NODES = 1024;
+const SLOTS = 8;
 const DATA = 0;
 const GRAD = 1;
 const LOCAL_GRAD_0 = 2;
 const LOCAL_GRAD_1 = 3;
-let slab = new Float64Array(SLAB_NODES * 4);
+const ID = 4;
+const SITE = 5;
+const WALK_STAMP = 6; // which graph walk last reached the node
+const PENDING_PARENTS = 7; // during backward(): parents still to push their grad here
+let slab = new Float64Array(SLAB_NODES * SLOTS);
 let slabUsed = 0;
 
 export class Value {
@@ -48,25 +54,16 @@ export class Value {
   label: string | undefined;
   /** The op that made it: "+", "*", "**2", "exp", …; "" for a leaf. */
   readonly op: string;
-  /** Creation order; unique per process. */
-  readonly id: number;
-  /** The source site that was running when this value was made (0 = unknown). */
-  readonly site: number;
-  /** @internal visit stamp for graph walks */
-  walkStamp: number;
-  /** @internal parents still to push their grad here, during backward() */
-  pendingParents: number;
   /** How many inputs this value was computed from (read-only outside the engine). */
   childCount: number;
-  /** @internal first and second input and d(this)/d(input) — fields, not arrays, for speed */
+  /** @internal first and second input — fields, not arrays, for speed */
   child0: Value | null;
   child1: Value | null;
   /** @internal where this node's numbers live: slab[offset + DATA], slab[offset + GRAD], … */
   slab: Float64Array;
   offset: number;
   /** @internal all inputs and local gradients when there are more than two (user-defined ops) */
-  manyChildren: readonly Value[] | null;
-  manyLocalGrads: readonly number[] | null;
+  many: { children: readonly Value[]; localGrads: readonly number[] } | null;
 
   /**
    * A leaf (`new Value(3)`), or the result of an op given its inputs and the local
@@ -75,26 +72,42 @@ export class Value {
    */
   constructor(data: number, children: readonly Value[] = NO_CHILDREN, localGrads: readonly number[] = NO_LOCAL_GRADS, op = "") {
     if (slabUsed === SLAB_NODES) {
-      slab = new Float64Array(SLAB_NODES * 4);
+      slab = new Float64Array(SLAB_NODES * SLOTS);
       slabUsed = 0;
     }
+    const o = SLOTS * slabUsed++;
     this.slab = slab;
-    this.offset = 4 * slabUsed++;
-    this.slab[this.offset + DATA] = data;
+    this.offset = o;
+    slab[o + DATA] = data;
+    slab[o + ID] = nextId++;
+    slab[o + SITE] = creationSite.site;
     this.label = undefined;
     this.op = op;
-    this.id = nextId++;
-    this.site = creationSite.site;
-    this.walkStamp = 0;
-    this.pendingParents = 0;
     const n = children.length;
     this.childCount = n;
     this.child0 = n > 0 && n <= 2 ? children[0] : null;
     this.child1 = n === 2 ? children[1] : null;
-    if (n > 0 && n <= 2) this.slab[this.offset + LOCAL_GRAD_0] = localGrads[0] ?? NaN;
-    if (n === 2) this.slab[this.offset + LOCAL_GRAD_1] = localGrads[1] ?? NaN;
-    this.manyChildren = n > 2 ? children.slice() : null;
-    this.manyLocalGrads = n > 2 ? children.map((_, i) => localGrads[i] ?? NaN) : null;
+    if (n > 0 && n <= 2) slab[o + LOCAL_GRAD_0] = localGrads[0] ?? NaN;
+    if (n === 2) slab[o + LOCAL_GRAD_1] = localGrads[1] ?? NaN;
+    this.many = n > 2 ? { children: children.slice(), localGrads: children.map((_, i) => localGrads[i] ?? NaN) } : null;
+  }
+
+  /** Creation order; unique per process. */
+  get id(): number {
+    return this.slab[this.offset + ID];
+  }
+
+  /** The source site that was running when this value was made (0 = unknown). */
+  get site(): number {
+    return this.slab[this.offset + SITE];
+  }
+
+  /** @internal which graph walk last reached this node */
+  get walkStamp(): number {
+    return this.slab[this.offset + WALK_STAMP];
+  }
+  set walkStamp(stamp: number) {
+    this.slab[this.offset + WALK_STAMP] = stamp;
   }
 
   /** The number this value holds (computed in the forward pass). */
@@ -197,19 +210,18 @@ export class Value {
       if (n <= 2) {
         const c0 = v.child0 as Value;
         c0.slab[c0.offset + GRAD] += s[o + LOCAL_GRAD_0] * g;
-        if (--c0.pendingParents === 0) ready.push(c0);
+        if (--c0.slab[c0.offset + PENDING_PARENTS] === 0) ready.push(c0);
         if (n === 2) {
           const c1 = v.child1 as Value;
           c1.slab[c1.offset + GRAD] += s[o + LOCAL_GRAD_1] * g;
-          if (--c1.pendingParents === 0) ready.push(c1);
+          if (--c1.slab[c1.offset + PENDING_PARENTS] === 0) ready.push(c1);
         }
       } else {
-        const children = v.manyChildren as readonly Value[];
-        const localGrads = v.manyLocalGrads as readonly number[];
+        const { children, localGrads } = v.many as NonNullable<Value["many"]>;
         for (let j = 0; j < children.length; j++) {
           const c = children[j];
           c.grad += localGrads[j] * g;
-          if (--c.pendingParents === 0) ready.push(c);
+          if (--c.slab[c.offset + PENDING_PARENTS] === 0) ready.push(c);
         }
       }
     }
@@ -222,7 +234,7 @@ export class Value {
     if (this.childCount === 0) return NO_CHILDREN;
     if (this.childCount === 1) return [this.child0 as Value];
     if (this.childCount === 2) return [this.child0 as Value, this.child1 as Value];
-    return this.manyChildren as readonly Value[];
+    return (this.many as NonNullable<Value["many"]>).children;
   }
 
   /** d(this)/d(child) for each child, in the same order (for one or two inputs, a new array on each read). */
@@ -230,18 +242,18 @@ export class Value {
     if (this.childCount === 0) return NO_LOCAL_GRADS;
     if (this.childCount === 1) return [this.localGrad(0)];
     if (this.childCount === 2) return [this.localGrad(0), this.localGrad(1)];
-    return this.manyLocalGrads as readonly number[];
+    return (this.many as NonNullable<Value["many"]>).localGrads;
   }
 
   /** The i-th input, without building the `children` array. */
   child(i: number): Value {
-    if (this.childCount > 2) return (this.manyChildren as readonly Value[])[i];
+    if (this.childCount > 2) return (this.many as NonNullable<Value["many"]>).children[i];
     return (i === 0 ? this.child0 : this.child1) as Value;
   }
 
   /** d(this)/d(i-th input), without building the `localGrads` array. */
   localGrad(i: number): number {
-    if (this.childCount > 2) return (this.manyLocalGrads as readonly number[])[i];
+    if (this.childCount > 2) return (this.many as NonNullable<Value["many"]>).localGrads[i];
     return this.slab[this.offset + (i === 0 ? LOCAL_GRAD_0 : LOCAL_GRAD_1)];
   }
 
@@ -301,20 +313,22 @@ export function toValue(x: Operand): Value {
   return x instanceof Value ? x : new Value(x);
 }
 
-/** Sets `pendingParents` of every node under `root` to its number of parents under `root`. */
+/** Sets the pending-parents count of every node under `root` to its number of parents under `root`. */
 function countParents(root: Value): void {
   walkEpoch += 2;
   const seen = walkEpoch;
   const stack: Value[] = [root];
-  root.walkStamp = seen;
-  root.pendingParents = 0;
+  root.slab[root.offset + WALK_STAMP] = seen;
+  root.slab[root.offset + PENDING_PARENTS] = 0;
   const reach = (c: Value): void => {
-    if (c.walkStamp !== seen) {
-      c.walkStamp = seen;
-      c.pendingParents = 1;
+    const s = c.slab;
+    const o = c.offset;
+    if (s[o + WALK_STAMP] !== seen) {
+      s[o + WALK_STAMP] = seen;
+      s[o + PENDING_PARENTS] = 1;
       stack.push(c);
     } else {
-      c.pendingParents++;
+      s[o + PENDING_PARENTS]++;
     }
   };
   while (stack.length > 0) {
@@ -325,7 +339,7 @@ function countParents(root: Value): void {
       reach(v.child0 as Value);
       if (n === 2) reach(v.child1 as Value);
     } else {
-      for (const c of v.manyChildren as readonly Value[]) reach(c);
+      for (const c of v.children) reach(c);
     }
   }
 }
@@ -340,27 +354,22 @@ export function topologicalOrder(root: Value): Value[] {
   walkEpoch += 2;
   const entered = walkEpoch;
   const done = walkEpoch + 1;
+  const stampOf = (v: Value): number => v.slab[v.offset + WALK_STAMP];
   const order: Value[] = [];
   const stack: Value[] = [root];
   while (stack.length > 0) {
     const v = stack[stack.length - 1];
-    if (v.walkStamp < entered) {
-      v.walkStamp = entered;
+    if (stampOf(v) < entered) {
+      v.slab[v.offset + WALK_STAMP] = entered;
       // Pushed last-first so the first child is explored first, as the recursive sort does.
-      const n = v.childCount;
-      if (n === 2) {
-        if ((v.child1 as Value).walkStamp < entered) stack.push(v.child1 as Value);
-        if ((v.child0 as Value).walkStamp < entered) stack.push(v.child0 as Value);
-      } else if (n === 1) {
-        if ((v.child0 as Value).walkStamp < entered) stack.push(v.child0 as Value);
-      } else if (n > 2) {
-        const children = v.manyChildren as readonly Value[];
-        for (let j = children.length - 1; j >= 0; j--) if (children[j].walkStamp < entered) stack.push(children[j]);
+      for (let j = v.childCount - 1; j >= 0; j--) {
+        const child = v.child(j);
+        if (stampOf(child) < entered) stack.push(child);
       }
     } else {
       stack.pop();
-      if (v.walkStamp === entered) {
-        v.walkStamp = done;
+      if (stampOf(v) === entered) {
+        v.slab[v.offset + WALK_STAMP] = done;
         order.push(v);
       }
     }
