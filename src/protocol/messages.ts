@@ -8,7 +8,7 @@
  */
 import { fromJsonNumber, toJsonNumber } from "../engine/snapshot";
 import type { GraphSnapshot, JsonNumber } from "../engine/snapshot";
-import type { RootGraph, RunResult, SourceSite } from "../runner/trace";
+import type { RootGraph, RunError, RunResult, SourceSite } from "../runner/trace";
 
 /** A `GraphSnapshot` as plain JSON. */
 export interface WireGraph {
@@ -38,6 +38,8 @@ export interface WireResult {
   language: RunResult["language"];
   roots: WireRoot[];
   sites: SourceSite[];
+  /** Why there is no graph (for example "too-large": more nodes than the runner's limit). */
+  error?: RunError;
 }
 
 /** Every string the view shows; the extension localises them (`vscode.l10n.t`). */
@@ -168,6 +170,7 @@ export function toWireResult(r: RunResult): WireResult {
     language: r.language,
     roots: r.roots.map((root) => ({ name: root.name, reason: root.reason, graph: toWireGraph(root.graph), truncated: root.truncated })),
     sites: r.sites,
+    error: r.error,
   };
 }
 

@@ -121,7 +121,8 @@ export class GraphView {
     this.buildControls(strings, result, index);
     if (!root) {
       this.destroy();
-      this.showNotice(strings.empty);
+      this.showNotice(result.error?.message ?? strings.empty);
+      this.host.postMessage({ type: "rendered", nodeCount: 0, visibleNodes: 0, elementCount: 0, grouped: false, tooLarge: result.error?.kind === "too-large", ms: 0 });
       return;
     }
     const nodeCount = root.graph.nodeCount;

@@ -324,4 +324,17 @@ describe("graph view (Chromium)", function () {
     assert.match(await h.page.$eval(".notice", (e) => e.textContent ?? ""), /more than the view's limit of 100/);
     assert.equal(await h.page.evaluate(() => (window as unknown as { gradlensView: { cy?: unknown } }).gradlensView?.cy ?? null), null);
   });
+
+  it("shows the runner's message when a run produced no graph because it was too large", async () => {
+    await h.open();
+    const empty: RunResult = {
+      ...tutorialGraph(),
+      ok: false,
+      roots: [],
+      error: { kind: "too-large", message: "The graph has 2,000,000 nodes, more than the limit of 1,000,000." },
+    };
+    const rendered = await h.show(empty);
+    assert.equal(rendered.tooLarge, true);
+    assert.equal(await h.page.$eval(".notice", (e) => e.textContent), "The graph has 2,000,000 nodes, more than the limit of 1,000,000.");
+  });
 });
