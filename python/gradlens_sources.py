@@ -116,7 +116,8 @@ def index_statements(chunk):
         for child in ast.iter_child_nodes(node):
             inner_function = function_name
             if isinstance(child, ast.stmt):
-                compound = any(isinstance(getattr(child, f, None), list) and getattr(child, f) and isinstance(getattr(child, f)[0], ast.stmt) for f in ("body",))
+                body = getattr(child, "body", None)
+                compound = isinstance(body, list) and bool(body) and isinstance(body[0], ast.stmt)
                 statement = Statement(chunk, child, function_name, compound)
                 found.append((statement.end_line - statement.line, statement))
                 if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):

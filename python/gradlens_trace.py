@@ -10,6 +10,11 @@ if sys.version_info < (3, 8):
     sys.stderr.write("GRADLENS_PYTHON_TOO_OLD %d.%d.%d\n" % tuple(sys.version_info[:3]))
     sys.exit(3)
 
+import os  # noqa: E402
+
+# Our modules come first on the path, even under PYTHONSAFEPATH (which leaves the script's folder out).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
 import gradlens_run  # noqa: E402  (after the version check, on purpose)
 
 gradlens_run.main(sys.argv[1])
