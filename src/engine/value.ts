@@ -56,11 +56,13 @@ export class Value {
   readonly op: string;
   /** How many inputs this value was computed from (read-only outside the engine). */
   childCount: number;
-  /** @internal first and second input — fields, not arrays, for speed */
+  /** @internal first input — a field, not an array, for speed */
   child0: Value | null;
+  /** @internal second input */
   child1: Value | null;
   /** @internal where this node's numbers live: slab[offset + DATA], slab[offset + GRAD], … */
   slab: Float64Array;
+  /** @internal */
   offset: number;
   /** @internal all inputs and local gradients when there are more than two (user-defined ops) */
   many: { children: readonly Value[]; localGrads: readonly number[] } | null;
@@ -106,6 +108,7 @@ export class Value {
   get walkStamp(): number {
     return this.slab[this.offset + WALK_STAMP];
   }
+  /** @internal */
   set walkStamp(stamp: number) {
     this.slab[this.offset + WALK_STAMP] = stamp;
   }
