@@ -99,7 +99,7 @@ describe("Python runner parts", () => {
 
     it("runs a whole .py file under its real path", async () => {
       const file = path.join(directory, "train.py");
-      writeFileSync(file, "x = 1\n");
+      writeFileSync(file, "\uFEFFx = 1\n");
       const request = await buildRequest({ file }, { timeLimitMs: 1000, heapLimitMb: 100 }, { resultPath: "r", dumpPath: "d" });
       assert.deepEqual([request.main.compileName, request.main.code, request.markdown, request.context.length], [file, "x = 1\n", false, 0]);
     });

@@ -58,7 +58,8 @@ export async function buildRequest(input: PythonRunInput, limits: RequestLimits,
   const markdown = isMarkdownFile(file);
   const common = { file, markdown, ...limits, ...paths };
   if (input.code === undefined || !input.origin) {
-    const code = input.code ?? (await readFile(file, "utf8"));
+    // Python reads a UTF-8 byte order mark as "utf-8-sig"; compiling a string, it must go.
+    const code = (input.code ?? (await readFile(file, "utf8"))).replace(/^\uFEFF/, "");
     return { ...common, main: { code, file, line: 1, firstLineShift: 0, shift: 0, compileName: file }, context: [] };
   }
   const origin = input.origin;
