@@ -91,6 +91,8 @@ export async function bundleUserCode(request: BundleRequest): Promise<BundleOutc
       sourcemap: "external",
       sourcesContent: false,
       external: [ENGINE_SPECIFIER],
+      // User files are modules, and modules are strict; the worker runs the bundle as a plain script.
+      banner: { js: '"use strict";' },
       logLevel: "silent",
       absWorkingDir: workingDir,
       plugins: [trackUserFiles],

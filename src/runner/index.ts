@@ -175,6 +175,7 @@ async function run(request: BundleRequest, file: string, options: RunOptions, ex
     bundleMs,
     startupMs: outcome.startupMs,
     executeMs: output.durationMs,
+    workerHeapMb: output.heapUsedMb,
   };
   return result;
 }

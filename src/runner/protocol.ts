@@ -71,4 +71,6 @@ export interface WorkerOutput {
   nonFinite?: Omit<NonFiniteReport, "position"> & { siteId: number };
   checks?: (Omit<FunctionCheckResult, "range" | "error"> & { error?: WorkerError })[];
   durationMs: number;
+  /** The worker's used heap after the graphs were captured (near its peak), in MB. */
+  heapUsedMb: number;
 }

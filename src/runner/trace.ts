@@ -140,5 +140,5 @@ export interface RunResult {
   nonFinite?: NonFiniteReport;
   checks?: FunctionCheckResult[];
   /** Whole run; bundling, worker startup and the user code's own time where known. */
-  stats: { durationMs: number; nodeCount: number; bundleMs?: number; startupMs?: number; executeMs?: number };
+  stats: { durationMs: number; nodeCount: number; bundleMs?: number; startupMs?: number; executeMs?: number; workerHeapMb?: number };
 }

@@ -8,6 +8,7 @@ import * as vm from "node:vm";
 import { createRequire } from "node:module";
 import { format } from "node:util";
 import { dirname } from "node:path";
+import { getHeapStatistics } from "node:v8";
 import * as engine from "../engine";
 import { Value, creationSite, topologicalOrder, snapshotGraph, findNonFiniteData, findNonFiniteGrad } from "../engine";
 import { HELPERS } from "./instrument";
@@ -28,7 +29,7 @@ class ExitRequest {
 async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
   const started = performance.now();
   const currentSite = new Int32Array(input.currentSite);
-  const output: WorkerOutput = { roots: [], bindings: [], durationMs: 0 };
+  const output: WorkerOutput = { roots: [], bindings: [], durationMs: 0, heapUsedMb: 0 };
 
   // --- console capture -------------------------------------------------------------------
   let consoleChars = 0;
@@ -212,6 +213,7 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
     output.bindings.push(binding);
   });
   output.durationMs = performance.now() - started;
+  output.heapUsedMb = getHeapStatistics().used_heap_size / 2 ** 20;
   parentPort?.postMessage(output, transfer);
 }
 

@@ -4,9 +4,15 @@
  */
 import { Worker } from "node:worker_threads";
 import { existsSync } from "node:fs";
+import { once } from "node:events";
 import * as path from "node:path";
 import type { WorkerConsoleLine, WorkerInput, WorkerMessage, WorkerOutput } from "./protocol";
 import type { RunError } from "./trace";
+
+/** How long a finished run waits for the last raw stdout/stderr chunks. */
+const STDIO_GRACE_MS = 250;
+/** Raw process.stdout/stderr writes kept (console calls are capped in the worker). */
+const MAX_RAW_CHUNKS = 1000;
 
 export interface WorkerLimits {
   timeLimitMs: number;
@@ -51,19 +57,22 @@ export function runInWorker(input: WorkerInput & { entryFile: string }, limits: 
       resolve({ ok: false, error: { kind: "internal", message: `could not start the worker: ${String(error)}` }, loopSite: 0, console: stdio });
       return;
     }
+    let rawChunks = 0;
     const captureStream = (stream: "stdout" | "stderr") => (chunk: Buffer) => {
-      if (stdio.length < 2000) stdio.push({ stream, text: chunk.toString("utf8").replace(/\n$/, ""), siteId: 0 });
+      if (rawChunks++ < MAX_RAW_CHUNKS) stdio.push({ stream, text: chunk.toString("utf8").replace(/\n$/, ""), siteId: 0 });
     };
     worker.stdout.on("data", captureStream("stdout"));
     worker.stderr.on("data", captureStream("stderr"));
 
+    // Raw process.stdout writes travel on their own channel: wait (briefly) for the streams to end.
+    const streamsEnded = Promise.all([once(worker.stdout, "end"), once(worker.stderr, "end")]).catch(() => undefined);
     const finish = (outcome: WorkerOutcome) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       limits.signal?.removeEventListener("abort", onAbort);
       void worker.terminate();
-      resolve(outcome);
+      void Promise.race([streamsEnded, new Promise((r) => setTimeout(r, STDIO_GRACE_MS))]).then(() => resolve(outcome));
     };
     const fail = (error: RunError) => finish({ ok: false, error, loopSite: loopSite[0], console: stdio });
     const onAbort = () => fail({ kind: "cancelled", message: "the run was cancelled" });

@@ -204,6 +204,29 @@ describe("runner: errors", function () {
     assert.equal(result.error?.position?.line, 2);
   });
 
+  it("caps huge console output and keeps running", async () => {
+    const result = await runFile(fixture("chatty.grad.ts"));
+    assert.ok(result.ok, result.error?.message);
+    assert.ok(result.console.length <= 2002, `${result.console.length} lines`);
+    assert.equal(result.console[0].text, "line 0");
+    assert.equal(result.console[0].position?.line, 2);
+    assert.ok(result.console.some((c) => /cut off/.test(c.text)));
+    assert.ok(result.console.some((c) => c.text === "written directly"));
+  });
+
+  it("runs user code in strict mode, as modules are", async () => {
+    const result = await runFile(fixture("strict.grad.ts"));
+    assert.equal(result.error?.kind, "runtime");
+    assert.match(result.error!.message, /undeclared is not defined/);
+    assert.deepEqual([result.error?.position?.line, result.error?.position?.column], [2, 1]);
+  });
+
+  it("survives an error whose message getter throws", async () => {
+    const result = await runFile(fixture("badMessage.grad.ts"));
+    assert.equal(result.error?.kind, "runtime");
+    assert.match(result.error!.message, /cannot be described/);
+  });
+
   it("reports a missing file as an error value", async () => {
     const result = await runFile(fixture("no-such-file.grad.ts"));
     assert.equal(result.ok, false);
