@@ -7,8 +7,11 @@ from gradlens_values import children_attribute, is_number
 
 
 def as_float(x):
+    kind = type(x)
+    if kind is float:
+        return x
     try:
-        if not is_number(x):
+        if kind is not int and kind is not bool and not is_number(x):
             x = getattr(x, "data", x)  # a local gradient kept as a Value
         return float(x)
     except OverflowError:
@@ -27,11 +30,12 @@ def json_number(x):
 def inputs_of(recorder, value):
     """[(child, local gradient or NaN)] in the order the value lists them."""
     children = children_attribute(value)
-    if children is None:
+    if not children:
         return []
+    value_types, is_value = recorder.value_types, recorder.is_value
     if isinstance(children, (set, frozenset)):
         # micrograd keeps inputs in a set: order them by when they were made, for a stable drawing.
-        items = sorted((c for c in children if recorder.is_value(c)), key=recorder.sequence_of)
+        items = sorted((c for c in children if type(c) in value_types or is_value(c)), key=recorder.sequence_of)
         return [(c, math.nan) for c in items]
     try:
         items = list(children)
@@ -44,28 +48,31 @@ def inputs_of(recorder, value):
         grads = None
     if grads is None or len(grads) != len(items):
         grads = [math.nan] * len(items)  # unknown local derivatives are not guessed
-    return [(c, as_float(g)) for c, g in zip(items, grads) if recorder.is_value(c)]
+    return [(c, as_float(g)) for c, g in zip(items, grads) if type(c) in value_types or is_value(c)]
 
 
-def nearest_nodes(recorder, root, limit):
-    """Ids of the nodes nearest the root, at most `limit`; and whether some were left out."""
-    kept = {id(root)}
+def read_graph(recorder, root, limit):
+    """{id(value): (value, inputs)} for every value that leads to `root`, read breadth-first so
+    that when there are more than `limit`, the second result says so."""
+    graph = {id(root): (root, inputs_of(recorder, root))}
     frontier = [root]
     while frontier:
         following = []
         for value in frontier:
-            for child, _ in inputs_of(recorder, value):
-                if id(child) in kept:
+            for child, _ in graph[id(value)][1]:
+                key = id(child)
+                if key in graph:
                     continue
-                if len(kept) >= limit:
-                    return kept, True
-                kept.add(id(child))
+                if len(graph) >= limit:
+                    return graph, True
+                graph[key] = (child, inputs_of(recorder, child))
                 following.append(child)
         frontier = following
-    return kept, False
+    return graph, False
 
 
-def topological_order(recorder, root, allowed):
+def topological_order(graph, root):
+    """Children before parents, the root last (iterative: graphs can be deeper than the recursion limit)."""
     order = []
     done = set()
     stack = [(root, False)]
@@ -78,8 +85,8 @@ def topological_order(recorder, root, allowed):
             continue
         done.add(id(value))
         stack.append((value, True))
-        for child, _ in reversed(inputs_of(recorder, value)):
-            if id(child) not in done and id(child) in allowed:
+        for child, _ in reversed(graph[id(value)][1]):
+            if id(child) not in done:
                 stack.append((child, False))
     return order
 
@@ -101,15 +108,18 @@ def label_of(recorder, value):
 
 
 def snapshot(recorder, root, node_limit):
-    """The graph of `root` as columns, and {id(value): node id} for finding bound values in it."""
-    allowed, truncated = nearest_nodes(recorder, root, node_limit)
-    order = topological_order(recorder, root, allowed)
+    """The graph of `root` as columns, {id(value): node id} for finding bound values in it, and
+    whether it has more than `node_limit` nodes (then the columns are empty)."""
+    graph, too_large = read_graph(recorder, root, node_limit)
+    if too_large:
+        return None, {}, True
+    order = topological_order(graph, root)
     index = {id(v): i for i, v in enumerate(order)}
     op_names, op_index = [], {}
     ops, data, grad, site, child_start, child, local_grad = [], [], [], [], [], [], []
     labels = {}
     for i, value in enumerate(order):
-        inputs = inputs_of(recorder, value)
+        inputs = graph[id(value)][1]
         name = op_of(recorder, value, bool(inputs))
         k = op_index.get(name)
         if k is None:
@@ -124,16 +134,14 @@ def snapshot(recorder, root, node_limit):
             labels[str(i)] = label
         child_start.append(len(child))
         for c, g in inputs:
-            j = index.get(id(c))
-            if j is not None:
-                child.append(j)
-                local_grad.append(json_number(g))
+            child.append(index[id(c)])
+            local_grad.append(json_number(g))
     child_start.append(len(child))
-    graph = {
+    columns = {
         "nodeCount": len(order), "opNames": op_names, "op": ops, "data": data, "grad": grad, "site": site,
         "labels": labels, "childStart": child_start, "child": child, "localGrad": local_grad, "root": len(order) - 1,
     }
-    return graph, index, truncated
+    return columns, index, False
 
 
 def roots_from_heap(recorder):

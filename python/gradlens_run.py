@@ -17,7 +17,7 @@ import sys
 import time
 import traceback
 
-from gradlens_graph import as_float, json_number, op_of, roots_from_heap, snapshot
+from gradlens_graph import as_float, json_number, label_of, op_of, roots_from_heap, snapshot
 from gradlens_sources import BIND_HELPER, EXPRESSION_HELPER, BindingTable, Chunk, instrument, select_context
 from gradlens_values import Recorder
 
@@ -322,11 +322,11 @@ def collect(run, request):
     node_of = {}
     too_large = None
     for value, reason, site, calls, name in chosen:
-        graph, index, truncated = snapshot(recorder, value, node_limit)
+        graph, index, too_many = snapshot(recorder, value, node_limit)
         root_index = len(roots)
-        label = graph["labels"].get(str(graph["root"]))
+        label = label_of(recorder, value)
         name = label or name or "root #%d" % (root_index + 1)
-        if truncated:
+        if too_many:
             # As for TypeScript: a graph over the node limit is not drawn; the run says so instead.
             if too_large is None:
                 message = "the graph of %s has more than %s nodes, the limit" % (name, format(node_limit, ","))
@@ -360,8 +360,10 @@ def collect(run, request):
 
 def write_result(path, result):
     temporary = path + ".part"
+    # json.dumps, not json.dump: only the one-shot form uses the C encoder.
+    text = json.dumps(result, allow_nan=False, ensure_ascii=False)
     with open(temporary, "w", encoding="utf-8") as out:
-        json.dump(result, out, allow_nan=False, ensure_ascii=False)
+        out.write(text)
     os.replace(temporary, path)
 
 
