@@ -279,7 +279,7 @@ describe("graph view (Chromium)", function () {
     const at = await h.pagePosition(group);
     await h.page.mouse.dblclick(at.x, at.y);
     await h.page.waitForFunction((gone) => !(window as unknown as { gradlensView: ViewHandle }).gradlensView.cy.getElementById(gone).nonempty(), group);
-    await view((v) => v.cy.viewport({ zoom: 1.7, pan: { x: 123, y: -45 } }));
+    await view((v) => void v.cy.viewport({ zoom: 1.7, pan: { x: 123, y: -45 } }));
     for (let k = 0; k < 3; k++) await h.page.click("#step");
     await h.page.waitForTimeout(400);
     // VS Code destroys a hidden webview and loads it again; the state is all that is left.

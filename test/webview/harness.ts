@@ -82,6 +82,8 @@ export class WebviewHarness {
   /** A fresh page (a fresh webview); `keepState` reloads the same page as VS Code does after hide/show. */
   async open(theme = this.theme, viewport = { width: 1200, height: 800 }): Promise<Page> {
     if (!this.browser) throw new Error("harness not started");
+    // One page at a time: an old page would keep drawing and slow the next one down.
+    await this.page?.context().close();
     const context = await this.browser.newContext({ viewport });
     this.page = await context.newPage();
     this.page.on("pageerror", (e) => this.errors.push(String(e)));
