@@ -23,6 +23,26 @@ describe("Restricted Mode", () => {
     assert.deepEqual(gradlensDiagnostics(file), []);
   });
 
+  it("explains why and offers to manage Workspace Trust", async () => {
+    await openFixture("affine.grad.ts");
+    // The extension and its tests share one `vscode` API object, so the message can be observed here.
+    const window = vscode.window as { showWarningMessage: (...args: unknown[]) => Thenable<unknown> };
+    const original = window.showWarningMessage;
+    const shown: unknown[][] = [];
+    window.showWarningMessage = (...args: unknown[]) => {
+      shown.push(args);
+      return Promise.resolve(undefined);
+    };
+    try {
+      await vscode.commands.executeCommand("gradlens.showGraph");
+    } finally {
+      window.showWarningMessage = original;
+    }
+    assert.equal(shown.length, 1);
+    assert.match(String(shown[0][0]), /Restricted Mode/);
+    assert.ok(shown[0].includes("Manage Workspace Trust"), shown[0].join(" | "));
+  });
+
   it("does not run on save", async () => {
     const api = await gradlens();
     const editor = await openFixture("affine.grad.ts");
