@@ -51,6 +51,7 @@ class Recorder:
         self._op_index = {"": 0}
         self._op_of_code = {}  # code object of the method that made a value -> op index
         self._site_of_line = {}  # (code object, line) -> site id
+        self.engine_codes = set()  # code objects of the value classes' methods
         self.labels = {}  # id(value) -> the first name it was bound to
         self.backward_roots = {}  # site -> [value, calls]
         self.binding_counts = {}
@@ -72,7 +73,22 @@ class Recorder:
         except Exception:
             ok = False
         (self.value_types if ok else self.other_types).add(kind)
+        if ok and self.enabled:
+            self.patch_found_class(kind)
         return ok
+
+    def patch_found_class(self, kind):
+        """A value class missed when it was created (a dataclass gets its __init__ after the class
+        statement; `type()` makes classes without one): patch it now, so later values get lines."""
+        for attribute in ("__init__", "backward"):
+            for cls in kind.__mro__:
+                if attribute in cls.__dict__:
+                    if cls is not object:
+                        try:
+                            self.patch_class(cls)
+                        except (TypeError, AttributeError):
+                            pass  # a built-in or extension type cannot be patched
+                    break
 
     # classes
 
@@ -85,6 +101,13 @@ class Recorder:
         return "data" in names and "grad" in names and ("_children" in names or "_prev" in names)
 
     def patch_class(self, cls):
+        # The class's own methods are engine code: a value made inside `__add__` is said to be made
+        # where the user's code called it (`z = x * y + w`), even when the class is in the user's file.
+        for member in cls.__dict__.values():
+            function = getattr(member, "__func__", member)  # staticmethod / classmethod
+            code = getattr(function, "__code__", None)
+            if code is not None:
+                self.engine_codes.add(code)
         init = cls.__dict__.get("__init__")
         if callable(init) and not getattr(init, "_gradlens", False):
             recorder = self
@@ -128,6 +151,21 @@ class Recorder:
 
     # events
 
+    def making_frame(self, frame):
+        """The innermost frame of the user's code outside the value classes' methods (else the
+        innermost of the user's code at all, else None)."""
+        user_files, engine_codes = self.user_files, self.engine_codes
+        fallback = None
+        while frame is not None:
+            code = frame.f_code
+            if code.co_filename in user_files:
+                if code not in engine_codes:
+                    return frame
+                if fallback is None:
+                    fallback = frame
+            frame = frame.f_back
+        return fallback
+
     def user_frame(self, frame):
         while frame is not None and frame.f_code.co_filename not in self.user_files:
             frame = frame.f_back
@@ -143,10 +181,7 @@ class Recorder:
         op_index = self._op_of_code.get(code)
         if op_index is None:
             op_index = self._op_index_of(code, caller)
-        frame = caller
-        user_files = self.user_files
-        while frame is not None and frame.f_code.co_filename not in user_files:
-            frame = frame.f_back
+        frame = self.making_frame(caller)
         site = 0
         if frame is not None:
             line_key = (frame.f_code, frame.f_lineno)
@@ -181,7 +216,7 @@ class Recorder:
         return op_index
 
     def record_backward(self, value, caller):
-        site = self.site_of_frame(self.user_frame(caller))
+        site = self.site_of_frame(self.making_frame(caller))
         entry = self.backward_roots.get(site)
         if entry is not None:
             entry[0] = value

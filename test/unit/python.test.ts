@@ -179,6 +179,18 @@ describe("Python runner", function () {
       assert.deepEqual(snapshotEdges(root.graph).map((e) => e.localGrad), [4, 3]);
     });
 
+    it("patches a dataclass Value once it is found, so the values made after that have their lines", async () => {
+      const result = await runFixture("dataclass_value.py");
+      assert.equal(result.error, undefined, result.error?.message);
+      const [root] = result.roots;
+      assert.equal(root.name, "d");
+      const nodes = snapshotNodes(root.graph);
+      assert.deepEqual(nodes.map((n) => [n.label, n.op, n.data]), [["a", "", 2], ["b", "", 5], ["c", "*", 10], ["d", "+", 12]]);
+      // a is found at its binding on line 19; from then on, values record where they were made.
+      const lineOf = (label: string) => result.sites[nodes.find((n) => n.label === label)!.site].line;
+      assert.deepEqual([lineOf("b"), lineOf("c"), lineOf("d")], [20, 21, 22]);
+    });
+
     it("finds values of a class built without a class statement on the heap", async () => {
       const result = await runFixture("heap_only.py");
       assert.equal(result.error, undefined, result.error?.message);

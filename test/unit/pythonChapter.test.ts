@@ -83,6 +83,9 @@ describe("Python: the Ch04 chapter's code blocks, run from the Markdown file", f
     assert.equal(root.position?.line, lineOf("z.backward()", 300));
     const grads = Object.fromEntries(snapshotNodes(root.graph).filter((n) => n.label).map((n) => [n.label, n.grad]));
     assert.deepEqual(grads, { x: 3, y: 2, w: 1, z: 1 });
+    // Values made inside the class's methods belong to the line that used them.
+    const madeAt = Object.fromEntries(snapshotNodes(root.graph).map((n) => [n.label ?? n.op, result.sites[n.site].line]));
+    assert.deepEqual(madeAt, { x: lineOf("x = Value(2.0)", 300), y: lineOf("y = Value(3.0)", 300), w: lineOf("w = Value(1.0)", 300), "*": lineOf("z = x * y + w", 300), z: lineOf("z = x * y + w", 300) });
     const hover = Object.fromEntries(result.bindings.map((b) => [b.name, [b.data, b.grad, b.range.line]]));
     assert.deepEqual(hover.x, [2, 3, lineOf("x = Value(2.0)", 300)]);
     assert.deepEqual(hover.z, [7, 1, lineOf("z = x * y + w", 300)]);
