@@ -365,9 +365,15 @@ export function topologicalOrder(root: Value): Value[] {
     if (stampOf(v) < entered) {
       v.slab[v.offset + WALK_STAMP] = entered;
       // Pushed last-first so the first child is explored first, as the recursive sort does.
-      for (let j = v.childCount - 1; j >= 0; j--) {
-        const child = v.child(j);
-        if (stampOf(child) < entered) stack.push(child);
+      const n = v.childCount;
+      if (n === 2) {
+        if (stampOf(v.child1 as Value) < entered) stack.push(v.child1 as Value);
+        if (stampOf(v.child0 as Value) < entered) stack.push(v.child0 as Value);
+      } else if (n === 1) {
+        if (stampOf(v.child0 as Value) < entered) stack.push(v.child0 as Value);
+      } else if (n > 2) {
+        const children = v.children;
+        for (let j = n - 1; j >= 0; j--) if (stampOf(children[j]) < entered) stack.push(children[j]);
       }
     } else {
       stack.pop();
