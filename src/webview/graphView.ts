@@ -45,6 +45,25 @@ const edgeLabelLimit = 600;
 
 type AnimationMode = "backward" | "forward";
 
+/**
+ * Columns for grouped items from their mean layer: numbered densely, and when that would make
+ * a long thin line (each group alone in its column), several items of neighbouring layers
+ * share a column, so the overview is about as wide as it is tall.
+ */
+export function packColumns(layer: number[], out: number[]): void {
+  const count = layer.length;
+  const distinct = [...new Set(layer)].sort((a, b) => a - b);
+  const target = Math.ceil(Math.sqrt(2 * count));
+  if (distinct.length <= target) {
+    const dense = new Map(distinct.map((c, k) => [c, k]));
+    for (let k = 0; k < count; k++) out[k] = dense.get(layer[k]) as number;
+    return;
+  }
+  const order = Array.from({ length: count }, (_, k) => k).sort((a, b) => layer[a] - layer[b] || a - b);
+  const perColumn = Math.ceil(count / target);
+  order.forEach((item, rank) => (out[item] = Math.floor(rank / perColumn)));
+}
+
 interface Shown {
   result: WireResult;
   rootIndex: number;
@@ -305,9 +324,7 @@ export class GraphView {
         addItem(this.valueNode(model, i, true), 0);
         rawColumn.push(model.layer[i]);
       }
-      const distinct = [...new Set(rawColumn)].sort((a, b) => a - b);
-      const dense = new Map(distinct.map((c, k) => [c, k]));
-      for (let k = 0; k < rawColumn.length; k++) columns[k] = dense.get(rawColumn[k]) as number;
+      packColumns(rawColumn, columns);
       for (const e of visible.edges) {
         addEdge(e.from, e.to, { weight: Math.min(8, 1 + Math.log2(e.count)), count: e.count }, "merged");
       }

@@ -127,6 +127,7 @@ export function graphStyle(p: Palette, size: GraphSize): StylesheetJson {
       selector: "node.group",
       style: { shape: "round-rectangle", "border-width": 2, "border-style": "solid", "text-wrap": "wrap", "text-max-width": "data(w)" },
     },
+    { selector: "node.function", style: { shape: "cut-rectangle", "border-width": 3, "border-style": "double", "font-weight": "bold" } },
     {
       selector: "edge",
       style: {
