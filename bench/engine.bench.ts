@@ -128,7 +128,6 @@ function memoryProbe(engineIndex: number): void {
   trainStep(model, "emma", 0, NUM_STEPS); // compile the code paths first
   gc();
   const before = process.memoryUsage();
-  const before_maxRss = process.resourceUsage().maxRSS * 1024;
   const loss = documentLoss(model, doc);
   loss.backward();
   const alive = process.memoryUsage();
@@ -136,7 +135,8 @@ function memoryProbe(engineIndex: number): void {
   console.log(
     JSON.stringify({
       heapDelta: alive.heapUsed - before.heapUsed,
-      rssDelta: Math.max(alive.rss, peakRss) - Math.min(before.rss, before_maxRss),
+      // maxRSS is the process's lifetime peak, so this is an upper bound on the step's own peak.
+      rssDelta: Math.max(alive.rss, peakRss) - before.rss,
       peakRss,
       loss: loss.data,
     }),
