@@ -84,16 +84,21 @@ export function createModel({ docs, seed = 42, makeParameter = (x) => new Value(
 
 // ---- The building blocks -------------------------------------------------------------
 
-/** Python's `sum()`: it starts from 0, and `0 + v` becomes `v + 0`. */
+/** Python's `sum(values)`: it starts from 0, and `0 + v` becomes `v + 0`. */
 function sum(values: Value[]): Value {
-  let total = values[0].add(0);
-  for (let i = 1; i < values.length; i++) total = total.add(values[i]);
+  return sumOf(values.length, (i) => values[i]);
+}
+
+/** Python's `sum(term(i) for i in range(n))`: each term is made just before it is added. */
+function sumOf(n: number, term: (i: number) => Value): Value {
+  let total = term(0).add(0);
+  for (let i = 1; i < n; i++) total = total.add(term(i));
   return total;
 }
 
 /** y = W·x, one dot product per row of W. */
 function linear(x: Value[], w: Matrix): Value[] {
-  return w.map((row) => sum(row.map((wi, i) => wi.mul(x[i]))));
+  return w.map((row) => sumOf(row.length, (i) => row[i].mul(x[i])));
 }
 
 /** Probabilities from scores; subtracting the max keeps exp from overflowing (it does not change the result). */
@@ -106,7 +111,7 @@ function softmax(logits: Value[]): Value[] {
 
 /** Scales x to unit root-mean-square. */
 function rmsnorm(x: Value[]): Value[] {
-  const ms = sum(x.map((xi) => xi.mul(xi))).div(x.length);
+  const ms = sumOf(x.length, (i) => x[i].mul(x[i])).div(x.length);
   const scale = ms.add(1e-5).pow(-0.5);
   return x.map((xi) => xi.mul(scale));
 }
@@ -136,9 +141,9 @@ export function gpt(model: Model, tokenId: number, posId: number, keys: Value[][
       const qH = q.slice(hs, hs + headDim);
       const kH = keys[li].map((ki) => ki.slice(hs, hs + headDim));
       const vH = values[li].map((vi) => vi.slice(hs, hs + headDim));
-      const attnLogits = kH.map((kt) => sum(qH.map((qj, j) => qj.mul(kt[j]))).div(Math.sqrt(headDim)));
+      const attnLogits = kH.map((kt) => sumOf(headDim, (j) => qH[j].mul(kt[j])).div(Math.sqrt(headDim)));
       const attnWeights = softmax(attnLogits);
-      for (let j = 0; j < headDim; j++) xAttn.push(sum(attnWeights.map((wt, t) => wt.mul(vH[t][j]))));
+      for (let j = 0; j < headDim; j++) xAttn.push(sumOf(vH.length, (t) => attnWeights[t].mul(vH[t][j])));
     }
     x = linear(xAttn, sd[`layer${li}.attn_wo`]);
     x = addVectors(x, residual);
