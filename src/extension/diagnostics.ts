@@ -17,7 +17,12 @@ export class ResultDiagnostics implements vscode.Disposable {
 
   private refresh(): void {
     const byFile = new Map<string, vscode.Diagnostic[]>();
+    // Two files' runs can report the same problem in a file both import: list it once.
+    const seen = new Set<string>();
     const add = (file: string, diagnostic: vscode.Diagnostic) => {
+      const key = `${file}:${diagnostic.range.start.line}:${diagnostic.range.start.character}:${diagnostic.message}`;
+      if (seen.has(key)) return;
+      seen.add(key);
       const list = byFile.get(file) ?? [];
       list.push(diagnostic);
       byFile.set(file, list);
@@ -25,8 +30,7 @@ export class ResultDiagnostics implements vscode.Disposable {
     for (const key of this.store.files()) {
       const entry = this.store.get(key);
       if (!entry) continue;
-      if (entry.run) for (const [file, d] of runDiagnostics(entry.run)) add(file, d);
-      if (entry.checkRun) for (const [file, d] of runDiagnostics(entry.checkRun)) add(file, d);
+      if (entry.latest) for (const [file, d] of runDiagnostics(entry.latest)) add(file, d);
       for (const check of entry.checks.values()) {
         const d = checkDiagnostic(check);
         if (d) add(check.range.file, d);

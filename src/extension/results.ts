@@ -12,8 +12,11 @@ export interface FileResults {
   run?: RunResult;
   /** The last check of each function, by function name. */
   checks: Map<string, FunctionCheckResult>;
-  /** The last `checkFile` result, for its errors (a file that does not compile checks nothing). */
-  checkRun?: RunResult;
+  /**
+   * The latest run or check of the file, whichever came last: its error and non-finite report are
+   * the file's current problems (a check runs the file too, so a later successful run clears its error).
+   */
+  latest?: RunResult;
   /** The text changed after the run: its positions may no longer match. */
   stale: boolean;
   /** The text changed after the check: the verdicts may no longer hold. */
@@ -56,6 +59,7 @@ export class ResultStore implements vscode.Disposable {
   setRun(result: RunResult): void {
     const entry = this.entry(result.file);
     entry.run = result;
+    entry.latest = result;
     entry.stale = false;
     this.last = result;
     this.changed.fire(fileKey(result.file));
@@ -66,7 +70,7 @@ export class ResultStore implements vscode.Disposable {
     const entry = this.entry(result.file);
     if (!onlyFunction) entry.checks.clear();
     for (const check of result.checks ?? []) entry.checks.set(check.name, check);
-    entry.checkRun = result;
+    entry.latest = result;
     entry.checksStale = false;
     this.last = result;
     this.changed.fire(fileKey(result.file));

@@ -17,6 +17,9 @@ describe("diagnostics", () => {
       assert.equal(error.severity, vscode.DiagnosticSeverity.Error);
       assert.equal(error.range.start.line, 5, "line 6 of the file");
       assert.match(error.message, /missing/);
+      // A gradient check runs the file too and meets the same error: Problems lists it once.
+      await vscode.commands.executeCommand("gradlens.checkGradients");
+      assert.equal(gradlensDiagnostics(file).length, 1);
 
       // Fix it the way a user does: edit, save (run on save), or run again.
       const editor = await openFixture("broken.grad.ts");
