@@ -7,7 +7,6 @@ that printed it.
 import builtins
 import faulthandler
 import gc
-import io
 import json
 import linecache
 import os
@@ -15,22 +14,20 @@ import re
 import signal
 import sys
 import time
-import traceback
 
+from gradlens_errors import describe_exception, error_of, syntax_error_of
 from gradlens_graph import as_float, json_number, label_of, op_of, roots_from_heap, snapshot
+from gradlens_limits import TimeLimitReached, limit_memory, on_time_limit, seconds_text
+from gradlens_output import Console, Output
 from gradlens_sources import BIND_HELPER, EXPRESSION_HELPER, BindingTable, Chunk, instrument, select_context
 from gradlens_values import Recorder
 
-MAX_CONSOLE_LINES = 2000
-MAX_CONSOLE_CHARS = 200_000
 DEFAULT_NODE_LIMIT = 200_000
 
 
-class TimeLimitReached(BaseException):
-    """Raised in the user's code by the timer; a BaseException so `except Exception` cannot swallow it."""
-
-
 class Run:
+    """The chunks of one run, the sites values were made at, bindings, and recorded output."""
+
     def __init__(self, request):
         self.request = request
         self.markdown = bool(request.get("markdown"))
@@ -44,16 +41,10 @@ class Run:
         self._site_ids = {}
         self.bindings = BindingTable()
         self.recorder = Recorder(set(self.chunks), self.site_of_frame)
-        self.console = []
-        self._console_chars = 0
-        self._console_full = False
-        self._pending = {}  # stream -> [text so far, position]
-        self.recording_output = True
+        self.output = Output(lambda frame: self.position_of_frame(self.recorder.user_frame(frame)))
         for chunk, names in selected:
             # Like a notebook: say which earlier block ran first, and why.
-            self.console.append({"stream": "stderr", "text": "GradLens: ran the code block at line %d first (it defines %s)" % (chunk.line, ", ".join(names))})
-
-    # sites
+            self.output.note("ran the code block at line %d first (it defines %s)" % (chunk.line, ", ".join(names)))
 
     def site_of_frame(self, frame):
         if frame is None:
@@ -69,10 +60,11 @@ class Run:
             site = len(self.sites)
             if statement is not None:
                 entry = statement.site()
-            else:
-                text = chunk.line_text(line).strip()
-                entry = chunk.range(line, len(chunk.line_text(line)) - len(chunk.line_text(line).lstrip()), line, len(chunk.line_text(line).encode("utf-8")))
-                entry["text"] = text
+            else:  # a line no statement covers (an `else:`): the line itself
+                text = chunk.line_text(line)
+                indent = len(text) - len(text.lstrip())
+                entry = chunk.range(line, indent, line, len(text.encode("utf-8")))
+                entry["text"] = text.strip()
             entry["id"] = site
             self.sites.append(entry)
             self._site_ids[key] = site
@@ -81,192 +73,6 @@ class Run:
     def position_of_frame(self, frame):
         chunk = self.chunks.get(frame.f_code.co_filename) if frame is not None else None
         return chunk.position(frame.f_lineno or 1) if chunk else None
-
-    # output
-
-    def record_output(self, stream, text, frame):
-        if not self.recording_output or self._console_full:
-            return
-        pending = self._pending.get(stream)
-        if pending is None:
-            pending = self._pending[stream] = ["", self.position_of_frame(self.recorder.user_frame(frame))]
-        pending[0] += text
-        while "\n" in pending[0]:
-            line, rest = pending[0].split("\n", 1)
-            self._add_console_line(stream, line, pending[1])
-            pending[0] = rest
-            pending[1] = self.position_of_frame(self.recorder.user_frame(frame))
-        if not pending[0]:
-            del self._pending[stream]
-
-    def flush_output(self):
-        for stream, (text, position) in list(self._pending.items()):
-            if text:
-                self._add_console_line(stream, text, position)
-        self._pending.clear()
-
-    def _add_console_line(self, stream, text, position):
-        if self._console_full:
-            return
-        if len(self.console) >= MAX_CONSOLE_LINES or self._console_chars + len(text) > MAX_CONSOLE_CHARS:
-            self._console_full = True
-            self.console.append({"stream": "stderr", "text": "… more output was cut off"})
-            return
-        self._console_chars += len(text)
-        line = {"stream": stream, "text": text}
-        if position:
-            line["position"] = position
-        self.console.append(line)
-
-
-class Console(io.TextIOBase):
-    """Stands in for sys.stdout / sys.stderr: passes text through and records it with its line."""
-
-    def __init__(self, stream, passthrough, run):
-        super().__init__()
-        self.stream = stream
-        self.passthrough = passthrough
-        self.run = run
-
-    @property
-    def encoding(self):
-        return "utf-8"
-
-    def writable(self):
-        return True
-
-    def isatty(self):
-        return False
-
-    def fileno(self):
-        return self.passthrough.fileno()  # for libraries that write to the descriptor (not recorded)
-
-    @property
-    def buffer(self):
-        return self.passthrough.buffer  # bytes written here pass through unrecorded
-
-    def write(self, text):
-        if not isinstance(text, str):
-            raise TypeError("write() argument must be str, not " + type(text).__name__)
-        try:
-            self.passthrough.write(text)
-            self.passthrough.flush()
-        except Exception:
-            pass
-        try:
-            self.run.record_output(self.stream, text, sys._getframe(1))
-        except Exception:
-            pass  # recording must never break the user's print()
-        return len(text)
-
-    def flush(self):
-        try:
-            self.passthrough.flush()
-        except Exception:
-            pass
-
-
-# --- errors ------------------------------------------------------------------------------------------
-
-
-def describe_exception(error, markdown):
-    name = type(error).__name__
-    message = str(error)
-    if isinstance(error, NameError):
-        missing = getattr(error, "name", None)
-        if not missing:
-            found = re.search(r"name '([^']+)'", message)
-            missing = found.group(1) if found else None
-        if missing:
-            text = "'%s' is not defined" % missing
-            if markdown:
-                text += " — this code block uses a name that neither it nor an earlier block of the file defines (is it a fragment of a larger program?)"
-            return text
-    if isinstance(error, RecursionError):
-        return "RecursionError: the recursion went too deep. A recursive topological sort in backward() fails on deep graphs; an iterative one (with a stack) does not"
-    if isinstance(error, ValueError) and "math domain error" in message:
-        return "math domain error: a math function got a number outside its domain (for example log(0), log of a negative number, or sqrt(-1))"
-    if isinstance(error, ZeroDivisionError):
-        return "ZeroDivisionError: %s (Python raises where JavaScript would give Infinity)" % message
-    if isinstance(error, OverflowError):
-        return "OverflowError: the number got too large (%s)" % message
-    if isinstance(error, ModuleNotFoundError):
-        return "the module '%s' is not installed for this Python (%s); install it, or choose another interpreter with the gradlens.pythonPath setting" % (error.name, sys.executable)
-    if isinstance(error, EOFError):
-        return "EOFError: input() has nothing to read — GradLens runs the code without a keyboard"
-    return "%s: %s" % (name, message) if message else name
-
-
-def user_frames(run, tb):
-    """(FrameSummary, chunk) for each frame of the user's own code, outermost first."""
-    frames = []
-    for summary in traceback.extract_tb(tb):
-        chunk = run.chunks.get(summary.filename)
-        if chunk is not None:
-            frames.append((summary, chunk))
-    return frames
-
-
-def error_of(run, error, kind, message):
-    result = {"kind": kind, "message": message}
-    frames = user_frames(run, error.__traceback__)
-    if frames:
-        summary, chunk = frames[-1]
-        result["position"] = chunk.position(summary.lineno or 1, getattr(summary, "colno", None))
-        if kind in ("timeout", "memory"):
-            result["message"] += " — last at line %d" % result["position"]["line"]
-        result["stack"] = "\n".join(
-            "%s:%d in %s: %s" % (chunk.file, chunk.line + (s.lineno or 1) - 1, s.name, (s.line or "").strip()) for s, chunk in frames
-        )
-    return result
-
-
-def syntax_error_of(chunk, error):
-    message = "%s: %s" % (type(error).__name__, error.msg) if getattr(error, "msg", None) else str(error)
-    result = {"kind": "syntax", "message": message}
-    if error.lineno:
-        # SyntaxError.offset counts characters from 1; Chunk.column wants a UTF-8 byte offset.
-        text = chunk.line_text(error.lineno)
-        byte_offset = len(text[: max(0, (error.offset or 1) - 1)].encode("utf-8"))
-        result["position"] = chunk.position(error.lineno, byte_offset)
-    return result
-
-
-# --- limits ------------------------------------------------------------------------------------------
-
-
-def limit_memory(megabytes):
-    """Caps the address space at what the interpreter uses now plus `megabytes` (Linux; a no-op
-    where the resource module or RLIMIT_AS is missing)."""
-    try:
-        import resource
-    except ImportError:
-        return
-    current = 0
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmSize:"):
-                    current = int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    limit = current + megabytes * 1024 * 1024
-    try:
-        _, hard = resource.getrlimit(resource.RLIMIT_AS)
-        if hard != resource.RLIM_INFINITY:
-            limit = min(limit, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    except (ValueError, OSError, AttributeError):
-        pass
-
-
-def on_time_limit(signum, frame):
-    raise TimeLimitReached()
-
-
-def seconds_text(ms):
-    seconds = ms / 1000
-    return ("%d" % seconds) if seconds == int(seconds) else ("%.1f" % seconds)
 
 
 # --- the run -----------------------------------------------------------------------------------------
@@ -282,7 +88,7 @@ def execute(run, compiled, request, scope):
             signal.setitimer(signal.ITIMER_REAL, time_limit_ms / 1000)
         try:
             for chunk, code in compiled:
-                run.recording_output = chunk is run.main
+                run.output.recording = chunk is run.main
                 exec(code, scope)
         finally:
             if timer:
@@ -291,14 +97,14 @@ def execute(run, compiled, request, scope):
         if exit_request.code not in (None, 0):
             return {"kind": "runtime", "message": "the code called sys.exit(%r)" % (exit_request.code,)}
     except TimeLimitReached as error:
-        return error_of(run, error, "timeout", "stopped after %s s: the code was still running (an endless loop?)" % seconds_text(time_limit_ms))
+        return error_of(run.chunks, error, "timeout", "stopped after %s s: the code was still running (an endless loop?)" % seconds_text(time_limit_ms))
     except MemoryError as error:
-        return error_of(run, error, "memory", "stopped: the code used more than the memory limit of %d MB" % request.get("heapLimitMb", 2048))
+        return error_of(run.chunks, error, "memory", "stopped: the code used more than the memory limit of %d MB" % request.get("heapLimitMb", 2048))
     except BaseException as error:  # noqa: B036 — everything the user's code raises is shown, never re-raised
         message = describe_exception(error, run.markdown)
-        return error_of(run, error, "runtime", message)
+        return error_of(run.chunks, error, "runtime", message)
     finally:
-        run.recording_output = True
+        run.output.recording = True
     return None
 
 
@@ -380,7 +186,7 @@ def main(request_path):
         faulthandler.dump_traceback_later(request.get("timeLimitMs", 10_000) / 1000 + 0.8, file=dump)
 
     run = Run(request)
-    result = {"roots": [], "bindings": [], "sites": run.sites, "console": run.console, "executable": sys.executable}
+    result = {"roots": [], "bindings": [], "sites": run.sites, "console": run.output.lines, "executable": sys.executable}
 
     # Compile everything before running anything: a syntax error is reported without side effects.
     compiled = []
@@ -418,12 +224,12 @@ def main(request_path):
     limit_memory(request.get("heapLimitMb", 2048))
     scope = {"__name__": "__main__", "__file__": user_file, "__builtins__": builtins, "__doc__": None}
     real_stdout, real_stderr = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = Console("stdout", real_stdout, run), Console("stderr", real_stderr, run)
+    sys.stdout, sys.stderr = Console("stdout", real_stdout, run.output), Console("stderr", real_stderr, run.output)
 
     error = execute(run, compiled, request, scope)
 
     sys.stdout, sys.stderr = real_stdout, real_stderr
-    run.flush_output()
+    run.output.flush()
     if error is not None:
         result["error"] = error
     try:

@@ -1,0 +1,102 @@
+"""What the user's code prints: passed through to the real stdout/stderr (which the extension reads
+if the run never finishes) and recorded line by line with the line of code that printed it."""
+import io
+import sys
+
+MAX_CONSOLE_LINES = 2000
+MAX_CONSOLE_CHARS = 200_000
+
+
+class Output:
+    def __init__(self, locate):
+        self.locate = locate  # frame -> position of the user's line, or None
+        self.lines = []
+        self.recording = True
+        self._chars = 0
+        self._full = False
+        self._pending = {}  # stream -> [text so far, position of its first write]
+
+    def note(self, text):
+        """A line from GradLens itself (on stderr, as the TypeScript runner's notes)."""
+        self.lines.append({"stream": "stderr", "text": "GradLens: " + text})
+
+    def record(self, stream, text, frame):
+        if not self.recording or self._full:
+            return
+        pending = self._pending.get(stream)
+        if pending is None:
+            pending = self._pending[stream] = ["", self.locate(frame)]
+        pending[0] += text
+        while "\n" in pending[0]:
+            line, rest = pending[0].split("\n", 1)
+            self._add(stream, line, pending[1])
+            pending[0] = rest
+            pending[1] = self.locate(frame)
+        if not pending[0]:
+            del self._pending[stream]
+
+    def flush(self):
+        for stream, (text, position) in list(self._pending.items()):
+            if text:
+                self._add(stream, text, position)
+        self._pending.clear()
+
+    def _add(self, stream, text, position):
+        if self._full:
+            return
+        if len(self.lines) >= MAX_CONSOLE_LINES or self._chars + len(text) > MAX_CONSOLE_CHARS:
+            self._full = True
+            self.lines.append({"stream": "stderr", "text": "… more output was cut off"})
+            return
+        self._chars += len(text)
+        line = {"stream": stream, "text": text}
+        if position:
+            line["position"] = position
+        self.lines.append(line)
+
+
+class Console(io.TextIOBase):
+    """Stands in for sys.stdout / sys.stderr."""
+
+    def __init__(self, stream, passthrough, output):
+        super().__init__()
+        self.stream = stream
+        self.passthrough = passthrough
+        self.output = output
+
+    @property
+    def encoding(self):
+        return "utf-8"
+
+    def writable(self):
+        return True
+
+    def isatty(self):
+        return False
+
+    def fileno(self):
+        return self.passthrough.fileno()  # for libraries that write to the descriptor (not recorded)
+
+    @property
+    def buffer(self):
+        return self.passthrough.buffer  # bytes written here pass through unrecorded
+
+    def write(self, text):
+        if not isinstance(text, str):
+            raise TypeError("write() argument must be str, not " + type(text).__name__)
+        try:
+            self.passthrough.write(text)
+            self.passthrough.flush()
+        except Exception:
+            pass
+        try:
+            self.output.record(self.stream, text, sys._getframe(1))
+        except Exception:
+            pass  # recording must never break the user's print()
+        return len(text)
+
+    def flush(self):
+        try:
+            self.passthrough.flush()
+        except Exception:
+            pass
