@@ -496,7 +496,18 @@ export class GraphView {
         changed = true;
       }
     }
-    if (changed) void this.render(undefined, true).then(() => this.saveState());
+    if (!changed) return;
+    void this.render(undefined, true).then(() => {
+      // Keep the zoom, but bring the unfolded instances into view.
+      const cy = this.cy;
+      if (cy && expand && data.group !== undefined) {
+        const unfolded = cy.nodes(".value");
+        const box = unfolded.renderedBoundingBox({});
+        if (box.w > cy.width() || box.h > cy.height()) cy.fit(unfolded, 40);
+        else cy.center(unfolded);
+      }
+      this.saveState();
+    });
   }
 
   expandGroup(key: string): Promise<void> {

@@ -238,7 +238,18 @@ describe("graph view (Chromium)", function () {
       await h.page.waitForFunction((gone) => !(window as unknown as { gradlensView: ViewHandle }).gradlensView.cy.getElementById(gone).nonempty(), id);
       assert.equal(await view((v) => v.cy.nodes(".value").length), size);
       assert.deepEqual((await h.state())?.expandedGroups, [id.slice(1)]);
-      const instance = await view((v) => v.cy.nodes(".value").first().id());
+      // The instance nearest the middle of the view (the view brought them into sight).
+      const instance = await view((v) =>
+        v.cy
+          .nodes(".value")
+          .sort(
+            (a, b) =>
+              Math.hypot(a.renderedPosition().x - v.cy.width() / 2, a.renderedPosition().y - v.cy.height() / 2) -
+              Math.hypot(b.renderedPosition().x - v.cy.width() / 2, b.renderedPosition().y - v.cy.height() / 2),
+          )
+          .first()
+          .id(),
+      );
       const p = await h.pagePosition(instance);
       await h.page.mouse.click(p.x, p.y, { button: "right" });
       await h.page.waitForFunction((back) => (window as unknown as { gradlensView: ViewHandle }).gradlensView.cy.getElementById(back).nonempty(), id);
