@@ -43,7 +43,6 @@ class Recorder:
         self.site_of_frame = site_of_frame  # frame -> site id (0 when unknown)
         self.value_types = set()
         self.other_types = set()
-        self.patched = []
         # id(value) -> (sequence << 32) | (op index << 20) | site; overwritten when an id is reused.
         self.made = {}
         self.sequence = 0
@@ -132,7 +131,6 @@ class Recorder:
 
             backward_recorded._gradlens = True
             cls.backward = backward_recorded
-        self.patched.append(cls)
 
     def install(self):
         original = builtins.__build_class__
