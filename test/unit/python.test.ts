@@ -1,7 +1,7 @@
 // The Python runner with the machine's python3: any Value class found by its shape, where each value
 // was made, bindings for hovers, output, errors at the right line, limits, cancellation, no Python.
 import { strict as assert } from "assert";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { resolvePythonPath, runPython } from "../../src/runner/python";
@@ -278,6 +278,20 @@ describe("Python runner", function () {
       assert.equal(result.error?.kind, "memory");
       assert.match(result.error?.message ?? "", /200 MB/);
       assert.equal(result.error?.position?.line, 4);
+    });
+
+    it("ends processes the user's code started, and does not wait for them", async function () {
+      if (!existsSync("/proc/self/stat")) this.skip(); // reads process states from /proc (Linux)
+      const code = "import subprocess\nchild = subprocess.Popen(['sleep', '120'])\nprint(child.pid)\nx = Value(1.0)\n";
+      const file = fixture("tutorial_script.py");
+      const result = await runPython({ file, code, origin: { file, line: 1, column: 1 } }, {});
+      assert.equal(result.error, undefined, result.error?.message);
+      const pid = Number(result.console[0].text);
+      assert.ok(pid > 0);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Gone, or a zombie waiting for init to reap it: either way no longer running.
+      const state = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.[0] : "gone";
+      assert.ok(state === "gone" || state === "Z", `the sleep was killed with the run (state ${state})`);
     });
 
     it("cancelling kills the run", async () => {
