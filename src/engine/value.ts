@@ -203,9 +203,9 @@ export class Value {
     this.grad = 1;
     const ready: Value[] = [this];
     while (ready.length > 0) {
-      const v = ready.pop() as Value;
+      const v = ready.pop() as Value; // leaves are never pushed: they have nothing to pass on
       const n = v.childCount;
-      if (n === 0) continue;
+      if (n === 0) continue; // only the root can be a leaf here
       // child.grad += localGrad * v.grad, for each child (written out on the slabs for speed)
       const s = v.slab;
       const o = v.offset;
@@ -213,18 +213,18 @@ export class Value {
       if (n <= 2) {
         const c0 = v.child0 as Value;
         c0.slab[c0.offset + GRAD] += s[o + LOCAL_GRAD_0] * g;
-        if (--c0.slab[c0.offset + PENDING_PARENTS] === 0) ready.push(c0);
+        if (--c0.slab[c0.offset + PENDING_PARENTS] === 0 && c0.childCount > 0) ready.push(c0);
         if (n === 2) {
           const c1 = v.child1 as Value;
           c1.slab[c1.offset + GRAD] += s[o + LOCAL_GRAD_1] * g;
-          if (--c1.slab[c1.offset + PENDING_PARENTS] === 0) ready.push(c1);
+          if (--c1.slab[c1.offset + PENDING_PARENTS] === 0 && c1.childCount > 0) ready.push(c1);
         }
       } else {
         const { children, localGrads } = v.many as NonNullable<Value["many"]>;
         for (let j = 0; j < children.length; j++) {
           const c = children[j];
           c.grad += localGrads[j] * g;
-          if (--c.slab[c.offset + PENDING_PARENTS] === 0) ready.push(c);
+          if (--c.slab[c.offset + PENDING_PARENTS] === 0 && c.childCount > 0) ready.push(c);
         }
       }
     }
@@ -329,7 +329,7 @@ function countParents(root: Value): void {
     if (s[o + WALK_STAMP] !== seen) {
       s[o + WALK_STAMP] = seen;
       s[o + PENDING_PARENTS] = 1;
-      stack.push(c);
+      if (c.childCount > 0) stack.push(c); // a leaf has nothing to walk
     } else {
       s[o + PENDING_PARENTS]++;
     }
