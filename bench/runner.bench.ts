@@ -7,15 +7,14 @@
  */
 import * as path from "node:path";
 import { existsSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { buildSync } from "esbuild";
-import { mulberry32 } from "../src/engine";
 import { runFile } from "../src/runner";
-import { createModel, shuffle, trainStep } from "../examples/microgpt/model";
 
 const root = path.resolve(__dirname, "..");
 const fixture = (name: string) => path.join(root, "test", "fixtures", "runner", name);
-const STEPS = 30;
-const WARMUP = 10;
+const STEPS = 40;
+const WARMUP = 15;
 
 // The worker must be a real bundle, built the way scripts/build.mjs builds it.
 const workerFile = path.join(root, "out", "bench-runner", "runnerWorker.js");
@@ -25,65 +24,72 @@ const sharedNames = path.resolve(root, "..", "shared", "data", "names.txt");
 process.env.GRADLENS_BENCH_NAMES = existsSync(sharedNames) ? sharedNames : "";
 process.env.GRADLENS_BENCH_STEPS = String(STEPS);
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-};
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 
-/** The same steps as the fixture, directly on the engine in this process. */
-function directSteps(): number[] {
-  const namesFile = process.env.GRADLENS_BENCH_NAMES || path.join(root, "examples", "names.txt");
-  const docs = readFileSync(namesFile, "utf8").split("\n").map((l) => l.trim()).filter((l) => l.length > 0);
-  shuffle(docs, mulberry32(42));
-  const model = createModel({ docs, seed: 42 });
-  const stepMs: number[] = [];
-  for (let step = 0; step < STEPS; step++) {
-    const started = performance.now();
-    trainStep(model, docs[step % docs.length], step, STEPS);
-    stepMs.push(performance.now() - started);
-  }
-  return stepMs;
+/**
+ * The same steps as the fixture, directly on the engine: the fixture's code bundled without the
+ * runner (no worker, no instrumentation) and run by plain `node` in a fresh process, so its JIT
+ * starts as cold as the worker's does.
+ */
+const directScript = path.join(root, "out", "bench-runner", "microgptDirect.js");
+buildSync({
+  stdin: { contents: readFileSync(fixture("microgptSteps.grad.ts"), "utf8"), resolveDir: path.dirname(fixture("microgptSteps.grad.ts")), sourcefile: "microgptSteps.grad.ts", loader: "ts" },
+  alias: { gradlens: path.join(root, "src", "engine", "index.ts") },
+  define: { __dirname: JSON.stringify(path.dirname(fixture("microgptSteps.grad.ts"))) },
+  outfile: directScript,
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: "es2022",
+  logLevel: "error",
+});
+interface StepTimes {
+  stepMs: number[];
+  cpuMs: number[];
+}
+
+function directSteps(): StepTimes {
+  const run = spawnSync(process.execPath, [directScript], { encoding: "utf8", env: process.env });
+  if (run.status !== 0) throw new Error(`direct run failed: ${run.stderr}`);
+  return JSON.parse(run.stdout.trim().split("\n").pop()!) as StepTimes;
 }
 
 async function workerSteps(sourceTracking: boolean) {
   const result = await runFile(fixture("microgptSteps.grad.ts"), { sourceTracking, timeLimitMs: 300_000 });
   if (result.error) throw new Error(`${result.error.message} at ${result.error.position?.file}:${result.error.position?.line}`);
   const line = result.console.find((c) => c.text.startsWith("{"));
-  const { stepMs } = JSON.parse(line!.text) as { stepMs: number[] };
-  return { stepMs, stats: result.stats, nodes: result.stats.nodeCount, sites: result.sites.length };
+  return { times: JSON.parse(line!.text) as StepTimes, stats: result.stats, nodes: result.stats.nodeCount, sites: result.sites.length };
 }
 
 async function main() {
   console.log(`microgpt: ${STEPS} training steps per variant and round, steps ${WARMUP + 1}–${STEPS} timed (after JIT warm-up)`);
-  const rounds = 3;
-  const direct: number[][] = [];
-  const tracked: number[][] = [];
-  const untracked: number[][] = [];
+  const rounds = 5;
+  const direct: StepTimes[] = [];
+  const tracked: StepTimes[] = [];
+  const untracked: StepTimes[] = [];
   let trackedRun: Awaited<ReturnType<typeof workerSteps>> | undefined;
-  // Interleaved rounds, so machine noise hits every variant alike; step i trains on the same name in
-  // every variant, so each step's best time over the rounds is compared, then summed.
+  // Interleaved rounds, so machine noise hits every variant alike; each variant's best round counts.
   for (let r = 0; r < rounds; r++) {
     direct.push(directSteps());
     trackedRun = await workerSteps(true);
-    tracked.push(trackedRun.stepMs);
-    untracked.push((await workerSteps(false)).stepMs);
+    tracked.push(trackedRun.times);
+    untracked.push((await workerSteps(false)).times);
   }
-  const perStep = (runs: number[][]) => {
-    let total = 0;
-    for (let i = WARMUP; i < STEPS; i++) total += Math.min(...runs.map((run) => run[i]));
-    return total / (STEPS - WARMUP);
-  };
+  /** Mean time of the timed steps in a variant's best round. */
+  const perStep = (runs: StepTimes[], field: keyof StepTimes) =>
+    Math.min(...runs.map((run) => run[field].slice(WARMUP).reduce((a, b) => a + b, 0))) / (STEPS - WARMUP);
+  console.log(`  ${"".padEnd(40)} ${"wall".padStart(9)} ${"CPU".padStart(9)}  (per step, best of ${rounds} rounds)`);
   const rows = [
-    ["direct on the engine (this process)", perStep(direct)],
-    ["runner, worker, no source tracking", perStep(untracked)],
-    ["runner, worker, source tracking", perStep(tracked)],
+    ["direct on the engine (plain node)", direct],
+    ["runner, worker, no source tracking", untracked],
+    ["runner, worker, source tracking", tracked],
   ] as const;
-  for (const [name, t] of rows) console.log(`  ${name.padEnd(40)} ${ms(t)} per step`);
-  const ratio = perStep(tracked) / perStep(direct);
-  console.log(`  ratio tracked / direct: ${ratio.toFixed(2)}× (goal ≤ 1.5×) ${ratio <= 1.5 ? "ok" : "OVER"}`);
-  console.log(`  ratio tracked / worker without tracking: ${(perStep(tracked) / perStep(untracked)).toFixed(2)}×`);
-  console.log(`  (median per step, for reference: direct ${ms(median(direct.flatMap((r) => r.slice(WARMUP))))}, tracked ${ms(median(tracked.flatMap((r) => r.slice(WARMUP))))})`);
+  for (const [name, runs] of rows) console.log(`  ${name.padEnd(40)} ${ms(perStep(runs, "stepMs")).padStart(9)} ${ms(perStep(runs, "cpuMs")).padStart(9)}`);
+  for (const field of ["stepMs", "cpuMs"] as const) {
+    const ratio = perStep(tracked, field) / perStep(direct, field);
+    const what = field === "stepMs" ? "wall" : "CPU";
+    console.log(`  ${what} ratio tracked / direct: ${ratio.toFixed(2)}× (goal ≤ 1.5×) ${ratio <= 1.5 ? "ok" : "OVER"}; tracked / worker without tracking: ${(perStep(tracked, field) / perStep(untracked, field)).toFixed(2)}×`);
+  }
   const s = trackedRun!.stats;
   console.log(`  bundling + instrumenting: ${ms(s.bundleMs ?? 0)}; worker startup: ${ms(s.startupMs ?? 0)}; last step's graph: ${trackedRun!.nodes.toLocaleString("en-US")} nodes, ${trackedRun!.sites} sites`);
 

@@ -7,6 +7,7 @@ import { readFile } from "node:fs/promises";
 import * as path from "node:path";
 import { bundleUserCode, type Bundle, type BundleRequest } from "./bundle";
 import { runInWorker } from "./workerHost";
+import { unpackLabels } from "./labelTransfer";
 import { BundlePositions, formatStack } from "./sourcePositions";
 import { findCheckableFunctionsDetailed, topLevelNames } from "./staticAnalysis";
 import type { SourceOffset } from "./instrument";
@@ -146,7 +147,8 @@ async function run(request: BundleRequest, file: string, options: RunOptions, ex
   const toRunError = (e: WorkerError): RunError => mapError(e, positions, sitePosition);
 
   result.roots = output.roots.map((r) => {
-    const { siteId, ...root } = r;
+    const { siteId, labels, ...root } = r;
+    root.graph.labels = unpackLabels(labels);
     const position = sitePosition(siteId);
     return position ? { ...root, position } : root;
   });

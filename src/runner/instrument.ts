@@ -11,10 +11,9 @@
  */
 import MagicString from "magic-string";
 import { parseTypeScript, runtimeChildren, isNode, type AstNode } from "./parse";
+import { HELPERS } from "./helpers";
 import type { SourceRange, SourceSite } from "./trace";
 
-/** The helper names the instrumented code calls; the worker passes them in. */
-export const HELPERS = { site: "__gl_s", bind: "__gl_b", loop: "__gl_l", expression: "__gl_e", register: "__gl_fn" } as const;
 
 /** A variable whose values are recorded for hovers. */
 export interface BindingDeclaration {

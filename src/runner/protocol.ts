@@ -3,6 +3,7 @@
  * ids and bundle line/column pairs; the caller maps them to the user's source.
  */
 import type { GraphSnapshot } from "../engine/snapshot";
+import type { PackedLabels } from "./labelTransfer";
 import type { FunctionCheckResult, NonFiniteReport, RootGraph, RunErrorKind } from "./trace";
 
 export interface CheckRequest {
@@ -40,7 +41,9 @@ export interface WorkerError {
 }
 
 export interface WorkerRoot extends Omit<RootGraph, "position" | "graph"> {
+  /** The snapshot, its `labels` left empty: they travel in `labels`. */
   graph: GraphSnapshot;
+  labels: PackedLabels;
   siteId: number;
 }
 

@@ -11,9 +11,10 @@ import { dirname } from "node:path";
 import { getHeapStatistics } from "node:v8";
 import * as engine from "../engine";
 import { Value, creationSite, topologicalOrder, snapshotGraph, findNonFiniteData, findNonFiniteGrad } from "../engine";
-import { HELPERS } from "./instrument";
+import { HELPERS } from "./helpers";
 import { describeThrown, framesOf, BUNDLE_FILENAME } from "./workerErrors";
 import { runChecks } from "./workerChecks";
+import { packLabels } from "./labelTransfer";
 import { describeNonFinite } from "./nonFiniteMessage";
 import type { WorkerInput, WorkerOutput, WorkerRoot, WorkerBinding, WorkerError } from "./protocol";
 
@@ -126,12 +127,13 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
 
   // --- run -------------------------------------------------------------------------------
   const userRequire = createRequire(input.entryFile);
-  const sandboxRequire = (specifier: string): unknown => (specifier === "gradlens" ? engine : userRequire(specifier));
+  // A plain object, not the bundle's namespace (whose exports are getters): `import_gradlens.Value` stays a cheap load.
+  const engineModule: Record<string, unknown> = { ...engine };
+  const sandboxRequire = (specifier: string): unknown => (specifier === "gradlens" ? engineModule : userRequire(specifier));
   const module = { exports: {} as unknown };
-  const engineExports = engine as unknown as Record<string, unknown>;
-  // CommonJS's module variables; __dirname/__filename are the entry file's (the bundle has no file of its own).
+    // CommonJS's module variables; __dirname/__filename are the entry file's (the bundle has no file of its own).
   const paramNames = ["require", "module", "exports", "__filename", "__dirname", ...Object.keys(helpers), ...input.injectedHelpers];
-  const paramValues = [sandboxRequire, module, module.exports, input.entryFile, dirname(input.entryFile), ...Object.values(helpers), ...input.injectedHelpers.map((n) => engineExports[n])];
+  const paramValues = [sandboxRequire, module, module.exports, input.entryFile, dirname(input.entryFile), ...Object.values(helpers), ...input.injectedHelpers.map((n) => engineModule[n])];
   Error.stackTraceLimit = 50;
   try {
     const run = vm.compileFunction(input.code, paramNames, { filename: BUNDLE_FILENAME });
@@ -177,10 +179,14 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
         continue;
       }
       const graph = snapshotGraph(root.value, order);
-      const workerRoot: WorkerRoot = { name, reason: root.reason, siteId: root.siteId, graph };
+      const labels = packLabels(graph.labels);
+      graph.labels = {};
+      const workerRoot: WorkerRoot = { name, reason: root.reason, siteId: root.siteId, graph, labels };
       if (root.calls > 1) workerRoot.calls = root.calls;
       output.roots.push(workerRoot);
-      for (const array of [graph.op, graph.data, graph.grad, graph.site, graph.childStart, graph.child, graph.localGrad]) transfer.push(array.buffer as ArrayBuffer);
+      for (const array of [graph.op, graph.data, graph.grad, graph.site, graph.childStart, graph.child, graph.localGrad, labels.ids, labels.nameIndex]) {
+        transfer.push(array.buffer as ArrayBuffer);
+      }
       if (bindingNodes.size > 0) {
         for (let i = 0; i < order.length; i++) {
           const ids = bindingNodes.get(order[i]);

@@ -50,6 +50,8 @@ export function runInWorker(input: WorkerInput & { entryFile: string }, limits: 
       worker = new Worker(script, {
         workerData: input,
         resourceLimits: { maxOldGenerationSizeMb: limits.heapLimitMb },
+        // Not the caller's flags (a loader hook, an inspector port): user code gets a plain Node.
+        execArgv: [],
         stdout: true,
         stderr: true,
       });
