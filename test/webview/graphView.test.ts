@@ -182,6 +182,7 @@ describe("graph view (Chromium)", function () {
       const violations = await h.page.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations);
       assert.deepEqual([...new Set(violations)], ["style-src-elem inline"]);
       assert.equal(await h.page.$eval("#graph", (e) => getComputedStyle(e).position), "relative");
+      assert.equal(await h.page.evaluate("window.gradlensView.layoutRanInWorker"), true, "the layout ran in a blob: worker");
       assert.deepEqual(h.errors, []);
     });
   });
