@@ -13,12 +13,12 @@
 // Usage: node scripts/run-integration.mjs [--build newest|oldest] [--mode trusted|restricted] [--grep text] [--compile-only]
 import { spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 import { builds, isInstalled, nodeFor, serverMainFor } from "./install-vscode.mjs";
+import { chromiumArgs, chromiumPath, freePort, waitForServer } from "./vscode-server.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 // One folder per harness process, so two people (or two helpers) running the suite at once do not
@@ -26,7 +26,6 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 // `--compile-only` writes them to out/test/integration for test/integration/runTest.ts (@vscode/test-electron).
 const compileOnly = process.argv.includes("--compile-only");
 const outDir = join(root, "out", "test", compileOnly ? "integration" : `integration-${process.pid}`);
-const chromiumPath = process.env.GRADLENS_CHROMIUM ?? "/usr/bin/chromium";
 /** A whole run (start-up + every test) must finish within this, or it counts as failed. */
 const runTimeoutMs = Number(process.env.GRADLENS_INTEGRATION_TIMEOUT_MS ?? 240_000);
 
@@ -63,31 +62,6 @@ async function compile() {
 function listFiles(dir) {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)]));
-}
-
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
-async function waitForServer(url, server, deadline) {
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null) throw new Error(`the VS Code server exited (${server.exitCode}) before it was ready`);
-    try {
-      const response = await fetch(url);
-      if (response.status < 500) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error("the VS Code server did not start in time");
 }
 
 /** One VS Code window running the test module; resolves with { exitCode, summary }. */
@@ -147,7 +121,7 @@ async function runOnce({ build, mode, grep }) {
     browser = await chromium.launch({
       executablePath: chromiumPath,
       headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"],
+      args: chromiumArgs,
     });
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     const exitCode = new Promise((resolveExit) => {

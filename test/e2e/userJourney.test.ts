@@ -1,0 +1,135 @@
+/**
+ * End to end, as a user: GradLens installed from its VSIX into VS Code, used through the UI only.
+ * One workbench for the whole journey (the steps build on each other, like a person's session);
+ * a screenshot after each step goes to test-results/e2e/ (and, with --docs, to docs/images/).
+ */
+import * as assert from "node:assert/strict";
+import type { Frame } from "playwright-core";
+import { serverUrl, vscodeVersion, Workbench } from "./workbench";
+
+describe(`GradLens from its VSIX in VS Code ${vscodeVersion} (trusted workspace)`, function () {
+  let wb: Workbench;
+  let graph: Frame;
+
+  before(async function () {
+    wb = await Workbench.open(serverUrl("trusted"), "trusted");
+  });
+
+  after(async function () {
+    await wb?.close();
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === "failed") await wb?.shot(`failed-${this.currentTest.title.replace(/\W+/g, "-").slice(0, 40)}`);
+  });
+
+  it("runs Show Computation Graph from the command palette and paints the graph of ch04.grad.ts", async function () {
+    await wb.openFile("ch04.grad.ts");
+    await wb.toggleSideBar(); // room for the editor and the graph side by side
+    await wb.runCommand("GradLens: Show Computation Graph");
+    graph = await wb.graphFrame();
+    const labels = (await wb.graphNodes(graph)).map((n) => n.label);
+    // The tutorial's z = x*y + w: three leaves, the product, and z = 7 with grad 1.
+    for (const expected of ["x | data 2.0000 | grad 3.0000", "y | data 3.0000 | grad 2.0000", "w | data 1.0000 | grad 1.0000", "z | data 7.0000 | grad 1.0000"]) {
+      assert.ok(labels.includes(expected), `${expected} not among ${labels.join(" / ")}`);
+    }
+    const canvases = await graph.locator("canvas").count();
+    assert.ok(canvases > 0, "cytoscape drew no canvas");
+    await wb.shot("graph", { docsName: "graph.png" });
+  });
+
+  it("shows a node's data and grad when the mouse is over it", async function () {
+    const x = (await wb.graphNodes(graph)).find((n) => n.label.startsWith("x |"));
+    assert.ok(x, "no node x");
+    const at = await wb.nodeOnPage(graph, x.id);
+    await wb.page.mouse.move(at.x, at.y);
+    const tooltip = graph.locator(".tooltip:not([hidden])");
+    await tooltip.waitFor({ state: "visible" });
+    const text = await tooltip.innerText();
+    assert.match(text, /data\s*2\.0000/);
+    assert.match(text, /grad\s*3\.0000/);
+    assert.ok(text.includes("ch04.grad.ts:14"), `no source line in ${text}`);
+    await wb.shot("node-tooltip", { docsName: "node-tooltip.png" });
+  });
+
+  it("jumps to the source line of a clicked node", async function () {
+    const w = (await wb.graphNodes(graph)).find((n) => n.label.startsWith("w |"));
+    assert.ok(w, "no node w");
+    const at = await wb.nodeOnPage(graph, w.id);
+    await wb.page.mouse.click(at.x, at.y);
+    // `const w = new Value(1.0);` is line 16 of examples/ch04.grad.ts.
+    await wb.page.waitForFunction(() => /Ln 16,/.test(document.querySelector("#status\\.editor\\.selection")?.textContent ?? ""));
+    assert.match(await wb.cursorStatus(), /^Ln 16, Col \d+/);
+    await wb.shot("click-to-source");
+  });
+
+  it("checks the gradient from the CodeLens and shows the verdict", async function () {
+    await wb.openFile("ch04.grad.ts");
+    const lens = wb.page.locator(".contentWidgets .codelens-decoration a", { hasText: "Check gradient" }).first();
+    await lens.waitFor({ state: "visible" });
+    await lens.click();
+    const verdict = wb.page.locator(".contentWidgets .codelens-decoration a", { hasText: "gradient OK" }).first();
+    await verdict.waitFor({ state: "visible" });
+    assert.match(await verdict.innerText(), /^✓ gradient OK · max rel err /);
+    await wb.shot("codelens-verdict", { docsName: "codelens.png" });
+  });
+
+  it("shows a variable's value and gradient when hovering it in the editor", async function () {
+    const at = await wb.tokenOnPage("const y = new Value(3.0)", "y");
+    await wb.page.mouse.move(at.x, at.y);
+    const hover = wb.page.locator(".monaco-hover", { hasText: "grad" }).first();
+    await hover.waitFor({ state: "visible" });
+    const text = await hover.innerText();
+    assert.match(text, /data\s*3\b/);
+    assert.match(text, /grad\s*2\b/);
+    await wb.shot("editor-hover", { docsName: "hover.png" });
+    await wb.page.mouse.move(5, 5);
+  });
+
+  it("steps the backprop animation with the real numbers", async function () {
+    // Give the graph the whole window: double-click its tab (maximises the editor group), then Fit.
+    const tab = wb.page.locator(".tabs-container .tab", { hasText: "Graph:" });
+    const before = (await wb.frameBox(graph)).width;
+    await tab.dblclick();
+    await graph.waitForFunction((w) => window.innerWidth > w * 1.5, before);
+    await graph.locator("#fit").click();
+    const view = await wb.frameBox(graph);
+    await graph.locator("#reset").click();
+    const trace = graph.locator("#trace");
+    const xLabel = async () => (await wb.graphNodes(graph)).find((n) => n.label.startsWith("x |"))?.label ?? "";
+    assert.match(await xLabel(), /grad 0\.0000$/, "grads start from zero");
+    const seen: string[] = [];
+    const steps = Number((await graph.locator("#step-label").innerText()).split("/")[1]);
+    assert.ok(steps >= 4, `only ${steps} animation steps`);
+    for (let step = 1; step <= steps; step++) {
+      await graph.locator("#step").click();
+      await graph.waitForFunction((n) => (document.querySelector("#step-label")?.textContent ?? "").startsWith(`${n}/`), step);
+      seen.push(await trace.innerText());
+      await wb.shot(`backprop-step-${step}`, { docsName: `backprop-${step}.png`, clip: view });
+    }
+    // Backprop starts at the output: z.grad = 1, then flows to z's inputs.
+    assert.match(seen[0], /z\.grad = 1/);
+    assert.match(await xLabel(), /grad 3\.0000$/, "x.grad after the last step");
+    await tab.dblclick(); // back to editor and graph side by side
+  });
+
+  it("draws the graph of a Python file that uses the tutorial's Value", async function () {
+    // Close the graph's tab with its × (shown on hover), so the next graph opens in a new panel.
+    const tab = wb.page.locator(".tabs-container .tab", { hasText: "Graph:" });
+    await tab.hover();
+    await tab.locator(".tab-actions .action-label").click();
+    await wb.page.locator(".tabs-container .tab", { hasText: "Graph:" }).waitFor({ state: "detached" });
+    await wb.openFile("ch04.py");
+    await wb.runCommand("GradLens: Show Computation Graph");
+    const python = await wb.graphFrame();
+    const nodes = await wb.graphNodes(python);
+    const x = nodes.find((n) => n.label.startsWith("x |"));
+    assert.equal(x?.label, "x | data 2.0000 | grad 3.0000");
+    const at = await wb.nodeOnPage(python, x.id);
+    await wb.page.mouse.move(at.x, at.y);
+    const tooltip = python.locator(".tooltip:not([hidden])");
+    await tooltip.waitFor({ state: "visible" });
+    assert.ok((await tooltip.innerText()).includes("ch04.py:3"), await tooltip.innerText());
+    await wb.shot("python-graph", { docsName: "python.png" });
+  });
+});
