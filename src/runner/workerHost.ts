@@ -6,6 +6,8 @@ import { Worker } from "node:worker_threads";
 import { existsSync } from "node:fs";
 import { once } from "node:events";
 import * as path from "node:path";
+import * as l10n from "@vscode/l10n";
+import { currentTranslations } from "./localization";
 import type { WorkerConsoleLine, WorkerInput, WorkerMessage, WorkerOutput } from "./protocol";
 import type { RunError } from "./trace";
 
@@ -38,9 +40,9 @@ export function runInWorker(input: WorkerInput & { entryFile: string }, limits: 
   const stdio: WorkerConsoleLine[] = [];
   const loopSite = new Int32Array(input.currentSite);
   if (!script) {
-    return Promise.resolve({ ok: false, error: { kind: "internal", message: "the runner's worker script (runnerWorker.js) is missing: run `npm run build`" }, loopSite: 0, console: stdio });
+    return Promise.resolve({ ok: false, error: { kind: "internal", message: l10n.t("the runner's worker script (runnerWorker.js) is missing: run `npm run build`") }, loopSite: 0, console: stdio });
   }
-  if (limits.signal?.aborted) return Promise.resolve({ ok: false, error: { kind: "cancelled", message: "the run was cancelled" }, loopSite: 0, console: stdio });
+  if (limits.signal?.aborted) return Promise.resolve({ ok: false, error: { kind: "cancelled", message: l10n.t("the run was cancelled") }, loopSite: 0, console: stdio });
 
   return new Promise<WorkerOutcome>((resolve) => {
     const started = performance.now();
@@ -48,15 +50,15 @@ export function runInWorker(input: WorkerInput & { entryFile: string }, limits: 
     let worker: Worker;
     try {
       worker = new Worker(script, {
-        workerData: input,
-        resourceLimits: { maxOldGenerationSizeMb: limits.heapLimitMb },
+        workerData: { ...input, translations: currentTranslations() },
+        resourceLimits: { maxOldGenerationSizeMb: limits.heapLimitMb, maxYoungGenerationSizeMb: youngGenerationMb(limits.heapLimitMb) },
         // Not the caller's flags (a loader hook, an inspector port): user code gets a plain Node.
         execArgv: [],
         stdout: true,
         stderr: true,
       });
     } catch (error) {
-      resolve({ ok: false, error: { kind: "internal", message: `could not start the worker: ${String(error)}` }, loopSite: 0, console: stdio });
+      resolve({ ok: false, error: { kind: "internal", message: l10n.t("could not start the worker: {0}", String(error)) }, loopSite: 0, console: stdio });
       return;
     }
     let rawChunks = 0;
@@ -77,24 +79,32 @@ export function runInWorker(input: WorkerInput & { entryFile: string }, limits: 
       void Promise.race([streamsEnded, new Promise((r) => setTimeout(r, STDIO_GRACE_MS))]).then(() => resolve(outcome));
     };
     const fail = (error: RunError) => finish({ ok: false, error, loopSite: loopSite[0], console: stdio });
-    const onAbort = () => fail({ kind: "cancelled", message: "the run was cancelled" });
-    const timer = setTimeout(() => fail({ kind: "timeout", message: `stopped after ${formatSeconds(limits.timeLimitMs)}: the code was still running (an endless loop?)` }), limits.timeLimitMs);
+    const onAbort = () => fail({ kind: "cancelled", message: l10n.t("the run was cancelled") });
+    const timer = setTimeout(() => fail({ kind: "timeout", message: l10n.t("stopped after {0}: the code was still running (an endless loop?)", formatSeconds(limits.timeLimitMs)) }), limits.timeLimitMs);
     limits.signal?.addEventListener("abort", onAbort);
 
     worker.on("message", (message: WorkerMessage) => {
       if ("console" in message) stdio.push(message.console);
-      else if ("internalError" in message) fail({ kind: "internal", message: `the runner failed: ${message.internalError}` });
+      else if ("internalError" in message) fail({ kind: "internal", message: l10n.t("the runner failed: {0}", message.internalError) });
       else finish({ ok: true, output: message, console: stdio, startupMs: performance.now() - started - message.durationMs });
     });
     worker.on("error", (error: Error & { code?: string }) => {
       if (error.code === "ERR_WORKER_OUT_OF_MEMORY") {
-        fail({ kind: "memory", message: `ran out of memory: the run needed more than its ${limits.heapLimitMb} MB heap limit (a graph that keeps growing?)` });
+        fail({ kind: "memory", message: l10n.t("ran out of memory: the run needed more than its {0} MB heap limit (a graph that keeps growing?)", limits.heapLimitMb) });
       } else {
         fail({ kind: "runtime", message: error instanceof Error ? error.message : String(error) });
       }
     });
-    worker.on("exit", (code) => fail({ kind: "internal", message: `the worker stopped unexpectedly (exit code ${code})` }));
+    worker.on("exit", (code) => fail({ kind: "internal", message: l10n.t("the worker stopped unexpectedly (exit code {0})", code) }));
   });
+}
+
+/**
+ * Autograd code makes millions of short-lived objects: a larger young generation than a worker's
+ * default lets most die in cheap scavenges (measured: about a fifth less CPU per microgpt step).
+ */
+function youngGenerationMb(heapLimitMb: number): number {
+  return Math.max(8, Math.min(64, Math.floor(heapLimitMb / 4)));
 }
 
 function formatSeconds(ms: number): string {
