@@ -25,7 +25,7 @@ import {
   nodeElementId,
   visibleGraph,
 } from "./grouping";
-import { layoutInWorker, type LayoutInput } from "./layout";
+import { layoutInWorker, layoutUsesWorker, type LayoutInput } from "./layout";
 import { graphToSvg } from "./svgExport";
 import { graphStyle, readPalette, type GraphSize, type Palette } from "./theme";
 import { Tooltip } from "./tooltip";
@@ -42,6 +42,8 @@ function sizeOf(elementCount: number): GraphSize {
 }
 /** Edge labels (local gradients) only on graphs this small. */
 const edgeLabelLimit = 600;
+/** Up to this many nodes each op is a node of its own (micrograd's picture); above, a badge in the label. */
+const opNodeLimit = 600;
 
 type AnimationMode = "backward" | "forward";
 
@@ -290,7 +292,13 @@ export class GraphView {
     const addEdge = (from: string, to: string, data: Record<string, unknown>, classes = ""): void => {
       edges.push({ group: "edges", data: { id: `e${edges.length}`, source: from, target: to, ...data }, classes });
     };
-    if (!visible.grouped) {
+    if (!visible.grouped && s.nodeCount > opNodeLimit) {
+      // Op as a badge in the value's label: half the nodes and a third fewer edges.
+      for (const i of visible.nodes) {
+        addItem(this.valueNode(model, i, true), model.layer[i]);
+        for (let e = s.childStart[i]; e < s.childStart[i + 1]; e++) addEdge(nodeElementId(s.child[e]), nodeElementId(i), { edge: e });
+      }
+    } else if (!visible.grouped) {
       const labels = s.nodeCount <= edgeLabelLimit;
       for (const i of visible.nodes) {
         addItem(this.valueNode(model, i), 2 * model.layer[i]);
@@ -689,7 +697,7 @@ export class GraphView {
         const node = cy.getElementById(nodeElementId(i));
         const grad = running && backward && animation ? animation.grad[i] : s.grad[i];
         const known = !running || backward || i < step;
-        node.data("label", this.valueLabel(model, i, visible.grouped, grad, known));
+        node.data("label", this.valueLabel(model, i, visible.grouped || s.nodeCount > opNodeLimit, grad, known));
         node.classes(this.nodeClasses(model, i, grad));
         if (!known) node.addClass("anim-hidden");
       }
@@ -697,10 +705,8 @@ export class GraphView {
         const activeNode = cy.getElementById(visible.representative(active));
         activeNode.addClass("anim-active");
         for (const c of targets) cy.getElementById(visible.representative(c)).addClass("anim-target");
-        if (!visible.grouped) {
-          const edgesIn = cy.getElementById(`o${active}`).connectedEdges();
-          edgesIn.addClass("anim-edge");
-        }
+        const opNode = cy.getElementById(`o${active}`);
+        (opNode.nonempty() ? opNode.connectedEdges() : activeNode.incomers("edge")).addClass("anim-edge");
       }
     });
     this.refreshStepLabel();
@@ -935,6 +941,11 @@ export class GraphView {
   /** Test hook: the visible graph and model, for checks from the test page. */
   get current(): { model: GraphModel; visible: VisibleGraph; grouped: boolean } | undefined {
     return this.shown && this.visible ? { model: this.shown.model, visible: this.visible, grouped: this.shown.grouped } : undefined;
+  }
+
+  /** Test hook: whether the layout ran in its Web Worker (not the UI thread). */
+  get layoutRanInWorker(): boolean {
+    return layoutUsesWorker();
   }
 
   get animationGrads(): Float64Array | undefined {
