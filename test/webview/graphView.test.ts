@@ -187,6 +187,19 @@ describe("graph view (Chromium)", function () {
     });
   });
 
+  it("renders a 1k-node graph node by node, the op as a badge, inputs left of the output", async () => {
+    const result = mlpGraph(1000);
+    await h.open();
+    const rendered = await h.show(result);
+    const n = result.roots[0].graph.nodeCount;
+    assert.deepEqual([rendered.grouped, rendered.visibleNodes, rendered.nodeCount], [false, n, n]);
+    const edges = result.roots[0].graph.childStart[n];
+    assert.equal(rendered.elementCount, n + edges);
+    assert.equal(await view((v) => v.cy.edges().filter((e) => e.source().position("x") >= e.target().position("x")).length), 0);
+    const h00 = await view((v) => v.cy.nodes(".value").filter((node) => (node.data("label") as string).includes("h0_0 |")).data("label") as string);
+    assert.match(h00, /^tanh · h0_0 \| data -?\d\.\d{4} \| grad /);
+  });
+
   describe("animation on a graph with shared nodes (micrograd's 'more ops')", () => {
     let result: RunResult;
     before(async () => {
