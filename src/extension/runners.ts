@@ -4,6 +4,7 @@
  * extension host parses ~50 KB at start-up instead of the runners' parsers and source-map code.
  */
 import * as path from "node:path";
+import * as vscode from "vscode";
 
 type TypeScriptRunner = typeof import("../runner/index");
 type PythonRunner = typeof import("../runner/python/index");
@@ -12,12 +13,12 @@ let typescriptRunner: TypeScriptRunner | undefined;
 let pythonRunner: PythonRunner | undefined;
 
 export function loadRunner(): TypeScriptRunner {
-  typescriptRunner ??= load<TypeScriptRunner>("runner.js");
+  typescriptRunner ??= withTranslations(load<TypeScriptRunner>("runner.js"));
   return typescriptRunner;
 }
 
 export function loadPythonRunner(): PythonRunner {
-  pythonRunner ??= load<PythonRunner>("pythonRunner.js");
+  pythonRunner ??= withTranslations(load<PythonRunner>("pythonRunner.js"));
   return pythonRunner;
 }
 
@@ -25,4 +26,10 @@ function load<T>(bundle: string): T {
   // A runtime path on purpose: esbuild must not inline the runner into the extension bundle.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(path.join(__dirname, bundle)) as T;
+}
+
+/** The runners' own messages (errors, notes) in the display language: they get the extension's bundle. */
+function withTranslations<T extends { useTranslations(bundle: Record<string, string> | undefined): void }>(runner: T): T {
+  runner.useTranslations(vscode.l10n.bundle);
+  return runner;
 }

@@ -9,6 +9,7 @@ import type { Plugin, Loader, Message } from "esbuild";
 import { loadEsbuild } from "./esbuildLoader";
 import { instrumentSource, SiteRegistry, type SourceOffset } from "./instrument";
 import type { RunError } from "./trace";
+import * as l10n from "@vscode/l10n";
 
 /** The specifier user code imports the engine by; the worker provides it. */
 export const ENGINE_SPECIFIER = "gradlens";
@@ -103,7 +104,7 @@ export async function bundleUserCode(request: BundleRequest): Promise<BundleOutc
   } catch (error) {
     const messages = (error as { errors?: Message[] }).errors;
     if (Array.isArray(messages) && messages.length > 0) return { ok: false, error: syntaxError(messages[0], workingDir, request) };
-    return { ok: false, error: { kind: "internal", message: `could not prepare the code: ${error instanceof Error ? error.message : String(error)}` } };
+    return { ok: false, error: { kind: "internal", message: l10n.t("could not prepare the code: {0}", error instanceof Error ? error.message : String(error)) } };
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import * as path from "node:path";
+import * as l10n from "@vscode/l10n";
 import { bundleUserCode, type Bundle, type BundleRequest } from "./bundle";
 import { runInWorker } from "./workerHost";
 import { unpackLabels } from "./labelTransfer";
@@ -16,6 +17,7 @@ import type { BindingValue, ConsoleLine, FunctionCheckResult, RunError, RunResul
 
 export { findCheckableFunctions, findCodeBlockAt } from "./staticAnalysis";
 export type { CheckableFunction } from "./staticAnalysis";
+export { useTranslations } from "./localization";
 
 export interface RunOptions {
   /** Stop the run after this many milliseconds (default 10000). */
@@ -88,7 +90,7 @@ async function guarded(file: string, body: () => Promise<RunResult>): Promise<Ru
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const kind = /ENOENT/.test(message) ? "runtime" : "internal";
-    return emptyResult(file, { kind, message: kind === "runtime" ? `cannot read ${file}` : `GradLens failed: ${message}` }, performance.now() - started);
+    return emptyResult(file, { kind, message: kind === "runtime" ? l10n.t("cannot read {0}", file) : l10n.t("GradLens failed: {0}", message) }, performance.now() - started);
   }
 }
 

@@ -23,6 +23,8 @@ export interface WorkerInput {
   nodeLimit?: number;
   checks?: CheckRequest[];
   gradcheck?: { eps?: number; atol?: number; rtol?: number; seed?: number };
+  /** The extension's l10n bundle, so messages made in the worker are in the display language. */
+  translations?: Record<string, string>;
 }
 
 /** A stack frame inside the bundle (1-based line and column). */

@@ -9,6 +9,8 @@ import { createRequire } from "node:module";
 import { format } from "node:util";
 import { dirname } from "node:path";
 import { getHeapStatistics } from "node:v8";
+import * as l10n from "@vscode/l10n";
+import { useTranslations } from "./localization";
 import * as engine from "../engine";
 import { Value, creationSite, topologicalOrder, snapshotGraph, findNonFiniteData, findNonFiniteGrad } from "../engine";
 import { HELPERS } from "./helpers";
@@ -29,6 +31,7 @@ class ExitRequest {
 
 async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
   const started = performance.now();
+  useTranslations(input.translations);
   const currentSite = new Int32Array(input.currentSite);
   const output: WorkerOutput = { roots: [], bindings: [], durationMs: 0, heapUsedMb: 0 };
 
@@ -172,7 +175,7 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
       if (input.nodeLimit !== undefined && order.length > input.nodeLimit) {
         output.error ??= {
           kind: "too-large",
-          message: `the graph of ${name} has ${order.length.toLocaleString("en-US")} nodes, more than the limit of ${input.nodeLimit.toLocaleString("en-US")}`,
+          message: l10n.t("the graph of {0} has {1} nodes, more than the limit of {2}", name, order.length.toLocaleString("en-US"), input.nodeLimit.toLocaleString("en-US")),
           frames: [],
           siteId: root.siteId,
         };
@@ -226,7 +229,7 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
 /** Any thrown thing as a learner-readable error with its bundle frames. */
 function errorOf(thrown: unknown): WorkerError {
   if (thrown instanceof ExitRequest) {
-    return { kind: "runtime", message: `the code called process.exit(${thrown.code})`, frames: [], siteId: creationSite.site };
+    return { kind: "runtime", message: l10n.t("the code called process.exit({0})", String(thrown.code)), frames: [], siteId: creationSite.site };
   }
   return { kind: "runtime", message: describeThrown(thrown), frames: framesOf(thrown), siteId: creationSite.site };
 }

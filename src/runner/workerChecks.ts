@@ -2,6 +2,7 @@
 import { Value, gradcheck, mulberry32, type GradcheckInput } from "../engine";
 import type { CheckRequest, WorkerError, WorkerOutput } from "./protocol";
 import type { InputCheckResult } from "./trace";
+import * as l10n from "@vscode/l10n";
 
 /** Length of an array parameter when no `@gradcheck` tag gives its values. */
 export const DEFAULT_ARRAY_LENGTH = 3;
@@ -20,7 +21,7 @@ export function runChecks(
     if (note) result.note = note;
     const fn = registered.get(request.name);
     if (typeof fn !== "function") {
-      result.error = { kind: "runtime", message: `${request.name} could not be found when the file ran`, frames: [], siteId: 0 };
+      result.error = { kind: "runtime", message: l10n.t("{0} could not be found when the file ran", request.name), frames: [], siteId: 0 };
       return result;
     }
     const checked = (...args: (Value | Value[])[]): Value => {
@@ -65,7 +66,9 @@ export function pointFor(request: CheckRequest, seed: number): { point: Record<s
       point[p.name] = draw();
     }
   }
-  const note = defaulted.length > 0 ? `${defaulted.join(", ")}: random arrays of length ${DEFAULT_ARRAY_LENGTH}; give values with /** @gradcheck ${defaulted[0]}=[…] */` : undefined;
+  const note = defaulted.length > 0
+    ? l10n.t("{0}: random arrays of length {1}; give values with /** @gradcheck {2}=[…] */", defaulted.join(", "), DEFAULT_ARRAY_LENGTH, defaulted[0])
+    : undefined;
   return { point, pointSource: fromTag > 0 && fromTag === request.params.length ? "@gradcheck" : "random", note };
 }
 

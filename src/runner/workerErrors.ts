@@ -1,14 +1,16 @@
 /** Turning whatever user code throws into a message and stack frames, without ever throwing. */
 import { inspect } from "node:util";
+import * as l10n from "@vscode/l10n";
 import type { BundleFrame } from "./protocol";
 
 /** The file name the bundled user code runs under, so its frames can be told apart. */
 export const BUNDLE_FILENAME = "gradlens-user-code.js";
 
-const HINTS: [RegExp, string][] = [
-  [/Maximum call stack size exceeded/, " (a function that keeps calling itself?)"],
-  [/is not a function/, " (check the name of the method or function)"],
-  [/Cannot read properties of undefined/, " (a variable or array element that has no value yet?)"],
+/** Hints after a JavaScript error message; functions, so each is in the language of the run. */
+const HINTS: [RegExp, () => string][] = [
+  [/Maximum call stack size exceeded/, () => l10n.t(" (a function that keeps calling itself?)")],
+  [/is not a function/, () => l10n.t(" (check the name of the method or function)")],
+  [/Cannot read properties of undefined/, () => l10n.t(" (a variable or array element that has no value yet?)")],
 ];
 
 export function describeThrown(thrown: unknown): string {
@@ -16,12 +18,12 @@ export function describeThrown(thrown: unknown): string {
     if (thrown instanceof Error) {
       const name = String(thrown.name);
       const message = String(thrown.message);
-      const hint = HINTS.find(([pattern]) => pattern.test(message))?.[1] ?? "";
+      const hint = HINTS.find(([pattern]) => pattern.test(message))?.[1]() ?? "";
       return `${name === "Error" ? "" : `${name}: `}${message}${hint}`;
     }
-    return `the code threw ${inspect(thrown, { depth: 1, getters: false }).slice(0, 200)}, which is not an Error`;
+    return l10n.t("the code threw {0}, which is not an Error", inspect(thrown, { depth: 1, getters: false }).slice(0, 200));
   } catch {
-    return "the code threw something that cannot be described";
+    return l10n.t("the code threw something that cannot be described");
   }
 }
 

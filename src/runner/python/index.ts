@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as l10n from "@vscode/l10n";
 import type { RunOptions } from "../index";
 import type { RunError, RunResult } from "../trace";
 import { runTracerProcess } from "./childProcess";
@@ -18,6 +19,7 @@ import { interpreterToStart, rememberBinary } from "./launcherCache";
 
 export { resolvePythonPath, type ResolvedPython } from "./interpreter";
 export type { PythonRunInput } from "./request";
+export { useTranslations } from "../localization";
 export { pythonBlocksOf, codeBlocksOf, isPythonFence, type MarkdownCodeBlock } from "./markdownBlocks";
 
 const DEFAULT_TIME_LIMIT_MS = 10_000;
@@ -30,12 +32,12 @@ export async function runPython(input: PythonRunInput, options: PythonRunOptions
   const started = performance.now();
   const file = path.resolve(input.file);
   const elapsed = () => performance.now() - started;
-  if (options.signal?.aborted) return emptyPythonResult(file, { kind: "cancelled", message: "cancelled" }, elapsed());
+  if (options.signal?.aborted) return emptyPythonResult(file, { kind: "cancelled", message: l10n.t("cancelled") }, elapsed());
 
   const interpreter = await resolvePythonPath(options.pythonPath);
   if (!interpreter) return emptyPythonResult(file, missingInterpreter(options.pythonPath), elapsed());
   const tracer = tracerScriptPath();
-  if (!tracer) return emptyPythonResult(file, { kind: "internal", message: "GradLens's Python tracer (python/gradlens_trace.py) is missing from the installation" }, elapsed());
+  if (!tracer) return emptyPythonResult(file, { kind: "internal", message: l10n.t("GradLens's Python tracer (python/gradlens_trace.py) is missing from the installation") }, elapsed());
 
   let directory: string | undefined;
   try {
@@ -51,7 +53,7 @@ export async function runPython(input: PythonRunInput, options: PythonRunOptions
       };
       request = await buildRequest({ ...input, file }, limits, { resultPath, dumpPath });
     } catch {
-      return emptyPythonResult(file, { kind: "runtime", message: `cannot read ${file}` }, elapsed());
+      return emptyPythonResult(file, { kind: "runtime", message: l10n.t("cannot read {0}", file) }, elapsed());
     }
     const requestPath = path.join(directory, "request.json");
     await writeFile(requestPath, JSON.stringify(request), "utf8");
@@ -74,21 +76,23 @@ export async function runPython(input: PythonRunInput, options: PythonRunOptions
     const dump = await readFile(dumpPath, "utf8").catch(() => "");
     return fromUnfinishedRun(request, { ...run, dump }, interpreter.path, elapsed());
   } catch (error) {
-    return emptyPythonResult(file, { kind: "internal", message: `GradLens failed: ${error instanceof Error ? error.message : String(error)}` }, elapsed());
+    return emptyPythonResult(file, { kind: "internal", message: l10n.t("GradLens failed: {0}", error instanceof Error ? error.message : String(error)) }, elapsed());
   } finally {
     if (directory) await rm(directory, { recursive: true, force: true }).catch(() => undefined);
   }
 }
 
-const HOW_TO_SET = "Install Python 3 (python.org), or set the gradlens.pythonPath setting to your interpreter, e.g. /usr/bin/python3 or C:\\Python312\\python.exe.";
+function howToSet(): string {
+  return l10n.t("Install Python 3 (python.org), or set the gradlens.pythonPath setting to your interpreter, e.g. /usr/bin/python3 or C:\\Python312\\python.exe.");
+}
 
 function missingInterpreter(configured: string | undefined): RunError {
   const message = configured?.trim()
-    ? `GradLens could not find the Python interpreter "${configured}" (from gradlens.pythonPath or the Python extension). ${HOW_TO_SET}`
-    : `GradLens could not find Python: neither python3 nor python is on PATH. ${HOW_TO_SET}`;
+    ? l10n.t("GradLens could not find the Python interpreter \"{0}\" (from gradlens.pythonPath or the Python extension). {1}", configured, howToSet())
+    : l10n.t("GradLens could not find Python: neither python3 nor python is on PATH. {0}", howToSet());
   return { kind: "interpreter", message };
 }
 
 function failedToStart(interpreter: string, error: NodeJS.ErrnoException): RunError {
-  return { kind: "interpreter", message: `GradLens could not start Python (${interpreter}): ${error.code ?? error.message}. ${HOW_TO_SET}` };
+  return { kind: "interpreter", message: l10n.t("GradLens could not start Python ({0}): {1}. {2}", interpreter, error.code ?? error.message, howToSet()) };
 }

@@ -7,6 +7,7 @@ import { Value } from "../../engine/value";
 import { describeNonFinite } from "../nonFiniteMessage";
 import type { BindingValue, ConsoleLine, NonFiniteReport, RootGraph, RunError, RunResult, SourcePosition, SourceRange, SourceSite } from "../trace";
 import type { TracerRequest } from "./request";
+import * as l10n from "@vscode/l10n";
 
 /** A graph as the tracer writes it. */
 export interface TracerGraph {
@@ -136,24 +137,29 @@ export function fromUnfinishedRun(
   ];
   let error: RunError;
   if (run.stopped === "cancelled") {
-    error = { kind: "cancelled", message: "cancelled" };
+    error = { kind: "cancelled", message: l10n.t("cancelled") };
   } else if (run.stopped === "timeout") {
-    error = { kind: "timeout", message: `stopped after ${secondsText(request.timeLimitMs)} s: the code was still running` };
+    error = { kind: "timeout", message: l10n.t("stopped after {0} s: the code was still running", secondsText(request.timeLimitMs)) };
     const position = lineFromDump(run.dump, request);
     if (position) {
       error.position = position;
-      error.message += ` — last at line ${position.line}`;
+      error.message += l10n.t(" — last at line {0}", position.line);
     }
   } else if (/GRADLENS_PYTHON_TOO_OLD (\S+)/.test(run.stderr)) {
     const version = /GRADLENS_PYTHON_TOO_OLD (\S+)/.exec(run.stderr)?.[1];
-    error = { kind: "interpreter", message: `GradLens needs Python 3.8 or newer, but ${interpreter} is Python ${version}. Set gradlens.pythonPath to a newer interpreter.` };
+    error = { kind: "interpreter", message: l10n.t("GradLens needs Python 3.8 or newer, but {0} is Python {1}. Set gradlens.pythonPath to a newer interpreter.", interpreter, version ?? "?") };
   } else if (/\bMemoryError\b/.test(run.stderr)) {
-    error = { kind: "memory", message: `stopped: the code used more than the memory limit of ${request.heapLimitMb} MB` };
+    error = { kind: "memory", message: l10n.t("stopped: the code used more than the memory limit of {0} MB", request.heapLimitMb) };
   } else if (/SyntaxError/.test(run.stderr) && /gradlens_/.test(run.stderr)) {
-    error = { kind: "interpreter", message: `${interpreter} could not run GradLens's tracer (is it Python 3?). Set gradlens.pythonPath to a Python 3.8+ interpreter.` };
+    error = { kind: "interpreter", message: l10n.t("{0} could not run GradLens's tracer (is it Python 3?). Set gradlens.pythonPath to a Python 3.8+ interpreter.", interpreter) };
   } else {
     const tail = run.stderr.trim().split(/\r?\n/).slice(-3).join(" ");
-    error = { kind: "internal", message: `Python stopped before GradLens could read its values (exit code ${run.exitCode})${tail ? `: ${tail}` : ""}` };
+    error = {
+      kind: "internal",
+      message: tail
+        ? l10n.t("Python stopped before GradLens could read its values (exit code {0}): {1}", String(run.exitCode), tail)
+        : l10n.t("Python stopped before GradLens could read its values (exit code {0})", String(run.exitCode)),
+    };
   }
   return emptyPythonResult(request.file, error, durationMs, console);
 }
