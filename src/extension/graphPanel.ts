@@ -35,15 +35,17 @@ export class GraphPanel {
   /** Opens the panel (or reuses it) and shows the graphs of `result`. */
   static show(context: vscode.ExtensionContext, result: RunResult, rootIndex = result.roots.length - 1): GraphPanel {
     const wire = toWireResult(result);
+    const existing = GraphPanel.current;
     const panel =
-      GraphPanel.current ??
+      existing ??
       new GraphPanel(
         context,
         vscode.window.createWebviewPanel(viewType, vscode.l10n.t("Computation Graph"), { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, webviewOptions(context)),
       );
     panel.setResult(wire, Math.max(0, rootIndex));
     void storeResult(context, wire);
-    panel.panel.reveal(vscode.ViewColumn.Beside, true);
+    // An open panel stays in its column; a new one was created beside the editor.
+    if (existing) existing.panel.reveal(undefined, true);
     return panel;
   }
 
