@@ -7,10 +7,12 @@
 // workbench calls `codeAutomationExit(code)` when the test module's `run()` settles.
 //
 // Runs: every build in a trusted workspace (all `*.test.js` except `*.restricted.test.js`), and the
-// newest build once more in Restricted Mode (only `*.restricted.test.js`). Each run's mocha totals
+// newest build once more in Restricted Mode (only `*.restricted.test.js`), and once with Korean as the
+// display language (only `l10n.test.js`, then checks of the workbench UI: scripts/korean-display.mjs).
+// Each run's mocha totals
 // (GRADLENS_SUMMARY, written inside the extension host) are added up into this suite's summary.
 //
-// Usage: node scripts/run-integration.mjs [--build newest|oldest] [--mode trusted|restricted] [--grep text] [--compile-only]
+// Usage: node scripts/run-integration.mjs [--build newest|oldest] [--mode trusted|restricted|korean] [--grep text] [--compile-only]
 import { spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,6 +21,7 @@ import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 import { builds, isInstalled, nodeFor, serverMainFor } from "./install-vscode.mjs";
 import { chromiumArgs, chromiumPath, freePort, waitForServer } from "./vscode-server.mjs";
+import { checkKoreanWorkbench, installKoreanLanguagePack, koreanServerArgs } from "./korean-display.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 // One folder per harness process, so two people (or two helpers) running the suite at once do not
@@ -66,7 +69,7 @@ function listFiles(dir) {
 
 /** One VS Code window running the test module; resolves with { exitCode, summary }. */
 async function runOnce({ build, mode, grep }) {
-  const label = `VS Code ${build.vscode}, ${mode === "restricted" ? "Restricted Mode" : "trusted workspace"}`;
+  const label = `VS Code ${build.vscode}, ${mode === "restricted" ? "Restricted Mode" : mode === "korean" ? "Korean display language" : "trusted workspace"}`;
   const scratch = mkdtempSync(join(tmpdir(), "gradlens-it-"));
   const workspace = join(scratch, "workspace");
   cpSync(join(root, "test", "fixtures", "workspace"), workspace, { recursive: true });
@@ -88,7 +91,11 @@ async function runOnce({ build, mode, grep }) {
     "--log", "warn",
   ];
   if (build.nodeMajor !== undefined) args.push("--enable-smoke-test-driver");
-  if (mode === "trusted") args.push("--disable-workspace-trust");
+  if (mode !== "restricted") args.push("--disable-workspace-trust");
+  if (mode === "korean") {
+    installKoreanLanguagePack(join(scratch, "user-data"));
+    args.push(...koreanServerArgs);
+  }
   // The extension host inherits the server's environment: that is how the test module learns where
   // to write its totals and which tests to run.
   const env = {
@@ -141,6 +148,12 @@ async function runOnce({ build, mode, grep }) {
     const timeout = new Promise((resolveTimeout) => setTimeout(() => resolveTimeout("timeout"), runTimeoutMs));
     const outcome = await Promise.race([exitCode, timeout]);
     const summary = existsSync(summaryFile) ? JSON.parse(readFileSync(summaryFile, "utf8")) : undefined;
+    if (mode === "korean" && outcome !== "timeout" && summary) {
+      const ui = await checkKoreanWorkbench(page);
+      console.log(ui.lines.join("\n"));
+      summary.passed += ui.passed;
+      summary.failed += ui.failed;
+    }
     const activation = readdirSync(scratch).filter((f) => f.startsWith("activation-")).map((f) => readFileSync(join(scratch, f), "utf8").trim());
     if (existsSync(mochaLog)) console.log(readFileSync(mochaLog, "utf8").trimEnd());
     if (outcome === "timeout") {
@@ -180,6 +193,8 @@ async function main() {
   }
   // Restricted Mode behaves the same in every version; once on the newest keeps the suite short.
   if (!onlyMode || onlyMode === "restricted") runs.push({ build: installed[0], mode: "restricted", grep });
+  // The display language is the workbench's and the extension host's; once on the newest build.
+  if (!onlyMode || onlyMode === "korean") runs.push({ build: installed[0], mode: "korean", grep });
 
   let passed = 0, failed = 0, skipped = 0;
   const lines = [];

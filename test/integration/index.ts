@@ -1,7 +1,8 @@
 /**
  * The test module VS Code loads in the extension host (`extensionTestsPath`), as with
  * @vscode/test-electron: `run()` runs mocha over every compiled `*.test.js` next to it.
- * In Restricted Mode (GRADLENS_TEST_MODE=restricted) only `*.restricted.test.js` run; otherwise all others.
+ * In Restricted Mode (GRADLENS_TEST_MODE=restricted) only `*.restricted.test.js` run; in the Korean window
+ * (GRADLENS_TEST_MODE=korean) only `l10n.test.js` (the others expect English); otherwise all but the restricted ones.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -10,7 +11,7 @@ import Mocha from "mocha";
 
 export function run(): Promise<void> {
   copyReportTo(process.env.GRADLENS_MOCHA_LOG);
-  const restricted = process.env.GRADLENS_TEST_MODE === "restricted";
+  const mode = process.env.GRADLENS_TEST_MODE ?? "trusted";
   const mocha = new Mocha({
     ui: "bdd",
     color: false,
@@ -20,11 +21,17 @@ export function run(): Promise<void> {
     ...(process.env.GRADLENS_TEST_GREP ? { grep: process.env.GRADLENS_TEST_GREP } : {}),
   });
   for (const file of testFiles(__dirname)) {
-    if (file.endsWith(".restricted.test.js") === restricted) mocha.addFile(file);
+    if (runsIn(mode, file)) mocha.addFile(file);
   }
   return new Promise((resolve, reject) => {
     mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} integration test(s) failed`)) : resolve()));
   });
+}
+
+function runsIn(mode: string, file: string): boolean {
+  if (mode === "restricted") return file.endsWith(".restricted.test.js");
+  if (mode === "korean") return path.basename(file) === "l10n.test.js";
+  return !file.endsWith(".restricted.test.js");
 }
 
 /** scripts/mocha-summary-reporter.js of the repository the compiled tests live in (somewhere under out/). */

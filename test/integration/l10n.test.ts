@@ -1,0 +1,108 @@
+/**
+ * The display language reaches every layer: contributions (package.nls.<lang>.json), runtime strings
+ * (l10n/bundle.l10n.<lang>.json), and the runners' own messages made in the worker thread.
+ *
+ * It runs in every English window (GRADLENS_TEST_MODE trusted) and in the Korean one that
+ * scripts/run-integration.mjs starts with `--locale ko` and a Korean language pack (mode "korean").
+ * The Korean run leaves checks.grad.ts open with its lenses: the harness then reads the command
+ * palette and the CodeLens text as the workbench draws them.
+ */
+import * as assert from "node:assert/strict";
+import * as vscode from "vscode";
+import type { RunResult } from "../../src/runner/trace";
+import { closeAllEditors, eventually, extensionId, fixture, gradlens, gradlensDiagnostics, hoverText, openFixture } from "./helpers";
+
+const korean = process.env.GRADLENS_TEST_MODE === "korean";
+
+/** What each check expects, in the language of this window. */
+const expected = korean
+  ? {
+      language: "ko",
+      showGraphTitle: "계산 그래프 보기",
+      checkLens: "기울기 검사",
+      verdictOk: /^✓ 기울기 정상 · 최대 상대 오차 /,
+      mismatch: "✗ b에서 불일치: 역전파 1, 수치 미분 2",
+      status: /^\$\(type-hierarchy\) GradLens: 노드 \d+개$/,
+      hover: /값 \*\*2\*\* · 기울기 \*\*3\*\* · 연산 `잎 노드`/,
+      logZero: "log(0)은 -Infinity입니다: 0의 로그는 음의 무한대입니다",
+    }
+  : {
+      language: "en",
+      showGraphTitle: "Show Computation Graph",
+      checkLens: "Check gradient",
+      verdictOk: /^✓ gradient OK · max rel err /,
+      mismatch: "✗ mismatch in b: backprop 1, numeric 2",
+      status: /^\$\(type-hierarchy\) GradLens: \d+ nodes$/,
+      hover: /data \*\*2\*\* · grad \*\*3\*\* · op `leaf`/,
+      logZero: "log(0) is -Infinity: the logarithm of 0 is minus infinity",
+    };
+
+async function lensTitles(file: string): Promise<string[]> {
+  const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>("vscode.executeCodeLensProvider", vscode.Uri.file(file), 100);
+  return lenses.filter((l) => l.command?.command.startsWith("gradlens.")).map((l) => l.command?.title ?? "");
+}
+
+describe(`display language (${expected.language})`, () => {
+  before(async () => {
+    await gradlens();
+    await vscode.commands.executeCommand("gradlens.clearResults");
+  });
+  // The Korean window stays as it is for the harness's workbench checks.
+  after(async () => {
+    if (korean) return;
+    await closeAllEditors();
+    await vscode.commands.executeCommand("gradlens.clearResults");
+  });
+
+  it(`VS Code runs in ${expected.language}`, () => {
+    assert.equal(vscode.env.language, expected.language);
+  });
+
+  it("the contributed command titles come from the matching package.nls file", () => {
+    const manifest = vscode.extensions.getExtension(extensionId)?.packageJSON as { contributes: { commands: { command: string; title: string | { value: string } }[] } };
+    const showGraph = manifest.contributes.commands.find((c) => c.command === "gradlens.showGraph");
+    // The workbench hands extensions their manifest localised; newer versions keep the English as `original`.
+    const title = typeof showGraph?.title === "string" ? showGraph.title : showGraph?.title.value;
+    assert.equal(title, expected.showGraphTitle);
+  });
+
+  it("CodeLens titles are in the display language", async () => {
+    await openFixture("checks.grad.ts");
+    assert.deepEqual(await lensTitles(fixture("checks.grad.ts")), [expected.checkLens, expected.checkLens]);
+  });
+
+  it("a gradient check's verdicts (lens) and its mismatch are in the display language", async () => {
+    const file = fixture("checks.grad.ts");
+    await openFixture("checks.grad.ts");
+    const result = await vscode.commands.executeCommand<RunResult>("gradlens.checkGradients");
+    assert.equal(result?.checks?.length, 2);
+    const titles = await lensTitles(file);
+    assert.match(titles[0], expected.verdictOk);
+    assert.ok(titles.includes(expected.mismatch), titles.join(" | "));
+  });
+
+  it("the status bar and the hover after a run are in the display language", async () => {
+    const api = await gradlens();
+    const editor = await openFixture("affine.grad.ts");
+    const result = await vscode.commands.executeCommand<RunResult>("gradlens.runFile");
+    assert.ok(result && !result.error, result?.error?.message);
+    assert.match(api.statusBarText(), expected.status);
+    // `x` in affine.grad.ts is a leaf with data 2 and grad 3.
+    const line = editor.document.getText().split("\n").findIndex((l) => /\bx\b.*new Value\(2\)/.test(l));
+    assert.ok(line >= 0, "affine.grad.ts declares x = new Value(2)");
+    const position = new vscode.Position(line, editor.document.lineAt(line).text.search(/\bx\b/));
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>("vscode.executeHoverProvider", editor.document.uri, position);
+    assert.match(hoverText(hovers), expected.hover);
+  });
+
+  it("the runner's own message, made in its worker thread, is in the display language", async () => {
+    const file = fixture("nonfinite.grad.ts");
+    await openFixture("nonfinite.grad.ts");
+    const result = await vscode.commands.executeCommand<RunResult>("gradlens.runFile");
+    assert.equal(result?.nonFinite?.message, expected.logZero);
+    const warning = await eventually(() => gradlensDiagnostics(file).find((d) => d.code === "non-finite"), "the non-finite warning", 5000);
+    assert.equal(warning.message, expected.logZero);
+    // The Korean run ends on checks.grad.ts, whose lenses the harness reads in the workbench.
+    if (korean) await openFixture("checks.grad.ts");
+  });
+});
