@@ -97,7 +97,7 @@ describe(`GradLens from its VSIX in VS Code ${vscodeVersion} (trusted workspace)
     await graph.locator("#reset").click();
     const trace = graph.locator("#trace");
     const xLabel = async () => (await wb.graphNodes(graph)).find((n) => n.label.startsWith("x |"))?.label ?? "";
-    assert.match(await xLabel(), /grad 0\.0000$/, "grads start from zero");
+    await graph.waitForFunction(() => (document.querySelector("#step-label")?.textContent ?? "").startsWith("0/"));
     const seen: string[] = [];
     const steps = Number((await graph.locator("#step-label").innerText()).split("/")[1]);
     assert.ok(steps >= 4, `only ${steps} animation steps`);
@@ -105,11 +105,14 @@ describe(`GradLens from its VSIX in VS Code ${vscodeVersion} (trusted workspace)
       await graph.locator("#step").click();
       await graph.waitForFunction((n) => (document.querySelector("#step-label")?.textContent ?? "").startsWith(`${n}/`), step);
       seen.push(await trace.innerText());
+      // Grads start from zero: after the first step only the output's is known.
+      if (step === 1) await wb.waitForNodeLabel(graph, /^x \| .*grad 0\.0000$/);
       await wb.shot(`backprop-step-${step}`, { docsName: `backprop-${step}.png`, clip: view });
     }
     // Backprop starts at the output: z.grad = 1, then flows to z's inputs.
     assert.match(seen[0], /z\.grad = 1/);
-    assert.match(await xLabel(), /grad 3\.0000$/, "x.grad after the last step");
+    await wb.waitForNodeLabel(graph, /^x \| .*grad 3\.0000$/); // x.grad after the last step
+    assert.match(await xLabel(), /grad 3\.0000$/);
     await tab.dblclick(); // back to editor and graph side by side
   });
 

@@ -173,6 +173,17 @@ export class Workbench {
     });
   }
 
+  /** Waits until some node's label matches `pattern` (labels change as the animation steps). */
+  async waitForNodeLabel(frame: Frame, pattern: RegExp): Promise<void> {
+    await frame.waitForFunction(
+      ([source, flags]) => {
+        const re = new RegExp(source, flags);
+        return (window as unknown as ViewHook).gradlensView?.cy?.nodes().map((n) => String(n.data("label") ?? "")).some((l) => re.test(l)) ?? false;
+      },
+      [pattern.source, pattern.flags] as const,
+    );
+  }
+
   /** Page coordinates of a graph node: its position inside the webview plus where the nested frames sit. */
   async nodeOnPage(frame: Frame, id: string): Promise<FramePoint> {
     const local = await frame.evaluate((nodeId) => {
