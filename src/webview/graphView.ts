@@ -105,8 +105,8 @@ export class GraphView {
     private readonly host: HostApi,
   ) {
     this.tooltip = new Tooltip(() => this.shown?.strings as GraphStrings);
-    this.root.append(this.notice, el("div", { class: "body" }, this.container));
-    this.container.append(this.tooltip.element);
+    // The tooltip sits beside cytoscape's container, not in it: destroying cytoscape empties its container.
+    this.root.append(this.notice, el("div", { class: "body" }, el("div", { class: "graph-area" }, this.container, this.tooltip.element)));
     // VS Code changes the body class (and the variables) when the theme changes.
     new MutationObserver(() => this.applyTheme()).observe(document.body, { attributes: true, attributeFilter: ["class", "style"] });
     document.addEventListener("keydown", (e) => this.onKey(e));

@@ -268,6 +268,12 @@ describe("graph view (Chromium)", function () {
       await h.page.mouse.click(p.x, p.y, { button: "right" });
       await h.page.waitForFunction((back) => (window as unknown as { gradlensView: ViewHandle }).gradlensView.cy.getElementById(back).nonempty(), id);
       assert.equal(await view((v) => v.cy.nodes(".value").length), 0);
+      // After the re-render the hover still works, now with the group's numbers.
+      await h.page.evaluate((groupId) => void (window as unknown as { gradlensView: ViewHandle }).gradlensView.cy.center((window as unknown as { gradlensView: ViewHandle }).gradlensView.cy.getElementById(groupId)), id);
+      const back = await h.pagePosition(id);
+      await h.page.mouse.move(back.x, back.y);
+      await h.page.waitForSelector(".tooltip:not([hidden])");
+      assert.equal(await h.page.$eval(".tooltip [data-field='count'] .tooltip-value", (e) => e.textContent), String(size));
     });
 
     it("folds functions into one node each and unfolds them", async () => {
