@@ -16,8 +16,11 @@ import { saveExport } from "./graphExport";
 
 const viewType = "gradlens.graph";
 const storedGraphFile = "lastGraph.json";
-/** Above this many nodes in one graph the view shows a message instead of the graph. */
-const defaultNodeLimit = 200_000;
+/**
+ * Above this many nodes in one graph the view shows a message instead of the graph: grouping
+ * keeps the picture small, but decoding and grouping still scale with the node count.
+ */
+const viewNodeLimit = 500_000;
 
 export type RenderedInfo = Extract<ViewMessage, { type: "rendered" }>;
 
@@ -132,7 +135,7 @@ export class GraphPanel {
       strings: graphStrings(),
       settings: {
         groupThreshold: config.get<number>("groupThreshold", 1500),
-        nodeLimit: config.get<number>("nodeLimit", defaultNodeLimit),
+        nodeLimit: viewNodeLimit,
       },
     });
   }
