@@ -9,11 +9,15 @@ describe(`GradLens from its VSIX in VS Code ${vscodeVersion} (Restricted Mode)`,
   let wb: Workbench;
 
   before(async function () {
-    wb = await Workbench.open(serverUrl("restricted"), "restricted");
+    wb = await Workbench.open(serverUrl("restricted"), "restricted", { trusted: false });
   });
 
   after(async function () {
     await wb?.close();
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === "failed") await wb?.shot("failed-restricted");
   });
 
   it("refuses to run code and says why", async function () {

@@ -12,7 +12,7 @@ describe(`GradLens from its VSIX in VS Code ${vscodeVersion} (trusted workspace)
   let graph: Frame;
 
   before(async function () {
-    wb = await Workbench.open(serverUrl("trusted"), "trusted");
+    wb = await Workbench.open(serverUrl("trusted"), "trusted", { trusted: true });
   });
 
   after(async function () {

@@ -51,14 +51,14 @@ export class Workbench {
   ) {}
 
   /** Opens the workbench at `url` and waits until the explorer shows the workspace. */
-  static async open(url: string, prefix: string): Promise<Workbench> {
+  static async open(url: string, prefix: string, { trusted }: { trusted: boolean }): Promise<Workbench> {
     const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs });
     const page = await browser.newPage({ viewport: { width: 1440, height: 860 } });
     await page.goto(url);
     await page.waitForSelector(".monaco-workbench", { timeout: 60_000 });
     await page.waitForSelector(".explorer-folders-view .monaco-list-row", { timeout: 60_000 });
     const wb = new Workbench(browser, page, prefix);
-    await wb.declineTrustDialog();
+    if (!trusted) await wb.declineTrustDialog();
     await wb.closeSecondarySideBar();
     return wb;
   }
@@ -66,7 +66,9 @@ export class Workbench {
   /** An untrusted folder may open with VS Code's "Do you trust the authors?" dialog: answer no, as a careful user would. */
   async declineTrustDialog(): Promise<void> {
     const decline = this.page.locator(".monaco-dialog-box .monaco-button", { hasText: /No, I don't trust/ });
-    if (await decline.isVisible()) await decline.click();
+    // The dialog comes up shortly after the workbench in some versions; give it a few seconds to appear.
+    const shown = await decline.waitFor({ state: "visible", timeout: 5_000 }).then(() => true, () => false);
+    if (shown) await decline.click();
   }
 
   /** Newer VS Code opens a Chat side bar on the right; close it with its own button, as a user would. */
