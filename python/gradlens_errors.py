@@ -4,6 +4,8 @@ import re
 import sys
 import traceback
 
+from gradlens_messages import message_fields, said
+
 
 def describe_exception(error, markdown):
     name = type(error).__name__
@@ -14,22 +16,22 @@ def describe_exception(error, markdown):
             found = re.search(r"name '([^']+)'", message)
             missing = found.group(1) if found else None
         if missing:
-            text = "'%s' is not defined" % missing
+            text = said("'{0}' is not defined", missing)
             if markdown:
-                text += " — this code block uses a name that neither it nor an earlier block of the file defines (is it a fragment of a larger program?)"
+                text += said(" — this code block uses a name that neither it nor an earlier block of the file defines (is it a fragment of a larger program?)")
             return text
     if isinstance(error, RecursionError):
-        return "RecursionError: the recursion went too deep. A recursive topological sort in backward() fails on deep graphs; an iterative one (with a stack) does not"
+        return said("RecursionError: the recursion went too deep. A recursive topological sort in backward() fails on deep graphs; an iterative one (with a stack) does not")
     if isinstance(error, ValueError) and "math domain error" in message:
-        return "math domain error: a math function got a number outside its domain (for example log(0), log of a negative number, or sqrt(-1))"
+        return said("math domain error: a math function got a number outside its domain (for example log(0), log of a negative number, or sqrt(-1))")
     if isinstance(error, ZeroDivisionError):
-        return "ZeroDivisionError: %s (Python raises where JavaScript would give Infinity)" % message
+        return said("ZeroDivisionError: {0} (Python raises where JavaScript would give Infinity)", message)
     if isinstance(error, OverflowError):
-        return "OverflowError: the number got too large (%s)" % message
+        return said("OverflowError: the number got too large ({0})", message)
     if isinstance(error, ModuleNotFoundError):
-        return "the module '%s' is not installed for this Python (%s); install it, or choose another interpreter with the gradlens.pythonPath setting" % (error.name, sys.executable)
+        return said("the module '{0}' is not installed for this Python ({1}); install it, or choose another interpreter with the gradlens.pythonPath setting", error.name, sys.executable)
     if isinstance(error, EOFError):
-        return "EOFError: input() has nothing to read — GradLens runs the code without a keyboard"
+        return said("EOFError: input() has nothing to read — GradLens runs the code without a keyboard")
     return "%s: %s" % (name, message) if message else name
 
 
@@ -44,13 +46,17 @@ def user_frames(chunks, tb):
 
 
 def error_of(chunks, error, kind, message):
-    result = {"kind": kind, "message": message}
     frames = user_frames(chunks, error.__traceback__)
+    position = None
     if frames:
         summary, chunk = frames[-1]
-        result["position"] = chunk.position(summary.lineno or 1, getattr(summary, "colno", None))
+        position = chunk.position(summary.lineno or 1, getattr(summary, "colno", None))
         if kind in ("timeout", "memory"):
-            result["message"] += " — last at line %d" % result["position"]["line"]
+            message += said(" — last at line {0}", position["line"])
+    result = {"kind": kind}
+    result.update(message_fields(message))
+    if position is not None:
+        result["position"] = position
         result["stack"] = "\n".join(
             "%s:%d in %s: %s" % (chunk.file, chunk.line + (s.lineno or 1) - 1, s.name, (s.line or "").strip()) for s, chunk in frames
         )

@@ -18,6 +18,7 @@ import time
 from gradlens_errors import describe_exception, error_of, syntax_error_of
 from gradlens_graph import as_float, json_number, label_of, op_of, roots_from_heap, snapshot
 from gradlens_limits import TimeLimitReached, limit_memory, on_time_limit, seconds_text
+from gradlens_messages import message_fields, said
 from gradlens_output import Console, Output
 from gradlens_sources import BIND_HELPER, EXPRESSION_HELPER, BindingTable, Chunk, instrument, select_context
 from gradlens_values import Recorder
@@ -95,11 +96,11 @@ def execute(run, compiled, request, scope):
                 signal.setitimer(signal.ITIMER_REAL, 0)
     except SystemExit as exit_request:
         if exit_request.code not in (None, 0):
-            return {"kind": "runtime", "message": "the code called sys.exit(%r)" % (exit_request.code,)}
+            return dict(kind="runtime", **message_fields(said("the code called sys.exit({0})", repr(exit_request.code))))
     except TimeLimitReached as error:
-        return error_of(run.chunks, error, "timeout", "stopped after %s s: the code was still running (an endless loop?)" % seconds_text(time_limit_ms))
+        return error_of(run.chunks, error, "timeout", said("stopped after {0} s: the code was still running (an endless loop?)", seconds_text(time_limit_ms)))
     except MemoryError as error:
-        return error_of(run.chunks, error, "memory", "stopped: the code used more than the memory limit of %d MB" % request.get("heapLimitMb", 2048))
+        return error_of(run.chunks, error, "memory", said("stopped: the code used more than the memory limit of {0} MB", request.get("heapLimitMb", 2048)))
     except BaseException as error:  # noqa: B036 — everything the user's code raises is shown, never re-raised
         message = describe_exception(error, run.markdown)
         return error_of(run.chunks, error, "runtime", message)
@@ -135,8 +136,8 @@ def collect(run, request):
         if too_many:
             # As for TypeScript: a graph over the node limit is not drawn; the run says so instead.
             if too_large is None:
-                message = "the graph of %s has more than %s nodes, the limit" % (name, format(node_limit, ","))
-                too_large = {"kind": "too-large", "message": message}
+                message = said("the graph of {0} has more than {1} nodes, the limit", name, format(node_limit, ","))
+                too_large = dict(kind="too-large", **message_fields(message))
                 if site:
                     too_large["position"] = {key: run.sites[site][key] for key in ("file", "line", "column")}
             continue
@@ -245,10 +246,12 @@ def main(request_path):
         scope.clear()
         result["roots"], result["bindings"] = [], []
         gc.collect()
-        result["error"] = {"kind": "memory", "message": "stopped: the graph is too large to read back within the memory limit of %d MB" % request.get("heapLimitMb", 2048)}
+        message = said("stopped: the graph is too large to read back within the memory limit of {0} MB", request.get("heapLimitMb", 2048))
+        result["error"] = dict(kind="memory", **message_fields(message))
     except Exception as failure:  # a value class GradLens cannot read; what was printed is still shown
         result["roots"], result["bindings"] = [], []
-        result.setdefault("error", {"kind": "internal", "message": "GradLens could not read the values back: %s: %s" % (type(failure).__name__, failure)})
+        message = said("GradLens could not read the values back: {0}", "%s: %s" % (type(failure).__name__, failure))
+        result.setdefault("error", dict(kind="internal", **message_fields(message)))
     result["durationMs"] = (time.perf_counter() - started) * 1000
     write_result(result_path, result)
     dump.close()

@@ -3,7 +3,7 @@
  * in the Markdown preview. The document is generated from the stored check, so it is never out of date.
  */
 import * as vscode from "vscode";
-import type { FunctionCheckResult } from "../runner/trace";
+import type { FunctionCheckResult, InputCheckResult } from "../runner/trace";
 import { formatNumber } from "./format";
 import type { ResultStore } from "./results";
 import { verdictTitle } from "./verdict";
@@ -67,15 +67,30 @@ export function renderCheck(check: FunctionCheckResult): string {
     lines.push(`| ${header.join(" | ")} |`, `|${header.map(() => " --- ").join("|")}|`);
     for (const input of check.inputs) {
       const verdict = input.ok ? "✓" : input.verdict === "kink" ? "⚠" : "✗";
-      const note = input.note ? ` ${escapeCell(input.note)}` : "";
       lines.push(
-        `| ${escapeCell(input.name)} | ${formatNumber(input.analytic)} | ${formatNumber(input.numeric)} | ${formatNumber(input.absError)} | ${formatNumber(input.relError)} | ${verdict} ${input.verdict}${note} |`,
+        `| ${escapeCell(input.name)} | ${formatNumber(input.analytic)} | ${formatNumber(input.numeric)} | ${formatNumber(input.absError)} | ${formatNumber(input.relError)} | ${verdict} ${escapeCell(verdictText(input))} |`,
       );
     }
     lines.push("");
   }
   if (check.error) lines.push(check.error.message, "");
   return lines.join("\n");
+}
+
+/** The verdict of one input and why, in the display language (the engine's own note is English). */
+function verdictText(input: InputCheckResult): string {
+  const backprop = formatNumber(input.analytic);
+  const numeric = formatNumber(input.numeric);
+  switch (input.verdict) {
+    case "ok":
+      return vscode.l10n.t("ok");
+    case "mismatch":
+      return vscode.l10n.t("mismatch: backprop says {0}, numerical differentiation says {1}", backprop, numeric);
+    case "kink":
+      return vscode.l10n.t("kink: {0} sits where a relu argument is within ε of 0, so the derivative is undefined there; backprop uses relu'(0) = 0, the central difference averages both sides", input.name);
+    case "non-finite":
+      return vscode.l10n.t("non-finite: the gradient is not finite here (backprop {0}, numeric {1})", backprop, numeric);
+  }
 }
 
 function escapeCell(text: string): string {

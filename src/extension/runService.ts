@@ -9,6 +9,7 @@ import type { RunResult } from "../runner/trace";
 import { fileKey, type ResultStore } from "./results";
 import type { RunTarget } from "./runTarget";
 import { runOptionsFromSettings } from "./settings";
+import { errorKindLabel } from "./errorKinds";
 import { pythonInterpreterFor } from "./pythonInterpreter";
 import { loadPythonRunner, loadRunner } from "./runners";
 
@@ -125,15 +126,23 @@ export class RunService implements vscode.Disposable {
       else this.log.info(`${line.text}${where}`);
     }
     if (result.error) {
-      const where = result.error.position ? ` at ${vscode.workspace.asRelativePath(result.error.position.file)}:${result.error.position.line}` : "";
-      this.log.error(`${title}: ${result.error.kind} error${where}: ${result.error.message}`);
+      const where = result.error.position ? `${vscode.workspace.asRelativePath(result.error.position.file)}:${result.error.position.line}` : "";
+      this.log.error(
+        where
+          ? vscode.l10n.t("{0}: {1} error at {2}: {3}", title, errorKindLabel(result.error.kind), where, result.error.message)
+          : vscode.l10n.t("{0}: {1} error: {2}", title, errorKindLabel(result.error.kind), result.error.message),
+      );
       if (result.error.stack) this.log.error(result.error.stack);
     }
     if (result.nonFinite) this.log.warn(result.nonFinite.message);
     for (const check of result.checks ?? []) {
-      this.log.info(`gradient check ${check.name}: ${check.ok ? "ok" : "mismatch"} (max rel err ${check.maxRelError})`);
+      this.log.info(
+        check.ok
+          ? vscode.l10n.t("gradient check of {0}: ok (max rel err {1})", check.name, check.maxRelError)
+          : vscode.l10n.t("gradient check of {0}: mismatch (max rel err {1})", check.name, check.maxRelError),
+      );
     }
-    this.log.info(`${title}: ${result.roots.length} graph(s), ${result.stats.nodeCount} nodes, ${Math.round(result.stats.durationMs)} ms`);
+    this.log.info(vscode.l10n.t("{0}: {1} graph(s), {2} nodes, {3} ms", title, result.roots.length, result.stats.nodeCount, Math.round(result.stats.durationMs)));
   }
 }
 

@@ -1,6 +1,7 @@
 /** The status bar item: the last run's outcome at a glance; a click opens the log. */
 import * as vscode from "vscode";
 import type { RunResult } from "../runner/trace";
+import { errorKindLabel } from "./errorKinds";
 import type { ResultStore } from "./results";
 import type { RunService } from "./runService";
 
@@ -41,7 +42,7 @@ export class ResultStatusBar implements vscode.Disposable {
 
 function summarize(result: RunResult): string {
   if (result.error) {
-    return result.error.kind === "cancelled" ? `$(circle-slash) ${vscode.l10n.t("GradLens: cancelled")}` : `$(error) ${vscode.l10n.t("GradLens: {0} error", result.error.kind)}`;
+    return result.error.kind === "cancelled" ? `$(circle-slash) ${vscode.l10n.t("GradLens: cancelled")}` : `$(error) ${vscode.l10n.t("GradLens: {0} error", errorKindLabel(result.error.kind))}`;
   }
   if (result.checks) {
     const failed = result.checks.filter((c) => !c.ok).length;

@@ -171,7 +171,7 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
     for (const root of roots) {
       const order = topologicalOrder(root.value);
       const index = output.roots.length;
-      const name = root.value.label ?? root.name ?? `root #${index + 1}`;
+      const name = root.value.label ?? root.name ?? l10n.t("root #{0}", index + 1);
       if (input.nodeLimit !== undefined && order.length > input.nodeLimit) {
         output.error ??= {
           kind: "too-large",

@@ -7,6 +7,7 @@ import { Value } from "../../engine/value";
 import { describeNonFinite } from "../nonFiniteMessage";
 import type { BindingValue, ConsoleLine, NonFiniteReport, RootGraph, RunError, RunResult, SourcePosition, SourceRange, SourceSite } from "../trace";
 import type { TracerRequest } from "./request";
+import { localizeTracerError, type MessageParts } from "./tracerMessages";
 import * as l10n from "@vscode/l10n";
 
 /** A graph as the tracer writes it. */
@@ -29,7 +30,8 @@ export interface TracerOutput {
   bindings: { name: string; range: SourceRange; data: JsonNumber; grad: JsonNumber; op: string; count: number; node?: { root: number; id: number } }[];
   sites: SourceSite[];
   console: ConsoleLine[];
-  error?: RunError;
+  /** `l10n`: the parts the message was made of, for translating it (tracerMessages.ts). */
+  error?: RunError & { l10n?: MessageParts };
   durationMs?: number;
   /** The interpreter binary that ran (differs from the one started when that was a launcher script). */
   executable?: string;
@@ -64,7 +66,7 @@ export function fromTracerOutput(file: string, output: TracerOutput, durationMs:
     return site ? { file: site.file, line: site.line, column: site.column } : undefined;
   };
   const roots: RootGraph[] = output.roots.map((r) => {
-    const root: RootGraph = { name: r.name, reason: r.reason, graph: toSnapshot(r.graph) };
+    const root: RootGraph = { name: rootName(r.name), reason: r.reason, graph: toSnapshot(r.graph) };
     const position = positionOfSite(r.site);
     if (position) root.position = position;
     if (r.calls !== undefined) root.calls = r.calls;
@@ -82,7 +84,7 @@ export function fromTracerOutput(file: string, output: TracerOutput, durationMs:
     console: output.console,
     stats: { durationMs, nodeCount: roots.reduce((n, r) => n + r.graph.nodeCount, 0) },
   };
-  if (output.error) result.error = output.error;
+  if (output.error) result.error = localizeTracerError(output.error);
   const nonFinite = findNonFinite(roots, positionOfSite);
   if (nonFinite) result.nonFinite = nonFinite;
   return result;
@@ -184,4 +186,10 @@ export function lineFromDump(dump: string, request: TracerRequest): SourcePositi
     if (chunk) return { file: chunk.file, line: chunk.line + Number(match[2]) - 1, column: 1 + chunk.shift };
   }
   return undefined;
+}
+
+/** The tracer names a root without a name "root #2" (no Python name has a space): in the display language. */
+function rootName(name: string): string {
+  const made = /^root #(\d+)$/.exec(name);
+  return made ? l10n.t("root #{0}", made[1]) : name;
 }
