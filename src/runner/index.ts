@@ -130,7 +130,7 @@ async function run(request: BundleRequest, file: string, options: RunOptions, ex
   };
   const result = emptyResult(file, undefined, 0);
   result.sites = sites;
-  const untrackedNotes = bundle.untracked.map((u) => ({ stream: "stderr" as const, text: `GradLens: source tracking is off for ${u.file} (${u.reason})` }));
+  const untrackedNotes = bundle.untracked.map((u) => ({ stream: "stderr" as const, text: l10n.t("GradLens: source tracking is off for {0} ({1})", u.file, u.reason) }));
   if (!outcome.ok) {
     const error: RunError = { ...outcome.error };
     const position = sitePosition(outcome.loopSite);

@@ -49,7 +49,7 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
     }
     if (consoleLines >= MAX_CONSOLE_LINES || consoleChars + text.length > MAX_CONSOLE_CHARS) {
       consoleFull = true;
-      parentPort?.postMessage({ console: { stream: "stderr", text: "… more output was cut off", siteId: 0 } });
+      parentPort?.postMessage({ console: { stream: "stderr", text: l10n.t("… more output was cut off"), siteId: 0 } });
       return;
     }
     consoleChars += text.length;
