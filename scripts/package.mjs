@@ -51,7 +51,7 @@ const requiredEntries = [
   "README.md", "CHANGELOG.md", "LICENSE.txt",
 ];
 /** What must never ship: sources, tests, source maps, other dependencies. */
-const forbidden = /^extension\/(src|test|scripts|bench|examples|out)\/|\.map$|\.ts$(?<!\.d\.ts)|^extension\/node_modules\/(?!esbuild\/|@esbuild\/|gradlens-ts-plugin\/)/;
+const forbidden = /^extension\/(src|test|scripts|bench|examples|out)\/|\.map$|\.pyc$|\.ts$(?<!\.d\.ts)|^extension\/node_modules\/(?!esbuild\/|@esbuild\/|gradlens-ts-plugin\/)/;
 
 /** Checks the packed file list against `requiredEntries` and `forbidden`; returns the problems. */
 export function checkEntries(names, esbuildPackage) {
