@@ -24,9 +24,10 @@ def said(template, *args):
     return Said(text, [[template] + [str(arg) for arg in args]])
 
 
-def message_fields(message):
-    """The "message" of an error dict, and its "l10n" parts when it was said()."""
-    fields = {"message": str(message)}
+def message_fields(message, key="message"):
+    """The "message" of an error dict (or the "text" of a console line), and its "l10n" parts when it
+    was said()."""
+    fields = {key: str(message)}
     if isinstance(message, Said):
         fields["l10n"] = message.parts
     return fields

@@ -3,6 +3,8 @@ if the run never finishes) and recorded line by line with the line of code that 
 import io
 import sys
 
+from gradlens_messages import message_fields, said
+
 MAX_CONSOLE_LINES = 2000
 MAX_CONSOLE_CHARS = 200_000
 
@@ -18,7 +20,9 @@ class Output:
 
     def note(self, text):
         """A line from GradLens itself (on stderr, as the TypeScript runner's notes)."""
-        self.lines.append({"stream": "stderr", "text": "GradLens: " + text})
+        line = {"stream": "stderr"}
+        line.update(message_fields(said("GradLens: ") + text, "text"))
+        self.lines.append(line)
 
     def record(self, stream, text, frame):
         if not self.recording or self._full:
@@ -46,7 +50,9 @@ class Output:
             return
         if len(self.lines) >= MAX_CONSOLE_LINES or self._chars + len(text) > MAX_CONSOLE_CHARS:
             self._full = True
-            self.lines.append({"stream": "stderr", "text": "… more output was cut off"})
+            line = {"stream": "stderr"}
+            line.update(message_fields(said("… more output was cut off"), "text"))
+            self.lines.append(line)
             return
         self._chars += len(text)
         line = {"stream": stream, "text": text}

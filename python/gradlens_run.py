@@ -45,7 +45,7 @@ class Run:
         self.output = Output(lambda frame: self.position_of_frame(self.recorder.user_frame(frame)))
         for chunk, names in selected:
             # Like a notebook: say which earlier block ran first, and why.
-            self.output.note("ran the code block at line %d first (it defines %s)" % (chunk.line, ", ".join(names)))
+            self.output.note(said("ran the code block at line {0} first (it defines {1})", chunk.line, ", ".join(names)))
 
     def site_of_frame(self, frame):
         if frame is None:

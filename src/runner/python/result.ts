@@ -7,7 +7,7 @@ import { Value } from "../../engine/value";
 import { describeNonFinite } from "../nonFiniteMessage";
 import type { BindingValue, ConsoleLine, NonFiniteReport, RootGraph, RunError, RunResult, SourcePosition, SourceRange, SourceSite } from "../trace";
 import type { TracerRequest } from "./request";
-import { localizeTracerError, type MessageParts } from "./tracerMessages";
+import { localizeTracerError, localizeTracerLine, type MessageParts } from "./tracerMessages";
 import * as l10n from "@vscode/l10n";
 
 /** A graph as the tracer writes it. */
@@ -29,7 +29,7 @@ export interface TracerOutput {
   roots: { name: string; reason: "backward" | "last-value"; site: number; calls?: number; truncated?: boolean; graph: TracerGraph }[];
   bindings: { name: string; range: SourceRange; data: JsonNumber; grad: JsonNumber; op: string; count: number; node?: { root: number; id: number } }[];
   sites: SourceSite[];
-  console: ConsoleLine[];
+  console: (ConsoleLine & { l10n?: MessageParts })[];
   /** `l10n`: the parts the message was made of, for translating it (tracerMessages.ts). */
   error?: RunError & { l10n?: MessageParts };
   durationMs?: number;
@@ -81,7 +81,7 @@ export function fromTracerOutput(file: string, output: TracerOutput, durationMs:
     roots,
     sites,
     bindings,
-    console: output.console,
+    console: output.console.map(localizeTracerLine),
     stats: { durationMs, nodeCount: roots.reduce((n, r) => n + r.graph.nodeCount, 0) },
   };
   if (output.error) result.error = localizeTracerError(output.error);

@@ -6,7 +6,7 @@
  * (a newer tracer) leaves the English message as it is.
  */
 import * as l10n from "@vscode/l10n";
-import type { RunError } from "../trace";
+import type { ConsoleLine, RunError } from "../trace";
 
 type Render = (args: string[]) => string;
 
@@ -34,6 +34,10 @@ export const tracerTemplates: Record<string, Render> = {
   "stopped: the graph is too large to read back within the memory limit of {0} MB": (a) =>
     l10n.t("stopped: the graph is too large to read back within the memory limit of {0} MB", a[0]),
   "GradLens could not read the values back: {0}": (a) => l10n.t("GradLens could not read the values back: {0}", a[0]),
+  // Lines of GradLens's own in the run's output.
+  "GradLens: ": () => l10n.t("GradLens: "),
+  "ran the code block at line {0} first (it defines {1})": (a) => l10n.t("ran the code block at line {0} first (it defines {1})", a[0], a[1]),
+  "… more output was cut off": () => l10n.t("… more output was cut off"),
 };
 
 /** The parts a tracer message was made of: `[template, ...args]` each. */
@@ -56,4 +60,11 @@ export function localizeTracerError(error: RunError & { l10n?: MessageParts }): 
   const { l10n: parts, ...rest } = error;
   const message = translateTracerMessage(parts);
   return message === undefined ? rest : { ...rest, message };
+}
+
+/** A line of the run's output, GradLens's own notes translated. */
+export function localizeTracerLine(line: ConsoleLine & { l10n?: MessageParts }): ConsoleLine {
+  const { l10n: parts, ...rest } = line;
+  const text = translateTracerMessage(parts);
+  return text === undefined ? rest : { ...rest, text };
 }
