@@ -12,11 +12,12 @@ import { getHeapStatistics } from "node:v8";
 import * as l10n from "@vscode/l10n";
 import { useTranslations } from "./localization";
 import * as engine from "../engine";
-import { Value, creationSite, topologicalOrder, snapshotGraph, findNonFiniteData, findNonFiniteGrad } from "../engine";
+import { Value, creationSite, topologicalOrder, snapshotGraph, findNonFiniteData, findNonFiniteGrad, type GraphSnapshot } from "../engine";
 import { HELPERS } from "./helpers";
 import { describeThrown, framesOf, BUNDLE_FILENAME } from "./workerErrors";
 import { runChecks } from "./workerChecks";
 import { packLabels } from "./labelTransfer";
+import { BackwardStates } from "./backwardState";
 import { describeNonFinite } from "./nonFiniteMessage";
 import type { WorkerInput, WorkerOutput, WorkerRoot, WorkerBinding, WorkerError } from "./protocol";
 
@@ -74,21 +75,24 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
   process.on("uncaughtException", onAsyncError);
 
   // --- roots and bindings ----------------------------------------------------------------
-  const backwardRoots = new Map<number, { value: Value; calls: number }>();
+  const backwardRoots = new Map<number, { value: Value; calls: number; epoch: number }>();
   let recordBackward = true;
+  const states = new BackwardStates();
+  states.install();
   const originalBackward = Value.prototype.backward;
   Value.prototype.backward = function (this: Value) {
+    const site = creationSite.site;
+    originalBackward.call(this);
     if (recordBackward) {
-      const site = creationSite.site;
       const entry = backwardRoots.get(site);
       if (entry) {
         entry.value = this;
         entry.calls++;
+        entry.epoch = states.recordBackward(entry.epoch);
       } else if (backwardRoots.size < MAX_BACKWARD_SITES) {
-        backwardRoots.set(site, { value: this, calls: 1 });
+        backwardRoots.set(site, { value: this, calls: 1, epoch: states.recordBackward() });
       }
     }
-    return originalBackward.call(this);
   };
 
   const bindingCount = input.bindingNames.length;
@@ -151,13 +155,14 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
   // --- gradient checks -------------------------------------------------------------------
   if (input.checks) {
     recordBackward = false;
+    states.enabled = false;
     output.checks = runChecks(input.checks, registered, input.gradcheck ?? {}, errorOf);
     recordBackward = true;
   }
 
   // --- results ---------------------------------------------------------------------------
-  const roots: { value: Value; reason: "backward" | "last-value"; siteId: number; calls: number; name?: string }[] = [];
-  for (const [siteId, { value, calls }] of backwardRoots) roots.push({ value, reason: "backward", siteId, calls });
+  const roots: { value: Value; reason: "backward" | "last-value"; siteId: number; calls: number; name?: string; epoch?: number }[] = [];
+  for (const [siteId, { value, calls, epoch }] of backwardRoots) roots.push({ value, reason: "backward", siteId, calls, epoch });
   if (roots.length === 0 && lastValue) {
     roots.push({ value: lastValue, reason: "last-value", siteId: lastValue.site, calls: 0, name: lastBinding >= 0 ? input.bindingNames[lastBinding] : undefined });
   }
@@ -182,6 +187,7 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
         continue;
       }
       const graph = snapshotGraph(root.value, order);
+      if (root.epoch !== undefined) restoreBackwardState(graph, order, states, root.epoch);
       const labels = packLabels(graph.labels);
       graph.labels = {};
       const workerRoot: WorkerRoot = { name, reason: root.reason, siteId: root.siteId, graph, labels };
@@ -224,6 +230,17 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
   output.durationMs = performance.now() - started;
   output.heapUsedMb = getHeapStatistics().used_heap_size / 2 ** 20;
   parentPort?.postMessage(output, transfer);
+}
+
+/** The numbers as they were at the root's backward(), where user code changed them since. */
+function restoreBackwardState(graph: GraphSnapshot, order: readonly Value[], states: BackwardStates, epoch: number): void {
+  for (let i = 0; i < order.length; i++) {
+    const state = states.stateAt(order[i], epoch);
+    if (state) {
+      graph.data[i] = state.data;
+      graph.grad[i] = state.grad;
+    }
+  }
 }
 
 /** Any thrown thing as a learner-readable error with its bundle frames. */

@@ -41,6 +41,17 @@ describe("cli: gradlens (the built bundle, spawned)", function () {
     assert.match(stderr, /log0\.grad\.ts:5:13: warning: log\(0\)/);
   });
 
+  it("graph --root N picks one of several roots (default: the last)", () => {
+    const last = JSON.parse(gradlens("graph", fixture("twoRoots.grad.ts"), "--json").stdout) as GraphJson & { root: { name: string } };
+    const first = JSON.parse(gradlens("graph", fixture("twoRoots.grad.ts"), "--json", "--root", "1").stdout) as GraphJson & { root: { name: string } };
+    assert.equal(last.root.name, "loss");
+    assert.equal(first.root.name, "first");
+    assert.equal(first.nodes.length, 2);
+    const missing = gradlens("graph", fixture("twoRoots.grad.ts"), "--root", "3");
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /no root #3/);
+  });
+
   it("graph --dot prints Graphviz", () => {
     const { status, stdout } = gradlens("graph", fixture("basic.grad.ts"), "--dot");
     assert.equal(status, 0);

@@ -67,6 +67,27 @@ describe("runner: files", function () {
     assert.equal(total?.node, undefined);
   });
 
+  it("lists every backward() call site as a root; a loop's site keeps its last graph and counts the calls", async () => {
+    const result = await runFile(fixture("twoRoots.grad.ts"));
+    assert.ok(result.ok, result.error?.message);
+    assert.deepEqual(
+      result.roots.map((r) => [r.name, r.reason, r.position?.line, r.calls]),
+      [
+        ["first", "backward", 5, undefined],
+        ["loss", "backward", 10, 3],
+      ],
+    );
+    const last = result.roots[1].graph;
+    // The third step: loss = (w·3)², made from the w of that step.
+    const w = snapshotNodes(last).find((n) => n.label === "w")!;
+    assert.ok(Math.abs(last.data[last.root] - (w.data * 3) ** 2) < 1e-12);
+    // The graph shows w as backward() left it, not as the update and `w.grad = 0` after it did.
+    assert.ok(w.grad !== 0 && Math.abs(w.grad - 18 * w.data) < 1e-12, `w.grad ${w.grad}`);
+    const a = snapshotNodes(result.roots[0].graph).find((n) => n.label === "a")!;
+    assert.equal(a.grad, 4);
+    assert.equal(result.bindings.find((b) => b.name === "loss")?.count, 3);
+  });
+
   it("shows the last value when the file never calls backward()", async () => {
     const result = await runFile(fixture("lastValue.grad.ts"));
     assert.ok(result.ok);

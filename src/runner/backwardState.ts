@@ -1,0 +1,78 @@
+/**
+ * A root's graph should show the numbers as they were when `backward()` ran, but a training loop
+ * changes them right after: the optimizer moves each parameter's data and zeroes its grad. Instead
+ * of copying every graph at every backward() (dearer than backward itself), this remembers the old
+ * numbers of just the values user code writes to afterwards: the engine's own backward() writes its
+ * grads straight into its storage, so only user writes (`p.data -= …`, `p.grad = 0`) pass the setters.
+ */
+import { Value } from "../engine";
+
+interface SavedState {
+  /** The backward() whose state this is (the first write after it saved the numbers). */
+  epoch: number;
+  data: number;
+  grad: number;
+}
+
+export class BackwardStates {
+  /** Id of the latest recorded backward(); writes after it save the state "as of" it. */
+  private epoch = 0;
+  /** Epochs whose roots are still kept (the last backward() of each call site). */
+  private readonly live = new Set<number>();
+  private readonly saved = new Map<Value, SavedState[]>();
+  enabled = true;
+
+  /** Wraps Value's data and grad setters (in this worker only). */
+  install(): void {
+    const proto = Value.prototype as unknown as Record<string, unknown>;
+    for (const field of ["data", "grad"] as const) {
+      const descriptor = Object.getOwnPropertyDescriptor(Value.prototype, field);
+      const set = descriptor?.set;
+      if (!descriptor || !set) continue;
+      const saveBeforeWrite = (v: Value) => {
+        if (this.enabled && this.live.size > 0) this.beforeWrite(v);
+      };
+      Object.defineProperty(proto, field, {
+        ...descriptor,
+        set(this: Value, x: number) {
+          saveBeforeWrite(this);
+          set.call(this, x);
+        },
+      });
+    }
+  }
+
+  /** Called after each recorded backward(); `replaced` is the epoch of the root it supersedes. */
+  recordBackward(replaced?: number): number {
+    if (replaced !== undefined) this.live.delete(replaced);
+    this.epoch++;
+    this.live.add(this.epoch);
+    return this.epoch;
+  }
+
+  /** The numbers `v` had at backward() `epoch`, if user code changed them since. */
+  stateAt(v: Value, epoch: number): { data: number; grad: number } | undefined {
+    return this.saved.get(v)?.find((s) => s.epoch >= epoch);
+  }
+
+  private beforeWrite(v: Value): void {
+    let list = this.saved.get(v);
+    if (list && list[list.length - 1].epoch === this.epoch) return; // already saved since the last backward()
+    const entry = { epoch: this.epoch, data: v.data, grad: v.grad };
+    if (!list) {
+      this.saved.set(v, [entry]);
+      return;
+    }
+    list.push(entry);
+    // Keep only what a live epoch can ask for: for each, the first state saved at or after it.
+    if (list.length > this.live.size + 1) {
+      const needed = new Set<SavedState>();
+      for (const epoch of this.live) {
+        const first = list.find((s) => s.epoch >= epoch);
+        if (first) needed.add(first);
+      }
+      list = list.filter((s) => needed.has(s));
+      this.saved.set(v, list);
+    }
+  }
+}
