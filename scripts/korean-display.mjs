@@ -2,9 +2,9 @@
 // display language is Korean, and checks of what its workbench draws.
 //
 // How the display language is chosen here (verified on code-server 4.100.3 and 4.139.1): the server
-// takes the locale from `--locale`, else argv.json's `locale`, else the browser's language — but the
-// web workbench only switches when a language pack for that locale is installed; without one,
-// `vscode.env.language` stays "en" and extensions get their English strings. The real Korean pack
+// takes the locale from `--locale`, else `locale` in <user-data-dir>/User/argv.json (both verified),
+// else the browser's language — but the web workbench only switches when a language pack for that
+// locale is installed; without one, `vscode.env.language` stays "en" and extensions get English. The real Korean pack
 // cannot be downloaded offline, so test/fixtures/language-pack-ko stands in for it: it is registered
 // in the server's languagepacks.json, as VS Code does when a language pack is installed. It
 // translates nothing of VS Code itself; everything Korean the checks see is GradLens's own bundles.
