@@ -59,7 +59,7 @@ function makeWorkspace(dir) {
 function runMocha(env) {
   const args = [
     join(root, "node_modules", "mocha", "bin", "mocha.js"),
-    "--no-config", "--require", "tsx/cjs", "--timeout", "60000",
+    "--no-config", "--require", "tsx/cjs", "--timeout", "120000",
     "--reporter", join(root, "scripts", "mocha-summary-reporter.js"),
   ];
   const grep = argument("grep");
