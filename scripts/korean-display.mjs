@@ -33,8 +33,9 @@ export function installKoreanLanguagePack(userDataDir) {
 }
 
 /**
- * After the Korean test module has finished (it leaves checks.grad.ts open with its lenses): the
- * command palette and the editor's CodeLens text as the workbench draws them.
+ * After the Korean test module has finished (it leaves checks.grad.ts open with its lenses, beside the
+ * graph of affine.grad.ts): the command palette, the editor's CodeLens text and the graph view's
+ * toolbar and legend as the workbench draws them.
  * Returns { passed, failed, lines } to add to the run's totals.
  */
 export async function checkKoreanWorkbench(page) {
@@ -74,6 +75,25 @@ export async function checkKoreanWorkbench(page) {
     }
     if (!lenses.some((l) => l.includes("기울기 검사"))) throw new Error(`no "기울기 검사" lens; the editor showed: ${lenses.join(" | ")}`);
     if (lenses.some((l) => /Check gradient/.test(l))) throw new Error(`an English lens is left: ${lenses.join(" | ")}`);
+  });
+
+  await check("the graph view draws its toolbar and legend in Korean", async () => {
+    let shown;
+    for (let i = 0; i < 40 && !shown; i++) {
+      for (const frame of page.frames()) {
+        shown = await frame
+          .evaluate(() => {
+            const play = document.querySelector("#play");
+            return play ? { play: play.getAttribute("title") ?? "", legend: document.querySelector("#legend")?.textContent ?? "" } : undefined;
+          })
+          .catch(() => undefined);
+        if (shown) break;
+      }
+      if (!shown) await page.waitForTimeout(250);
+    }
+    if (!shown) throw new Error("no graph view toolbar found in the webview frames");
+    if (!shown.play.startsWith("재생")) throw new Error(`the play button's title is ${JSON.stringify(shown.play)}`);
+    if (!shown.legend.includes("잎 노드") || !shown.legend.includes("|기울기|")) throw new Error(`the legend reads ${JSON.stringify(shown.legend)}`);
   });
 
   const lines = results.map((r) => `  ${r.ok ? "✔" : "✗"} workbench: ${r.name}${r.ok ? "" : ` — ${r.error}`}`);

@@ -4,13 +4,13 @@
  *
  * It runs in every English window (GRADLENS_TEST_MODE trusted) and in the Korean one that
  * scripts/run-integration.mjs starts with `--locale ko` and a Korean language pack (mode "korean").
- * The Korean run leaves checks.grad.ts open with its lenses: the harness then reads the command
- * palette and the CodeLens text as the workbench draws them.
+ * The Korean run leaves checks.grad.ts open with its lenses beside a graph view: the harness then
+ * reads the command palette, the CodeLens text and the graph view's toolbar as the workbench draws them.
  */
 import * as assert from "node:assert/strict";
 import * as vscode from "vscode";
 import type { RunResult } from "../../src/runner/trace";
-import { closeAllEditors, eventually, extensionId, fixture, gradlens, gradlensDiagnostics, hoverText, openFixture } from "./helpers";
+import { closeAllEditors, eventually, extensionId, fixture, gradlens, gradlensDiagnostics, graphTab, hoverText, openFixture } from "./helpers";
 
 const korean = process.env.GRADLENS_TEST_MODE === "korean";
 
@@ -25,6 +25,7 @@ const expected = korean
       status: /^\$\(type-hierarchy\) GradLens: 노드 \d+개$/,
       hover: /값 \*\*2\*\* · 기울기 \*\*3\*\* · 연산 `잎 노드`/,
       logZero: "log(0)은 -Infinity입니다: 0의 로그는 음의 무한대입니다",
+      graphTitle: "그래프: z",
     }
   : {
       language: "en",
@@ -35,6 +36,7 @@ const expected = korean
       status: /^\$\(type-hierarchy\) GradLens: \d+ nodes$/,
       hover: /data \*\*2\*\* · grad \*\*3\*\* · op `leaf`/,
       logZero: "log(0) is -Infinity: the logarithm of 0 is minus infinity",
+      graphTitle: "Graph: z",
     };
 
 async function lensTitles(file: string): Promise<string[]> {
@@ -102,7 +104,21 @@ describe(`display language (${expected.language})`, () => {
     assert.equal(result?.nonFinite?.message, expected.logZero);
     const warning = await eventually(() => gradlensDiagnostics(file).find((d) => d.code === "non-finite"), "the non-finite warning", 5000);
     assert.equal(warning.message, expected.logZero);
-    // The Korean run ends on checks.grad.ts, whose lenses the harness reads in the workbench.
-    if (korean) await openFixture("checks.grad.ts");
+  });
+
+  it("the graph view opens under its title in the display language", async () => {
+    await openFixture("affine.grad.ts");
+    const result = await vscode.commands.executeCommand<RunResult>("gradlens.showGraph");
+    assert.ok(result && result.roots.length > 0);
+    const rendered = await vscode.commands.executeCommand<{ nodeCount: number } | undefined>("gradlens.graph.waitForRender", 20_000);
+    assert.ok(rendered && rendered.nodeCount > 0, "the graph view did not render");
+    const tab = graphTab();
+    assert.equal(tab?.label, expected.graphTitle);
+    // The Korean run ends with checks.grad.ts beside the graph: the harness reads the lenses, the
+    // command palette and the graph view's toolbar and legend as the workbench draws them.
+    if (korean) {
+      const document = await vscode.workspace.openTextDocument(vscode.Uri.file(fixture("checks.grad.ts")));
+      await vscode.window.showTextDocument(document, vscode.ViewColumn.One);
+    }
   });
 });
