@@ -2,8 +2,9 @@
  * A root's graph should show the numbers as they were when `backward()` ran, but a training loop
  * changes them right after: the optimizer moves each parameter's data and zeroes its grad. Instead
  * of copying every graph at every backward() (dearer than backward itself), this remembers the old
- * numbers of just the values user code writes to afterwards: the engine's own backward() writes its
- * grads straight into its storage, so only user writes (`p.data -= …`, `p.grad = 0`) pass the setters.
+ * numbers of just the values user code writes to afterwards: the instrumenter turns `p.data -= …`
+ * and `p.grad = 0` into `__gl_w(p).data -= …`, and the worker's `zeroGrad` reports its writes too.
+ * (Wrapping Value's setters instead made every microgpt step 4× slower: V8 stops inlining the getters.)
  */
 import { Value } from "../engine";
 
@@ -22,26 +23,6 @@ export class BackwardStates {
   private readonly saved = new Map<Value, SavedState[]>();
   enabled = true;
 
-  /** Wraps Value's data and grad setters (in this worker only). */
-  install(): void {
-    const proto = Value.prototype as unknown as Record<string, unknown>;
-    for (const field of ["data", "grad"] as const) {
-      const descriptor = Object.getOwnPropertyDescriptor(Value.prototype, field);
-      const set = descriptor?.set;
-      if (!descriptor || !set) continue;
-      const saveBeforeWrite = (v: Value) => {
-        if (this.enabled && this.live.size > 0) this.beforeWrite(v);
-      };
-      Object.defineProperty(proto, field, {
-        ...descriptor,
-        set(this: Value, x: number) {
-          saveBeforeWrite(this);
-          set.call(this, x);
-        },
-      });
-    }
-  }
-
   /** Called after each recorded backward(); `replaced` is the epoch of the root it supersedes. */
   recordBackward(replaced?: number): number {
     if (replaced !== undefined) this.live.delete(replaced);
@@ -55,7 +36,9 @@ export class BackwardStates {
     return this.saved.get(v)?.find((s) => s.epoch >= epoch);
   }
 
-  private beforeWrite(v: Value): void {
+  /** Called before user code writes `v.data` or `v.grad` (the instrumenter inserts the call). */
+  beforeWrite(v: Value): void {
+    if (!this.enabled || this.live.size === 0) return;
     let list = this.saved.get(v);
     if (list && list[list.length - 1].epoch === this.epoch) return; // already saved since the last backward()
     const entry = { epoch: this.epoch, data: v.data, grad: v.grad };

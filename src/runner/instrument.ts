@@ -140,7 +140,14 @@ export function instrumentSource(source: string, registry: SiteRegistry, options
         }
         break;
       }
+      case "UpdateExpression":
       case "AssignmentExpression": {
+        // `p.data -= …`, `p.grad = 0`: let the worker keep the numbers backward() left (backwardState.ts).
+        const target = (node.type === "UpdateExpression" ? node.argument : node.left) as AstNode;
+        if (target.type === "MemberExpression" && !target.computed && isNode(target.property) && /^(data|grad)$/.test(target.property.name as string) && (target.object as AstNode).type !== "Super") {
+          wrap(target.object as AstNode, `${HELPERS.write}(`);
+        }
+        if (node.type === "UpdateExpression") break;
         const left = node.left as AstNode;
         const right = node.right as AstNode;
         if (node.operator === "=" && left.type === "Identifier" && mayHoldValue(right)) {

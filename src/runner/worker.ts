@@ -78,7 +78,6 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
   const backwardRoots = new Map<number, { value: Value; calls: number; epoch: number }>();
   let recordBackward = true;
   const states = new BackwardStates();
-  states.install();
   const originalBackward = Value.prototype.backward;
   Value.prototype.backward = function (this: Value) {
     const site = creationSite.site;
@@ -130,12 +129,21 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
     [HELPERS.register]: (name: string, fn: unknown) => {
       registered.set(name, fn);
     },
+    [HELPERS.write]: (x: unknown) => {
+      if (x instanceof Value) states.beforeWrite(x);
+      return x;
+    },
   };
 
   // --- run -------------------------------------------------------------------------------
   const userRequire = createRequire(input.entryFile);
   // A plain object, not the bundle's namespace (whose exports are getters): `import_gradlens.Value` stays a cheap load.
   const engineModule: Record<string, unknown> = { ...engine };
+  // zeroGrad writes grads outside user code: it reports them like an instrumented write would.
+  engineModule.zeroGrad = (root: Value) => {
+    for (const v of engine.topologicalOrder(root)) states.beforeWrite(v);
+    engine.zeroGrad(root);
+  };
   const sandboxRequire = (specifier: string): unknown => (specifier === "gradlens" ? engineModule : userRequire(specifier));
   const module = { exports: {} as unknown };
     // CommonJS's module variables; __dirname/__filename are the entry file's (the bundle has no file of its own).

@@ -341,6 +341,11 @@ describe("runner: the examples", function () {
       const siteIds = new Set(graph.site);
       assert.ok([...siteIds].some((id) => id > 0 && result.sites[id].file.startsWith(examples)), "nodes point into the example's source");
       assert.equal(result.nonFinite, undefined);
+      // Leaves (parameters, inputs) show the grads backward() gave them, even where a training
+      // loop zeroed them afterwards.
+      let leafWithGrad = false;
+      for (let i = 0; i < graph.nodeCount; i++) if (graph.childStart[i] === graph.childStart[i + 1] && graph.grad[i] !== 0) leafWithGrad = true;
+      if (result.roots[result.roots.length - 1].reason === "backward") assert.ok(leafWithGrad, "some leaf has a non-zero grad");
     });
   }
 
