@@ -33,6 +33,10 @@ describe(`GradLens from its VSIX in VS Code ${vscodeVersion} (trusted workspace)
     for (const expected of ["x | data 2.0000 | grad 3.0000", "y | data 3.0000 | grad 2.0000", "w | data 1.0000 | grad 1.0000", "z | data 7.0000 | grad 1.0000"]) {
       assert.ok(labels.includes(expected), `${expected} not among ${labels.join(" / ")}`);
     }
+    // Five values (x, y, w, x·y, z) and two operation nodes; the status bar says the same.
+    assert.equal(labels.filter((l) => l.includes("data ")).length, 5, labels.join(" / "));
+    assert.equal(labels.length, 7, labels.join(" / "));
+    await wb.page.locator(".statusbar-item", { hasText: "GradLens: 5 nodes" }).waitFor({ state: "visible" });
     const canvases = await graph.locator("canvas").count();
     assert.ok(canvases > 0, "cytoscape drew no canvas");
     await wb.shot("graph", { docsName: "graph.png" });
