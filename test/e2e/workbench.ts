@@ -5,10 +5,7 @@
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Frame, type Page } from "playwright-core";
-
-// Kept in step with scripts/vscode-server.mjs (the harness's copy, for the integration tests too).
-const chromiumPath = process.env.GRADLENS_CHROMIUM ?? "/usr/bin/chromium";
-const chromiumArgs = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"];
+import { chromiumArgs, chromiumPath } from "../../scripts/vscode-server.mjs";
 
 export const vscodeVersion = process.env.GRADLENS_E2E_VSCODE ?? "unknown";
 
