@@ -39,6 +39,11 @@ describe(`GradLens from its VSIX in VS Code ${vscodeVersion} (trusted workspace)
     await wb.page.locator(".statusbar-item", { hasText: "GradLens: 5 nodes" }).waitFor({ state: "visible" });
     const canvases = await graph.locator("canvas").count();
     assert.ok(canvases > 0, "cytoscape drew no canvas");
+    // Widen the graph (drag the sash between editor and graph to the left), then fit it, as a user might.
+    const narrow = (await wb.frameBox(graph)).width;
+    await wb.dragSashLeftOf(graph, -110);
+    await graph.waitForFunction((w) => window.innerWidth > w + 60, narrow);
+    await graph.locator("#fit").click();
     await wb.shot("graph", { docsName: "graph.png" });
   });
 
@@ -95,7 +100,7 @@ describe(`GradLens from its VSIX in VS Code ${vscodeVersion} (trusted workspace)
     const tab = wb.page.locator(".tabs-container .tab", { hasText: "Graph:" });
     const before = (await wb.frameBox(graph)).width;
     await tab.dblclick();
-    await graph.waitForFunction((w) => window.innerWidth > w * 1.5, before);
+    await graph.waitForFunction((w) => window.innerWidth > w + 200, before);
     await graph.locator("#fit").click();
     const view = await wb.frameBox(graph);
     await graph.locator("#reset").click();

@@ -79,6 +79,21 @@ export class Workbench {
     }
   }
 
+  /** Drags the sash on the left edge of `frame`'s editor group by `dx` pixels (negative: to the left). */
+  async dragSashLeftOf(frame: Frame, dx: number): Promise<void> {
+    const edge = (await this.frameBox(frame)).x;
+    const sashes = await this.page.locator(".monaco-sash.vertical").evaluateAll((elements) =>
+      elements.map((e) => e.getBoundingClientRect()).filter((r) => r.height > 100).map((r) => ({ x: r.left + r.width / 2, y: r.top + r.height / 2 })),
+    );
+    const sash = sashes.sort((a, b) => Math.abs(a.x - edge) - Math.abs(b.x - edge))[0];
+    if (!sash || Math.abs(sash.x - edge) > 20) throw new Error(`no sash next to the webview at x=${edge}`);
+    await this.page.mouse.move(sash.x, sash.y);
+    await this.page.mouse.down();
+    await this.page.mouse.move(sash.x + dx / 2, sash.y, { steps: 5 });
+    await this.page.mouse.move(sash.x + dx, sash.y, { steps: 5 });
+    await this.page.mouse.up();
+  }
+
   /** Hides or shows the Explorer side bar (Ctrl+B), to give the editor and the graph room. */
   async toggleSideBar(): Promise<void> {
     await this.focusEditor();
