@@ -9,6 +9,7 @@ rmSync(summaries, { recursive: true, force: true });
 mkdirSync(summaries, { recursive: true });
 
 const suites = [
+  { name: "static", script: "test:static" },
   { name: "unit", script: "test:unit" },
   { name: "webview", script: "test:webview" },
   { name: "integration", script: "test:integration" },

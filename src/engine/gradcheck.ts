@@ -58,8 +58,8 @@ export interface GradcheckResult {
 
 const DEFAULTS = { eps: 1e-6, atol: 1e-5, rtol: 1e-3 };
 
-export function gradcheck(
-  f: (...args: Argument[]) => Value,
+export function gradcheck<Args extends Argument[]>(
+  f: (...args: Args) => Value,
   inputs: readonly GradcheckInput[],
   options: GradcheckOptions = {},
 ): GradcheckResult {
@@ -76,7 +76,7 @@ export function gradcheck(
     evaluations++;
     const leaves = at.map((xs) => xs.map((x) => new Value(x)));
     const args: Argument[] = leaves.map((vs, i) => (isArray[i] ? vs : vs[0]));
-    const out = f(...args);
+    const out = f(...(args as Args));
     if (withGrads) {
       for (const v of topologicalOrder(out)) v.grad = 0;
       out.backward();
