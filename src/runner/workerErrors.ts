@@ -17,7 +17,7 @@ export function describeThrown(thrown: unknown): string {
   try {
     if (thrown instanceof Error) {
       const name = String(thrown.name);
-      const message = String(thrown.message);
+      const message = withoutInstrumentation(String(thrown.message));
       const hint = HINTS.find(([pattern]) => pattern.test(message))?.[1]() ?? "";
       return `${name === "Error" ? "" : `${name}: `}${message}${hint}`;
     }
@@ -25,6 +25,15 @@ export function describeThrown(thrown: unknown): string {
   } catch {
     return l10n.t("the code threw something that cannot be described");
   }
+}
+
+/**
+ * V8 quotes the failing call's source, which is the instrumented one: `__gl_s(...).missing is not a
+ * function`. The wrapper is GradLens's, not the user's, so it is shown as "…" instead.
+ */
+const HELPER_CALL = /__gl_[a-z]+\(\.\.\.\)/g;
+function withoutInstrumentation(message: string): string {
+  return message.replace(HELPER_CALL, "…");
 }
 
 const FRAME = new RegExp(`^\\s*at (?:(.*?) \\()?${BUNDLE_FILENAME.replace(/\./g, "\\.")}:(\\d+):(\\d+)\\)?$`);
