@@ -6,5 +6,5 @@ export { gradcheck, mulberry32 } from "./gradcheck";
 export type { GradcheckInput, GradcheckOptions, GradcheckResult, InputCheck, Verdict } from "./gradcheck";
 export { findNonFiniteOrigin, findNonFiniteData, findNonFiniteGrad } from "./nonfinite";
 export type { NonFiniteOrigin } from "./nonfinite";
-export { snapshotGraph, snapshotNodes, snapshotEdges, toJsonNumber, fromJsonNumber } from "./snapshot";
-export type { GraphSnapshot, SnapshotNode, SnapshotEdge, JsonNumber } from "./snapshot";
+export { snapshotGraph, snapshotNodes, snapshotEdges, toJsonNumber, fromJsonNumber, snapshotToJson, snapshotFromJson } from "./snapshot";
+export type { GraphSnapshot, SnapshotNode, SnapshotEdge, JsonNumber, SnapshotJson } from "./snapshot";

@@ -118,3 +118,56 @@ export function toJsonNumber(x: number): JsonNumber {
 export function fromJsonNumber(x: JsonNumber): number {
   return typeof x === "number" ? x : Number(x);
 }
+
+/**
+ * A `GraphSnapshot` as plain JSON: typed arrays become arrays, non-finite numbers strings.
+ * The one JSON form of a graph — webview messages and the Python tracer's output both use it.
+ */
+export interface SnapshotJson {
+  nodeCount: number;
+  opNames: string[];
+  op: number[];
+  data: JsonNumber[];
+  grad: JsonNumber[];
+  site: number[];
+  labels: Record<number, string>;
+  childStart: number[];
+  child: number[];
+  localGrad: JsonNumber[];
+  root: number;
+}
+
+export function snapshotToJson(s: GraphSnapshot): SnapshotJson {
+  return {
+    nodeCount: s.nodeCount,
+    opNames: s.opNames,
+    op: Array.from(s.op),
+    data: Array.from(s.data, toJsonNumber),
+    grad: Array.from(s.grad, toJsonNumber),
+    site: Array.from(s.site),
+    labels: { ...s.labels },
+    childStart: Array.from(s.childStart),
+    child: Array.from(s.child),
+    localGrad: Array.from(s.localGrad, toJsonNumber),
+    root: s.root,
+  };
+}
+
+export function snapshotFromJson(json: SnapshotJson): GraphSnapshot {
+  // JSON object keys are strings; labels are keyed by node id.
+  const labels: Record<number, string> = {};
+  for (const [id, label] of Object.entries(json.labels)) labels[Number(id)] = label;
+  return {
+    nodeCount: json.nodeCount,
+    opNames: json.opNames,
+    op: Uint16Array.from(json.op),
+    data: Float64Array.from(json.data, fromJsonNumber),
+    grad: Float64Array.from(json.grad, fromJsonNumber),
+    site: Int32Array.from(json.site),
+    labels,
+    childStart: Uint32Array.from(json.childStart),
+    child: Uint32Array.from(json.child),
+    localGrad: Float64Array.from(json.localGrad, fromJsonNumber),
+    root: json.root,
+  };
+}

@@ -6,24 +6,12 @@
  * JSON has no NaN or ±Infinity, so graphs travel in an explicit wire format: plain arrays,
  * with non-finite numbers written as the strings of `JsonNumber`.
  */
-import { fromJsonNumber, toJsonNumber } from "../engine/snapshot";
-import type { GraphSnapshot, JsonNumber } from "../engine/snapshot";
+import { snapshotFromJson, snapshotToJson } from "../engine/snapshot";
+import type { SnapshotJson } from "../engine/snapshot";
 import type { RootGraph, RunError, RunResult, SourceSite } from "../runner/trace";
 
-/** A `GraphSnapshot` as plain JSON. */
-export interface WireGraph {
-  nodeCount: number;
-  opNames: string[];
-  op: number[];
-  data: JsonNumber[];
-  grad: JsonNumber[];
-  site: number[];
-  labels: Record<number, string>;
-  childStart: number[];
-  child: number[];
-  localGrad: JsonNumber[];
-  root: number;
-}
+/** A `GraphSnapshot` as plain JSON (the engine defines the form). */
+export type WireGraph = SnapshotJson;
 
 export interface WireRoot {
   name: string;
@@ -132,37 +120,8 @@ export interface ViewState {
   search?: string;
 }
 
-export function toWireGraph(s: GraphSnapshot): WireGraph {
-  return {
-    nodeCount: s.nodeCount,
-    opNames: s.opNames,
-    op: Array.from(s.op),
-    data: wireNumbers(s.data),
-    grad: wireNumbers(s.grad),
-    site: Array.from(s.site),
-    labels: { ...s.labels },
-    childStart: Array.from(s.childStart),
-    child: Array.from(s.child),
-    localGrad: wireNumbers(s.localGrad),
-    root: s.root,
-  };
-}
-
-export function fromWireGraph(w: WireGraph): GraphSnapshot {
-  return {
-    nodeCount: w.nodeCount,
-    opNames: w.opNames,
-    op: Uint16Array.from(w.op),
-    data: numbersFromWire(w.data),
-    grad: numbersFromWire(w.grad),
-    site: Int32Array.from(w.site),
-    labels: { ...w.labels },
-    childStart: Uint32Array.from(w.childStart),
-    child: Uint32Array.from(w.child),
-    localGrad: numbersFromWire(w.localGrad),
-    root: w.root,
-  };
-}
+export const toWireGraph = snapshotToJson;
+export const fromWireGraph = snapshotFromJson;
 
 export function toWireResult(r: RunResult): WireResult {
   return {
@@ -174,14 +133,3 @@ export function toWireResult(r: RunResult): WireResult {
   };
 }
 
-function wireNumbers(xs: Float64Array): JsonNumber[] {
-  const out: JsonNumber[] = new Array(xs.length);
-  for (let i = 0; i < xs.length; i++) out[i] = toJsonNumber(xs[i]);
-  return out;
-}
-
-function numbersFromWire(xs: JsonNumber[]): Float64Array {
-  const out = new Float64Array(xs.length);
-  for (let i = 0; i < xs.length; i++) out[i] = fromJsonNumber(xs[i]);
-  return out;
-}

@@ -2,7 +2,7 @@
  * The tracer's JSON (columns of plain numbers; NaN and infinities as strings) turned into the
  * shared `RunResult`, and the results of runs that never wrote one (killed, crashed, no Python).
  */
-import { fromJsonNumber, type GraphSnapshot, type JsonNumber } from "../../engine/snapshot";
+import { fromJsonNumber, snapshotFromJson, type JsonNumber, type SnapshotJson } from "../../engine/snapshot";
 import { Value } from "../../engine/value";
 import { describeNonFinite } from "../nonFiniteMessage";
 import type { BindingValue, ConsoleLine, NonFiniteReport, RootGraph, RunError, RunResult, SourcePosition, SourceRange, SourceSite } from "../trace";
@@ -10,20 +10,8 @@ import type { TracerRequest } from "./request";
 import { localizeTracerError, localizeTracerLine, type MessageParts } from "./tracerMessages";
 import * as l10n from "@vscode/l10n";
 
-/** A graph as the tracer writes it. */
-export interface TracerGraph {
-  nodeCount: number;
-  opNames: string[];
-  op: number[];
-  data: JsonNumber[];
-  grad: JsonNumber[];
-  site: number[];
-  labels: Record<string, string>;
-  childStart: number[];
-  child: number[];
-  localGrad: JsonNumber[];
-  root: number;
-}
+/** A graph as the tracer writes it: the engine's JSON form of a snapshot. */
+export type TracerGraph = SnapshotJson;
 
 export interface TracerOutput {
   roots: { name: string; reason: "backward" | "last-value"; site: number; calls?: number; truncated?: boolean; graph: TracerGraph }[];
@@ -41,23 +29,7 @@ export function emptyPythonResult(file: string, error: RunError | undefined, dur
   return { ok: !error, language: "python", file, roots: [], sites: [], bindings: [], console, ...(error ? { error } : {}), stats: { durationMs, nodeCount: 0 } };
 }
 
-export function toSnapshot(graph: TracerGraph): GraphSnapshot {
-  const labels: Record<number, string> = {};
-  for (const [id, label] of Object.entries(graph.labels)) labels[Number(id)] = label;
-  return {
-    nodeCount: graph.nodeCount,
-    opNames: graph.opNames,
-    op: Uint16Array.from(graph.op),
-    data: Float64Array.from(graph.data, fromJsonNumber),
-    grad: Float64Array.from(graph.grad, fromJsonNumber),
-    site: Int32Array.from(graph.site),
-    labels,
-    childStart: Uint32Array.from(graph.childStart),
-    child: Uint32Array.from(graph.child),
-    localGrad: Float64Array.from(graph.localGrad, fromJsonNumber),
-    root: graph.root,
-  };
-}
+export const toSnapshot = snapshotFromJson;
 
 export function fromTracerOutput(file: string, output: TracerOutput, durationMs: number): RunResult {
   const sites = output.sites;
