@@ -13,14 +13,14 @@
 // (GRADLENS_SUMMARY, written inside the extension host) are added up into this suite's summary.
 //
 // Usage: node scripts/run-integration.mjs [--build newest|oldest] [--mode trusted|restricted|korean] [--grep text] [--compile-only]
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
-import { builds, isInstalled, nodeFor, serverMainFor } from "./install-vscode.mjs";
-import { chromiumArgs, chromiumPath, freePort, waitForServer } from "./vscode-server.mjs";
+import { builds, isInstalled } from "./install-vscode.mjs";
+import { chromiumArgs, chromiumPath, startServer } from "./vscode-server.mjs";
 import { checkKoreanWorkbench, installKoreanLanguagePack, koreanServerArgs } from "./korean-display.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -75,26 +75,11 @@ async function runOnce({ build, mode, grep }) {
   cpSync(join(root, "test", "fixtures", "workspace"), workspace, { recursive: true });
   const summaryFile = join(scratch, "summary.json");
   const mochaLog = join(scratch, "mocha.log");
-  const port = await freePort();
-  const origin = `127.0.0.1:${port}`;
-
-  const args = [
-    serverMainFor(build),
-    "--host", "127.0.0.1",
-    "--port", String(port),
-    "--without-connection-token",
-    "--accept-server-license-terms",
-    "--user-data-dir", join(scratch, "user-data"),
-    "--server-data-dir", join(scratch, "server-data"),
-    "--extensions-dir", join(scratch, "extensions"),
-    "--default-folder", workspace,
-    "--log", "warn",
-  ];
-  if (build.nodeMajor !== undefined) args.push("--enable-smoke-test-driver");
-  if (mode !== "restricted") args.push("--disable-workspace-trust");
+  const extraArgs = [];
+  if (build.nodeMajor !== undefined) extraArgs.push("--enable-smoke-test-driver");
   if (mode === "korean") {
     installKoreanLanguagePack(join(scratch, "user-data"));
-    args.push(...koreanServerArgs);
+    extraArgs.push(...koreanServerArgs);
   }
   // The extension host inherits the server's environment: that is how the test module learns where
   // to write its totals and which tests to run.
@@ -107,24 +92,16 @@ async function runOnce({ build, mode, grep }) {
     GRADLENS_VSCODE_VERSION: build.vscode,
     GRADLENS_REPORT_DIR: scratch,
   };
-  const serverLog = [];
-  const server = spawn(nodeFor(build), args, { cwd: scratch, env, stdio: ["ignore", "pipe", "pipe"] });
   // The extension host's stdout (mocha's report) arrives through the server's output.
-  const onOutput = (chunk) => {
-    for (const line of chunk.toString().split(/\r?\n/)) {
-      if (line.trim() === "") continue;
-      serverLog.push(line);
-      if (process.env.GRADLENS_INTEGRATION_VERBOSE) console.log(`  [server] ${line}`);
-    }
-  };
-  server.stdout.on("data", onOutput);
-  server.stderr.on("data", onOutput);
+  const onLine = process.env.GRADLENS_INTEGRATION_VERBOSE ? (line) => console.log(`  [server] ${line}`) : undefined;
 
   const { chromium } = await import("playwright-core");
   let browser;
+  let server;
   const started = Date.now();
   try {
-    await waitForServer(`http://${origin}/`, server, Date.now() + 60_000);
+    server = await startServer({ build, scratch, workspace, extensionsDir: join(scratch, "extensions"), trusted: mode !== "restricted", env, extraArgs, onLine });
+    const { origin, output: serverLog } = server;
     browser = await chromium.launch({
       executablePath: chromiumPath,
       headless: true,
@@ -166,8 +143,7 @@ async function runOnce({ build, mode, grep }) {
     return { label, exitCode: outcome, summary, activation };
   } finally {
     await browser?.close().catch(() => undefined);
-    server.kill("SIGTERM");
-    await new Promise((r) => (server.exitCode !== null ? r() : server.once("exit", r)));
+    await server?.stop();
     rmSync(scratch, { recursive: true, force: true });
   }
 }

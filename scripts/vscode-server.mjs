@@ -46,7 +46,7 @@ export function installVsix(build, vsix, extensionsDir) {
  * `trusted: false` leaves Workspace Trust on, so the folder opens in Restricted Mode.
  * Returns { origin, url(folder), output (lines so far), stop() }.
  */
-export async function startServer({ build, scratch, workspace, extensionsDir, trusted, env = process.env }) {
+export async function startServer({ build, scratch, workspace, extensionsDir, trusted, env = process.env, extraArgs = [], onLine }) {
   const port = await freePort();
   const origin = `127.0.0.1:${port}`;
   const args = [
@@ -62,9 +62,16 @@ export async function startServer({ build, scratch, workspace, extensionsDir, tr
     "--log", "warn",
   ];
   if (trusted) args.push("--disable-workspace-trust");
+  args.push(...extraArgs);
   const output = [];
   const server = spawn(nodeFor(build), args, { cwd: scratch, env, stdio: ["ignore", "pipe", "pipe"] });
-  const onOutput = (chunk) => output.push(...chunk.toString().split(/\r?\n/).filter((l) => l.trim() !== ""));
+  const onOutput = (chunk) => {
+    for (const line of chunk.toString().split(/\r?\n/)) {
+      if (line.trim() === "") continue;
+      output.push(line);
+      onLine?.(line);
+    }
+  };
   server.stdout.on("data", onOutput);
   server.stderr.on("data", onOutput);
   const stop = async () => {
