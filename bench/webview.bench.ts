@@ -12,7 +12,7 @@ import { resolve } from "node:path";
 import { WebviewHarness, testStrings } from "../test/webview/harness";
 import { microgptGraph, mlpGraph } from "../test/webview/fixtures";
 import { toWireResult, type HostMessage } from "../src/protocol/messages";
-import type { RunResult } from "../src/runner/trace";
+import type { RunResult } from "../src/protocol/result";
 
 const repeats = 3;
 

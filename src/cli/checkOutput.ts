@@ -1,6 +1,6 @@
 /** The `gradlens check` outputs: JSON for CI, and a table for people. */
 import { toJsonNumber, type JsonNumber } from "../engine/snapshot";
-import type { FunctionCheckResult } from "../runner/trace";
+import type { FunctionCheckResult } from "../protocol/result";
 import { formatNumber, table } from "./graphOutput";
 
 export interface CheckJson {

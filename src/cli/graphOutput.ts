@@ -1,6 +1,6 @@
 /** The `gradlens graph` outputs: JSON, Graphviz DOT, and a table for people. */
 import { toJsonNumber, type JsonNumber } from "../engine/snapshot";
-import type { RootGraph, SourceSite } from "../runner/trace";
+import type { RootGraph, SourceSite } from "../protocol/result";
 
 export interface GraphJson {
   root: { name: string; reason: RootGraph["reason"]; line: number | null };

@@ -4,7 +4,7 @@
  */
 import * as path from "node:path";
 import { runFile, checkFile, DEFAULT_TIME_LIMIT_MS } from "../runner";
-import type { RunError, RunResult } from "../runner/trace";
+import type { RunError, RunResult } from "../protocol/result";
 import { parseArgs, UsageError, USAGE, type CliArgs } from "./args";
 import { graphDot, graphJson, graphTable } from "./graphOutput";
 import { checkJson, checkTable, checkPassed } from "./checkOutput";

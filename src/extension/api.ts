@@ -2,7 +2,7 @@
  * What `activate()` returns: a small read-only view of the extension's state, for the integration
  * tests (and any extension that wants GradLens's last results).
  */
-import type { RunResult } from "../runner/trace";
+import type { RunResult } from "../protocol/result";
 import type { InlineValueDecorations } from "./inlineValues";
 import type { ResultStore } from "./results";
 import type { RunService } from "./runService";

@@ -3,7 +3,7 @@
  * in the Markdown preview. The document is generated from the stored check, so it is never out of date.
  */
 import * as vscode from "vscode";
-import type { FunctionCheckResult, InputCheckResult } from "../runner/trace";
+import type { FunctionCheckResult, InputCheckResult } from "../protocol/result";
 import { formatNumber } from "./format";
 import type { ResultStore } from "./results";
 import { verdictTitle } from "./verdict";

@@ -3,7 +3,7 @@
  * trust, hand it to the run service, and show the result where the user looks for it.
  */
 import * as vscode from "vscode";
-import type { RunResult } from "../runner/trace";
+import type { RunResult } from "../protocol/result";
 import { GraphPanel } from "./graphPanel";
 import { CheckDetailsProvider } from "./checkDetails";
 import type { ResultStore } from "./results";

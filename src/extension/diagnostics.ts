@@ -3,7 +3,7 @@
  * gradient mismatch at its function. Rebuilt from the result store, so a new run clears what it fixed.
  */
 import * as vscode from "vscode";
-import type { FunctionCheckResult, RunResult, SourcePosition, SourceRange } from "../runner/trace";
+import type { FunctionCheckResult, RunResult, SourcePosition, SourceRange } from "../protocol/result";
 import { formatNumber } from "./format";
 import type { ResultStore } from "./results";
 

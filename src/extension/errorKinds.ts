@@ -1,6 +1,6 @@
 /** Names of the kinds of run error (`RunErrorKind`) for people, in the display language. */
 import * as vscode from "vscode";
-import type { RunErrorKind } from "../runner/trace";
+import type { RunErrorKind } from "../protocol/result";
 
 /** The kind of a run error as the status bar and the log name it; in English, the kind's own id. */
 export function errorKindLabel(kind: RunErrorKind): string {

@@ -7,7 +7,7 @@
  * The last graph is also written to extension storage so a window reload can restore it.
  */
 import * as vscode from "vscode";
-import type { RunResult } from "../runner/trace";
+import type { RunResult } from "../protocol/result";
 import { toWireResult } from "../protocol/messages";
 import type { HostMessage, ViewMessage, WireResult } from "../protocol/messages";
 import { graphStrings } from "./graphStrings";

@@ -3,7 +3,7 @@
  * with a count, when a loop made many), and a link that reveals its node in the graph.
  */
 import * as vscode from "vscode";
-import type { BindingValue } from "../runner/trace";
+import type { BindingValue } from "../protocol/result";
 import { formatNumber } from "./format";
 import { fileKey, type ResultStore } from "./results";
 

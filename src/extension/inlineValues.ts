@@ -4,7 +4,7 @@
  * as the text changes (the store marks the run stale) and come back with the next run.
  */
 import * as vscode from "vscode";
-import type { BindingValue } from "../runner/trace";
+import type { BindingValue } from "../protocol/result";
 import { formatNumber } from "./format";
 import { fileKey, type ResultStore } from "./results";
 import { isGradFile } from "./runTarget";

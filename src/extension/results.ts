@@ -5,7 +5,7 @@
  */
 import * as path from "node:path";
 import * as vscode from "vscode";
-import type { FunctionCheckResult, RunResult } from "../runner/trace";
+import type { FunctionCheckResult, RunResult } from "../protocol/result";
 
 export interface FileResults {
   /** The last run whose file (or snippet origin) is this file. */

@@ -5,7 +5,7 @@
  */
 import * as vscode from "vscode";
 import type { RunOptions } from "../runner/index";
-import type { RunResult } from "../runner/trace";
+import type { RunResult } from "../protocol/result";
 import { fileKey, type ResultStore } from "./results";
 import type { RunTarget } from "./runTarget";
 import { runOptionsFromSettings } from "./settings";

@@ -1,6 +1,6 @@
 /** The status bar item: the last run's outcome at a glance; a click opens the log. */
 import * as vscode from "vscode";
-import type { RunResult } from "../runner/trace";
+import type { RunResult } from "../protocol/result";
 import { errorKindLabel } from "./errorKinds";
 import type { ResultStore } from "./results";
 import type { RunService } from "./runService";

@@ -1,6 +1,6 @@
 /** The one-line verdict of a gradient check, as the CodeLens shows it. */
 import * as vscode from "vscode";
-import type { FunctionCheckResult } from "../runner/trace";
+import type { FunctionCheckResult } from "../protocol/result";
 import { formatNumber } from "./format";
 
 /** "✓ gradient OK · max rel err 3.2e-10", "✗ mismatch in b: backprop 1, numeric 0.5", … */

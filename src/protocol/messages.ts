@@ -8,7 +8,7 @@
  */
 import { snapshotFromJson, snapshotToJson } from "../engine/snapshot";
 import type { SnapshotJson } from "../engine/snapshot";
-import type { RootGraph, RunError, RunResult, SourceSite } from "../runner/trace";
+import type { RootGraph, RunError, RunResult, SourceSite } from "./result";
 
 /** A `GraphSnapshot` as plain JSON (the engine defines the form). */
 export type WireGraph = SnapshotJson;

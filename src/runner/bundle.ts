@@ -8,7 +8,7 @@ import * as path from "node:path";
 import type { Plugin, Loader, Message } from "esbuild";
 import { loadEsbuild } from "./esbuildLoader";
 import { instrumentSource, SiteRegistry, type SourceOffset } from "./instrument";
-import type { RunError } from "./trace";
+import type { RunError } from "../protocol/result";
 import * as l10n from "@vscode/l10n";
 
 /** The specifier user code imports the engine by; the worker provides it. */

@@ -12,7 +12,7 @@
 import MagicString from "magic-string";
 import { parseTypeScript, runtimeChildren, isNode, type AstNode } from "./parse";
 import { HELPERS } from "./helpers";
-import type { SourceRange, SourceSite } from "./trace";
+import type { SourceRange, SourceSite } from "../protocol/result";
 
 
 /** A variable whose values are recorded for hovers. */

@@ -4,7 +4,7 @@
  */
 import type { GraphSnapshot } from "../engine/snapshot";
 import type { PackedLabels } from "./labelTransfer";
-import type { FunctionCheckResult, NonFiniteReport, RootGraph, RunErrorKind } from "./trace";
+import type { FunctionCheckResult, NonFiniteReport, RootGraph, RunErrorKind } from "../protocol/result";
 
 export interface CheckRequest {
   name: string;

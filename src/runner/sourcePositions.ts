@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
 import type { BundleFrame } from "./protocol";
 import type { SourceOffset } from "./instrument";
-import type { SourcePosition } from "./trace";
+import type { SourcePosition } from "../protocol/result";
 
 export class BundlePositions {
   private readonly map: TraceMap;

@@ -4,7 +4,7 @@
  */
 import type { Comment } from "acorn";
 import { parseTypeScript, valueParamKind, isNode, type AstNode } from "./parse";
-import type { SourceRange } from "./trace";
+import type { SourceRange } from "../protocol/result";
 
 export interface CheckableFunction {
   name: string;

@@ -1,7 +1,7 @@
 /** Gradient checks of the registered top-level functions, inside the worker. */
 import { Value, gradcheck, mulberry32, type GradcheckInput } from "../engine";
 import type { CheckRequest, WorkerError, WorkerOutput } from "./protocol";
-import type { InputCheckResult } from "./trace";
+import type { InputCheckResult } from "../protocol/result";
 import * as l10n from "@vscode/l10n";
 
 /** Length of an array parameter when no `@gradcheck` tag gives its values. */

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import * as l10n from "@vscode/l10n";
 import { currentTranslations } from "./localization";
 import type { WorkerConsoleLine, WorkerInput, WorkerMessage, WorkerOutput } from "./protocol";
-import type { RunError } from "./trace";
+import type { RunError } from "../protocol/result";
 
 /** How long a finished run waits for the last raw stdout/stderr chunks. */
 const STDIO_GRACE_MS = 250;

@@ -4,7 +4,7 @@
  * Linear in nodes + edges, because node ids are already a topological order.
  */
 import type { GraphSnapshot } from "../engine/snapshot";
-import type { SourceSite } from "../runner/trace";
+import type { SourceSite } from "../protocol/result";
 
 export type Role = "leaf" | "intermediate" | "output";
 

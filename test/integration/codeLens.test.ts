@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import * as vscode from "vscode";
-import type { RunResult } from "../../src/runner/trace";
+import type { RunResult } from "../../src/protocol/result";
 import { closeAllEditors, eventually, fixture, gradlensDiagnostics, openFixture } from "./helpers";
 
 async function lensTitles(file: string): Promise<string[]> {

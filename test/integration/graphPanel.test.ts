@@ -1,7 +1,7 @@
 /** The graph panel in a real VS Code: it opens beside the editor and its webview renders the graph. */
 import * as assert from "node:assert/strict";
 import * as vscode from "vscode";
-import type { RunResult } from "../../src/runner/trace";
+import type { RunResult } from "../../src/protocol/result";
 import type { ViewMessage } from "../../src/protocol/messages";
 import { closeAllEditors, eventually, fixture, graphTab, openFixture } from "./helpers";
 

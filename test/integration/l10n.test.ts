@@ -9,7 +9,7 @@
  */
 import * as assert from "node:assert/strict";
 import * as vscode from "vscode";
-import type { RunResult } from "../../src/runner/trace";
+import type { RunResult } from "../../src/protocol/result";
 import { closeAllEditors, eventually, extensionId, fixture, gradlens, gradlensDiagnostics, graphTab, hoverText, openFixture } from "./helpers";
 
 const korean = process.env.GRADLENS_TEST_MODE === "korean";

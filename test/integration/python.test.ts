@@ -4,7 +4,7 @@
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import * as vscode from "vscode";
-import type { RunResult } from "../../src/runner/trace";
+import type { RunResult } from "../../src/protocol/result";
 import { closeAllEditors, eventually, extensionId, graphTab, hoverText } from "./helpers";
 
 function pythonFixture(name: string): string {

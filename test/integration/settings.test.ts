@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as vscode from "vscode";
-import type { RunResult } from "../../src/runner/trace";
+import type { RunResult } from "../../src/protocol/result";
 import { closeAllEditors, fixture, openFixture } from "./helpers";
 
 /** Sets workspace settings for the duration of `body`, then restores the defaults. */

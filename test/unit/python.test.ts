@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { resolvePythonPath, runPython } from "../../src/runner/python";
 import { snapshotEdges, snapshotNodes } from "../../src/engine/snapshot";
 import { Value, div, mul, topologicalOrder } from "../../src/engine";
-import type { RunResult } from "../../src/runner/trace";
+import type { RunResult } from "../../src/protocol/result";
 
 const FIXTURES = path.resolve(__dirname, "../fixtures/python");
 const fixture = (name: string) => path.join(FIXTURES, name);

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { findCodeBlockAt } from "../../src/runner/staticAnalysis";
 import { pythonBlocksOf, resolvePythonPath, runPython, type MarkdownCodeBlock } from "../../src/runner/python";
-import type { RunResult } from "../../src/runner/trace";
+import type { RunResult } from "../../src/protocol/result";
 import { snapshotEdges, snapshotNodes } from "../../src/engine/snapshot";
 
 const CHAPTER = path.resolve(__dirname, "../fixtures/python/ch04-value-and-backprop.ko.md");

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { runFile, runSnippet, checkFile, findCodeBlockAt, DEFAULT_TIME_LIMIT_MS, type RunOptions } from "../../src/runner";
 import { snapshotNodes, snapshotEdges } from "../../src/engine";
-import type { RunResult } from "../../src/runner/trace";
+import type { RunResult } from "../../src/protocol/result";
 import { fixture, repoRoot, useBuiltWorker } from "./runnerSupport";
 
 /** The node of root `r` bound to `name` (labels come from variable names). */

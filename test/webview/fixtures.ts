@@ -4,7 +4,7 @@
  * the runner's instrumentation does.
  */
 import { Value, creationSite, mulberry32, snapshotGraph } from "../../src/engine";
-import type { RunResult, SourceSite } from "../../src/runner/trace";
+import type { RunResult, SourceSite } from "../../src/protocol/result";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 

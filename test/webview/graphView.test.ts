@@ -5,7 +5,7 @@
 import { strict as assert } from "assert";
 import type { Core } from "cytoscape";
 import type { ViewMessage } from "../../src/protocol/messages";
-import type { RunResult } from "../../src/runner/trace";
+import type { RunResult } from "../../src/protocol/result";
 import { WebviewHarness } from "./harness";
 import { fixtureFile, hostileGraph, microgradGraph, mlpGraph, tutorialGraph } from "./fixtures";
 

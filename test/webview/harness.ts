@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { chromium, type Browser, type Page } from "playwright-core";
 import type { GraphStrings, HostMessage, ViewMessage, ViewSettings, ViewState } from "../../src/protocol/messages";
 import { toWireResult } from "../../src/protocol/messages";
-import type { RunResult } from "../../src/runner/trace";
+import type { RunResult } from "../../src/protocol/result";
 
 const root = resolve(__dirname, "../..");
 export const chromiumPath = process.env.GRADLENS_CHROMIUM ?? "/usr/bin/chromium";

@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as l10n from "@vscode/l10n";
 import type { RunOptions } from "../index";
-import type { RunError, RunResult } from "../trace";
+import type { RunError, RunResult } from "../../protocol/result";
 import { runTracerProcess } from "./childProcess";
 import { resolvePythonPath } from "./interpreter";
 import { buildRequest, type PythonRunInput } from "./request";

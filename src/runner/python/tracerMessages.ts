@@ -6,7 +6,7 @@
  * (a newer tracer) leaves the English message as it is.
  */
 import * as l10n from "@vscode/l10n";
-import type { ConsoleLine, RunError } from "../trace";
+import type { ConsoleLine, RunError } from "../../protocol/result";
 
 type Render = (args: string[]) => string;
 
