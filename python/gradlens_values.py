@@ -1,15 +1,21 @@
 """Finding the user's Value objects, whatever class made them, and remembering where each was made.
 
-A value is any object with numeric `data` and `grad` and its inputs in `_children` (the tutorial's
-and microgpt's Value, local derivatives in `_local_grads`) or `_prev` (micrograd's, op name in `_op`).
-Classes are recognised when they are created (a wrapper around `__build_class__`): a class whose
-`__init__` sets those attributes gets an `__init__` that records the creating line, and a `backward`
-that records the root.
+A value is any object with `data` and `grad` and its inputs in `_children` (the tutorial's and
+microgpt's Value, local derivatives in `_local_grads`) or `_prev` (micrograd's, op name in `_op`,
+backward steps in `_backward` closures). Classes are recognised by that shape when they are created
+(a wrapper around `__build_class__`), or when a value of theirs is first met: their `__init__` is
+wrapped to record where each value is made, their `backward` to take the graph as it is when
+backward() returns (gradlens_capture.py). Patching is done on the class, so `__slots__` classes work.
 """
 import builtins
 import functools
+import itertools
 import numbers
 import sys
+
+from gradlens_attributes import has, peek
+from gradlens_capture import capture
+from gradlens_messages import said
 
 # The op a value gets from the method that made it, when its class does not name ops (no `_op`).
 OP_OF_METHOD = {
@@ -20,61 +26,96 @@ OP_OF_METHOD = {
 }
 MAX_RECORDED = 4_000_000
 MAX_BACKWARD_SITES = 16
+# made[id(value)] = sequence << TAG_BITS | tag, where a tag names one (op, site) pair. The sequence
+# has no limit (Python integers grow); more distinct (op, site) pairs than fit is an error, not a wrap.
+TAG_BITS = 32
+CHILDREN_NAMES = ("_children", "_prev")
+
+
+class RecordingLimit(Exception):
+    """More distinct (op, line) pairs than a record can hold: said, never silently wrapped."""
 
 
 def is_number(x):
     return isinstance(x, numbers.Real)
 
 
+class Shape:
+    """How to read one value class: where its inputs are, and what else it keeps."""
+
+    __slots__ = ("children", "local_grads", "op", "closure", "label")
+
+    def __init__(self, sample, problems):
+        self.children = next(name for name in CHILDREN_NAMES if has(sample, name, problems))
+        self.local_grads = has(sample, "_local_grads", problems)
+        self.op = has(sample, "_op", problems)
+        self.closure = has(sample, "_backward", problems) and not self.local_grads
+        self.label = has(sample, "label", problems)
+
+
 def children_attribute(obj):
-    try:
-        children = obj._children
-    except AttributeError:
+    for name in CHILDREN_NAMES:
         try:
-            children = obj._prev
-        except AttributeError:
-            return None
-    return children
+            return peek(obj, name)
+        except Exception:  # noqa: BLE001
+            continue
+    return None
 
 
 class Recorder:
     def __init__(self, user_files, site_of_frame):
         self.user_files = user_files  # compile names of the user's chunks
         self.site_of_frame = site_of_frame  # frame -> site id (0 when unknown)
-        self.value_types = set()
+        self.shapes = {}  # value class -> Shape
         self.other_types = set()
-        # id(value) -> (sequence << 32) | (op index << 20) | site; overwritten when an id is reused.
-        self.made = {}
-        self.sequence = 0
+        self.problems = {}  # class -> what its attribute access raised
+        self.made = {}  # id(value) -> sequence << TAG_BITS | tag; overwritten when an id is reused
+        self.tag_op = [0]  # tag -> op index
+        self.tag_site = [0]  # tag -> site id
+        self._tags = {(0, 0): 0}
+        self._tag_of_place = {}  # (method code or None, making code, instruction offset) -> tag
         self.op_names = [""]
         self._op_index = {"": 0}
         self._op_of_code = {}  # code object of the method that made a value -> op index
         self._site_of_line = {}  # (code object, line) -> site id
-        self.engine_codes = set()  # code objects of the value classes' methods
+        self.engine_codes = set()  # code objects of the value classes' methods (and their closures)
         self.labels = {}  # id(value) -> the first name it was bound to
-        self.backward_roots = {}  # site -> [value, calls]
+        self.backward_roots = {}  # site -> [Capture, calls]
+        self.backward_listeners = []  # f(capture, site, calls) after each recorded backward()
         self.binding_counts = {}
         self.binding_last = {}
         self.last_value = None
         self.last_binding = None
         self.enabled = True
+        self.node_limit = 200_000
+        self._in_backward = 0
+        self.record_made = self._made_recorder()
 
     # shape
 
+    @property
+    def value_types(self):
+        return self.shapes
+
+    def shape_of(self, kind):
+        return self.shapes.get(kind)
+
     def is_value(self, obj):
         kind = type(obj)
-        if kind in self.value_types:
+        if kind in self.shapes:
             return True
         if kind in self.other_types or isinstance(obj, (int, float, str, bytes, tuple, list, dict, set)):
             return False
-        try:
-            ok = is_number(obj.data) and is_number(obj.grad) and children_attribute(obj) is not None
-        except Exception:
-            ok = False
-        (self.value_types if ok else self.other_types).add(kind)
-        if ok and self.enabled:
+        problems = self.problems
+        ok = has(obj, "data", problems) and has(obj, "grad", problems) and any(has(obj, n, problems) for n in CHILDREN_NAMES)
+        if not ok:
+            self.other_types.add(kind)
+            return False
+        # The class is a value class by its shape; one `Value(None)` does not make it something else.
+        self.shapes[kind] = Shape(obj, problems)
+        if self.enabled:
             self.patch_found_class(kind)
-        return ok
+        return True
 
     def patch_found_class(self, kind):
         """A value class missed when it was created (a dataclass gets its __init__ after the class
@@ -97,7 +138,13 @@ class Recorder:
         names = set(code.co_names) if code is not None else set()
         slots = cls.__dict__.get("__slots__", ())
         names.update([slots] if isinstance(slots, str) else slots)
-        return "data" in names and "grad" in names and ("_children" in names or "_prev" in names)
+        return "data" in names and "grad" in names and any(n in names for n in CHILDREN_NAMES)
+
+    def _add_engine_code(self, code):
+        self.engine_codes.add(code)
+        for const in code.co_consts:  # closures (`_backward`) and helpers defined in the methods
+            if hasattr(const, "co_code"):
+                self._add_engine_code(const)
 
     def patch_class(self, cls):
         # The class's own methods are engine code: a value made inside `__add__` is said to be made
@@ -105,17 +152,16 @@ class Recorder:
         for member in cls.__dict__.values():
             function = getattr(member, "__func__", member)  # staticmethod / classmethod
             code = getattr(function, "__code__", None)
-            if code is not None:
-                self.engine_codes.add(code)
+            if code is not None and not getattr(function, "_gradlens", False):
+                self._add_engine_code(code)
         init = cls.__dict__.get("__init__")
         if callable(init) and not getattr(init, "_gradlens", False):
-            recorder = self
+            record, getframe = self.record_made, sys._getframe
 
             @functools.wraps(init)
             def __init__(self, *args, **kwargs):
                 init(self, *args, **kwargs)
-                if recorder.enabled:
-                    recorder.record_made(self, sys._getframe(1))
+                record(self, getframe(1))
 
             __init__._gradlens = True
             cls.__init__ = __init__
@@ -125,9 +171,22 @@ class Recorder:
 
             @functools.wraps(backward)
             def backward_recorded(self, *args, **kwargs):
-                if recorder.enabled:
+                if not recorder.enabled or recorder._in_backward:
+                    return backward(self, *args, **kwargs)  # a backward() that calls backward()
+                recorder._in_backward += 1
+                try:
+                    result = backward(self, *args, **kwargs)
+                except Exception:
+                    # The numbers as they were when it raised: the graph shows how far it got.
+                    recorder._in_backward -= 1
                     recorder.record_backward(self, sys._getframe(1))
-                return backward(self, *args, **kwargs)
+                    raise
+                except BaseException:
+                    recorder._in_backward -= 1  # a stop (time limit, exit): the last complete call stays
+                    raise
+                recorder._in_backward -= 1
+                recorder.record_backward(self, sys._getframe(1))
+                return result
 
             backward_recorded._gradlens = True
             cls.backward = backward_recorded
@@ -142,7 +201,7 @@ class Recorder:
                 if isinstance(cls, type) and recorder.looks_like_value_class(cls):
                     recorder.patch_class(cls)
             except Exception:
-                pass  # a class GradLens cannot patch still runs; it is then found by the heap scan
+                pass  # a class GradLens cannot patch still runs; it is then found by its values
             return cls
 
         builtins.__build_class__ = build_class
@@ -169,12 +228,45 @@ class Recorder:
             frame = frame.f_back
         return frame
 
-    def record_made(self, value, caller):
-        # Runs for every value made: kept to dictionary look-ups (op per code object, site per line).
-        made = self.made
-        if len(made) >= MAX_RECORDED:
-            made.clear()  # keep recording the newest values; older ones lose their line
-        self.sequence += 1
+    def _made_recorder(self):
+        """The function every value's `__init__` calls: kept to a few dictionary look-ups, as it runs
+        for every value made. The usual case (a method of the class called from the user's line, or
+        `Value(2.0)` on the user's line) is one look-up by (method, user code, instruction)."""
+        made, labels, engine_codes, user_files = self.made, self.labels, self.engine_codes, self.user_files
+        tag_of_place = self._tag_of_place
+        sequence = itertools.count(1)
+        recorder = self
+
+        def record(value, caller):
+            if not recorder.enabled:
+                return
+            code = caller.f_code
+            if code in engine_codes:
+                if code.co_name == "__init__":
+                    return  # super().__init__ of a subclass: the subclass's wrapper records it
+                frame, method = caller.f_back, code
+            else:
+                frame, method = caller, None
+            tag = None
+            if frame is not None and code.co_name != "__pow__":
+                making = frame.f_code
+                if making.co_filename in user_files and making not in engine_codes:
+                    place = (method, making, frame.f_lasti)
+                    tag = tag_of_place.get(place)
+                    if tag is None:
+                        tag = tag_of_place[place] = recorder._tag_of(caller)
+            if tag is None:
+                tag = recorder._tag_of(caller)
+            if len(made) >= MAX_RECORDED:
+                made.clear()  # keep recording the newest values; older ones lose their line
+            key = id(value)
+            made[key] = (next(sequence) << TAG_BITS) | tag
+            if key in labels:
+                del labels[key]
+
+        return record
+
+    def _tag_of(self, caller):
         code = caller.f_code
         op_index = self._op_of_code.get(code)
         if op_index is None:
@@ -186,10 +278,16 @@ class Recorder:
             site = self._site_of_line.get(line_key)
             if site is None:
                 site = self._site_of_line[line_key] = self.site_of_frame(frame)
-        key = id(value)
-        made[key] = (self.sequence << 32) | (op_index << 20) | (site & 0xFFFFF)
-        if key in self.labels:
-            del self.labels[key]
+        pair = (op_index, site)
+        tag = self._tags.get(pair)
+        if tag is None:
+            tag = len(self.tag_op)
+            if tag >> TAG_BITS:
+                raise RecordingLimit(said("GradLens can record at most {0} different (operation, line) pairs in one run", format((1 << TAG_BITS) - 1, ",")))
+            self._tags[pair] = tag
+            self.tag_op.append(op_index)
+            self.tag_site.append(site)
+        return tag
 
     def _op_index_of(self, code, caller):
         name = code.co_name
@@ -205,28 +303,33 @@ class Recorder:
                 op = ""
         op_index = self._op_index.get(op)
         if op_index is None:
-            op_index = len(self.op_names) if len(self.op_names) < 4095 else 0
-            if op_index:
-                self.op_names.append(op)
-                self._op_index[op] = op_index
+            op_index = len(self.op_names)
+            self.op_names.append(op)
+            self._op_index[op] = op_index
         if cacheable:
             self._op_of_code[code] = op_index
         return op_index
 
     def record_backward(self, value, caller):
+        """The graph of `value` as backward() left it, kept per call site (the last call's)."""
         site = self.site_of_frame(self.making_frame(caller))
         entry = self.backward_roots.get(site)
+        if entry is None and len(self.backward_roots) >= MAX_BACKWARD_SITES:
+            return
+        taken = capture(self, value, self.node_limit)
         if entry is not None:
-            entry[0] = value
+            entry[0] = taken
             entry[1] += 1
-        elif len(self.backward_roots) < MAX_BACKWARD_SITES:
-            self.backward_roots[site] = [value, 1]
+        else:
+            entry = self.backward_roots[site] = [taken, 1]
+        for listener in self.backward_listeners:
+            listener(taken, site, entry[1])
 
     def bind_helper(self, names):
         """The function the rewritten code calls as `_gradlens_bind(value, spec[, label])`: records
         the value a variable was bound to. A closure over plain locals, as it runs on every assignment."""
         recorder = self
-        value_types, is_value = self.value_types, self.is_value
+        value_types, is_value = self.shapes, self.is_value
         counts, last, labels = self.binding_counts, self.binding_last, self.labels
 
         def bind(value, spec, label=True):
@@ -256,13 +359,16 @@ class Recorder:
     # reading back
 
     def sequence_of(self, value):
-        return self.made.get(id(value), 0) >> 32
+        return self.made.get(id(value), 0) >> TAG_BITS
 
     def site_of(self, value):
-        return self.made.get(id(value), 0) & 0xFFFFF
+        return self.tag_site[self.made.get(id(value), 0) & TAG_MASK]
 
     def op_hint(self, value):
-        return self.op_names[(self.made.get(id(value), 0) >> 20) & 0xFFF]
+        return self.op_names[self.tag_op[self.made.get(id(value), 0) & TAG_MASK]]
+
+
+TAG_MASK = (1 << TAG_BITS) - 1
 
 
 def _exponent_text(frame):

@@ -5,6 +5,7 @@
 import type { Comment } from "acorn";
 import { parseTypeScript, valueParamKind, isNode, type AstNode } from "./parse";
 import type { SourceRange } from "../protocol/result";
+import { codeBlockAt, type MarkdownCodeBlock } from "./python/markdownBlocks";
 
 export interface CheckableFunction {
   name: string;
@@ -98,25 +99,8 @@ export function parseGradcheckTag(docText: string): Record<string, number | numb
 }
 
 /** The fenced code block (``` or ~~~) containing the 1-based `line`, fences included. */
-export function findCodeBlockAt(markdown: string, line: number): { language: string; code: string; startLine: number } | undefined {
-  const lines = markdown.split(/\r?\n/);
-  let open: { fence: string; language: string; line: number } | undefined;
-  for (let i = 0; i < lines.length; i++) {
-    const n = i + 1;
-    if (!open) {
-      const start = /^ {0,3}(`{3,}|~{3,})\s*([^\s`]*)/.exec(lines[i]);
-      if (start) open = { fence: start[1], language: start[2].toLowerCase(), line: n };
-      continue;
-    }
-    const close = new RegExp(`^ {0,3}${open.fence[0] === "`" ? "`" : "~"}{${open.fence.length},}\\s*$`).test(lines[i]);
-    if (close) {
-      if (line >= open.line && line <= n) return { language: open.language, code: lines.slice(open.line, n - 1).join("\n"), startLine: open.line + 1 };
-      open = undefined;
-    }
-  }
-  // An unclosed fence runs to the end of the document.
-  if (open && line >= open.line) return { language: open.language, code: lines.slice(open.line).join("\n"), startLine: open.line + 1 };
-  return undefined;
+export function findCodeBlockAt(markdown: string, line: number): MarkdownCodeBlock | undefined {
+  return codeBlockAt(markdown, line);
 }
 
 /** Names declared at the top level of a snippet (so they are not also passed in as helpers). */

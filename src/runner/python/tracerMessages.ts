@@ -6,7 +6,7 @@
  * (a newer tracer) leaves the English message as it is.
  */
 import * as l10n from "@vscode/l10n";
-import type { ConsoleLine, RunError } from "../../protocol/result";
+import type { ConsoleLine, RunError, RunNote } from "../../protocol/result";
 
 type Render = (args: string[]) => string;
 
@@ -58,6 +58,13 @@ export function translateTracerMessage(parts: MessageParts | undefined): string 
 /** A tracer error with its message translated; the `l10n` parts do not travel further. */
 export function localizeTracerError(error: RunError & { l10n?: MessageParts }): RunError {
   const { l10n: parts, ...rest } = error;
+  const message = translateTracerMessage(parts);
+  return message === undefined ? rest : { ...rest, message };
+}
+
+/** A note for the editor, translated. */
+export function localizeTracerNote(note: RunNote & { l10n?: MessageParts }): RunNote {
+  const { l10n: parts, ...rest } = note;
   const message = translateTracerMessage(parts);
   return message === undefined ? rest : { ...rest, message };
 }
