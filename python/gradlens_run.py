@@ -22,7 +22,7 @@ from gradlens_limits import TimeLimitReached, limit_memory, on_time_limit, secon
 from gradlens_messages import message_fields, said
 from gradlens_output import Console, Output
 from gradlens_sources import BIND_HELPER, EXPRESSION_HELPER, LINK_HELPER, BindingTable, Chunk, instrument, select_context, uses_undefined_value
-from gradlens_values import OP_OF_METHOD, Recorder
+from gradlens_values import OP_OF_METHOD, Recorder, RecordingLimit
 
 DEFAULT_NODE_LIMIT = 200_000
 
@@ -118,6 +118,8 @@ def execute(run, compiled, request, scope):
             return dict(kind="runtime", **message_fields(said("the code called sys.exit({0})", repr(exit_request.code))))
     except TimeLimitReached as error:
         return error_of(run.chunks, error, "timeout", said("stopped after {0} s: the code was still running (an endless loop?)", seconds_text(time_limit_ms)))
+    except RecordingLimit as error:
+        return error_of(run.chunks, error, "internal", error.args[0])
     except MemoryError as error:
         return error_of(run.chunks, error, "memory", said("stopped: the code used more than the memory limit of {0} MB", request.get("heapLimitMb", 2048)))
     except BaseException as error:  # noqa: B036 — everything the user's code raises is shown, never re-raised
@@ -223,6 +225,15 @@ def cycle_error(run, cycle, name, site):
     return error
 
 
+def tutorial_value_used():
+    """Whether values of the tutorial's class exist (a method fragment that only mentions `Value`
+    never made one, and plain Python would not have stopped there either)."""
+    import gradlens_tutorial_value
+
+    tutorial = gradlens_tutorial_value.Value
+    return any(type(obj) is tutorial for obj in gc.get_objects())
+
+
 def write_result(path, result):
     temporary = path + ".part"
     # Streamed: the graph columns are a few long strings, and one string of the whole result would
@@ -290,7 +301,7 @@ def main(request_path):
 
     sys.stdout, sys.stderr = real_stdout, real_stderr
     run.output.flush()
-    if "Value" not in scope and uses_undefined_value([chunk for chunk, _ in compiled]):
+    if "Value" not in scope and uses_undefined_value([chunk for chunk, _ in compiled]) and tutorial_value_used():
         run.note("tutorial-value", said("this code uses Value without defining or importing it: GradLens supplied the tutorial's Value class (plain Python would stop with NameError: name 'Value' is not defined)"), first=True)
     if error is not None:
         result["error"] = error

@@ -32,8 +32,9 @@ TAG_BITS = 32
 CHILDREN_NAMES = ("_children", "_prev")
 
 
-class RecordingLimit(Exception):
-    """More distinct (op, line) pairs than a record can hold: said, never silently wrapped."""
+class RecordingLimit(BaseException):
+    """More distinct (op, line) pairs than a record can hold: said, never silently wrapped. A
+    BaseException, so the user's `except Exception` does not swallow it."""
 
 
 def is_number(x):
@@ -79,6 +80,7 @@ class Recorder:
         self._op_of_code = {}  # code object of the method that made a value -> op index
         self._site_of_line = {}  # (code object, line) -> site id
         self.engine_codes = set()  # code objects of the value classes' methods (and their closures)
+        self.patched = set()  # value classes whose methods are wrapped
         self.labels = {}  # id(value) -> the first name it was bound to
         self.backward_roots = {}  # site -> [Capture, calls]
         self.backward_listeners = []  # f(capture, site, calls) after each recorded backward()
@@ -147,6 +149,7 @@ class Recorder:
                 self._add_engine_code(const)
 
     def patch_class(self, cls):
+        self.patched.add(cls)
         # The class's own methods are engine code: a value made inside `__add__` is said to be made
         # where the user's code called it (`z = x * y + w`), even when the class is in the user's file.
         for member in cls.__dict__.values():
@@ -198,7 +201,8 @@ class Recorder:
         def build_class(func, name, *bases, **kwargs):
             cls = original(func, name, *bases, **kwargs)
             try:
-                if isinstance(cls, type) and recorder.looks_like_value_class(cls):
+                # A subclass of a value class is one too, whatever its own __init__ says.
+                if isinstance(cls, type) and (recorder.looks_like_value_class(cls) or any(base in recorder.patched for base in cls.__mro__[1:])):
                     recorder.patch_class(cls)
             except Exception:
                 pass  # a class GradLens cannot patch still runs; it is then found by its values

@@ -5,7 +5,7 @@
 import type { Comment } from "acorn";
 import { parseTypeScript, valueParamKind, isNode, type AstNode } from "./parse";
 import type { SourceRange } from "../protocol/result";
-import { codeBlockAt, type MarkdownCodeBlock } from "./python/markdownBlocks";
+import { codeBlockAt } from "./python/markdownBlocks";
 
 export interface CheckableFunction {
   name: string;
@@ -99,8 +99,9 @@ export function parseGradcheckTag(docText: string): Record<string, number | numb
 }
 
 /** The fenced code block (``` or ~~~) containing the 1-based `line`, fences included. */
-export function findCodeBlockAt(markdown: string, line: number): MarkdownCodeBlock | undefined {
-  return codeBlockAt(markdown, line);
+export function findCodeBlockAt(markdown: string, line: number): { language: string; code: string; startLine: number } | undefined {
+  const block = codeBlockAt(markdown, line);
+  return block && { language: block.language, code: block.code, startLine: block.startLine };
 }
 
 /** Names declared at the top level of a snippet (so they are not also passed in as helpers). */
