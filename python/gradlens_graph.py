@@ -189,7 +189,7 @@ def label_of(recorder, value):
         label = read(value, "label")
         if isinstance(label, str) and label:
             return label
-    return recorder.labels.get(id(value))
+    return recorder.label_of(id(value))
 
 
 def snapshot(recorder, taken):
@@ -228,9 +228,10 @@ def snapshot(recorder, taken):
             if label:
                 labels[str(i)] = label
     else:
-        for key, name in recorder.labels.items():
+        for key in list(recorder.labels):
             i = index.get(key)
-            if i is not None:
+            name = recorder.label_of(key)
+            if i is not None and name is not None:
                 labels[str(i)] = name
 
     columns = {

@@ -81,17 +81,28 @@ class Recorder:
         self._site_of_line = {}  # (code object, line) -> site id
         self.engine_codes = set()  # code objects of the value classes' methods (and their closures)
         self.patched = set()  # value classes whose methods are wrapped
-        self.labels = {}  # id(value) -> the first name it was bound to
+        self.labels = {}  # id(value) -> (its record then, the first name it was bound to)
         self.backward_roots = {}  # site -> [Capture, calls]
         self.backward_listeners = []  # f(capture, site, calls) after each recorded backward()
         self.binding_counts = {}
         self.binding_last = {}
         self.last_value = None
         self.last_binding = None
-        self.enabled = True
         self.node_limit = 200_000
         self._in_backward = 0
-        self.record_made = self._made_recorder()
+        self._state = [True]  # recording on (a list: read by the generated __init__ wrappers)
+        self._code_kinds = {}  # id(code object) of the value classes' methods -> METHOD, POWER or INIT
+        self._kept_codes = []  # the code objects those ids are of, kept alive so ids are not reused
+        self._sequence = itertools.count(1)
+        self.record_made = self._record  # (value, the frame that made it)
+
+    @property
+    def enabled(self):
+        return self._state[0]
+
+    @enabled.setter
+    def enabled(self, on):
+        self._state[0] = on
 
     # shape
 
@@ -144,6 +155,8 @@ class Recorder:
 
     def _add_engine_code(self, code):
         self.engine_codes.add(code)
+        self._kept_codes.append(code)
+        self._code_kinds[id(code)] = INIT if code.co_name == "__init__" else POWER if code.co_name == "__pow__" else METHOD
         for const in code.co_consts:  # closures (`_backward`) and helpers defined in the methods
             if hasattr(const, "co_code"):
                 self._add_engine_code(const)
@@ -159,15 +172,9 @@ class Recorder:
                 self._add_engine_code(code)
         init = cls.__dict__.get("__init__")
         if callable(init) and not getattr(init, "_gradlens", False):
-            record, getframe = self.record_made, sys._getframe
-
-            @functools.wraps(init)
-            def __init__(self, *args, **kwargs):
-                init(self, *args, **kwargs)
-                record(self, getframe(1))
-
-            __init__._gradlens = True
-            cls.__init__ = __init__
+            wrapped = self.recording_init(init)
+            wrapped._gradlens = True
+            cls.__init__ = wrapped
         backward = cls.__dict__.get("backward")
         if callable(backward) and not getattr(backward, "_gradlens", False):
             recorder = self
@@ -232,43 +239,35 @@ class Recorder:
             frame = frame.f_back
         return frame
 
-    def _made_recorder(self):
-        """The function every value's `__init__` calls: kept to a few dictionary look-ups, as it runs
-        for every value made. The usual case (a method of the class called from the user's line, or
-        `Value(2.0)` on the user's line) is one look-up by (method, user code, instruction)."""
-        made, labels, engine_codes, user_files = self.made, self.labels, self.engine_codes, self.user_files
-        tag_of_place = self._tag_of_place
-        sequence = itertools.count(1)
-        recorder = self
+    def recording_init(self, init):
+        """`init` followed by recording where the value was made. Runs for every value, so its steps
+        are few: the usual case (a method of the class, possibly through others like `__sub__` →
+        `__add__`, called from the user's line; or `Value(2.0)` on the user's line) is one look-up by
+        (method, user code, instruction). The wrapper has `init`'s own parameters where it can (no
+        *args/**kwargs packing)."""
+        namespace = {
+            "_init": init, "_getframe": sys._getframe, "_state": self._state, "_kinds": self._code_kinds,
+            "_user_files": self.user_files, "_places": self._tag_of_place, "_made": self.made,
+            "_next": self._sequence.__next__, "_tag_of": self._tag_of, "_record": self._record, "_BITS": TAG_BITS,
+        }
+        parameters, arguments = _signature_text(init, namespace)
+        source = RECORDING_INIT.format(parameters=parameters, arguments=arguments)
+        exec(compile(source, "<gradlens recording __init__>", "exec"), namespace)
+        return functools.wraps(init)(namespace["__init__"])
 
-        def record(value, caller):
-            if not recorder.enabled:
-                return
-            code = caller.f_code
-            if code in engine_codes:
-                if code.co_name == "__init__":
-                    return  # super().__init__ of a subclass: the subclass's wrapper records it
-                frame, method = caller.f_back, code
-            else:
-                frame, method = caller, None
-            tag = None
-            if frame is not None and code.co_name != "__pow__":
-                making = frame.f_code
-                if making.co_filename in user_files and making not in engine_codes:
-                    place = (method, making, frame.f_lasti)
-                    tag = tag_of_place.get(place)
-                    if tag is None:
-                        tag = tag_of_place[place] = recorder._tag_of(caller)
-            if tag is None:
-                tag = recorder._tag_of(caller)
-            if len(made) >= MAX_RECORDED:
-                made.clear()  # keep recording the newest values; older ones lose their line
-            key = id(value)
-            made[key] = (next(sequence) << TAG_BITS) | tag
-            if key in labels:
-                del labels[key]
-
-        return record
+    def _record(self, value, caller):
+        """The general case of recording_init's steps (and what it does when a step is not simple)."""
+        if not self._state[0]:
+            return
+        code = caller.f_code
+        kind = self._code_kinds.get(id(code))
+        if kind == INIT:
+            return  # super().__init__ of a subclass: the subclass's wrapper records it
+        tag = self._tag_of(caller)
+        sequence = next(self._sequence)
+        if not sequence & 0xFFFF and len(self.made) >= MAX_RECORDED:
+            self.made.clear()  # keep recording the newest values; older ones lose their line
+        self.made[id(value)] = (sequence << TAG_BITS) | tag
 
     def _tag_of(self, caller):
         code = caller.f_code
@@ -334,7 +333,7 @@ class Recorder:
         the value a variable was bound to. A closure over plain locals, as it runs on every assignment."""
         recorder = self
         value_types, is_value = self.shapes, self.is_value
-        counts, last, labels = self.binding_counts, self.binding_last, self.labels
+        counts, last, labels, made = self.binding_counts, self.binding_last, self.labels, self.made
 
         def bind(value, spec, label=True):
             if spec.__class__ is int:
@@ -343,8 +342,9 @@ class Recorder:
                     last[spec] = value
                     if label:
                         # Loop variables (label False) neither name values nor become "the last value".
-                        if id(value) not in labels:
-                            labels[id(value)] = names[spec]
+                        key = id(value)
+                        if key not in labels or labels[key][0] != made.get(key):
+                            labels[key] = (made.get(key), names[spec])
                         recorder.last_value = value
                         recorder.last_binding = spec
             elif spec.__class__ is tuple and value.__class__ in (tuple, list) and len(value) == len(spec):
@@ -368,11 +368,69 @@ class Recorder:
     def site_of(self, value):
         return self.tag_site[self.made.get(id(value), 0) & TAG_MASK]
 
+    def label_of(self, key):
+        """The name a value (by id) was first bound to, if that value is still the one with this id."""
+        entry = self.labels.get(key)
+        return entry[1] if entry is not None and entry[0] == self.made.get(key) else None
+
     def op_hint(self, value):
         return self.op_names[self.tag_op[self.made.get(id(value), 0) & TAG_MASK]]
 
 
 TAG_MASK = (1 << TAG_BITS) - 1
+METHOD, POWER, INIT = 1, 2, 3
+
+# The body of every value class's recording __init__ (see Recorder.recording_init).
+RECORDING_INIT = """
+def __init__({parameters}):
+    _init({arguments})
+    if not _state[0]:
+        return
+    caller = _getframe(1)
+    kind = _kinds.get(id(caller.f_code))
+    if kind is None:
+        frame = caller
+    elif kind == 1:
+        frame = caller.f_back
+        while frame is not None and id(frame.f_code) in _kinds:
+            frame = frame.f_back
+    else:
+        _record(self, caller)
+        return
+    if frame is None or frame.f_code.co_filename not in _user_files:
+        _record(self, caller)
+        return
+    place = (kind and id(caller.f_code), id(frame.f_code), frame.f_lasti)
+    tag = _places.get(place)
+    if tag is None:
+        tag = _places[place] = _tag_of(caller)
+    sequence = _next()
+    if not sequence & 0xFFFF and len(_made) >= 4_000_000:
+        _made.clear()
+    _made[id(self)] = (sequence << _BITS) | tag
+"""
+
+
+def _signature_text(function, namespace):
+    """("self, data, children=_d0", "self, data, children") for a plain signature; the packing form
+    for anything with *args, **kwargs, keyword-only or positional-only parameters."""
+    import inspect
+
+    try:
+        parameters = list(inspect.signature(function).parameters.values())
+    except (TypeError, ValueError):
+        parameters = []
+    plain = parameters and parameters[0].name == "self" and all(p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD for p in parameters)
+    if not plain or any(not p.name.isidentifier() or p.name.startswith("_") and p.name in namespace for p in parameters):
+        return "self, *args, **kwargs", "self, *args, **kwargs"
+    texts = []
+    for i, p in enumerate(parameters):
+        if p.default is inspect.Parameter.empty:
+            texts.append(p.name)
+        else:
+            namespace["_default%d" % i] = p.default
+            texts.append("%s=_default%d" % (p.name, i))
+    return ", ".join(texts), ", ".join(p.name for p in parameters)
 
 
 def _exponent_text(frame):
