@@ -21,7 +21,7 @@ import { packLabels } from "./labelTransfer";
 import { BackwardStates } from "./backwardState";
 import { describeNonFinite } from "./nonFiniteMessage";
 import type { WorkerInput, WorkerOutput, WorkerRoot, WorkerBinding, WorkerError } from "./protocol";
-import { exitProcess, openChildChannel, type ChildChannel } from "./process/childChannel";
+import { exitProcess, guardProcessKill, openChildChannel, type ChildChannel } from "./process/childChannel";
 import { startWatchdog, STOP, type StopReason } from "./process/watchdog";
 import { ConsoleCapture } from "./process/consoleCapture";
 
@@ -67,6 +67,7 @@ async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
   for (const name of ["log", "info", "debug", "trace", "dir", "table"] as const) console[name] = printed.console("stdout");
   for (const name of ["warn", "error"] as const) console[name] = printed.console("stderr");
   printed.captureStreams();
+  guardProcessKill(() => printed.flush());
   process.exit = ((code?: number | string | null) => {
     throw new ExitRequest(Number.isInteger(Number(code ?? 0)) ? Number(code ?? 0) : 1);
   }) as typeof process.exit;

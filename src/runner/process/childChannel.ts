@@ -21,6 +21,22 @@ const rawSend = (process as unknown as { _send?: RawSend })._send;
 const kill = process.kill.bind(process);
 const reallyExit = process.exit.bind(process);
 
+/**
+ * The program may signal itself and what it started, as in a plain run, but not the host that runs
+ * it (nor, with -1, every process of the user): that would take the editor down with it.
+ */
+export function guardProcessKill(beforeSignallingItself: () => void): void {
+  const host = process.ppid;
+  process.kill = ((pid: number, signal?: string | number) => {
+    if (pid === host || pid === -host || pid === -1) {
+      throw Object.assign(new Error(`kill EPERM (GradLens does not let the program signal the process that runs it)`), { code: "EPERM", syscall: "kill" });
+    }
+    // What it printed so far goes out first: the signal may end it before the next batch.
+    if (pid === process.pid || pid === -process.pid || pid === 0) beforeSignallingItself();
+    return kill(pid, signal);
+  }) as typeof process.kill;
+}
+
 /** Ends this process and everything it started (it leads its own process group). */
 export function killOwnGroup(): never {
   try {

@@ -9,7 +9,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
 import { StringDecoder } from "node:string_decoder";
 import { MAX_LINE_CHARS, OUTPUT_BUDGET_CHARS, STOP_GRACE_MS, type RunLimits } from "../../protocol/limits";
-import { LineSplitter, OutputBudget } from "./outputBudget";
+import { LineSplitter, OutputBudget, type SplitLine } from "./outputBudget";
 import { killRunProcesses, newRunMark, residentMemoryMb, POSIX, RUN_MARK_VARIABLE } from "./processTree";
 
 export type StopCause = "timeout" | "memory" | "cancelled";
@@ -103,9 +103,9 @@ export function startChild(spec: ChildSpec): RunningChild {
     if (!stream) return;
     const decoder = new StringDecoder("utf8");
     const lines = new LineSplitter(MAX_LINE_CHARS);
-    const emit = (texts: string[]) => {
-      for (const text of texts) {
-        const kept = budget.admit(text);
+    const emit = (split: SplitLine[]) => {
+      for (const line of split) {
+        const kept = budget.admit(line.text, line.extra);
         if (kept !== undefined) spec.onLine?.(name, kept);
       }
     };

@@ -58,7 +58,7 @@ export class ConsoleCapture {
         try {
           const text = typeof chunk === "string" ? chunk : chunk instanceof Uint8Array ? decoder.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)) : String(chunk);
           const site = this.siteOf();
-          for (const line of this.splitters[stream].push(text)) this.add(stream, line, site);
+          for (const line of this.splitters[stream].push(text)) this.add(stream, line.text, site, true, line.extra);
           this.lastWriteAt = performance.now();
         } catch {
           // Printing must never break the user's code.
@@ -72,7 +72,7 @@ export class ConsoleCapture {
 
   /** Sends what is held (and at the end, the rest of an unfinished raw line). */
   flush(final = false): void {
-    if (final) for (const stream of ["stdout", "stderr"] as const) for (const line of this.splitters[stream].flush()) this.add(stream, line, 0, false);
+    if (final) for (const stream of ["stdout", "stderr"] as const) for (const line of this.splitters[stream].flush()) this.add(stream, line.text, 0, false, line.extra);
     clearTimeout(this.batchTimer);
     this.batchTimer = undefined;
     const dropped = this.budget.droppedChars - this.droppedSent;
@@ -83,9 +83,9 @@ export class ConsoleCapture {
     this.batchChars = 0;
   }
 
-  private add(stream: Stream, text: string, siteId: number, mayFlush = true): void {
+  private add(stream: Stream, text: string, siteId: number, mayFlush = true, extra = 0): void {
     this.lastWriteAt = performance.now();
-    const kept = this.budget.admit(text);
+    const kept = this.budget.admit(text, extra);
     if (kept === undefined) return;
     if (this.batch.length === 0) this.batchStarted = this.lastWriteAt;
     this.batch.push({ stream, text: kept, siteId });

@@ -17,14 +17,18 @@ export class OutputBudget {
     private readonly maxLineChars: number,
   ) {}
 
-  /** The line as it is kept (cut when too long), or undefined when the budget is spent. */
-  admit(text: string): string | undefined {
+  /**
+   * The line as it is kept (cut when too long), or undefined when the budget is spent. `extra`:
+   * characters of the line that were already left out (LineSplitter holds only the start of a line).
+   */
+  admit(text: string, extra = 0): string | undefined {
     if (this.kept >= this.budgetChars) {
-      this.droppedChars += text.length;
+      this.droppedChars += text.length + extra;
       this.droppedLines++;
       return undefined;
     }
-    const kept = cutLine(text, this.maxLineChars);
+    const total = text.length + extra;
+    const kept = total <= this.maxLineChars ? text : `${text.slice(0, this.maxLineChars)} ${cutMark(total - this.maxLineChars)}`;
     this.kept += kept.length + LINE_OVERHEAD_CHARS;
     return kept;
   }
@@ -38,13 +42,14 @@ export class OutputBudget {
   }
 }
 
-/** The line, cut to `max` characters with a mark saying how many more there were. */
-export function cutLine(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max)} ${cutMark(text.length - max)}`;
-}
-
 function cutMark(chars: number): string {
   return l10n.t("[… {0} more characters]", chars.toLocaleString("en-US"));
+}
+
+/** A line as LineSplitter hands it over: its start, and how many characters of it were not held. */
+export interface SplitLine {
+  text: string;
+  extra: number;
 }
 
 /**
@@ -58,11 +63,12 @@ export class LineSplitter {
   constructor(private readonly maxLineChars: number) {}
 
   /** The complete lines in `chunk` (with what was held before); the last partial line is held. */
-  push(chunk: string): string[] {
-    const lines: string[] = [];
+  push(chunk: string): SplitLine[] {
+    const lines: SplitLine[] = [];
     let start = 0;
     for (let end = chunk.indexOf("\n", start); end !== -1; end = chunk.indexOf("\n", start)) {
-      lines.push(this.take(chunk.slice(start, end).replace(/\r$/, "")));
+      this.hold(chunk.slice(start, end));
+      lines.push(this.take());
       start = end + 1;
     }
     this.hold(chunk.slice(start));
@@ -70,20 +76,18 @@ export class LineSplitter {
   }
 
   /** The held partial line, if any. */
-  flush(): string[] {
-    return this.pending === "" && this.pendingExtra === 0 ? [] : [this.take("")];
+  flush(): SplitLine[] {
+    return this.pending === "" && this.pendingExtra === 0 ? [] : [this.take()];
   }
 
   private hold(text: string): void {
-    const room = this.maxLineChars + 1 - this.pending.length;
+    const room = Math.max(0, this.maxLineChars + 1 - this.pending.length);
     if (room > 0) this.pending += text.slice(0, room);
-    this.pendingExtra += Math.max(0, text.length - Math.max(0, room));
+    this.pendingExtra += Math.max(0, text.length - room);
   }
 
-  private take(rest: string): string {
-    this.hold(rest);
-    const total = this.pending.length + this.pendingExtra;
-    const line = total > this.maxLineChars ? `${this.pending.slice(0, this.maxLineChars)} ${cutMark(total - this.maxLineChars)}` : this.pending;
+  private take(): SplitLine {
+    const line = { text: this.pending.replace(/\r$/, ""), extra: this.pendingExtra };
     this.pending = "";
     this.pendingExtra = 0;
     return line;
