@@ -1,5 +1,5 @@
-// Bundles every part of GradLens with esbuild. Entries whose source does not exist yet are skipped,
-// so each layer can be built as soon as it lands.
+// Bundles every part of GradLens with esbuild. A missing entry is an error: a renamed or deleted
+// file must not silently drop a bundle the extension loads at run time.
 import * as esbuild from "esbuild";
 import { existsSync, mkdirSync } from "node:fs";
 import { writeTypeScriptSupport, PLUGIN_NAME } from "./typescript-support.mjs";
@@ -26,12 +26,17 @@ mkdirSync("dist", { recursive: true });
 const common = { bundle: true, sourcemap: true, minify: production, target: "es2022", logLevel: "warning" };
 // `--only=webview` builds just the bundles whose output name contains "webview" (the webview tests use it).
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
-const present = targets.filter((t) => t.entryPoints.every((e) => existsSync(e)) && (!only || t.outfile.includes(only)));
+const missing = targets.flatMap((t) => t.entryPoints.filter((e) => !existsSync(e)).map((e) => `${e} (for ${t.outfile})`));
+if (missing.length > 0) {
+  console.error(`build: missing entry point${missing.length > 1 ? "s" : ""}: ${missing.join(", ")}`);
+  process.exit(1);
+}
+const selected = targets.filter((t) => !only || t.outfile.includes(only));
 if (watch) {
-  for (const t of present) await (await esbuild.context({ ...common, ...t })).watch();
+  for (const t of selected) await (await esbuild.context({ ...common, ...t })).watch();
 } else {
-  await Promise.all(present.map((t) => esbuild.build({ ...common, ...t })));
-  console.log(`built ${present.map((t) => t.outfile).join(", ")}`);
+  await Promise.all(selected.map((t) => esbuild.build({ ...common, ...t })));
+  console.log(`built ${selected.map((t) => t.outfile).join(", ")}`);
   if (!only) {
     // Editor support for `import { Value } from "gradlens"` in .grad.ts files (see typescript-support.mjs).
     await writeTypeScriptSupport({ minify: production });

@@ -13,6 +13,7 @@ import * as l10n from "@vscode/l10n";
 import { useTranslations } from "./localization";
 import * as engine from "../engine";
 import { Value, creationSite, topologicalOrder, snapshotGraph, findNonFiniteData, findNonFiniteGrad, type GraphSnapshot } from "../engine";
+import { observeBackward } from "../engine/value";
 import { HELPERS } from "./helpers";
 import { describeThrown, framesOf, BUNDLE_FILENAME } from "./workerErrors";
 import { runChecks } from "./workerChecks";
@@ -78,21 +79,18 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
   const backwardRoots = new Map<number, { value: Value; calls: number; epoch: number }>();
   let recordBackward = true;
   const states = new BackwardStates();
-  const originalBackward = Value.prototype.backward;
-  Value.prototype.backward = function (this: Value) {
+  observeBackward((root) => {
+    if (!recordBackward) return;
     const site = creationSite.site;
-    originalBackward.call(this);
-    if (recordBackward) {
-      const entry = backwardRoots.get(site);
-      if (entry) {
-        entry.value = this;
-        entry.calls++;
-        entry.epoch = states.recordBackward(entry.epoch);
-      } else if (backwardRoots.size < MAX_BACKWARD_SITES) {
-        backwardRoots.set(site, { value: this, calls: 1, epoch: states.recordBackward() });
-      }
+    const entry = backwardRoots.get(site);
+    if (entry) {
+      entry.value = root;
+      entry.calls++;
+      entry.epoch = states.recordBackward(entry.epoch);
+    } else if (backwardRoots.size < MAX_BACKWARD_SITES) {
+      backwardRoots.set(site, { value: root, calls: 1, epoch: states.recordBackward() });
     }
-  };
+  });
 
   const bindingCount = input.bindingNames.length;
   const bindingLast: (Value | undefined)[] = new Array(bindingCount).fill(undefined);
