@@ -13,6 +13,8 @@ const targets = [
   { entryPoints: ["src/extension/extension.ts"], outfile: "dist/extension.js", platform: "node", format: "cjs", external: ["vscode", "esbuild"] },
   // The runners as their own bundles, which the extension loads on first use: activation does not parse them.
   { entryPoints: ["src/runner/index.ts"], outfile: "dist/runner.js", platform: "node", format: "cjs", external: ["esbuild"] },
+  // What CodeLens needs from a file without running it (a parser, not the runner): loaded when the first lens is asked for.
+  { entryPoints: ["src/analysis/index.ts"], outfile: "dist/analysis.js", platform: "node", format: "cjs" },
   { entryPoints: ["src/runner/python/index.ts"], outfile: "dist/pythonRunner.js", platform: "node", format: "cjs", external: ["esbuild"] },
   // The runner's worker thread, where user code runs.
   { entryPoints: ["src/runner/worker.ts"], outfile: "dist/runnerWorker.js", platform: "node", format: "cjs", external: ["esbuild"] },
