@@ -28,7 +28,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 // delete each other's compiled tests.
 const outDir = join(root, "out", "test", `integration-${process.pid}`);
 /** A whole run (start-up + every test) must finish within this, or it counts as failed. */
-const runTimeoutMs = Number(process.env.GRADLENS_INTEGRATION_TIMEOUT_MS ?? 240_000);
+const runTimeoutMs = Number(process.env.GRADLENS_INTEGRATION_TIMEOUT_MS ?? 360_000);
 
 function argument(name) {
   const i = process.argv.indexOf(`--${name}`);
@@ -126,6 +126,10 @@ async function runOnce({ build, mode, grep }) {
     if (mode === "korean" && outcome !== "timeout" && summary) {
       const ui = await checkKoreanWorkbench(page);
       console.log(ui.lines.join("\n"));
+      // For a look by eye: Hangul must be drawn as letters, not boxes (CI installs fonts-noto-cjk).
+      mkdirSync(join(root, "out", "integration"), { recursive: true });
+      await page.screenshot({ path: join(root, "out", "integration", "korean-workbench.png") });
+      log(`Korean workbench screenshot: out/integration/korean-workbench.png`);
       summary.passed += ui.passed;
       summary.failed += ui.failed;
     }
