@@ -1,11 +1,13 @@
 /**
  * What can be learned from the source without running it: the checkable functions of a
- * `.grad.ts` file (for CodeLens positions) and the fenced code block around a Markdown line.
+ * `.grad.ts` file (for CodeLens positions) and the names a snippet declares.
  */
 import type { Comment } from "acorn";
 import { parseTypeScript, valueParamKind, isNode, type AstNode } from "./parse";
 import type { SourceRange } from "../protocol/result";
-import { codeBlockAt } from "./python/markdownBlocks";
+
+// Finding Markdown code blocks needs no parser, so it lives apart, small enough for the extension bundle.
+export { findCodeBlockAt } from "../analysis/codeBlocks";
 
 export interface CheckableFunction {
   name: string;
@@ -96,12 +98,6 @@ export function parseGradcheckTag(docText: string): Record<string, number | numb
     }
   }
   return Object.keys(point).length > 0 ? point : undefined;
-}
-
-/** The fenced code block (``` or ~~~) containing the 1-based `line`, fences included. */
-export function findCodeBlockAt(markdown: string, line: number): { language: string; code: string; startLine: number } | undefined {
-  const block = codeBlockAt(markdown, line);
-  return block && { language: block.language, code: block.code, startLine: block.startLine };
 }
 
 /** Names declared at the top level of a snippet (so they are not also passed in as helpers). */
