@@ -7,21 +7,21 @@ import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { resolvePythonPath, runPython } from "../../src/runner/python";
 import { repoRoot, useBuiltWorker } from "./runnerSupport";
-import { assertAllGone, isRunning, printedPids, program, tempFolders, withHeartbeat } from "./isolationSupport";
+import { assertAllGone, isRunning, printedPids, privateTemp, program, tempFolders, withHeartbeat } from "./isolationSupport";
 
 const run = (name: string, code: string, options = {}) => runPython({ file: program(name, code) }, options);
 
 describe("isolation: Python programs", function () {
   this.timeout(60_000);
-  let before: string[] = [];
+  before(() => privateTemp.use());
+  after(() => privateTemp.restore());
 
   beforeEach(async function () {
     if (!(await resolvePythonPath(undefined))) this.skip();
-    before = tempFolders("gradlens-python-");
   });
 
   afterEach(() => {
-    assert.deepEqual(tempFolders("gradlens-python-").filter((f) => !before.includes(f)), [], "the run's temp folder was removed");
+    assert.deepEqual(tempFolders("gradlens-python-"), [], "the run's temp folder was removed");
   });
 
   it("stops a memory bomb at the memory limit; the caller keeps turning", async () => {
@@ -75,6 +75,8 @@ describe("isolation: Python programs", function () {
 describe("isolation: the caller dies mid-run", function () {
   this.timeout(60_000);
   before(useBuiltWorker);
+  before(() => privateTemp.use());
+  after(() => privateTemp.restore());
 
   /** A caller process that runs `file` through the runner API, prints the run's pid line, and is then killed. */
   async function killCallerMidRun(runner: "typescript" | "python", file: string): Promise<number[]> {
@@ -105,9 +107,8 @@ describe("isolation: the caller dies mid-run", function () {
 
   it("a Python run dies with its caller, and its temp folder goes too", async function () {
     if (!(await resolvePythonPath(undefined))) this.skip();
-    const before = tempFolders("gradlens-python-");
     const file = program("orphan.py", "import os, subprocess\nsleeper = subprocess.Popen(['sleep', '100'])\nopen(__file__ + '.pid', 'w').write('%d %d' % (os.getpid(), sleeper.pid))\nwhile True:\n    pass\n");
     await assertAllGone(await killCallerMidRun("python", file), 3000);
-    assert.deepEqual(tempFolders("gradlens-python-").filter((f) => !before.includes(f)), []);
+    assert.deepEqual(tempFolders("gradlens-python-"), []);
   });
 });

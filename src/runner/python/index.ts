@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as l10n from "@vscode/l10n";
 import type { RunOptions } from "../index";
+import type { Runner } from "../runner";
 import type { RunError, RunResult } from "../../protocol/result";
 import { resolveLimits } from "../../protocol/limits";
 import { runTracerProcess } from "./childProcess";
@@ -24,6 +25,14 @@ export { useTranslations } from "../localization";
 export { pythonBlocksOf, codeBlocksOf, isPythonFence, type MarkdownCodeBlock } from "./markdownBlocks";
 
 export type PythonRunOptions = RunOptions & { pythonPath?: string };
+
+/** Python through the runner interface: files, selections and code blocks; gradient checks are TypeScript's. */
+export const pythonRunner: Runner = {
+  language: "python",
+  runFile: (file, options) => runPython({ file }, options),
+  runSnippet: (code, origin, options = {}) => runPython({ file: origin.file, code, origin, ...(options.document !== undefined ? { document: options.document } : {}) }, options),
+  checkFile: (file) => Promise.resolve(emptyPythonResult(path.resolve(file), { kind: "runtime", message: l10n.t("Gradient checks run on .grad.ts files; Python files can be run and graphed.") }, 0)),
+};
 
 /** Never rejects: every failure is a `RunResult` with an error at a source line where there is one. */
 export async function runPython(input: PythonRunInput, options: PythonRunOptions = {}): Promise<RunResult> {
