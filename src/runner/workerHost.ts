@@ -44,7 +44,7 @@ export function workerScriptPath(): string | undefined {
   return found === undefined ? undefined : path.resolve(found);
 }
 
-export type ChildInput = Omit<WorkerInput, "translations" | "timeLimitMs" | "memoryLimitMb" | "outputBudgetChars" | "maxLineChars" | "checkpointIntervalMs">;
+export type ChildInput = Omit<WorkerInput, "translations" | "timeLimitMs" | "startedAt" | "memoryLimitMb" | "outputBudgetChars" | "maxLineChars" | "checkpointIntervalMs">;
 
 export async function runInWorker(input: ChildInput, limits: WorkerLimits): Promise<WorkerOutcome> {
   const outcome: WorkerOutcome = { fromCheckpoint: false, console: [], droppedChars: 0, foreignMessages: 0 };
@@ -54,6 +54,7 @@ export async function runInWorker(input: ChildInput, limits: WorkerLimits): Prom
 
   const token = randomBytes(18).toString("base64url");
   const started = performance.now();
+  const startedAt = Date.now();
   let result: WorkerOutput | undefined;
   let resultAt = 0;
   let checkpoint: WorkerOutput | undefined;
@@ -115,6 +116,7 @@ export async function runInWorker(input: ChildInput, limits: WorkerLimits): Prom
       ...input,
       translations: currentTranslations(),
       timeLimitMs: limits.timeLimitMs,
+      startedAt,
       memoryLimitMb: limits.memoryLimitMb,
       outputBudgetChars: OUTPUT_BUDGET_CHARS,
       maxLineChars: MAX_LINE_CHARS,
