@@ -11,8 +11,10 @@ import json
 import linecache
 import os
 import re
+import shutil
 import signal
 import sys
+import threading
 import time
 
 from gradlens_capture import capture
@@ -121,7 +123,7 @@ def execute(run, compiled, request, scope):
     except RecordingLimit as error:
         return error_of(run.chunks, error, "internal", error.args[0])
     except MemoryError as error:
-        return error_of(run.chunks, error, "memory", said("stopped: the code used more than the memory limit of {0} MB", request.get("heapLimitMb", 2048)))
+        return error_of(run.chunks, error, "memory", said("stopped: the code used more than the memory limit of {0} MB", request.get("heapLimitMb", 1024)))
     except BaseException as error:  # noqa: B036 — everything the user's code raises is shown, never re-raised
         op_message = describe_op_error(error, run.recorder.engine_codes, OP_OF_METHOD)
         if op_message is not None:
@@ -243,8 +245,38 @@ def write_result(path, result):
     os.replace(temporary, path)
 
 
+def watch_parent(temporary_folder):
+    """GradLens holds the other end of the pipe GRADLENS_PARENT_FD names and never writes to it: at its
+    end, GradLens is gone (the editor or the CLI closed or died), and the run goes too, with its
+    temporary folder and every process of its group."""
+    fd = os.environ.pop("GRADLENS_PARENT_FD", None)
+    if fd is None or not fd.isdigit():
+        return
+    fd = int(fd)
+    try:
+        os.set_inheritable(fd, False)  # not held open by what the user's code starts
+    except OSError:
+        return
+
+    def wait():
+        try:
+            while os.read(fd, 1024):
+                pass
+        except OSError:
+            pass
+        if os.path.basename(temporary_folder).startswith("gradlens-python-"):
+            shutil.rmtree(temporary_folder, ignore_errors=True)
+        try:
+            os.killpg(os.getpgrp(), signal.SIGKILL)
+        finally:
+            os._exit(1)
+
+    threading.Thread(target=wait, name="gradlens-parent-watch", daemon=True).start()
+
+
 def main(request_path):
     started = time.perf_counter()
+    watch_parent(os.path.dirname(os.path.abspath(request_path)))
     with open(request_path, encoding="utf-8") as f:
         request = json.load(f)
     result_path = request["resultPath"]
@@ -292,7 +324,7 @@ def main(request_path):
         os.chdir(directory)
     except OSError:
         pass
-    limit_memory(request.get("heapLimitMb", 2048))
+    limit_memory(request.get("heapLimitMb", 1024))
     scope = {"__name__": "__main__", "__file__": user_file, "__builtins__": builtins, "__doc__": None}
     real_stdout, real_stderr = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = Console("stdout", real_stdout, run.output), Console("stderr", real_stderr, run.output)
@@ -322,7 +354,7 @@ def main(request_path):
         scope.clear()
         result["roots"], result["bindings"] = [], []
         gc.collect()
-        message = said("stopped: the graph is too large to read back within the memory limit of {0} MB", request.get("heapLimitMb", 2048))
+        message = said("stopped: the graph is too large to read back within the memory limit of {0} MB", request.get("heapLimitMb", 1024))
         result["error"] = dict(kind="memory", **message_fields(message))
     except Exception as failure:  # a value class GradLens cannot read; what was printed is still shown
         result["roots"], result["bindings"] = [], []

@@ -9,6 +9,8 @@ import type { BindingValue, ConsoleLine, NonFiniteReport, RootGraph, RunError, R
 import type { TracerRequest } from "./request";
 import { localizeTracerError, localizeTracerLine, localizeTracerNote, type MessageParts } from "./tracerMessages";
 import * as l10n from "@vscode/l10n";
+import { emptyResult } from "../../protocol/emptyResult";
+import { formatSeconds } from "../../protocol/limits";
 
 /**
  * A graph as the tracer writes it (python/gradlens_graph.py): a snapshot whose numeric columns are
@@ -46,7 +48,7 @@ export interface TracerOutput {
 }
 
 export function emptyPythonResult(file: string, error: RunError | undefined, durationMs: number, console: ConsoleLine[] = []): RunResult {
-  return { ok: !error, language: "python", file, roots: [], sites: [], bindings: [], console, ...(error ? { error } : {}), stats: { durationMs, nodeCount: 0 } };
+  return emptyResult("python", file, error, durationMs, console);
 }
 
 type NumberArray = Float64Array | Uint32Array | Int32Array | Uint16Array;
@@ -160,7 +162,7 @@ export function findNonFinite(roots: RootGraph[], positionOfSite: (id: number) =
 /** A run that wrote no result: it was stopped, crashed, or its Python could not start. */
 export function fromUnfinishedRun(
   request: TracerRequest,
-  run: { stdout: string; stderr: string; exitCode: number | null; stopped?: "timeout" | "cancelled"; dump: string },
+  run: { stdout: string; stderr: string; exitCode: number | null; signal?: NodeJS.Signals | null; stopped?: "timeout" | "memory" | "cancelled"; dump: string },
   interpreter: string,
   durationMs: number,
 ): RunResult {
@@ -183,10 +185,15 @@ export function fromUnfinishedRun(
   } else if (/GRADLENS_PYTHON_TOO_OLD (\S+)/.test(run.stderr)) {
     const version = /GRADLENS_PYTHON_TOO_OLD (\S+)/.exec(run.stderr)?.[1];
     error = { kind: "interpreter", message: l10n.t("GradLens needs Python 3.8 or newer, but {0} is Python {1}. Set gradlens.pythonPath to a newer interpreter.", interpreter, version ?? "?") };
-  } else if (/\bMemoryError\b/.test(run.stderr)) {
+  } else if (run.stopped === "memory" || /\bMemoryError\b/.test(run.stderr)) {
     error = { kind: "memory", message: l10n.t("stopped: the code used more than the memory limit of {0} MB", request.heapLimitMb) };
   } else if (/SyntaxError/.test(run.stderr) && /gradlens_/.test(run.stderr)) {
     error = { kind: "interpreter", message: l10n.t("{0} could not run GradLens's tracer (is it Python 3?). Set gradlens.pythonPath to a Python 3.8+ interpreter.", interpreter) };
+  } else if (run.signal) {
+    error = { kind: "signal", message: l10n.t("the program was killed by the signal {0}", run.signal) };
+  } else if (run.exitCode !== null && run.exitCode !== 0 && !/Traceback|gradlens_/.test(run.stderr)) {
+    // os._exit(n): the program's own exit, not GradLens's failure.
+    error = { kind: "exit", message: l10n.t("the program ended with exit code {0} before GradLens could read its values", String(run.exitCode)) };
   } else {
     const tail = run.stderr.trim().split(/\r?\n/).slice(-3).join(" ");
     error = {
@@ -206,10 +213,7 @@ function linesOf(text: string): string[] {
   return lines;
 }
 
-export function secondsText(ms: number): string {
-  const seconds = ms / 1000;
-  return Number.isInteger(seconds) ? String(seconds) : seconds.toFixed(1);
-}
+export const secondsText = formatSeconds;
 
 /** The innermost frame of the user's code in a faulthandler dump ("File "…", line N in f"). */
 export function lineFromDump(dump: string, request: TracerRequest): SourcePosition | undefined {
