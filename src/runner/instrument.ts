@@ -12,6 +12,7 @@
 import MagicString from "magic-string";
 import { parseTypeScript, runtimeChildren, isNode, type AstNode } from "./parse";
 import { HELPERS } from "./helpers";
+import { instrumentFrames } from "./instrumentFrames";
 import type { SourceRange, SourceSite } from "../protocol/result";
 
 
@@ -180,6 +181,7 @@ export function instrumentSource(source: string, registry: SiteRegistry, options
     }
   };
   visit(program, undefined, [], []);
+  instrumentFrames(program, source, out, { file: offset.file, lineOffset: offset.line });
 
   for (const f of options.registerFunctions ?? []) {
     const call = `;${HELPERS.register}(${JSON.stringify(f.name)}, ${f.name});`;

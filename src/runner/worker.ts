@@ -12,13 +12,14 @@ import { getHeapStatistics } from "node:v8";
 import * as l10n from "@vscode/l10n";
 import { useTranslations } from "./localization";
 import * as engine from "../engine";
-import { Value, creationSite, topologicalOrder, snapshotGraph, findNonFiniteData, findNonFiniteGrad, type GraphSnapshot } from "../engine";
+import { Value, creationSite, valuesCreated, topologicalOrder, snapshotGraph, findNonFiniteData, findNonFiniteGrad, type GraphSnapshot } from "../engine";
 import { HELPERS } from "./helpers";
 import { describeThrown, framesOf, BUNDLE_FILENAME } from "./workerErrors";
 import { runChecks } from "./workerChecks";
 import { packLabels } from "./labelTransfer";
 import { BackwardStates } from "./backwardState";
 import { describeNonFinite } from "./nonFiniteMessage";
+import { CallFrameRecorder } from "./callFrames";
 import type { WorkerInput, WorkerOutput, WorkerRoot, WorkerBinding, WorkerError } from "./protocol";
 
 const MAX_CONSOLE_LINES = 2000;
@@ -100,6 +101,7 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
   let lastValue: Value | undefined;
   let lastBinding = -1;
   const registered = new Map<string, unknown>();
+  const frames = new CallFrameRecorder(() => creationSite.site);
 
   const helpers: Record<string, unknown> = {
     [HELPERS.site]: (site: number, x: unknown) => {
@@ -108,7 +110,8 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
     },
     [HELPERS.bind]: (binding: number, x: unknown) => {
       if (x instanceof Value) {
-        if (x.label === undefined) x.label = input.bindingNames[binding];
+        // Only a value the bound expression just made takes the name: `let act = this.b` must not rename the bias.
+        if (x.label === undefined && x.id === valuesCreated() - 1) x.label = input.bindingNames[binding];
         bindingCounts[binding]++;
         bindingLast[binding] = x;
         lastValue = x;
@@ -133,6 +136,7 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
       if (x instanceof Value) states.beforeWrite(x);
       return x;
     },
+    ...frames.helpers(HELPERS.frameEnter, HELPERS.frameExit),
   };
 
   // --- run -------------------------------------------------------------------------------
@@ -200,6 +204,11 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
       graph.labels = {};
       const workerRoot: WorkerRoot = { name, reason: root.reason, siteId: root.siteId, graph, labels };
       if (root.calls > 1) workerRoot.calls = root.calls;
+      const calls = frames.framesFor(order);
+      if (calls) {
+        workerRoot.frames = calls;
+        for (const array of [calls.parent, calls.fn, calls.callSite, calls.node]) transfer.push(array.buffer as ArrayBuffer);
+      }
       output.roots.push(workerRoot);
       for (const array of [graph.op, graph.data, graph.grad, graph.site, graph.childStart, graph.child, graph.localGrad, labels.ids, labels.nameIndex]) {
         transfer.push(array.buffer as ArrayBuffer);
