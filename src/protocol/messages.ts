@@ -64,15 +64,11 @@ export interface GraphStrings {
   exportSvg: string;
   exportDot: string;
   up: string;
-  open: string;
   pathsToRoot: string;
-  clearHighlight: string;
   sidePanel: string;
   minimap: string;
   instances: string;
-  calls: string;
   topLevel: string;
-  part: string;
   legendTitle: string;
   legendLeaf: string;
   legendIntermediate: string;
@@ -87,7 +83,6 @@ export interface GraphStrings {
   grad: string;
   op: string;
   leaf: string;
-  constant: string;
   localGrad: string;
   source: string;
   unknownSource: string;

@@ -203,6 +203,8 @@ function bindingNameOf(call: AstNode, parent: AstNode | undefined): string | und
   if (!parent) return undefined;
   if (parent.type === "VariableDeclarator" && parent.init === call && isNode(parent.id) && parent.id.type === "Identifier") return parent.id.name as string;
   if (parent.type === "AssignmentExpression" && parent.right === call && isNode(parent.left) && parent.left.type === "Identifier") return parent.left.name as string;
+  // `{ wte: matrix(…) }`: the key names what the call made (its values are grouped and found by it).
+  if (parent.type === "Property" && parent.value === call && isNode(parent.key) && parent.key.type === "Identifier" && parent.computed !== true) return parent.key.name as string;
   return undefined;
 }
 
