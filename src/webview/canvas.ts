@@ -119,10 +119,18 @@ export class Canvas {
     });
   }
 
+  /** The whole level in view, enlarged at most to 100 % (the view then follows resizes again). */
   fit(): void {
     this.moved = false;
     const cy = this.cy;
-    if (cy) this.quietly(() => cy.fit(undefined, padding));
+    if (!cy) return;
+    this.quietly(() => {
+      cy.fit(undefined, padding);
+      if (cy.zoom() > 1) {
+        cy.zoom(1);
+        cy.center();
+      }
+    });
   }
 
   zoomBy(factor: number, at?: { x: number; y: number }): void {

@@ -12,6 +12,8 @@ import type { CallFrames } from "../protocol/result";
 import { type GraphModel, shorten } from "./graphModel";
 
 export const levelLimit = 200;
+/** Up to this many calls of one function in one place are shown one by one. */
+const separateCalls = 12;
 
 export type GroupKind = "top" | "call" | "calls" | "site" | "part";
 
@@ -222,7 +224,6 @@ export class Hierarchy {
   private frameContents(k: number, owner: GroupData): Item[] {
     if (owner.count <= levelLimit) return owner.members().map((node) => ({ kind: "node", node }));
     const f = this.frames;
-    const callItems: Item[] = [];
     const callees = f ? Array.from(this.callees(k)) : [];
     // Which call of its function each callee is ("gpt() [3]").
     const byFunction = new Map<number, number[]>();
@@ -232,17 +233,24 @@ export class Hierarchy {
       const same = byFunction.get(f?.fn[c] ?? -1) ?? [];
       return same.length > 1 ? `${this.functionTitle(c)} [${same.indexOf(c) + 1}]` : this.functionTitle(c);
     };
-    for (const c of callees) callItems.push({ kind: "group", group: this.frameGroup(c, owner, `c${c}`, callTitle(c)) });
-    let items = [...callItems, ...siteItems];
-    if (items.length > levelLimit && f) {
-      // Many calls of one function (a Neuron per output, a row per dot product) fold into one group.
-      items = [...siteItems];
-      for (const [fn, calls] of byFunction) {
-        if (calls.length === 1) items.push({ kind: "group", group: this.frameGroup(calls[0], owner, `c${calls[0]}`, this.functionTitle(calls[0])) });
-        else items.push({ kind: "group", group: this.callsGroup(fn, calls, owner, callTitle) });
+    // A call that made one value is that value; many calls of one function (a callback per
+    // element, a Neuron per output) fold into one group; a few (gpt per position) stay apart.
+    const callItem = (c: number): Item => {
+      if (this.total[c] === 1) return { kind: "node", node: this.frameMembers(c)[0] };
+      return { kind: "group", group: this.frameGroup(c, owner, `c${c}`, callTitle(c)) };
+    };
+    const items: Item[] = [];
+    const folded = new Set<number>();
+    for (const c of callees) {
+      const fn = f ? f.fn[c] : -1;
+      const calls = byFunction.get(fn) ?? [c];
+      if (calls.length <= separateCalls) items.push(callItem(c));
+      else if (!folded.has(fn)) {
+        folded.add(fn);
+        items.push({ kind: "group", group: this.callsGroup(fn, calls, owner, callTitle) });
       }
     }
-    return this.chunk(items, owner);
+    return this.chunk([...items, ...siteItems], owner);
   }
 
   /** The values a call made itself, by source expression (one alone stays a value). */
@@ -287,7 +295,8 @@ export class Hierarchy {
       count,
       parent: owner,
       members: () => (members ??= calls.flatMap((c) => this.frameMembers(c)).sort((a, b) => a - b)),
-      contents: () => (contents ??= this.chunk(calls.map((c) => ({ kind: "group", group: this.frameGroup(c, g, `c${c}`, callTitle(c)) })), g)),
+      contents: () =>
+        (contents ??= this.chunk(calls.map((c): Item => (this.total[c] === 1 ? { kind: "node", node: this.frameMembers(c)[0] } : { kind: "group", group: this.frameGroup(c, g, `c${c}`, callTitle(c)) })), g)),
       contains: (node) => {
         const f = this.frames;
         if (!f) return false;

@@ -164,9 +164,14 @@ export class Stepper {
       else runs.push({ end, item });
     };
     if (this.mode === "backward") {
-      // Step 1 sets the output's grad, step k ≥ 2 pushes node n − (k − 1).
+      // Step 1 sets the output's grad, step k ≥ 2 pushes node n − (k − 1). A leaf pushes nothing:
+      // its step joins the current one, so a level of parameters and computations steps by computation.
       push(1, level.rep[s.root]);
-      for (let k = 2; k <= n + 1; k++) push(k, level.rep[n - (k - 1)]);
+      for (let k = 2; k <= n + 1; k++) {
+        const v = n - (k - 1);
+        const leaf = s.childStart[v + 1] === s.childStart[v];
+        push(k, leaf && runs.length > 0 ? runs[runs.length - 1].item : level.rep[v]);
+      }
     } else {
       for (let k = 1; k <= n; k++) push(k, level.rep[k - 1]);
     }

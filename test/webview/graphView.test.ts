@@ -124,6 +124,7 @@ describe("graph view (Chromium)", function () {
     });
 
     it("steps forward through the values in topological order", async () => {
+      await h.page.click("#more");
       await h.page.selectOption("#mode", "forward");
       await h.page.click("#step");
       await h.page.click("#step");
@@ -133,6 +134,7 @@ describe("graph view (Chromium)", function () {
       assert.ok(byId.get("n4")?.label.includes("data ?") && byId.get("n4")?.hidden);
       assert.match(await h.page.$eval("#trace", (e) => e.textContent ?? ""), /y\.data = 3\.0000/);
       await h.page.selectOption("#mode", "backward");
+      await h.page.click("#more");
     });
 
     it("plays and pauses from the toolbar", async () => {
@@ -145,6 +147,7 @@ describe("graph view (Chromium)", function () {
     });
 
     it("exports PNG, SVG and DOT", async () => {
+      await h.page.click("#more");
       await h.page.click("#export-png");
       await h.page.click("#export-svg");
       await h.page.click("#export-dot");
@@ -165,6 +168,7 @@ describe("graph view (Chromium)", function () {
       const dot = exports.find((e) => e.format === "dot");
       assert.ok(dot && dot.data.startsWith('digraph "z" {'));
       assert.ok(dot.data.includes('n4 [shape=record, label="{ z | data 7.0000 | grad 1.0000 }"]'));
+      await h.page.click("#more");
       assert.equal(dot.data.split("->").length - 1, 6);
     });
 
