@@ -30,6 +30,8 @@ interface Shown extends LabelContext {
   result: WireResult;
   rootIndex: number;
   settings: ViewSettings;
+  /** The call stacks (grouping uses them only when `hierarchy` is set). */
+  calls: Hierarchy;
   key: string;
 }
 
@@ -115,9 +117,11 @@ export class GraphView {
     const origin = result.nonFinite?.root === index ? result.nonFinite.id : undefined;
     const model = buildModel(snapshot, result.sites, { origin, paths: root.parameterPaths });
     const grouped = snapshot.nodeCount > settings.groupThreshold;
-    const hierarchy = grouped ? new Hierarchy(model, root.frames) : undefined;
+    // Call stacks name a node's calls in the tooltip and in search at any size; groups only when big.
+    const calls = new Hierarchy(model, root.frames);
+    const hierarchy = grouped ? calls : undefined;
     const key = `${result.file}#${index}#${snapshot.nodeCount}#${snapshot.data[snapshot.root]}`;
-    this.shown = { result, rootIndex: index, strings, settings, model, hierarchy, key };
+    this.shown = { result, rootIndex: index, strings, settings, model, hierarchy, calls, key };
     this.timings.model = performance.now() - mark;
     const restore = this.saved.restoreFor(key);
     this.path = hierarchy ? this.restorePath(hierarchy, restore?.path) : [];
@@ -281,7 +285,7 @@ export class GraphView {
     const cy = this.cy;
     if (!shown || !cy || !this.controls) return 0;
     const mark = performance.now();
-    this.matches = findNodes(shown.model, shown.hierarchy, query);
+    this.matches = findNodes(shown.model, shown.calls, query);
     this.matchIndex = 0;
     const ids = new Set<string>();
     for (const i of this.matches) {
@@ -444,7 +448,7 @@ export class GraphView {
     const i = data.node ?? data.op;
     const running = this.stepper && this.stepper.mode === "backward" && this.stepper.rawStep > 0 ? this.stepper.animation.grad : undefined;
     const group = data.group !== undefined ? shown.hierarchy?.get(data.group) : undefined;
-    const rows = i !== undefined ? this.tooltip.nodeRows(shown.model, i, running?.[i], shown.hierarchy) : group && shown.hierarchy ? this.tooltip.groupRows(shown.model, group, shown.hierarchy.members(group)) : undefined;
+    const rows = i !== undefined ? this.tooltip.nodeRows(shown.model, i, running?.[i], shown.calls) : group && shown.hierarchy ? this.tooltip.groupRows(shown.model, group, shown.hierarchy.members(group)) : undefined;
     if (rows) this.tooltip.showAt(at.x, at.y, rows);
   }
 
