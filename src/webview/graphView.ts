@@ -144,7 +144,13 @@ export class GraphView {
     if (restore?.selected) this.cy?.getElementById(restore.selected).select();
     this.saved.now();
     // "Rendered" means the first frame with the graph was drawn.
-    requestAnimationFrame(() => requestAnimationFrame(() => serial === this.serial && report(grouped, false)));
+    requestAnimationFrame(() =>
+      requestAnimationFrame(() => {
+        if (serial !== this.serial) return;
+        this.timings.total = performance.now() - started;
+        report(grouped, false);
+      }),
+    );
   }
 
   /** Builds the open level, lays it out in the worker, and shows it. */
