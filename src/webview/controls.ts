@@ -4,6 +4,7 @@
  */
 import type { GraphStrings } from "../protocol/messages";
 import { el } from "./dom";
+import type { Group } from "./hierarchy";
 
 export interface Controls {
   toolbar: HTMLElement;
@@ -102,6 +103,20 @@ export function buildControls(t: GraphStrings): Controls {
     toolbar, breadcrumb, rootSelect, mode, reset, stepBack, play, step, speed, stepLabel, search, searchCount,
     zoomOut, zoomIn, zoomReset, fit, up, paths, sideToggle, minimapToggle, exportPng, exportSvg, exportDot, more, menu, relayout,
   };
+}
+
+/** The open groups as links back up (the first is the graph's root); hidden on an ungrouped graph. */
+export function renderBreadcrumb(c: Controls, path: Group[], rootName: string, up: (levels: number) => void): void {
+  c.breadcrumb.hidden = path.length === 0;
+  c.up.hidden = path.length <= 1;
+  const crumbs = path.map((g, k) => {
+    const last = k === path.length - 1;
+    const crumb = el("button", { type: "button", class: "crumb", "data-key": g.key, ...(last ? { "aria-current": "true" } : {}) }, k === 0 ? rootName : g.title);
+    crumb.addEventListener("click", () => up(path.length - 1 - k));
+    return crumb;
+  });
+  c.breadcrumb.replaceChildren(...crumbs.flatMap((crumb, k) => (k === 0 ? [crumb] : [el("span", { class: "crumb-sep" }, "›"), crumb])));
+  c.relayout();
 }
 
 /** Steps per second for each position of the speed slider. */

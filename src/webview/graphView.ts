@@ -7,17 +7,18 @@ import type { NodeSingular } from "cytoscape";
 import { fromWireGraph } from "../protocol/messages";
 import type { GraphStrings, HostMessage, ViewSettings, ViewState, WireResult } from "../protocol/messages";
 import { Canvas } from "./canvas";
-import { buildControls, speeds, type Controls } from "./controls";
+import { buildControls, renderBreadcrumb, speeds, type Controls } from "./controls";
 import { el, setText } from "./dom";
 import { graphToDot } from "./dot";
-import { buildLevel, opNodeLimit, valueClasses, valueLines, type LabelContext } from "./elements";
+import { buildLevel, type LabelContext } from "./elements";
 import { fillIn } from "./format";
 import { buildModel, nameOf, type GraphModel } from "./graphModel";
 import { Hierarchy, type Group } from "./hierarchy";
 import { layoutInWorker, layoutUsesWorker } from "./layout";
 import { flatLevel, groupLevel, itemElementId, type Level } from "./level";
 import { Minimap } from "./minimap";
-import { findNodes, pathsToRoot } from "./search";
+import { findNodes } from "./search";
+import { markLine, markMatches, markPaths, markStep } from "./marks";
 import { SidePanel } from "./sidePanel";
 import { Stepper, type StepMode } from "./stepper";
 import { graphToSvg } from "./svgExport";
@@ -124,7 +125,7 @@ export class GraphView {
     this.shown = { result, rootIndex: index, strings, settings, model, hierarchy, calls, key };
     this.timings.model = performance.now() - mark;
     const restore = this.saved.restoreFor(key);
-    this.path = hierarchy ? this.restorePath(hierarchy, restore?.path) : [];
+    this.path = hierarchy ? hierarchy.openPath(restore?.path) : [];
     this.stepper = new Stepper(model);
     this.stepper.mode = restore?.animation?.mode ?? "backward";
     if (this.controls) this.controls.mode.value = this.stepper.mode;
@@ -189,31 +190,12 @@ export class GraphView {
 
   // ---- groups: open, up, breadcrumb ---------------------------------------------------
 
-  private restorePath(h: Hierarchy, keys: string[] | undefined): Group[] {
-    const path = [h.top];
-    for (const key of keys?.slice(1) ?? []) {
-      const next = h.contents(path[path.length - 1]).find((item) => item.kind === "group" && item.group.key === key);
-      if (!next || next.kind !== "group") break;
-      path.push(next.group);
-    }
-    return this.descend(h, path);
-  }
-
-  /** A level with a single group opens it right away (`trainStep()` → `documentLoss()`). */
-  private descend(h: Hierarchy, path: Group[]): Group[] {
-    for (;;) {
-      const items = h.contents(path[path.length - 1]);
-      if (items.length !== 1 || items[0].kind !== "group") return path;
-      path.push(items[0].group);
-    }
-  }
-
   async openGroup(key: string): Promise<void> {
     const h = this.shown?.hierarchy;
     const open = this.path[this.path.length - 1];
     const item = h && open ? h.contents(open).find((x) => x.kind === "group" && x.group.key === key) : undefined;
     if (!h || !item || item.kind !== "group") return;
-    this.path = this.descend(h, [...this.path, item.group]);
+    this.path = h.descend([...this.path, item.group]);
     await this.render();
     this.saved.now();
   }
@@ -236,21 +218,9 @@ export class GraphView {
   }
 
   private renderBreadcrumb(): void {
-    const c = this.controls;
-    const shown = this.shown;
-    if (!c || !shown) return;
-    c.breadcrumb.hidden = this.path.length === 0;
-    c.up.hidden = this.path.length <= 1;
-    const rootName = shown.result.roots[shown.rootIndex]?.name ?? "";
-    const crumbs = this.path.map((g, k) => {
-      const last = k === this.path.length - 1;
-      const text = k === 0 ? rootName : g.title;
-      const crumb = el("button", { type: "button", class: "crumb", "data-key": g.key, ...(last ? { "aria-current": "true" } : {}) }, text);
-      crumb.addEventListener("click", () => void this.up(this.path.length - 1 - k));
-      return crumb;
-    });
-    c.breadcrumb.replaceChildren(...crumbs.flatMap((crumb, k) => (k === 0 ? [crumb] : [el("span", { class: "crumb-sep" }, "›"), crumb])));
-    c.relayout();
+    const { controls, shown } = this;
+    if (!controls || !shown) return;
+    renderBreadcrumb(controls, this.path, shown.result.roots[shown.rootIndex]?.name ?? "", (levels) => void this.up(levels));
   }
 
   /** Opens the groups down to node i and selects it there. */
@@ -293,15 +263,7 @@ export class GraphView {
     const mark = performance.now();
     this.matches = findNodes(shown.model, shown.calls, query);
     this.matchIndex = 0;
-    const ids = new Set<string>();
-    for (const i of this.matches) {
-      const id = this.elementOf(i);
-      if (id) ids.add(id);
-    }
-    cy.batch(() => {
-      cy.nodes(".match").removeClass("match");
-      for (const id of ids) cy.getElementById(id).addClass("match");
-    });
+    markMatches(cy, this.level as Level, this.matches);
     this.timings.search = performance.now() - mark;
     setText(this.controls.searchCount, query.trim() ? (this.matches.length > 0 ? `1/${this.matches.length}` : shown.strings.noMatch) : "");
     if (move && this.matches.length > 0) void this.focusMatch();
@@ -317,43 +279,16 @@ export class GraphView {
 
   /** Highlights how the selected node (or group) reaches the output. */
   showPaths(): void {
-    const shown = this.shown;
-    const cy = this.cy;
-    const level = this.level;
+    const { shown, cy, level } = this;
     if (!shown || !cy || !level) return;
     const selected = cy.nodes(":selected").first();
     const data = selected.nonempty() ? (selected.data() as { node?: number; group?: string }) : {};
     const group = data.group !== undefined ? shown.hierarchy?.get(data.group) : undefined;
-    const starts = data.node !== undefined ? [data.node] : group && shown.hierarchy ? shown.hierarchy.members(group) : [];
-    cy.elements(".path").removeClass("path");
-    if (starts.length === 0) return;
-    const on = pathsToRoot(shown.model, starts);
-    const items = new Set<string>();
-    for (let i = 0; i < on.length; i++) if (on[i] && level.rep[i] >= 0) items.add(itemElementId(level.items[level.rep[i]]));
-    cy.batch(() => {
-      for (const id of items) cy.getElementById(id).addClass("path");
-      cy.edges().filter((e) => items.has(e.source().id()) && items.has(e.target().id())).addClass("path");
-      // Op nodes between two path values are on the path too.
-      cy.nodes(".op").filter((o) => items.has(`n${o.data("op") as number}`)).addClass("path");
-    });
+    markPaths(cy, level, shown, data.node !== undefined ? [data.node] : group && shown.hierarchy ? shown.hierarchy.members(group) : []);
   }
 
   highlightLine(file: string, line: number): void {
-    const shown = this.shown;
-    const cy = this.cy;
-    const level = this.level;
-    if (!shown || !cy || !level) return;
-    const sites = new Set<number>();
-    shown.result.sites.forEach((site, k) => {
-      if (k > 0 && site.file === file && line >= site.line && line <= site.endLine) sites.add(k);
-    });
-    const s = shown.model.snapshot;
-    const ids = new Set<string>();
-    if (sites.size > 0) for (let i = 0; i < s.nodeCount; i++) if (sites.has(s.site[i]) && level.rep[i] >= 0) ids.add(itemElementId(level.items[level.rep[i]]));
-    cy.batch(() => {
-      cy.nodes(".line-hit").removeClass("line-hit");
-      for (const id of ids) cy.getElementById(id).addClass("line-hit");
-    });
+    if (this.shown && this.cy && this.level) markLine(this.cy, this.level, this.shown, this.shown.result.sites, file, line);
   }
 
   private setStale(stale: boolean): void {
@@ -412,32 +347,9 @@ export class GraphView {
 
   /** Labels with the grads (or values) known at this step, the active item, the trace. */
   private refreshStep(): void {
-    const cy = this.cy;
-    const shown = this.shown;
-    const level = this.level;
-    const stepper = this.stepper;
+    const { cy, shown, level, stepper } = this;
     if (!cy || !shown || !level || !stepper || !this.controls) return;
-    const withOp = level.group !== undefined || shown.model.snapshot.nodeCount > opNodeLimit;
-    const running = stepper.rawStep > 0;
-    cy.batch(() => {
-      cy.elements(".anim-active, .anim-edge, .anim-hidden").removeClass("anim-active anim-edge anim-hidden");
-      level.items.forEach((item) => {
-        if (item.kind !== "node") return;
-        const i = item.node;
-        const node = cy.getElementById(`n${i}`);
-        const grad = stepper.grad(i);
-        node.data("label", valueLines(shown, i, withOp, grad, stepper.known(i)).join("\n"));
-        node.classes(valueClasses(shown.model, i, grad));
-        if (!stepper.known(i)) node.addClass("anim-hidden");
-      });
-      const active = stepper.last ? level.items[stepper.last.item] : stepper.activeNode !== undefined && level.rep[stepper.activeNode] >= 0 ? level.items[level.rep[stepper.activeNode]] : undefined;
-      if (running && active) {
-        const element = cy.getElementById(itemElementId(active));
-        element.addClass("anim-active");
-        const op = active.kind === "node" ? cy.getElementById(`o${active.node}`) : cy.collection();
-        (op.nonempty() ? op.connectedEdges() : element.incomers("edge")).addClass("anim-edge");
-      }
-    });
+    markStep(cy, level, shown, stepper);
     setText(this.controls.stepLabel, `${stepper.step}/${stepper.stepCount}`);
     this.side.showTrace(stepper.traceLines(shown.strings, (k) => {
       const item = level.items[k];

@@ -95,6 +95,26 @@ export class Hierarchy {
     return path;
   }
 
+  /** The open path saved as keys, as far as it still exists, then opened like `descend`. */
+  openPath(keys: string[] | undefined): Group[] {
+    const path = [this.top];
+    for (const key of keys?.slice(1) ?? []) {
+      const next = this.contents(path[path.length - 1]).find((item) => item.kind === "group" && item.group.key === key);
+      if (!next || next.kind !== "group") break;
+      path.push(next.group);
+    }
+    return this.descend(path);
+  }
+
+  /** A level with a single group opens it right away (`trainStep()` → `documentLoss()`). */
+  descend(path: Group[]): Group[] {
+    for (;;) {
+      const items = this.contents(path[path.length - 1]);
+      if (items.length !== 1 || items[0].kind !== "group") return path;
+      path.push(items[0].group);
+    }
+  }
+
   /** The groups from the top down to `group` (the breadcrumb). */
   ancestry(group: Group): Group[] {
     const out: Group[] = [];
