@@ -7,8 +7,13 @@
 import { Value, valuesCreated } from "../engine";
 import type { CallFrames } from "../protocol/result";
 
-/** More calls than this (a deep recursion over millions of values) are not recorded. */
+/**
+ * At this many calls the record is compacted: a training loop makes a graph's worth of calls per
+ * step, and only the last step's graph is shown. The earliest calls (where a model makes its
+ * parameters) and the open ones stay; the values of dropped calls count as their caller's.
+ */
 const MAX_FRAMES = 1_000_000;
+const KEEP_EARLIEST = MAX_FRAMES / 4;
 
 export class CallFrameRecorder {
   private functions: { name: string; file: string; line: number }[] = [];
@@ -21,17 +26,12 @@ export class CallFrameRecorder {
   private count = 0;
   /** The open calls, innermost last. */
   private stack: number[] = [];
-  private full = false;
 
   constructor(private readonly currentSite: () => number) {}
 
   /** `__gl_fe(name, file, line)`: returns the token `__gl_fx` closes. */
   enter(name: string, file: string, line: number): number {
     const depth = this.stack.length;
-    if (this.full) {
-      this.stack.push(-1);
-      return depth;
-    }
     const key = `${file}:${line}:${name}`;
     let f = this.functionIndex.get(key);
     if (f === undefined) {
@@ -39,6 +39,7 @@ export class CallFrameRecorder {
       this.functions.push({ name, file, line });
       this.functionIndex.set(key, f);
     }
+    if (this.count >= MAX_FRAMES) this.compact();
     if (this.count === this.parent.length) this.grow();
     const k = this.count++;
     this.parent[k] = depth > 0 ? this.stack[depth - 1] : -1;
@@ -47,7 +48,6 @@ export class CallFrameRecorder {
     this.start[k] = valuesCreated();
     this.end[k] = -1;
     this.stack.push(k);
-    if (this.count >= MAX_FRAMES) this.full = true;
     return depth;
   }
 
@@ -56,7 +56,6 @@ export class CallFrameRecorder {
     const now = valuesCreated();
     while (this.stack.length > token) {
       const k = this.stack.pop() as number;
-      if (k < 0) continue;
       this.end[k] = now;
       // Nothing made in it (nor in its callees, which came later): forget it.
       if (now === this.start[k] && k === this.count - 1) this.count--;
@@ -109,6 +108,27 @@ export class CallFrameRecorder {
       [enterName]: (name: string, file: string, line: number) => this.enter(name, file, line),
       [exitName]: <T>(token: number, result?: T) => this.exit(token, result),
     };
+  }
+
+  private compact(): void {
+    const keep = new Uint8Array(this.count);
+    keep.fill(1, 0, Math.min(KEEP_EARLIEST, this.count));
+    for (const k of this.stack) keep[k] = 1;
+    const renumber = new Int32Array(this.count).fill(-1);
+    let kept = 0;
+    for (let k = 0; k < this.count; k++) {
+      if (!keep[k]) continue;
+      let p = this.parent[k];
+      while (p >= 0 && !keep[p]) p = this.parent[p];
+      this.parent[kept] = p >= 0 ? renumber[p] : -1;
+      this.fn[kept] = this.fn[k];
+      this.callSite[kept] = this.callSite[k];
+      this.start[kept] = this.start[k];
+      this.end[kept] = this.end[k];
+      renumber[k] = kept++;
+    }
+    this.count = kept;
+    this.stack = this.stack.map((k) => renumber[k]);
   }
 
   private contains(k: number, id: number): boolean {
