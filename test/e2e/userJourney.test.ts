@@ -149,9 +149,11 @@ describe(`GradLens from its VSIX in VS Code ${vscodeVersion} (trusted workspace)
   it("opens a microgpt training step (~56k nodes) on the top level of its calls, readable, and opens a call", async function () {
     this.timeout(240_000);
     const tab = wb.page.locator(".tabs-container .tab", { hasText: "Graph:" });
-    await tab.hover();
-    await tab.locator(".tab-actions .action-label").click();
-    await wb.page.locator(".tabs-container .tab", { hasText: "Graph:" }).waitFor({ state: "detached" });
+    if ((await tab.count()) > 0) {
+      await tab.hover();
+      await tab.locator(".tab-actions .action-label").click();
+      await tab.waitFor({ state: "detached" });
+    }
     await wb.openFile("microgpt.grad.ts");
     const started = Date.now();
     await wb.runCommand("GradLens: Show Computation Graph");
