@@ -28,6 +28,12 @@ export interface BindingDeclaration {
 export class SiteRegistry {
   readonly sites: SourceSite[] = [{ id: 0, file: "", line: 0, column: 0, endLine: 0, endColumn: 0, text: "(library code)" }];
   readonly bindings: BindingDeclaration[] = [];
+  private functions = 0;
+
+  /** A bundle-wide id for an instrumented function, so its call hook does no string work. */
+  addFunction(): number {
+    return this.functions++;
+  }
 
   addSite(site: Omit<SourceSite, "id">): number {
     const id = this.sites.length;
@@ -189,7 +195,7 @@ export function instrumentSource(source: string, registry: SiteRegistry, options
     }
   };
   visit(program, undefined, [], []);
-  instrumentFrames(program, source, out, { file: offset.file, lineOffset: offset.line });
+  instrumentFrames(program, source, out, { file: offset.file, lineOffset: offset.line, nextFunctionId: () => registry.addFunction() });
 
   const body = program.body as AstNode[];
   const wrapped = options.entry === true && topLevelAwait ? wrapTopLevelAwait(body, out) : undefined;
