@@ -19,6 +19,7 @@ import { runChecks } from "./workerChecks";
 import { packLabels } from "./labelTransfer";
 import { BackwardStates } from "./backwardState";
 import { describeNonFinite } from "./nonFiniteMessage";
+import { UserValues } from "./userValues";
 import type { WorkerInput, WorkerOutput, WorkerRoot, WorkerBinding, WorkerError } from "./protocol";
 
 const MAX_CONSOLE_LINES = 2000;
@@ -100,6 +101,7 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
   let lastValue: Value | undefined;
   let lastBinding = -1;
   const registered = new Map<string, unknown>();
+  const userValues = new UserValues(input.bindingNames); // learners' own Value classes
 
   const helpers: Record<string, unknown> = {
     [HELPERS.site]: (site: number, x: unknown) => {
@@ -113,7 +115,7 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
         bindingLast[binding] = x;
         lastValue = x;
         lastBinding = binding;
-      }
+      } else userValues.bind(binding, x);
       return x;
     },
     [HELPERS.loop]: (site: number) => {
@@ -123,12 +125,13 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
       if (x instanceof Value) {
         lastValue = x;
         lastBinding = -1;
-      }
+      } else userValues.expression(x);
       return x;
     },
     [HELPERS.register]: (name: string, fn: unknown) => {
       registered.set(name, fn);
     },
+    [HELPERS.made]: (x: unknown) => userValues.made(x),
     [HELPERS.write]: (x: unknown) => {
       if (x instanceof Value) states.beforeWrite(x);
       return x;
@@ -164,7 +167,7 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
   if (input.checks) {
     recordBackward = false;
     states.enabled = false;
-    output.checks = runChecks(input.checks, registered, input.gradcheck ?? {}, errorOf);
+    output.checks = runChecks(input.checks, userValues.adaptForChecks(registered), input.gradcheck ?? {}, errorOf);
     recordBackward = true;
   }
 
@@ -225,6 +228,12 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
         }
       }
     }
+    const user = userValues.results(output.roots.length, input.nodeLimit, output.roots.length === 0);
+    output.roots.push(...user.roots);
+    output.bindings.push(...user.bindings);
+    transfer.push(...user.transfer);
+    if (user.error) output.error ??= user.error;
+    if (user.nonFinite) output.nonFinite ??= user.nonFinite;
   } catch (thrown) {
     output.error ??= errorOf(thrown);
   }
