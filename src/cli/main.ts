@@ -3,7 +3,8 @@
  *   gradlens graph FILE [--json | --dot]    gradlens check FILE [--json]
  */
 import * as path from "node:path";
-import { runFile, checkFile, DEFAULT_TIME_LIMIT_MS } from "../runner";
+import { DEFAULT_TIME_LIMIT_MS } from "../runner";
+import { runCliTarget } from "./targets";
 import type { RunError, RunResult } from "../protocol/result";
 import { parseArgs, UsageError, USAGE, type CliArgs } from "./args";
 import { graphDot, graphJson, graphTable } from "./graphOutput";
@@ -37,7 +38,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     ...(args.functionName !== undefined ? { functionName: args.functionName } : {}),
   };
   const stopProgress = showProgress(`running ${path.basename(file)}`);
-  const result = await (args.command === "check" ? checkFile(file, options) : runFile(file, options)).finally(stopProgress);
+  const result = await runCliTarget(args.command, file, args.line, options).finally(stopProgress);
   printConsole(result);
   return args.command === "check" ? reportCheck(result, args) : reportGraph(result, args);
 }

@@ -16,6 +16,7 @@ import { buildRequest, type PythonRunInput } from "./request";
 import { emptyPythonResult, fromTracerOutput, fromUnfinishedRun, type TracerOutput } from "./result";
 import { tracerScriptPath } from "./tracerScript";
 import { interpreterToStart, rememberBinary } from "./launcherCache";
+import type { CheckRequestFields } from "./check";
 
 export { resolvePythonPath, type ResolvedPython } from "./interpreter";
 export type { PythonRunInput } from "./request";
@@ -25,7 +26,9 @@ export { pythonBlocksOf, codeBlocksOf, isPythonFence, type MarkdownCodeBlock } f
 const DEFAULT_TIME_LIMIT_MS = 10_000;
 const DEFAULT_HEAP_LIMIT_MB = 2048;
 
-export type PythonRunOptions = RunOptions & { pythonPath?: string };
+export type PythonRunOptions = RunOptions & { pythonPath?: string; /** "check" mode (check.ts) */ checkRequest?: CheckRequestFields };
+export { checkPython } from "./check";
+export { findCheckablePythonFunctions } from "./checkableFunctions";
 
 /** Never rejects: every failure is a `RunResult` with an error at a source line where there is one. */
 export async function runPython(input: PythonRunInput, options: PythonRunOptions = {}): Promise<RunResult> {
@@ -51,7 +54,7 @@ export async function runPython(input: PythonRunInput, options: PythonRunOptions
         heapLimitMb: options.heapLimitMb ?? DEFAULT_HEAP_LIMIT_MB,
         ...(options.nodeLimit !== undefined ? { nodeLimit: options.nodeLimit } : {}),
       };
-      request = await buildRequest({ ...input, file }, limits, { resultPath, dumpPath });
+      request = { ...(await buildRequest({ ...input, file }, limits, { resultPath, dumpPath })), ...options.checkRequest };
     } catch {
       return emptyPythonResult(file, { kind: "runtime", message: l10n.t("cannot read {0}", file) }, elapsed());
     }

@@ -9,6 +9,7 @@ import type { BindingValue, ConsoleLine, NonFiniteReport, RootGraph, RunError, R
 import type { TracerRequest } from "./request";
 import { localizeTracerError, localizeTracerLine, type MessageParts } from "./tracerMessages";
 import * as l10n from "@vscode/l10n";
+import { checkFromTracer, type TracerCheck } from "./check";
 
 /** A graph as the tracer writes it: the engine's JSON form of a snapshot. */
 export type TracerGraph = SnapshotJson;
@@ -21,6 +22,8 @@ export interface TracerOutput {
   /** `l10n`: the parts the message was made of, for translating it (tracerMessages.ts). */
   error?: RunError & { l10n?: MessageParts };
   durationMs?: number;
+  /** In check mode: the gradient checks (check.ts). */
+  checks?: TracerCheck[];
   /** The interpreter binary that ran (differs from the one started when that was a launcher script). */
   executable?: string;
 }
@@ -57,6 +60,7 @@ export function fromTracerOutput(file: string, output: TracerOutput, durationMs:
     stats: { durationMs, nodeCount: roots.reduce((n, r) => n + r.graph.nodeCount, 0) },
   };
   if (output.error) result.error = localizeTracerError(output.error);
+  if (output.checks) result.checks = output.checks.map((c) => checkFromTracer(file, c));
   const nonFinite = findNonFinite(roots, positionOfSite);
   if (nonFinite) result.nonFinite = nonFinite;
   return result;

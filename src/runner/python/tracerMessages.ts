@@ -34,6 +34,7 @@ export const tracerTemplates: Record<string, Render> = {
   "stopped: the graph is too large to read back within the memory limit of {0} MB": (a) =>
     l10n.t("stopped: the graph is too large to read back within the memory limit of {0} MB", a[0]),
   "GradLens could not read the values back: {0}": (a) => l10n.t("GradLens could not read the values back: {0}", a[0]),
+  "{0} could not be found when the file ran": (a) => l10n.t("{0} could not be found when the file ran", a[0]),
   // Lines of GradLens's own in the run's output.
   "GradLens: ": () => l10n.t("GradLens: "),
   "ran the code block at line {0} first (it defines {1})": (a) => l10n.t("ran the code block at line {0} first (it defines {1})", a[0], a[1]),
