@@ -5,7 +5,7 @@
 import * as vscode from "vscode";
 import { createApi, type GradLensApi } from "./api";
 import { CheckDetailsProvider, checkDetailsScheme } from "./checkDetails";
-import { GradientCheckLensProvider, gradFileSelector } from "./codeLens";
+import { GradientCheckLensProvider, checkLensSelector } from "./codeLens";
 import { registerCommands } from "./commands";
 import { ResultDiagnostics } from "./diagnostics";
 import { watchDocuments } from "./documentWatcher";
@@ -38,7 +38,7 @@ export function activate(context: vscode.ExtensionContext): GradLensApi {
     lenses,
     details,
     new ResultDiagnostics(store),
-    vscode.languages.registerCodeLensProvider(gradFileSelector, lenses),
+    vscode.languages.registerCodeLensProvider(checkLensSelector, lenses),
     vscode.languages.registerHoverProvider(runnableSelector, new ValueHoverProvider(store)),
     vscode.workspace.registerTextDocumentContentProvider(checkDetailsScheme, details),
     registerCommands(context, runs, store, log),

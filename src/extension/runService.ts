@@ -92,13 +92,13 @@ export class RunService implements vscode.Disposable {
     const { target } = request;
     const options: RunOptions = { ...runOptionsFromSettings(target.document.uri), signal };
     if (target.language === "python") {
-      if (request.mode === "check") {
-        throw new Error(vscode.l10n.t("Gradient checks run on .grad.ts files; Python files can be run and graphed."));
-      }
       const pythonPath = await pythonInterpreterFor(target.document.uri);
       // The editor's text, so a Markdown block can build on the ```python blocks above it.
       const input = target.kind === "file" ? { file: target.file } : { file: target.file, code: target.code, origin: target.origin, document: target.document.getText() };
-      return loadPythonRunner().runPython(input, { ...options, ...(pythonPath ? { pythonPath } : {}) });
+      const pythonOptions = { ...options, ...(pythonPath ? { pythonPath } : {}) };
+      const python = loadPythonRunner();
+      if (request.mode === "check") return python.checkPython(input, { ...pythonOptions, functionName: request.functionName });
+      return python.runPython(input, pythonOptions);
     }
     const runner = loadRunner();
     if (request.mode === "check") return runner.checkFile(target.file, { ...options, functionName: request.functionName });
