@@ -109,3 +109,18 @@ describe("user classes: a learner's own TypeScript Value class", function () {
     });
   });
 });
+
+describe("user classes: a class hierarchy with backwardStep() methods and repeated inputs", function () {
+  this.timeout(60_000);
+  before(() => useBuiltWorker());
+
+  it("draws one edge per distinct input with the step's combined local gradient (x·x → 2x)", async () => {
+    const result = await runFile(fixture("stepMethods.grad.ts"));
+    assert.equal(result.error, undefined, result.error?.message);
+    const printed = JSON.parse(result.console[0].text) as { x: number; square: number };
+    const [root] = result.roots;
+    const nodes = snapshotNodes(root.graph);
+    assert.deepEqual(nodes.map((n) => [n.label, n.op, n.data, n.grad]), [["x", "", 3, printed.x], ["square", "*", 9, printed.square], ["cube", "*", 27, 1]]);
+    assert.deepEqual(snapshotEdges(root.graph).map((e) => [e.from, e.to, e.localGrad]), [[0, 1, 6], [1, 2, 3], [0, 2, 9]]);
+  });
+});
