@@ -165,9 +165,28 @@ def _json_ready(result):
 
 
 def _js(x):
-    """A number as JavaScript writes it in the TypeScript checker's notes."""
+    """A number as JavaScript's String(x) writes it, so notes read as the TypeScript checker's do
+    (the same shortest digits as repr, but JavaScript's rules for when to use an exponent)."""
     if math.isnan(x):
         return "NaN"
     if math.isinf(x):
         return "Infinity" if x > 0 else "-Infinity"
-    return repr(int(x)) if x == int(x) and abs(x) < 1e21 else repr(x)
+    if x == 0:
+        return "0"
+    text = repr(abs(float(x)))
+    mantissa, _, exponent = text.partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    digits = (whole + fraction).lstrip("0")
+    point = len(whole) + int(exponent or 0) - (len(whole + fraction) - len((whole + fraction).lstrip("0")))
+    digits = digits.rstrip("0")
+    k, n = len(digits), point
+    if k <= n <= 21:
+        out = digits + "0" * (n - k)
+    elif 0 < n <= 21:
+        out = digits[:n] + "." + digits[n:]
+    elif -6 < n <= 0:
+        out = "0." + "0" * (-n) + digits
+    else:
+        e = n - 1
+        out = (digits if k == 1 else digits[0] + "." + digits[1:]) + "e" + ("+" if e >= 0 else "-") + str(abs(e))
+    return ("-" if x < 0 else "") + out

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { checkPython, findCheckablePythonFunctions, resolvePythonPath } from "../../src/runner/python";
 import { Value, gradcheck } from "../../src/engine";
 import { repoRoot } from "./runnerSupport";
+import type { InputCheckResult } from "../../src/protocol/result";
 
 const fixture = (name: string) => path.join(repoRoot, "test", "fixtures", "userClasses", "python", name);
 
@@ -64,6 +65,18 @@ describe("user classes: Python gradient checks", function () {
         assert.equal(input.verdict, "ok");
       });
       assert.match(checks[1].note ?? "", /xs: random lists of length 3/);
+    });
+
+    it("gives the very verdicts, numbers and notes of the TypeScript checker on the same functions", async () => {
+      const strip = ({ name, analytic, numeric, absError, relError, ok, verdict, note }: InputCheckResult) => ({ name, analytic, numeric, absError, relError, ok, verdict, note });
+      const wrong = (await checkPython({ file: fixture("wrong_op.py") })).checks![0];
+      // The fixture's buggy mul, as a GradLens op with the same (wrong) local gradients.
+      const tsWrong = gradcheck((x: Value, y: Value) => new Value(x.data * y.data, [x, y], [y.data, y.data], "*").add(x), [2, 3], { names: ["x", "y"] });
+      assert.deepEqual(wrong.inputs.map(strip), tsWrong.inputs.map(strip));
+      assert.equal(wrong.maxRelError, tsWrong.maxRelError);
+      const hinge = (await checkPython({ file: fixture("closures.py") }, { functionName: "hinge" })).checks![0];
+      const tsHinge = gradcheck((a: Value, k: Value) => a.mul(k).relu(), [0, 3], { names: ["a", "k"] });
+      assert.deepEqual(hinge.inputs.map(strip), tsHinge.inputs.map(strip));
     });
 
     it("calls a ReLU corner a kink, as TypeScript does", async () => {
