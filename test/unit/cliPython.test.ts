@@ -60,6 +60,17 @@ describe("cli: Python files, Markdown blocks and local gradients (the built bund
     assert.deepEqual(json.edges.map((e) => e.localGrad), [null, null]);
   });
 
+  it("graph FILE.md --line N runs a ```ts block as a snippet (Value in scope), lines in the Markdown file", () => {
+    const { status, stdout, stderr } = gradlens("graph", fixture("snippets.md"), "--line", "7", "--json");
+    assert.equal(status, 0, stderr);
+    const json = JSON.parse(stdout) as GraphJson;
+    assert.deepEqual([json.root.name, json.root.line, json.nodes[json.nodes.length - 1].data], ["b", 8, 5]);
+    assert.equal(json.nodes.find((n) => n.label === "a")?.grad, 4);
+    const check = gradlens("check", fixture("snippets.md"), "--line", "7");
+    assert.equal(check.status, 2);
+    assert.match(check.stderr, /gradient checks of TypeScript run on \.grad\.ts files/);
+  });
+
   describe("with python3", () => {
     before(async function () {
       if (!(await resolvePythonPath(undefined))) this.skip();
