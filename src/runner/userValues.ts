@@ -150,7 +150,12 @@ export class UserValues {
   }
 
   private recordBackward(root: UserValue, site: number): void {
-    const graph = this.read(root);
+    let graph: RecordedGraph;
+    try {
+      graph = this.read(root);
+    } catch {
+      return; // a value GradLens cannot read (a getter that throws): the user's backward() still returns normally
+    }
     const entry = this.roots.get(site);
     if (entry) {
       entry.graph = graph;
@@ -291,7 +296,7 @@ export class UserValues {
     const { nodes, inputs } = recorded;
     const now = nodes.map((v) => [v.data, v.grad] as const);
     try {
-      nodes.forEach((v, i) => (v.data = recorded.data[i]));
+      nodes.forEach((v, i) => assign(v, "data", recorded.data[i]));
       return nodes.map((v, i) => {
         const cs = inputs[i];
         if (cs.length === 0) return [];
@@ -311,8 +316,8 @@ export class UserValues {
       });
     } finally {
       nodes.forEach((v, i) => {
-        v.data = now[i][0];
-        v.grad = now[i][1];
+        assign(v, "data", now[i][0]);
+        assign(v, "grad", now[i][1]);
       });
     }
   }
@@ -376,8 +381,17 @@ function recover(v: UserValue, inputs: UserValue[], step: (this: unknown) => unk
   } catch {
     return inputs.map((c): [UserValue, number] => [c, Number.NaN]);
   } finally {
-    inputs.forEach((c, j) => (c.grad = saved[j]));
-    v.grad = own;
+    inputs.forEach((c, j) => assign(c, "grad", saved[j]));
+    assign(v, "grad", own);
+  }
+}
+
+/** Writes a number back into a user's value; a frozen or read-only one keeps what it has. */
+function assign(v: UserValue, key: "data" | "grad", x: unknown): void {
+  try {
+    v[key] = x;
+  } catch {
+    // Nothing to restore into.
   }
 }
 
