@@ -5,7 +5,7 @@ import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import * as vscode from "vscode";
 import type { RunResult } from "../../src/protocol/result";
-import { closeAllEditors, eventually, extensionId, gradlensDiagnostics } from "./helpers";
+import { closeAllEditors, eventually, extensionId, gradlens, gradlensDiagnostics, hoverText } from "./helpers";
 
 function userFixture(...parts: string[]): string {
   const extension = vscode.extensions.getExtension(extensionId);
@@ -69,5 +69,27 @@ describe("Gradient checks of learners' own classes", function () {
     const result = await click((await lenses(file)).find((l) => l.command?.title === "Check gradient"));
     assert.equal(result.error, undefined, result.error?.message);
     assert.deepEqual(titles(await lenses(file)).slice(0, 1), ["47: ✗ mismatch in y: backprop 3, numeric 2"]);
+  });
+});
+
+describe("A learner's own TypeScript Value class in the editor", function () {
+  this.timeout(60_000);
+  before(() => vscode.commands.executeCommand("gradlens.clearResults"));
+  after(closeAllEditors);
+
+  it("Show Computation Graph draws the class's graph; hovers and inline values show its numbers", async () => {
+    const api = await gradlens();
+    const file = userFixture("localGrads.grad.ts");
+    const document = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
+    await vscode.window.showTextDocument(document);
+    const result = await vscode.commands.executeCommand<RunResult>("gradlens.showGraph");
+    assert.equal(result?.error, undefined, result?.error?.message);
+    assert.equal(result?.roots[0].name, "d");
+    assert.deepEqual(result?.console.map((c) => c.text), ['{"a":4,"b":3,"c":1,"d":3}']);
+    const line = [...Array(document.lineCount).keys()].find((n) => document.lineAt(n).text.startsWith("const a = "))!;
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>("vscode.executeHoverProvider", document.uri, new vscode.Position(line, 6));
+    assert.match(hoverText(hovers), /data \*\*3\*\* · grad \*\*4\*\*/);
+    const texts = await eventually(() => api.inlineValueTexts(file).length > 0 && api.inlineValueTexts(file), "inline values");
+    assert.ok(texts.includes("a = 3 · grad 4"), texts.join(" | "));
   });
 });

@@ -124,3 +124,18 @@ describe("user classes: a class hierarchy with backwardStep() methods and repeat
     assert.deepEqual(snapshotEdges(root.graph).map((e) => [e.from, e.to, e.localGrad]), [[0, 1, 6], [1, 2, 3], [0, 2, 9]]);
   });
 });
+
+describe("user classes: plain JavaScript", function () {
+  this.timeout(60_000);
+  before(() => useBuiltWorker());
+
+  it("a .js file with its own class (_prev array, _op, closures) gets its graph and local gradients", async () => {
+    const result = await runFile(fixture("plainScript.js"));
+    assert.equal(result.error, undefined, result.error?.message);
+    const [root] = result.roots;
+    assert.equal(root.name, "s");
+    assert.deepEqual(snapshotNodes(root.graph).map((n) => [n.label ?? "", n.op, n.data, n.grad]), [["u", "", 1, 1], ["v", "", -1, 1], ["", "+", 0, 1], ["s", "exp", 1, 1]]);
+    assert.deepEqual(snapshotEdges(root.graph).map((e) => e.localGrad), [1, 1, 1]);
+    assert.equal(result.sites[root.graph.site[2]]?.line, 42);
+  });
+});
