@@ -202,14 +202,14 @@ export class UserValues {
     rootStart: number,
     nodeLimit: number | undefined,
     allowLastValue: boolean,
-  ): { roots: WorkerRoot[]; bindings: WorkerBinding[]; transfer: ArrayBuffer[]; error?: WorkerError; nonFinite?: WorkerOutput["nonFinite"] } {
+  ): { roots: WorkerRoot[]; bindings: WorkerBinding[]; error?: WorkerError; nonFinite?: WorkerOutput["nonFinite"] } {
     const chosen: { graph: RecordedGraph; siteId: number; calls: number; reason: "backward" | "last-value"; name?: string }[] = [];
     for (const [siteId, { graph, calls }] of this.roots) chosen.push({ graph, siteId, calls, reason: "backward" });
     if (chosen.length === 0 && allowLastValue && this.lastValue) {
       const { value, binding } = this.lastValue;
       chosen.push({ graph: this.read(value), siteId: this.sites.get(value) ?? 0, calls: 0, reason: "last-value", name: binding >= 0 ? this.bindingNames[binding] : undefined });
     }
-    const out: ReturnType<UserValues["results"]> = { roots: [], bindings: [], transfer: [] };
+    const out: ReturnType<UserValues["results"]> = { roots: [], bindings: [] };
     const nodeOf = new Map<UserValue, { root: number; id: number }>();
     for (const c of chosen) {
       const root = c.graph.nodes[c.graph.nodes.length - 1];
@@ -226,7 +226,6 @@ export class UserValues {
       const workerRoot: WorkerRoot = { name, reason: c.reason, siteId: c.siteId, graph, labels };
       if (c.calls > 1) workerRoot.calls = c.calls;
       out.roots.push(workerRoot);
-      for (const array of [graph.op, graph.data, graph.grad, graph.site, graph.childStart, graph.child, graph.localGrad, labels.ids, labels.nameIndex]) out.transfer.push(array.buffer as ArrayBuffer);
       c.graph.nodes.forEach((v, id) => {
         if (!nodeOf.has(v)) nodeOf.set(v, { root: index, id });
       });
