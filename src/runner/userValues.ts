@@ -73,7 +73,11 @@ export class UserValues {
   private lastValue: { value: UserValue; binding: number } | undefined;
   private backwardDepth = 0;
 
-  constructor(private readonly bindingNames: readonly string[]) {}
+  /** `onBackward`: after each recorded backward() (the worker's checkpoints). */
+  constructor(
+    private readonly bindingNames: readonly string[],
+    private readonly onBackward: () => void = () => undefined,
+  ) {}
 
   isValue(x: unknown): x is UserValue {
     if (typeof x !== "object" || x === null || x instanceof EngineValue || Array.isArray(x)) return false;
@@ -163,6 +167,7 @@ export class UserValues {
     } else if (this.roots.size < MAX_BACKWARD_SITES) {
       this.roots.set(site, { graph, calls: 1 });
     }
+    this.onBackward();
   }
 
   /** Every value `root` depends on, children before parents (first input first), with the numbers now. */

@@ -97,13 +97,16 @@ async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
       } else if (backwardRoots.size < MAX_BACKWARD_SITES) {
         backwardRoots.set(site, { value: this, calls: 1, epoch: states.recordBackward() });
       }
-      // Now and then the graphs so far go to the host: if the run is killed hard, they are what is left.
-      if (lastBackward - lastCheckpoint >= input.checkpointIntervalMs) {
-        channel.send({ type: "checkpoint", output: collect() });
-        lastCheckpoint = performance.now();
-      }
+      checkpointIfDue();
     }
   };
+  /** Now and then the graphs so far go to the host: if the run is killed hard, they are what is left. */
+  function checkpointIfDue(): void {
+    if (lastBackward - lastCheckpoint >= input.checkpointIntervalMs) {
+      channel.send({ type: "checkpoint", output: collect() });
+      lastCheckpoint = performance.now();
+    }
+  }
 
   const bindingCount = input.bindingNames.length;
   const bindingLast: (Value | undefined)[] = new Array(bindingCount).fill(undefined);
@@ -111,7 +114,11 @@ async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
   let lastValue: Value | undefined;
   let lastBinding = -1;
   const registered = new Map<string, unknown>();
-  const userValues = new UserValues(input.bindingNames); // learners' own Value classes
+  // Learners' own Value classes; their backward() calls count as the engine's do.
+  const userValues = new UserValues(input.bindingNames, () => {
+    lastBackward = performance.now();
+    checkpointIfDue();
+  });
 
   const helpers: Record<string, unknown> = {
     [HELPERS.site]: (site: number, x: unknown) => {
