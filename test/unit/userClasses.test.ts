@@ -2,6 +2,7 @@
 // the numbers a plain run sees at backward() and local gradients recovered from closures.
 import { strict as assert } from "node:assert";
 import * as path from "node:path";
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { checkFile, runFile } from "../../src/runner";
 import { snapshotEdges, snapshotNodes } from "../../src/engine/snapshot";
 import type { RootGraph } from "../../src/protocol/result";
@@ -137,5 +138,26 @@ describe("user classes: plain JavaScript", function () {
     assert.deepEqual(snapshotNodes(root.graph).map((n) => [n.label ?? "", n.op, n.data, n.grad]), [["u", "", 1, 1], ["v", "", -1, 1], ["", "+", 0, 1], ["s", "exp", 1, 1]]);
     assert.deepEqual(snapshotEdges(root.graph).map((e) => e.localGrad), [1, 1, 1]);
     assert.equal(result.sites[root.graph.site[2]]?.line, 42);
+  });
+});
+
+describe("user classes: a run that is killed hard", function () {
+  this.timeout(60_000);
+  before(() => useBuiltWorker());
+
+  it("still returns the latest checkpoint's graph of the learner's class", async () => {
+    const file = path.join(repoRoot, "out", "test-user-classes", "checkpointThenBlock.grad.ts");
+    mkdirSync(path.dirname(file), { recursive: true });
+    copyFileSync(fixture("tinygrad.ts"), path.join(path.dirname(file), "tinygrad.ts"));
+    // Backward calls for 2.3 s, then a call that blocks past the limit and its grace: the child is killed.
+    writeFileSync(
+      file,
+      'import { Value } from "./tinygrad";\nimport { execSync } from "node:child_process";\nconst w = new Value(0.5);\nconst started = Date.now();\nwhile (Date.now() - started < 2300) {\n  const loss = w.mul(w);\n  loss.backward();\n}\nexecSync("sleep 30");\n',
+    );
+    const result = await runFile(file, { timeLimitMs: 3000 });
+    assert.equal(result.error?.kind, "timeout");
+    assert.equal(result.roots.length, 1, "the checkpoint's graph is kept");
+    assert.ok((result.roots[0].calls ?? 0) > 1);
+    assert.deepEqual(snapshotEdges(result.roots[0].graph).map((e) => e.localGrad), [1]);
   });
 });
