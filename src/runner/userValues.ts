@@ -103,9 +103,11 @@ export class UserValues {
     return ok;
   }
 
-  /** The class's constructor reports each new value (instrumented: `__gl_v(this)`). */
+  /** The class's constructor reports each new value (instrumented: `__gl_v(this)`); its class is then known before any backward(). */
   made(x: unknown): void {
-    if (typeof x === "object" && x !== null && !this.sites.has(x)) this.sites.set(x, creationSite.site);
+    if (typeof x !== "object" || x === null || this.sites.has(x)) return;
+    this.sites.set(x, creationSite.site);
+    this.isValue(x);
   }
 
   bind(binding: number, x: unknown): void {

@@ -141,6 +141,17 @@ describe("user classes: plain JavaScript", function () {
   });
 });
 
+describe("user classes: values never bound to a variable", function () {
+  this.timeout(60_000);
+  before(() => useBuiltWorker());
+
+  it("records backward() of a class known only from its constructor", async () => {
+    const result = await runFile(fixture("unbound.grad.ts"));
+    assert.equal(result.error, undefined, result.error?.message);
+    assert.deepEqual(result.roots.map((r) => [r.reason, r.position?.line, Array.from(r.graph.grad)]), [["backward", 4, [3, 2, 1, 1, 1]]]);
+  });
+});
+
 describe("user classes: a run that is killed hard", function () {
   this.timeout(60_000);
   before(() => useBuiltWorker());
