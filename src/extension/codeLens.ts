@@ -4,18 +4,14 @@
  * reads the text: nothing runs here.
  */
 import * as vscode from "vscode";
-import { loadPythonRunner, loadRunner } from "./runners";
+import { loadAnalysis } from "./analysis";
+import { gradFileSelector } from "./runTarget";
 import type { ResultStore } from "./results";
 import { verdictTitle } from "./verdict";
 import type { FunctionArgs } from "./commands";
 
-export const gradFileSelector: vscode.DocumentSelector = [
-  { scheme: "file", pattern: "**/*.grad.ts" },
-  { scheme: "file", pattern: "**/*.grad.js" },
-];
-
 /** Where gradient-check lenses appear: grad files, Python files, and Markdown (its ```python blocks). */
-export const checkLensSelector: vscode.DocumentSelector = [...(gradFileSelector as vscode.DocumentFilter[]), { scheme: "file", language: "python" }, { scheme: "file", language: "markdown" }];
+export const checkLensSelector: vscode.DocumentSelector = [gradFileSelector as vscode.DocumentFilter, { scheme: "file", language: "python" }, { scheme: "file", language: "markdown" }];
 
 /** A checkable function's name and 1-based line; `blockLine`: the Markdown block to run for it. */
 interface LensSite {
@@ -28,15 +24,15 @@ function checkableFunctionsOf(document: vscode.TextDocument): LensSite[] {
   const file = document.uri.fsPath;
   const text = document.getText();
   if (document.languageId === "python") {
-    return loadPythonRunner().findCheckablePythonFunctions(text, file).map((f) => ({ name: f.name, line: f.range.line }));
+    return loadAnalysis().findCheckablePythonFunctions(text, file).map((f) => ({ name: f.name, line: f.range.line }));
   }
   if (document.languageId === "markdown") {
-    const python = loadPythonRunner();
-    return python.pythonBlocksOf(text).flatMap((block) =>
-      python.findCheckablePythonFunctions(block.code, file, block.startLine).map((f) => ({ name: f.name, line: f.range.line, blockLine: block.startLine })),
+    const analysis = loadAnalysis();
+    return analysis.pythonBlocksOf(text).flatMap((block) =>
+      analysis.findCheckablePythonFunctions(block.code, file, block.startLine).map((f) => ({ name: f.name, line: f.range.line, blockLine: block.startLine })),
     );
   }
-  return loadRunner().findCheckableFunctions(text, file).map((f) => ({ name: f.name, line: f.range.line }));
+  return loadAnalysis().findCheckableFunctions(text, file).map((f) => ({ name: f.name, line: f.range.line }));
 }
 
 export class GradientCheckLensProvider implements vscode.CodeLensProvider, vscode.Disposable {

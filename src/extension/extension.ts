@@ -15,6 +15,7 @@ import { ValueHoverProvider, runnableSelector } from "./hover";
 import { InlineValueDecorations } from "./inlineValues";
 import { ResultStore } from "./results";
 import { RunService } from "./runService";
+import { trackGradFileContext } from "./runTarget";
 import { ResultStatusBar } from "./statusBar";
 
 export function activate(context: vscode.ExtensionContext): GradLensApi {
@@ -44,6 +45,7 @@ export function activate(context: vscode.ExtensionContext): GradLensApi {
     registerCommands(context, runs, store, log),
     watchDocuments(store, runs),
     followCursorInGraph(),
+    trackGradFileContext(),
   );
   registerGraphPanelSerializer(context);
 

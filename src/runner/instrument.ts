@@ -13,6 +13,7 @@ import MagicString from "magic-string";
 import { parseTypeScript, runtimeChildren, isNode, type AstNode } from "./parse";
 import { HELPERS } from "./helpers";
 import { constructorBody, valueClassSpans } from "./userValueClasses";
+import { placeInFile } from "./snippetOffset";
 import type { SourceRange, SourceSite } from "../protocol/result";
 
 
@@ -71,14 +72,9 @@ export function instrumentSource(source: string, registry: SiteRegistry, options
   const { offset } = options;
 
   const rangeOf = (node: AstNode): SourceRange => {
-    const { start, end } = node.loc;
-    return {
-      file: offset.file,
-      line: start.line + offset.line - 1,
-      column: start.column + 1 + (start.line === 1 ? offset.column - 1 : 0),
-      endLine: end.line + offset.line - 1,
-      endColumn: end.column + 1 + (end.line === 1 ? offset.column - 1 : 0),
-    };
+    const start = placeInFile(offset, node.loc.start.line, node.loc.start.column);
+    const end = placeInFile(offset, node.loc.end.line, node.loc.end.column);
+    return { file: offset.file, line: start.line, column: start.column, endLine: end.line, endColumn: end.column };
   };
   const textOf = (node: AstNode): string => {
     const text = source.slice(node.start, node.end).replace(/\s+/g, " ");

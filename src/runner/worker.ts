@@ -14,6 +14,7 @@ import * as l10n from "@vscode/l10n";
 import { useTranslations } from "./localization";
 import * as engine from "../engine";
 import { Value, creationSite, topologicalOrder, snapshotGraph, findNonFiniteData, findNonFiniteGrad, type GraphSnapshot } from "../engine";
+import { observeBackward } from "../engine/value";
 import { HELPERS } from "./helpers";
 import { describeThrown, framesOf, BUNDLE_FILENAME } from "./workerErrors";
 import { runChecks } from "./workerChecks";
@@ -81,25 +82,22 @@ async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
   const backwardRoots = new Map<number, { value: Value; calls: number; epoch: number }>();
   let recordBackward = true;
   const states = new BackwardStates();
-  const originalBackward = Value.prototype.backward;
   let lastCheckpoint = started;
   let lastBackward = 0;
-  Value.prototype.backward = function (this: Value) {
+  observeBackward((root) => {
+    if (!recordBackward) return;
     const site = creationSite.site;
-    originalBackward.call(this);
-    if (recordBackward) {
-      lastBackward = performance.now();
-      const entry = backwardRoots.get(site);
-      if (entry) {
-        entry.value = this;
-        entry.calls++;
-        entry.epoch = states.recordBackward(entry.epoch);
-      } else if (backwardRoots.size < MAX_BACKWARD_SITES) {
-        backwardRoots.set(site, { value: this, calls: 1, epoch: states.recordBackward() });
-      }
-      checkpointIfDue();
+    lastBackward = performance.now();
+    const entry = backwardRoots.get(site);
+    if (entry) {
+      entry.value = root;
+      entry.calls++;
+      entry.epoch = states.recordBackward(entry.epoch);
+    } else if (backwardRoots.size < MAX_BACKWARD_SITES) {
+      backwardRoots.set(site, { value: root, calls: 1, epoch: states.recordBackward() });
     }
-  };
+    checkpointIfDue();
+  });
   /** Now and then the graphs so far go to the host: if the run is killed hard, they are what is left. */
   function checkpointIfDue(): void {
     if (lastBackward - lastCheckpoint >= input.checkpointIntervalMs) {
