@@ -3,18 +3,19 @@
  * at a line of a Markdown file (with the earlier Python blocks it builds on, as in the editor).
  */
 import { readFile } from "node:fs/promises";
-import { checkFile, findCodeBlockAt, runFile, runSnippet, type RunOptions } from "../runner";
+import { findCodeBlockAt, languageOfFile, runnerFor, runSnippet, type RunOptions } from "../runner";
 import { checkPython, isPythonFence, runPython } from "../runner/python";
 import type { RunResult } from "../protocol/result";
 
 export type CliRunOptions = RunOptions & { functionName?: string };
 
-const PYTHON_FILE = /\.py$/i;
 const TYPESCRIPT_FENCES = new Set(["ts", "typescript", "js", "javascript"]);
 
 export async function runCliTarget(command: "graph" | "check", file: string, line: number | undefined, options: CliRunOptions): Promise<RunResult> {
-  if (PYTHON_FILE.test(file)) return command === "check" ? checkPython({ file }, options) : runPython({ file }, options);
-  if (line === undefined) return command === "check" ? checkFile(file, options) : runFile(file, options);
+  if (line === undefined) {
+    const runner = runnerFor(languageOfFile(file));
+    return command === "check" ? runner.checkFile(file, options) : runner.runFile(file, options);
+  }
   let text: string;
   try {
     text = await readFile(file, "utf8");

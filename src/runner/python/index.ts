@@ -9,26 +9,33 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as l10n from "@vscode/l10n";
 import type { RunOptions } from "../index";
+import type { Runner } from "../runner";
 import type { RunError, RunResult } from "../../protocol/result";
+import { resolveLimits } from "../../protocol/limits";
 import { runTracerProcess } from "./childProcess";
 import { resolvePythonPath } from "./interpreter";
 import { buildRequest, type PythonRunInput } from "./request";
 import { emptyPythonResult, fromTracerOutput, fromUnfinishedRun, type TracerOutput } from "./result";
 import { tracerScriptPath } from "./tracerScript";
 import { interpreterToStart, rememberBinary } from "./launcherCache";
-import type { CheckRequestFields } from "./check";
+import { checkPython, type CheckRequestFields } from "./check";
 
 export { resolvePythonPath, type ResolvedPython } from "./interpreter";
 export type { PythonRunInput } from "./request";
 export { useTranslations } from "../localization";
 export { pythonBlocksOf, codeBlocksOf, isPythonFence, type MarkdownCodeBlock } from "./markdownBlocks";
 
-const DEFAULT_TIME_LIMIT_MS = 10_000;
-const DEFAULT_HEAP_LIMIT_MB = 2048;
-
 export type PythonRunOptions = RunOptions & { pythonPath?: string; /** "check" mode (check.ts) */ checkRequest?: CheckRequestFields };
 export { checkPython } from "./check";
 export { findCheckablePythonFunctions } from "./checkableFunctions";
+
+/** Python through the runner interface: files, selections and code blocks, and gradient checks (check.ts). */
+export const pythonRunner: Runner = {
+  language: "python",
+  runFile: (file, options) => runPython({ file }, options),
+  runSnippet: (code, origin, options = {}) => runPython({ file: origin.file, code, origin, ...(options.document !== undefined ? { document: options.document } : {}) }, options),
+  checkFile: (file, options) => checkPython({ file }, options),
+};
 
 /** Never rejects: every failure is a `RunResult` with an error at a source line where there is one. */
 export async function runPython(input: PythonRunInput, options: PythonRunOptions = {}): Promise<RunResult> {
@@ -49,11 +56,8 @@ export async function runPython(input: PythonRunInput, options: PythonRunOptions
     const dumpPath = path.join(directory, "where.txt");
     let request;
     try {
-      const limits = {
-        timeLimitMs: options.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS,
-        heapLimitMb: options.heapLimitMb ?? DEFAULT_HEAP_LIMIT_MB,
-        ...(options.nodeLimit !== undefined ? { nodeLimit: options.nodeLimit } : {}),
-      };
+      const { timeLimitMs, memoryLimitMb } = resolveLimits(options);
+      const limits = { timeLimitMs, heapLimitMb: memoryLimitMb, ...(options.nodeLimit !== undefined ? { nodeLimit: options.nodeLimit } : {}) };
       request = { ...(await buildRequest({ ...input, file }, limits, { resultPath, dumpPath })), ...options.checkRequest };
     } catch {
       return emptyPythonResult(file, { kind: "runtime", message: l10n.t("cannot read {0}", file) }, elapsed());
@@ -65,7 +69,7 @@ export async function runPython(input: PythonRunInput, options: PythonRunOptions
     const cwd = existsSync(path.dirname(file)) ? path.dirname(file) : directory;
     const run = await runTracerProcess(interpreterToStart(interpreter.path, cwd), ["-B", tracer, requestPath], {
       cwd,
-      timeLimitMs: request.timeLimitMs,
+      limits: { timeLimitMs: request.timeLimitMs, memoryLimitMb: request.heapLimitMb },
       signal: options.signal,
     });
     if (run.startError) return emptyPythonResult(file, failedToStart(interpreter.path, run.startError), elapsed());
