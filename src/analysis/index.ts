@@ -4,3 +4,5 @@
  * maps, worker host), so opening a `.grad.ts` file loads this small bundle instead of dist/runner.js.
  */
 export { findCheckableFunctions, type CheckableFunction } from "../runner/staticAnalysis";
+export { findCheckablePythonFunctions } from "../runner/python/checkableFunctions";
+export { pythonBlocksOf } from "../runner/python/markdownBlocks";

@@ -180,3 +180,6 @@ export function mulberry32(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** The tolerances and step a check uses when none are given (the Python checker is sent these). */
+export const GRADCHECK_DEFAULTS: Readonly<typeof DEFAULTS> = DEFAULTS;

@@ -12,6 +12,7 @@ import { runInWorker } from "./workerHost";
 import { unpackLabels } from "./labelTransfer";
 import { BundlePositions, formatStack } from "./sourcePositions";
 import { findCheckableFunctionsDetailed, topLevelNames } from "./staticAnalysis";
+import { fileDeclaresOwnValue } from "./userValueClasses";
 import type { SourceOffset } from "./instrument";
 import type { CheckRequest, WorkerConsoleLine, WorkerError, WorkerOutput } from "./protocol";
 import type { BindingValue, ConsoleLine, FunctionCheckResult, RunError, RunResult, SourcePosition } from "../protocol/result";
@@ -66,7 +67,8 @@ export function checkFile(file: string, options: RunOptions & { functionName?: s
       entry: { file: absolute },
       // Checks need the functions handed over, so tracking stays on whatever the option says.
       sourceTracking: true,
-      registerFunctions: functions.map((f) => ({ name: f.name, hoisted: f.hoisted })),
+      // A file with its own Value class hands it over too: checks build their inputs with it (userValues.ts).
+      registerFunctions: [...functions.map((f) => ({ name: f.name, hoisted: f.hoisted })), ...(functions.length > 0 && fileDeclaresOwnValue(source) ? [{ name: "Value", hoisted: false }] : [])],
     };
     const checks: CheckRequest[] = functions.map((f) => ({ name: f.name, params: f.params, ...(f.point ? { point: f.point } : {}) }));
     const result = await runBundle(request, absolute, options, { checks });

@@ -18,20 +18,23 @@ import { buildRequest, type PythonRunInput } from "./request";
 import { emptyPythonResult, fromTracerOutput, fromUnfinishedRun, type TracerOutput } from "./result";
 import { tracerScriptPath } from "./tracerScript";
 import { interpreterToStart, rememberBinary } from "./launcherCache";
+import { checkPython, type CheckRequestFields } from "./check";
 
 export { resolvePythonPath, type ResolvedPython } from "./interpreter";
 export type { PythonRunInput } from "./request";
 export { useTranslations } from "../localization";
 export { pythonBlocksOf, codeBlocksOf, isPythonFence, type MarkdownCodeBlock } from "./markdownBlocks";
 
-export type PythonRunOptions = RunOptions & { pythonPath?: string };
+export type PythonRunOptions = RunOptions & { pythonPath?: string; /** "check" mode (check.ts) */ checkRequest?: CheckRequestFields };
+export { checkPython } from "./check";
+export { findCheckablePythonFunctions } from "./checkableFunctions";
 
-/** Python through the runner interface: files, selections and code blocks; gradient checks are TypeScript's. */
+/** Python through the runner interface: files, selections and code blocks, and gradient checks (check.ts). */
 export const pythonRunner: Runner = {
   language: "python",
   runFile: (file, options) => runPython({ file }, options),
   runSnippet: (code, origin, options = {}) => runPython({ file: origin.file, code, origin, ...(options.document !== undefined ? { document: options.document } : {}) }, options),
-  checkFile: (file) => Promise.resolve(emptyPythonResult(path.resolve(file), { kind: "runtime", message: l10n.t("Gradient checks run on .grad.ts files; Python files can be run and graphed.") }, 0)),
+  checkFile: (file, options) => checkPython({ file }, options),
 };
 
 /** Never rejects: every failure is a `RunResult` with an error at a source line where there is one. */
@@ -55,7 +58,7 @@ export async function runPython(input: PythonRunInput, options: PythonRunOptions
     try {
       const { timeLimitMs, memoryLimitMb } = resolveLimits(options);
       const limits = { timeLimitMs, heapLimitMb: memoryLimitMb, ...(options.nodeLimit !== undefined ? { nodeLimit: options.nodeLimit } : {}) };
-      request = await buildRequest({ ...input, file }, limits, { resultPath, dumpPath });
+      request = { ...(await buildRequest({ ...input, file }, limits, { resultPath, dumpPath })), ...options.checkRequest };
     } catch {
       return emptyPythonResult(file, { kind: "runtime", message: l10n.t("cannot read {0}", file) }, elapsed());
     }

@@ -9,6 +9,7 @@ import type { BindingValue, ConsoleLine, NonFiniteReport, RootGraph, RunError, R
 import type { TracerRequest } from "./request";
 import { localizeTracerError, localizeTracerLine, localizeTracerNote, type MessageParts } from "./tracerMessages";
 import * as l10n from "@vscode/l10n";
+import { checkFromTracer, type TracerCheck } from "./check";
 import { emptyResult } from "../../protocol/emptyResult";
 import { formatSeconds } from "../../protocol/limits";
 
@@ -43,6 +44,8 @@ export interface TracerOutput {
   /** `l10n`: the parts the message was made of, for translating it (tracerMessages.ts). */
   error?: RunError & { l10n?: MessageParts };
   durationMs?: number;
+  /** In check mode: the gradient checks (check.ts). */
+  checks?: TracerCheck[];
   /** The interpreter binary that ran (differs from the one started when that was a launcher script). */
   executable?: string;
 }
@@ -118,6 +121,7 @@ export function fromTracerOutput(file: string, output: TracerOutput, durationMs:
     stats: { durationMs, nodeCount: roots.reduce((n, r) => n + r.graph.nodeCount, 0) },
   };
   if (output.error) result.error = localizeTracerError(output.error);
+  if (output.checks) result.checks = output.checks.map((c) => checkFromTracer(file, c));
   const notes = (output.notes ?? []).map(localizeTracerNote);
   if (notes.length) result.notes = notes;
   const nonFinite = findNonFinite(roots, positionOfSite);
