@@ -22,6 +22,7 @@ from gradlens_messages import message_fields, said
 from gradlens_output import Console, Output
 from gradlens_sources import BIND_HELPER, EXPRESSION_HELPER, BindingTable, Chunk, instrument, select_context
 from gradlens_values import Recorder
+from gradlens_training import Training
 
 DEFAULT_NODE_LIMIT = 200_000
 
@@ -224,6 +225,8 @@ def main(request_path):
         pass
     limit_memory(request.get("heapLimitMb", 2048))
     scope = {"__name__": "__main__", "__file__": user_file, "__builtins__": builtins, "__doc__": None}
+    if request.get("training"):
+        recorder.training = Training(dict(request["training"], nodeLimit=request.get("nodeLimit")), recorder, scope, started, run.sites)
     real_stdout, real_stderr = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = Console("stdout", real_stdout, run.output), Console("stderr", real_stderr, run.output)
 
@@ -233,6 +236,12 @@ def main(request_path):
     run.output.flush()
     if error is not None:
         result["error"] = error
+    if recorder.training is not None:
+        try:
+            result["training"] = recorder.training.finish()
+        except Exception as failure:  # the records so far were streamed; the run's own result still counts
+            run.output.note("training records: %s: %s" % (type(failure).__name__, failure))
+        recorder.training = None
     try:
         if error is not None and error["kind"] in ("memory", "timeout"):
             # Keep what was printed and where it stopped; drawing a graph now could take as long again.

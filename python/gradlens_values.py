@@ -58,6 +58,7 @@ class Recorder:
         self.last_value = None
         self.last_binding = None
         self.enabled = True
+        self.training = None  # a gradlens_training.Training during a training run
 
     # shape
 
@@ -125,9 +126,15 @@ class Recorder:
 
             @functools.wraps(backward)
             def backward_recorded(self, *args, **kwargs):
+                training = recorder.training if recorder.enabled else None
+                if training is not None:
+                    training.before_backward()  # may end the program here (Stop, --steps N)
                 if recorder.enabled:
                     recorder.record_backward(self, sys._getframe(1))
-                return backward(self, *args, **kwargs)
+                result = backward(self, *args, **kwargs)
+                if training is not None:
+                    training.after_backward(self)  # gradlens_training.py: this step's record
+                return result
 
             backward_recorded._gradlens = True
             cls.backward = backward_recorded

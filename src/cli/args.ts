@@ -20,6 +20,8 @@ Commands:
                  (the value backward() was called on, else the last value)
   check FILE     run a gradient check of every checkable function in FILE
                  (top-level functions whose parameters are Value or Value[])
+  train FILE     run a training loop and print loss, grad norm and update ratio
+                 per backward() call (gradlens train --help for its options)
 
 Options:
   --json             print JSON (graph: { nodes, edges }; check: { ok, functions })

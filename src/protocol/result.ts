@@ -4,6 +4,7 @@
  * Types only: no runtime code, no Node or vscode imports, so the webview may import it too.
  */
 import type { GraphSnapshot } from "../engine/snapshot";
+import type { TrainingResult } from "./training";
 
 /** A place in the user's source. Lines and columns are 1-based, as editors show them. */
 export interface SourcePosition {
@@ -139,6 +140,8 @@ export interface RunResult {
   error?: RunError;
   nonFinite?: NonFiniteReport;
   checks?: FunctionCheckResult[];
+  /** Per-step records of a training run (the Train command, `gradlens train`). */
+  training?: TrainingResult;
   /** Whole run; bundling, worker startup and the user code's own time where known. */
   stats: { durationMs: number; nodeCount: number; bundleMs?: number; startupMs?: number; executeMs?: number; workerHeapMb?: number };
 }

@@ -14,6 +14,8 @@ import { findCheckableFunctionsDetailed, topLevelNames } from "./staticAnalysis"
 import type { SourceOffset } from "./instrument";
 import type { CheckRequest, WorkerConsoleLine, WorkerError, WorkerOutput } from "./protocol";
 import type { BindingValue, ConsoleLine, FunctionCheckResult, RunError, RunResult, SourcePosition } from "../protocol/result";
+import type { TrainingProgress } from "../protocol/training";
+import { trainingInput, trainingResult } from "./training/fromWorker";
 
 export { findCheckableFunctions, findCodeBlockAt } from "./staticAnalysis";
 export type { CheckableFunction } from "./staticAnalysis";
@@ -31,6 +33,17 @@ export interface RunOptions {
   gradcheck?: { eps?: number; atol?: number; rtol?: number; seed?: number };
   /** Record where each value was made (default true); false runs the code as written (benchmarks). */
   sourceTracking?: boolean;
+  /** Record per-step training statistics (see training/trainRun.ts). */
+  training?: TrainingRunOptions;
+}
+
+export interface TrainingRunOptions {
+  /** Batches of step records while the run goes. */
+  onProgress?: (progress: TrainingProgress) => void;
+  /** End the program cleanly after this many backward() calls. */
+  maxSteps?: number;
+  /** Shared with the worker: [0] = 1 asks it to stop at the next backward(). */
+  stopFlag?: SharedArrayBuffer;
 }
 
 export interface SnippetOrigin {
@@ -120,8 +133,9 @@ async function run(request: BundleRequest, file: string, options: RunOptions, ex
       nodeLimit: options.nodeLimit,
       checks: extras.checks,
       gradcheck: options.gradcheck,
+      ...(options.training ? { training: trainingInput(options.training, bundle.registry.sites) } : {}),
     },
-    { timeLimitMs: options.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS, heapLimitMb: options.heapLimitMb ?? DEFAULT_HEAP_LIMIT_MB, signal: options.signal },
+    { timeLimitMs: options.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS, heapLimitMb: options.heapLimitMb ?? DEFAULT_HEAP_LIMIT_MB, signal: options.signal, onTraining: options.training?.onProgress },
   );
   const sites = bundle.registry.sites;
   const sitePosition = (id: number): SourcePosition | undefined => {
@@ -165,6 +179,7 @@ async function run(request: BundleRequest, file: string, options: RunOptions, ex
     const position = sitePosition(siteId);
     result.nonFinite = position ? { ...report, position } : report;
   }
+  if (output.training) result.training = trainingResult(output.training, sitePosition);
   if (output.checks) {
     result.checks = output.checks.map((c): FunctionCheckResult => {
       const { error, ...check } = c;

@@ -5,6 +5,8 @@
 import type { GraphSnapshot } from "../engine/snapshot";
 import type { PackedLabels } from "./labelTransfer";
 import type { FunctionCheckResult, NonFiniteReport, RootGraph, RunErrorKind } from "../protocol/result";
+import type { TrainingProgress } from "../protocol/training";
+import type { WorkerTrainingInput, WorkerTrainingOutput } from "./training/workerTraining";
 
 export interface CheckRequest {
   name: string;
@@ -25,6 +27,8 @@ export interface WorkerInput {
   gradcheck?: { eps?: number; atol?: number; rtol?: number; seed?: number };
   /** The extension's l10n bundle, so messages made in the worker are in the display language. */
   translations?: Record<string, string>;
+  /** Record per-step training statistics (a training run); see training/workerTraining.ts. */
+  training?: WorkerTrainingInput;
 }
 
 /** A stack frame inside the bundle (1-based line and column). */
@@ -67,7 +71,7 @@ export interface WorkerConsoleLine {
 }
 
 /** What the worker posts: console lines while running, then one output (or an internal error). */
-export type WorkerMessage = { console: WorkerConsoleLine } | { internalError: string } | WorkerOutput;
+export type WorkerMessage = { console: WorkerConsoleLine } | { training: TrainingProgress } | { internalError: string } | WorkerOutput;
 
 export interface WorkerOutput {
   roots: WorkerRoot[];
@@ -78,4 +82,5 @@ export interface WorkerOutput {
   durationMs: number;
   /** The worker's used heap after the graphs were captured (near its peak), in MB. */
   heapUsedMb: number;
+  training?: WorkerTrainingOutput;
 }

@@ -20,6 +20,7 @@ import { packLabels } from "./labelTransfer";
 import { BackwardStates } from "./backwardState";
 import { describeNonFinite } from "./nonFiniteMessage";
 import type { WorkerInput, WorkerOutput, WorkerRoot, WorkerBinding, WorkerError } from "./protocol";
+import { StopTraining, WorkerTraining } from "./training/workerTraining";
 
 const MAX_CONSOLE_LINES = 2000;
 const MAX_CONSOLE_CHARS = 200_000;
@@ -79,9 +80,12 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
   let recordBackward = true;
   const states = new BackwardStates();
   const originalBackward = Value.prototype.backward;
+  let training: WorkerTraining | undefined;
   Value.prototype.backward = function (this: Value) {
     const site = creationSite.site;
+    if (recordBackward) training?.beforeBackward();
     originalBackward.call(this);
+    if (recordBackward) training?.afterBackward(this, site);
     if (recordBackward) {
       const entry = backwardRoots.get(site);
       if (entry) {
@@ -100,6 +104,16 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
   let lastValue: Value | undefined;
   let lastBinding = -1;
   const registered = new Map<string, unknown>();
+  if (input.training) {
+    training = new WorkerTraining(input.training, {
+      bindingNames: input.bindingNames,
+      boundValues: bindingLast,
+      groupOfSite: (site) => input.training?.siteLabels[site] ?? "?",
+      nodeLimit: input.nodeLimit,
+      post: (progress) => parentPort?.postMessage({ training: progress }),
+      started,
+    });
+  }
 
   const helpers: Record<string, unknown> = {
     [HELPERS.site]: (site: number, x: unknown) => {
@@ -113,6 +127,8 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
         bindingLast[binding] = x;
         lastValue = x;
         lastBinding = binding;
+      } else if (training && typeof x === "object" && x !== null) {
+        training.noteBinding(binding, x);
       }
       return x;
     },
@@ -156,9 +172,17 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
     // Let promise chains the code started (an async main) settle before reading the results.
     await new Promise((resolve) => setImmediate(resolve));
   } catch (thrown) {
-    output.error = errorOf(thrown);
+    // A training run asked to stop ends the program here, cleanly.
+    if (!(thrown instanceof StopTraining)) output.error = errorOf(thrown);
   }
-  if (!output.error && hasAsyncError) output.error = errorOf(asyncError);
+  if (!output.error && hasAsyncError && !(asyncError instanceof StopTraining)) output.error = errorOf(asyncError);
+  if (training) {
+    try {
+      output.training = training.finish();
+    } catch (thrown) {
+      output.error ??= errorOf(thrown);
+    }
+  }
 
   // --- gradient checks -------------------------------------------------------------------
   if (input.checks) {

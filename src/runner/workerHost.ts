@@ -10,6 +10,7 @@ import * as l10n from "@vscode/l10n";
 import { currentTranslations } from "./localization";
 import type { WorkerConsoleLine, WorkerInput, WorkerMessage, WorkerOutput } from "./protocol";
 import type { RunError } from "../protocol/result";
+import type { TrainingProgress } from "../protocol/training";
 
 /** How long a finished run waits for the last raw stdout/stderr chunks. */
 const STDIO_GRACE_MS = 250;
@@ -20,6 +21,8 @@ export interface WorkerLimits {
   timeLimitMs: number;
   heapLimitMb: number;
   signal?: AbortSignal;
+  /** Step records of a training run, as they stream in. */
+  onTraining?: (progress: TrainingProgress) => void;
 }
 
 export type WorkerOutcome =
@@ -85,6 +88,7 @@ export function runInWorker(input: WorkerInput & { entryFile: string }, limits: 
 
     worker.on("message", (message: WorkerMessage) => {
       if ("console" in message) stdio.push(message.console);
+      else if ("training" in message && !("roots" in message)) limits.onTraining?.(message.training);
       else if ("internalError" in message) fail({ kind: "internal", message: l10n.t("the runner failed: {0}", message.internalError) });
       else finish({ ok: true, output: message, console: stdio, startupMs: performance.now() - started - message.durationMs });
     });
