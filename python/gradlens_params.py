@@ -99,8 +99,10 @@ def short_group_names(groups):
     cut = len(prefix)
     while cut > 0 and not all(len(g) > cut and g[cut] in ".[" for g in groups):
         cut -= 1
+    if re.match(r"\[\d", groups[0][cut:cut + 2]):  # keep the property the indices belong to: `layers[0].w`
+        cut = max(0, groups[0].rfind(".", 0, cut))
     for g in groups:
-        out[g] = _tidy(g[cut:] if len(groups) > 1 and cut > 0 else _last_segment(g))
+        out[g] = _tidy(g[cut:] if len(groups) > 1 else _last_segment(g))
     return out
 
 

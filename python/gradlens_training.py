@@ -52,7 +52,7 @@ class Training:
         self.group_index = {}
         self.short = {}
         self.paths = None
-        self.path_reads = 0
+        self.path_groups = set()  # groups named by a path (the others are source lines)
         self.previous_candidates = {}
         self.open = None
         self.steps = 0
@@ -93,30 +93,32 @@ class Training:
     def _after_backward(self, root):
         self.steps += 1
         step = self.steps
-        if self.path_reads == 0:
-            self._read_paths()
+        if step == 1:
             self._patch_relu()
         scan = self._scan(root) if should_scan(step) else None
+        # The program's structure is read at the first two steps: a leaf it holds at both is a
+        # parameter (inputs a variable happens to hold at one step are not), used in this graph or not.
+        named = self._read_paths() if step <= 2 else {}
         candidates = {}
-        promoted_without_path = False
+        param_index, previous = self.param_index, self.previous_candidates
+
+        def consider(leaf):
+            key = id(leaf)
+            if key in param_index or key in candidates:
+                return
+            if key in previous:  # held there, so the id is still this value's
+                self._add_param(leaf)
+            else:
+                candidates[key] = (leaf, as_float(leaf.data), as_float(leaf.grad))
+
+        for value, _path in named.values():
+            consider(value)
         if scan is not None:
-            paths = self.paths or {}
             for leaf in scan[0]:
-                key = id(leaf)
-                if key in self.param_index:
-                    continue
-                named = paths.get(key)
-                if named is not None and named[0] is not leaf:
-                    named = None  # an id of a value that has since been freed, now another's
-                if key in self.previous_candidates or named is not None:
-                    if named is None:
-                        promoted_without_path = True
-                    self._add_param(leaf)
-                else:
-                    candidates[key] = (leaf, as_float(leaf.data), as_float(leaf.grad))
+                consider(leaf)
         self.previous_candidates = candidates if should_scan(step + 1) else {}
-        if promoted_without_path and self.path_reads < 2:
-            self._read_paths()
+        if step == 2:
+            self.short = short_group_names([g for g in self.groups if g in self.path_groups])
         data = [as_float(p.data) for p in self.params]
         grad = [as_float(p.grad) for p in self.params]
         finite = _finite(sum(data) + sum(grad)) if data else True
@@ -165,22 +167,14 @@ class Training:
     # parameters and groups
 
     def _read_paths(self):
-        self.path_reads += 1
+        """{id: (value, path)} of the leaves the program's globals hold now."""
         try:
             found = find_parameter_paths(self.scope, self.recorder.is_value)
         except Exception:
             found = {}
         # Only leaves can be parameters (a global `loss` or a list of last step's outputs is not).
         self.paths = {key: entry for key, entry in found.items() if not children_attribute(entry[0])}
-        keys = list(dict.fromkeys(group_of_path(entry[1]) for entry in self.paths.values()))
-        if not self.groups:
-            self.short = short_group_names(keys)
-        for key in keys:
-            self._group_number(key)
-        # A leaf the program's structure names is a parameter from the start, used in this step or not.
-        for key, (value, _path) in self.paths.items():
-            if key not in self.param_index:
-                self._add_param(value)
+        return self.paths
 
     def _group_number(self, group):
         g = self.group_index.get(group)
@@ -193,6 +187,7 @@ class Training:
         entry = (self.paths or {}).get(id(value))
         if entry is not None and entry[0] is value:
             group = group_of_path(entry[1])
+            self.path_groups.add(group)
         else:
             site = self.recorder.site_of(value)
             group = "line %d" % self.sites[site]["line"] if 0 < site < len(self.sites) else "?"
@@ -313,14 +308,14 @@ class Training:
         if too_many or graph is None:
             return
         paths = {}
-        for j, p in enumerate(self.params):
-            i = index.get(id(p))
-            if i is None:
-                continue
-            if data is not None and j < len(data):
-                graph["data"][i] = json_number(data[j])
-                graph["grad"][i] = json_number(grad[j])
-            entry = (self.paths or {}).get(id(p))
-            if entry is not None and entry[0] is p:
-                paths[str(i)] = entry[1]
+        for key, (value, path) in (self.paths or {}).items():
+            i = index.get(key)
+            if i is not None:
+                paths[str(i)] = path
+        if data is not None:
+            for j, p in enumerate(self.params[: len(data)]):
+                i = index.get(id(p))
+                if i is not None:
+                    graph["data"][i] = json_number(data[j])
+                    graph["grad"][i] = json_number(grad[j])
         self.graphs.append({"step": step, "name": label_of(self.recorder, root) or "loss", "site": self.recorder.site_of(root), "graph": graph, "paths": paths})

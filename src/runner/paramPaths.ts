@@ -99,7 +99,9 @@ export function shortGroupNames(groups: readonly string[]): Map<string, string> 
   // Back to the last boundary before a segment (`.` or `[`) that every name continues past.
   let cut = prefix.length;
   while (cut > 0 && !groups.every((g) => g.length > cut && (g[cut] === "." || g[cut] === "["))) cut--;
-  for (const g of groups) out.set(g, tidy(groups.length > 1 && cut > 0 ? g.slice(cut) : lastSegment(g)));
+  // `[0][0].w` says little: keep the property the indices belong to (`layers[0][0].w`).
+  if (/^\[\d/.test(groups[0].slice(cut, cut + 2))) cut = Math.max(0, groups[0].lastIndexOf(".", cut - 1));
+  for (const g of groups) out.set(g, tidy(groups.length > 1 ? g.slice(cut) : lastSegment(g)));
   return out;
 }
 

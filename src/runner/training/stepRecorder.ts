@@ -139,7 +139,8 @@ export class StepRecorder {
   private previousCandidates = new Set<Value>();
   private paths: Map<Value, string> | undefined;
   private shortNames = new Map<string, string>();
-  private pathReads = 0;
+  /** Groups named by a path (the others are source lines, kept as they are). */
+  private readonly pathGroups = new Set<string>();
   private open: OpenStep | undefined;
   /** backward() calls recorded so far. */
   steps = 0;
@@ -153,25 +154,26 @@ export class StepRecorder {
   afterBackward(root: Value, relus?: ReluCount): { completed: StepRecord | undefined; nonFinite: boolean; step: number; data: Float64Array; grad: Float64Array } {
     this.steps++;
     const scan = shouldScan(this.steps) ? scanGraph(root) : undefined;
-    if (this.pathReads === 0) this.readPaths();
+    // The program's structure is read at the first two steps: a leaf it holds at both is a parameter
+    // (inputs a binding happens to hold at one step are not), used in this step's graph or not.
+    const named = this.steps <= 2 ? this.readPaths() : undefined;
     const previous = this.open;
     const candidates: Value[] = [];
-    let promotedWithoutPath = false;
-    for (const leaf of scan?.leaves ?? []) {
-      if (this.paramIndex.has(leaf)) continue;
-      if (this.previousCandidates.has(leaf) || this.paths?.has(leaf)) {
-        if (!this.paths?.has(leaf)) promotedWithoutPath = true;
+    const isCandidate = new Set<Value>();
+    const consider = (leaf: Value): void => {
+      if (this.paramIndex.has(leaf) || isCandidate.has(leaf)) return;
+      if (this.previousCandidates.has(leaf)) {
         this.addParam(leaf);
       } else {
+        isCandidate.add(leaf);
         candidates.push(leaf);
       }
-    }
+    };
+    for (const leaf of named?.keys() ?? []) consider(leaf);
+    for (const leaf of scan?.leaves ?? []) consider(leaf);
     // Candidates only count from a step walked just before this one.
-    this.previousCandidates = shouldScan(this.steps + 1) ? new Set(candidates) : new Set();
-    if (promotedWithoutPath && this.pathReads < 2) {
-      // Parameters the first walk did not reach (made after the first backward()): walk once more.
-      this.readPaths();
-    }
+    this.previousCandidates = shouldScan(this.steps + 1) ? isCandidate : new Set();
+    if (this.steps === 2 && this.options.shortNames) this.shortNames = this.options.shortNames(this.groups.filter((g) => this.pathGroups.has(g)));
     const n = this.params.length;
     const data = new Float64Array(n);
     const grad = new Float64Array(n);
@@ -226,23 +228,18 @@ export class StepRecorder {
     return this.shortNames.get(group) ?? group;
   }
 
-  private readPaths(): void {
-    this.pathReads++;
+  /** The leaves the program's structure names now (their paths name their groups). */
+  private readPaths(): Map<Value, string> | undefined {
     const found = this.options.parameterPaths?.();
-    if (!found) return;
+    if (!found) return undefined;
     this.paths = found;
-    const keys = [...new Set([...found.values()].map(groupOfPath))];
-    if (this.options.shortNames && this.groups.length === 0) this.shortNames = this.options.shortNames(keys);
-    // Groups in the program's own order (the walk's), not in the order a graph happens to reach them.
-    for (const key of keys) this.groupNumber(key);
-    // A leaf the program's structure names is a parameter from the start, used in this step or not.
-    for (const v of found.keys()) if (!this.paramIndex.has(v)) this.addParam(v);
-    // Parameters found before the paths were known keep their group (records already went out).
+    return found;
   }
 
   private addParam(v: Value): void {
     const path = this.paths?.get(v);
     const group = path !== undefined ? groupOfPath(path) : this.options.groupOfSite(v.site);
+    if (path !== undefined) this.pathGroups.add(group);
     this.paramIndex.set(v, this.params.length);
     this.params.push(v);
     this.paramGroup.push(this.groupNumber(group));

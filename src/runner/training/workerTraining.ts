@@ -175,14 +175,14 @@ export class WorkerTraining {
     const paths: Record<number, string> = {};
     const parameterPaths = this.lastPaths;
     for (let i = 0; i < order.length; i++) {
+      if (order[i].childCount > 0) continue;
+      const path = parameterPaths?.get(order[i]);
+      if (path !== undefined) paths[i] = path;
       const j = this.recorder.paramIndex.get(order[i]);
-      if (j === undefined) continue;
-      if (data && grad && j < data.length) {
+      if (j !== undefined && data && grad && j < data.length) {
         graph.data[i] = data[j];
         graph.grad[i] = grad[j];
       }
-      const path = parameterPaths?.get(order[i]);
-      if (path !== undefined) paths[i] = path;
     }
     const labels = packLabels(graph.labels);
     graph.labels = {};
