@@ -16,6 +16,7 @@ import { InlineValueDecorations } from "./inlineValues";
 import { ResultStore } from "./results";
 import { RunService } from "./runService";
 import { ResultStatusBar } from "./statusBar";
+import { registerTrainingCommand } from "./trainingCommand";
 
 export function activate(context: vscode.ExtensionContext): GradLensApi {
   const started = performance.now();
@@ -44,6 +45,7 @@ export function activate(context: vscode.ExtensionContext): GradLensApi {
     registerCommands(context, runs, store, log),
     watchDocuments(store, runs),
     followCursorInGraph(),
+    registerTrainingCommand(context, store, log),
   );
   registerGraphPanelSerializer(context);
 
