@@ -163,8 +163,8 @@ export class TrainingPanel {
 /** The view's HTML: a strict CSP with a nonce; uPlot sets sizes through the CSSOM, which the CSP allows. */
 function trainingHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
   const nonce = randomBytes(16).toString("base64");
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, "dist", "trainingWebview.js"));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, "dist", "trainingWebview.css"));
+  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, "dist", "webviewTraining.js"));
+  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, "dist", "webviewTraining.css"));
   const csp = ["default-src 'none'", `script-src 'nonce-${nonce}'`, `style-src ${webview.cspSource}`, `img-src ${webview.cspSource} data:`, `font-src ${webview.cspSource}`].join("; ");
   return `<!DOCTYPE html>
 <html lang="${vscode.env.language}">

@@ -20,6 +20,7 @@ export function trainingStrings(): TrainingStrings {
     stopped: vscode.l10n.t("Stopped"),
     failed: vscode.l10n.t("Failed"),
     progress: vscode.l10n.t("{0} steps · {1} steps/s"),
+    stepsDone: vscode.l10n.t("{0} steps"),
     eta: vscode.l10n.t("about {0} left"),
     graphsKept: vscode.l10n.t("Graphs kept for steps:"),
     clickHint: vscode.l10n.t("Click a step in a chart to open its graph."),

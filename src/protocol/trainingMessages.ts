@@ -20,6 +20,8 @@ export interface TrainingStrings {
   finished: string;
   stopped: string;
   failed: string;
+  /** "{0} steps" (a run that has ended) */
+  stepsDone: string;
   /** "{0} steps · {1} steps/s" */
   progress: string;
   /** "about {0} left" */
@@ -45,7 +47,7 @@ export type TrainingHostMessage =
   | { type: "progress"; steps: StepRecord[]; newGroups: string[]; elapsedMs: number }
   | { type: "status"; status: TrainingStatus; graphSteps: number[]; message?: string };
 
-export type TrainingViewMessage = { type: "ready" } | { type: "stop" } | { type: "openStep"; step: number } | { type: "rendered"; steps: number; updates: number } | { type: "error"; message: string };
+export type TrainingViewMessage = { type: "ready" } | { type: "stop" } | { type: "openStep"; step: number } | { type: "rendered"; steps: number; updates: number; drawMs?: number } | { type: "error"; message: string };
 
 const statuses: readonly string[] = ["running", "stopping", "finished", "stopped", "failed"];
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null;

@@ -21,6 +21,11 @@ const host = acquireVsCodeApi();
 const MAX_GROUP_LINES = 12;
 const CHART_HEIGHT = 170;
 
+/** A tick label: 0.001, 1, 100, 1e-6. */
+function axisNumber(v: number): string {
+  return Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5 ? v.toExponential(0) : String(Number(v.toPrecision(3)));
+}
+
 const el = <K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] => {
   const e = document.createElement(tag);
   if (className) e.className = className;
@@ -83,7 +88,11 @@ class TrainingView {
     new ResizeObserver(() => this.resize()).observe(this.chartsBox);
   }
 
+  /** When the message being drawn arrived (for the "rendered" report's drawMs). */
+  private receivedAt: number | undefined;
+
   handle(message: TrainingHostMessage): void {
+    this.receivedAt ??= performance.now();
     switch (message.type) {
       case "init":
         this.strings = message.strings;
@@ -131,7 +140,15 @@ class TrainingView {
     const colors = palette();
     const axes = (logY: boolean): uPlot.Axis[] => [
       { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } },
-      { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, size: 60, ...(logY ? {} : {}) },
+      {
+        stroke: fg,
+        grid: { stroke: grid, width: 1 },
+        ticks: { stroke: grid },
+        size: 60,
+        space: 24,
+        // Log axes: only the powers of ten get a label (1e-4, 0.01, 1), so labels never crowd.
+        ...(logY ? { values: (_u: uPlot, splits: number[]) => splits.map((v) => (Number.isInteger(Math.log10(v)) ? axisNumber(v) : "")) } : {}),
+      },
     ];
     const make = (title: string, series: uPlot.Series[], logY: boolean, id: string): void => {
       const box = el("section", `chart ${id}`);
@@ -189,6 +206,8 @@ class TrainingView {
   private draw(): void {
     const s = this.strings;
     if (!s) return;
+    const started = this.receivedAt ?? performance.now();
+    this.receivedAt = undefined;
     if (this.chartGroups !== this.groups.length) {
       this.rebuild();
       return;
@@ -207,14 +226,18 @@ class TrainingView {
     this.drawStatus();
     this.drawGraphs();
     this.updates++;
-    host.postMessage({ type: "rendered", steps: this.steps.length, updates: this.updates });
+    const steps = this.steps.length;
+    const updates = this.updates;
+    // uPlot draws in a microtask after setData: report once the frame with the new data is out.
+    requestAnimationFrame(() => host.postMessage({ type: "rendered", steps, updates, drawMs: performance.now() - started }));
   }
 
   private drawStatus(): void {
     const s = this.strings as TrainingStrings;
     const n = this.steps.length;
     const perSecond = this.elapsedMs > 0 ? (n / this.elapsedMs) * 1000 : 0;
-    const parts = [s.progress.replace("{0}", String(n)).replace("{1}", perSecond.toFixed(perSecond < 10 ? 1 : 0))];
+    const live = this.status === "running" || this.status === "stopping";
+    const parts = [live ? s.progress.replace("{0}", String(n)).replace("{1}", perSecond.toFixed(perSecond < 10 ? 1 : 0)) : s.stepsDone.replace("{0}", String(n))];
     if (this.status === "running" && this.totalSteps && perSecond > 0 && n < this.totalSteps) parts.push(s.eta.replace("{0}", durationText(((this.totalSteps - n) / perSecond) * 1000)));
     const label = { running: s.running, stopping: s.stopping, finished: s.finished, stopped: s.stopped, failed: s.failed }[this.status];
     const nonFinite = this.steps.find((r) => r.nonFinite);
@@ -271,7 +294,9 @@ class TrainingView {
         hi = Math.max(hi, v);
       }
     }
-    const base = palette()[0];
+    const colors = palette();
+    const base = colors[0];
+    const bad = colors[4];
     ctx.clearRect(0, 0, canvas.width, canvas.height);
     const colWidth = width / cols;
     for (let c = 0; c < cols; c++) {
@@ -280,7 +305,7 @@ class TrainingView {
       this.groups.forEach((g, row) => {
         const v = record.groups[g]?.gradNorm ?? 0;
         ctx.globalAlpha = Number.isFinite(v) ? 0.08 + 0.92 * logPosition(v, lo, hi) : 1;
-        ctx.fillStyle = Number.isFinite(v) ? base : palette()[4];
+        ctx.fillStyle = Number.isFinite(v) ? base : bad;
         ctx.fillRect(c * colWidth, row * rowHeight, Math.ceil(colWidth), rowHeight - 1);
       });
     }
