@@ -57,7 +57,8 @@ function palette(): string[] {
 
 class TrainingView {
   private strings: TrainingStrings | undefined;
-  private steps: StepRecord[] = [];
+  /** Every step drawn so far (read by the e2e tests through `window.gradlensTraining`). */
+  steps: StepRecord[] = [];
   private groups: string[] = [];
   private graphSteps: number[] = [];
   private status: TrainingStatus = "running";
@@ -343,6 +344,8 @@ class TrainingView {
 
 const app = document.getElementById("app") ?? document.body;
 const view = new TrainingView(app);
+// Test hook (as the graph view's `gradlensView`): the e2e tests read the steps drawn.
+(window as unknown as { gradlensTraining: unknown }).gradlensTraining = view;
 window.addEventListener("message", (event: MessageEvent<unknown>) => {
   const message = parseHostMessage(event.data);
   if (!message) return;
