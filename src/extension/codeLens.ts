@@ -3,14 +3,9 @@
  * which opens the per-input table. Finding the functions only parses the file: nothing runs here.
  */
 import * as vscode from "vscode";
-import { loadRunner } from "./runners";
+import { loadAnalysis } from "./analysis";
 import type { ResultStore } from "./results";
 import { verdictTitle } from "./verdict";
-
-export const gradFileSelector: vscode.DocumentSelector = [
-  { scheme: "file", pattern: "**/*.grad.ts" },
-  { scheme: "file", pattern: "**/*.grad.js" },
-];
 
 export class GradientCheckLensProvider implements vscode.CodeLensProvider, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -22,7 +17,7 @@ export class GradientCheckLensProvider implements vscode.CodeLensProvider, vscod
   }
 
   async provideCodeLenses(document: vscode.TextDocument): Promise<vscode.CodeLens[]> {
-    const { findCheckableFunctions } = loadRunner();
+    const { findCheckableFunctions } = loadAnalysis();
     let functions;
     try {
       functions = findCheckableFunctions(document.getText(), document.uri.fsPath);

@@ -12,6 +12,7 @@
 import MagicString from "magic-string";
 import { parseTypeScript, runtimeChildren, isNode, type AstNode } from "./parse";
 import { HELPERS } from "./helpers";
+import { placeInFile } from "./snippetOffset";
 import type { SourceRange, SourceSite } from "../protocol/result";
 
 
@@ -70,14 +71,9 @@ export function instrumentSource(source: string, registry: SiteRegistry, options
   const { offset } = options;
 
   const rangeOf = (node: AstNode): SourceRange => {
-    const { start, end } = node.loc;
-    return {
-      file: offset.file,
-      line: start.line + offset.line - 1,
-      column: start.column + 1 + (start.line === 1 ? offset.column - 1 : 0),
-      endLine: end.line + offset.line - 1,
-      endColumn: end.column + 1 + (end.line === 1 ? offset.column - 1 : 0),
-    };
+    const start = placeInFile(offset, node.loc.start.line, node.loc.start.column);
+    const end = placeInFile(offset, node.loc.end.line, node.loc.end.column);
+    return { file: offset.file, line: start.line, column: start.column, endLine: end.line, endColumn: end.column };
   };
   const textOf = (node: AstNode): string => {
     const text = source.slice(node.start, node.end).replace(/\s+/g, " ");
@@ -123,6 +119,10 @@ export function instrumentSource(source: string, registry: SiteRegistry, options
         if (args.length > 0) {
           const last = args[args.length - 1];
           wrap(last.type === "SpreadElement" ? (last.argument as AstNode) : last, open);
+        } else if (isSimpleReceiver(callee) && !continuesChain(node, parent)) {
+          // `(__gl_s(8, 0), loss.backward())`: the user's own call expression stays whole, so an
+          // optional chain still short-circuits and V8's error text quotes the user's expression.
+          wrap(node, `(${open} 0), `);
         } else if (node.type === "NewExpression") {
           wrap(callee, `(${open}`, "))");
         } else if (callee.type === "MemberExpression" && (callee.object as AstNode).type !== "Super") {
@@ -189,6 +189,25 @@ export function instrumentSource(source: string, registry: SiteRegistry, options
   }
   const map = out.generateMap({ hires: true, source: offset.file, includeContent: false });
   return { code: out.toString(), map: map.toString() };
+}
+
+/**
+ * `x`, `this`, `model?.layer`, `params[i]`: a callee whose evaluation runs no user code (no calls
+ * that would set a site of their own before this call runs).
+ */
+function isSimpleReceiver(callee: AstNode): boolean {
+  let node = callee;
+  while (node.type === "MemberExpression") {
+    const property = node.property as AstNode;
+    if (node.computed && property.type !== "Identifier" && property.type !== "Literal") return false;
+    node = node.object as AstNode;
+  }
+  return node.type === "Identifier" || node.type === "ThisExpression";
+}
+
+/** The call is the object or callee of the expression around it (`a?.f().g`): a wrap would cut the chain. */
+function continuesChain(call: AstNode, parent: AstNode | undefined): boolean {
+  return (parent?.type === "MemberExpression" && parent.object === call) || (parent?.type === "CallExpression" && parent.callee === call);
 }
 
 /**

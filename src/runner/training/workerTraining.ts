@@ -3,6 +3,7 @@
  * records a StepRecord per call (stepRecorder.ts), streams them in batches, keeps full graphs for
  * a few steps, and ends the program cleanly when asked to stop (Stop, `--steps N`).
  */
+import { existsSync } from "node:fs";
 import { Value, snapshotGraph, topologicalOrder, type GraphSnapshot } from "../../engine";
 import { packLabels, type PackedLabels } from "../labelTransfer";
 import { findParameterPaths, shortGroupNames, type PathRoot } from "../paramPaths";
@@ -11,8 +12,8 @@ import type { StepRecord, TrainingProgress } from "../../protocol/training";
 
 /** What the caller asks of a training run (travels in WorkerInput). */
 export interface WorkerTrainingInput {
-  /** [0] set to 1 by the caller: stop at the next backward(). */
-  stopFlag: SharedArrayBuffer;
+  /** The caller creates this file to ask the program to stop (at its next backward()). */
+  stopPath: string;
   /** Stop at the backward() after this many (the program ends cleanly). */
   maxSteps?: number;
   /** "model.ts:12" per site id: the group of a parameter no path reaches. */
@@ -43,6 +44,8 @@ export class StopTraining {
 
 /** How many of the most recent steps keep their full graph. */
 export const RECENT_GRAPHS = 1;
+/** How often the stop file is looked for (a file system call: not at every step of a fast loop). */
+const STOP_CHECK_MS = 50;
 /** Streamed batches at most this often (the view redraws per batch). */
 const BATCH_MS = 100;
 
@@ -56,7 +59,7 @@ interface RecentStep {
 
 export class WorkerTraining {
   private readonly recorder: StepRecorder;
-  private readonly stop: Int32Array;
+  private lastStopCheck = 0;
   private readonly steps: StepRecord[] = [];
   private readonly graphs: WorkerStepGraph[] = [];
   private readonly recent: RecentStep[] = [];
@@ -81,7 +84,6 @@ export class WorkerTraining {
       started: number;
     },
   ) {
-    this.stop = new Int32Array(input.stopFlag);
     const relu = Value.prototype.relu;
     const relus = this.relus;
     // Counting ReLUs as they are made is far cheaper than finding them in each step's graph.
@@ -103,10 +105,16 @@ export class WorkerTraining {
     this.bindingObjects[binding] = x;
   }
 
-  /** Called before each backward(): throws StopTraining when the run should end here. */
-  beforeBackward(): void {
+  /** Called after each recorded backward(): throws StopTraining when the run should end here. */
+  stopIfAsked(): void {
     const done = this.recorder.steps;
-    if (Atomics.load(this.stop, 0) !== 0 || (this.input.maxSteps !== undefined && done >= this.input.maxSteps)) {
+    let asked = this.input.maxSteps !== undefined && done >= this.input.maxSteps;
+    const now = performance.now();
+    if (!asked && now - this.lastStopCheck >= STOP_CHECK_MS) {
+      this.lastStopCheck = now;
+      asked = existsSync(this.input.stopPath);
+    }
+    if (asked) {
       this.stoppedAfter = done;
       throw new StopTraining(done);
     }
