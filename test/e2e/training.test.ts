@@ -57,6 +57,8 @@ describe(`GradLens training view in VS Code ${vscodeVersion}`, function () {
     const graph = await wb.graphFrame(120_000);
     assert.ok((await wb.graphNodes(graph)).length > 0);
     await wb.page.locator(".tab", { hasText: "step 50" }).first().waitFor({ state: "visible" });
+    // No error toast from the view (a learner would see it).
+    assert.equal(await wb.page.locator(".notifications-toasts", { hasText: "Training view" }).count(), 0);
     await wb.shot("training-graph", { docsName: "training.png" });
   });
 });

@@ -86,7 +86,8 @@ class TrainingView {
       host.postMessage({ type: "stop" });
     });
     root.append(this.header, bar, this.chartsBox, this.graphsBox, this.note);
-    new ResizeObserver(() => this.resize()).observe(this.chartsBox);
+    // Resized in the next frame: resizing the charts inside the observer's callback would trigger it again.
+    new ResizeObserver(() => requestAnimationFrame(() => this.resize())).observe(this.chartsBox);
   }
 
   /** When the message being drawn arrived (for the "rendered" report's drawMs). */
@@ -355,5 +356,9 @@ window.addEventListener("message", (event: MessageEvent<unknown>) => {
     host.postMessage({ type: "error", message: error instanceof Error ? error.message : String(error) });
   }
 });
-window.addEventListener("error", (event) => host.postMessage({ type: "error", message: event.message }));
+window.addEventListener("error", (event) => {
+  // The browser's note that a resize was put off to the next frame is not a failure.
+  if (/ResizeObserver loop/.test(event.message)) return;
+  host.postMessage({ type: "error", message: event.message });
+});
 host.postMessage({ type: "ready" });
