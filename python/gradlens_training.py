@@ -11,6 +11,7 @@ import math
 import os
 import time
 
+from gradlens_capture import capture
 from gradlens_graph import as_float, json_number, label_of, snapshot
 from gradlens_params import find_parameter_paths, group_of_path, short_group_names
 from gradlens_values import children_attribute
@@ -302,20 +303,24 @@ class Training:
     def _keep(self, root, step, data=None, grad=None):
         """A full graph of the step; `data`/`grad` put back the parameters' numbers of that backward()."""
         try:
-            graph, index, too_many = snapshot(self.recorder, root, self.node_limit)
+            taken = capture(self.recorder, root, self.node_limit)
+            if taken.too_large or taken.data is None:
+                return
+            if data is not None:
+                position = {id(v): k for k, v in enumerate(taken.nodes)}
+                for j, p in enumerate(self.params[: len(data)]):
+                    k = position.get(id(p))
+                    if k is not None:
+                        taken.data[k] = data[j]
+                        taken.grad[k] = grad[j]
+            graph, index = snapshot(self.recorder, taken)
         except Exception:
             return
-        if too_many or graph is None:
+        if graph is None:
             return
         paths = {}
         for key, (value, path) in (self.paths or {}).items():
             i = index.get(key)
             if i is not None:
                 paths[str(i)] = path
-        if data is not None:
-            for j, p in enumerate(self.params[: len(data)]):
-                i = index.get(id(p))
-                if i is not None:
-                    graph["data"][i] = json_number(data[j])
-                    graph["grad"][i] = json_number(grad[j])
         self.graphs.append({"step": step, "name": label_of(self.recorder, root) or "loss", "site": self.recorder.site_of(root), "graph": graph, "paths": paths})

@@ -48,7 +48,7 @@ export async function bundleUserCode(request: BundleRequest): Promise<BundleOutc
   const instrument = (source: string, offset: SourceOffset, isEntry: boolean): string => {
     if (!request.sourceTracking) return source;
     try {
-      const { code, map } = instrumentSource(source, registry, { offset, registerFunctions: isEntry ? request.registerFunctions : undefined });
+      const { code, map } = instrumentSource(source, registry, { offset, registerFunctions: isEntry ? request.registerFunctions : undefined, entry: isEntry });
       // esbuild composes an inline input source map with its own, so positions map back to `source`.
       return `${code}\n//# sourceMappingURL=data:application/json;base64,${Buffer.from(map).toString("base64")}\n`;
     } catch (error) {

@@ -15,48 +15,26 @@ import { findCheckableFunctionsDetailed, topLevelNames } from "./staticAnalysis"
 import type { SourceOffset } from "./instrument";
 import type { CheckRequest, WorkerConsoleLine, WorkerError, WorkerOutput } from "./protocol";
 import type { BindingValue, ConsoleLine, FunctionCheckResult, RunError, RunResult, SourcePosition } from "../protocol/result";
-import type { TrainingProgress } from "../protocol/training";
 import { trainingInput, trainingResult, watchStopFlag } from "./training/fromWorker";
 import { emptyResult as emptyRunResult } from "../protocol/emptyResult";
-import { DEFAULT_TIME_LIMIT_MS, DEFAULT_MEMORY_LIMIT_MB, resolveLimits, type LimitOptions, type RunLimits } from "../protocol/limits";
+import { DEFAULT_TIME_LIMIT_MS, DEFAULT_MEMORY_LIMIT_MB, resolveLimits, type RunLimits } from "../protocol/limits";
 import { describeStop } from "./stopMessages";
+import { languageOfFile, type Runner, type RunnerOptions, type RunLanguage, type SnippetOrigin } from "./runner";
+import { pythonRunner } from "./python";
 
 export { findCheckableFunctions, findCodeBlockAt } from "./staticAnalysis";
 export type { CheckableFunction } from "./staticAnalysis";
 export { useTranslations } from "./localization";
 
-export interface RunOptions extends LimitOptions {
+export interface RunOptions extends RunnerOptions {
   /** Stop the run after this many milliseconds (default 10000). */
   timeLimitMs?: number;
   /** The run's memory limit in MB, measured on its process (default 1024); `heapLimitMb` is its old name. */
   memoryLimitMb?: number;
-  /** A graph with more nodes is not captured; the run reports a "too-large" error instead. */
-  nodeLimit?: number;
-  /** Aborting it cancels the run ("cancelled" error). */
-  signal?: AbortSignal;
-  gradcheck?: { eps?: number; atol?: number; rtol?: number; seed?: number };
-  /** Record where each value was made (default true); false runs the code as written (benchmarks). */
-  sourceTracking?: boolean;
-  /** Record per-step training statistics (see training/trainRun.ts). */
-  training?: TrainingRunOptions;
 }
-
-export interface TrainingRunOptions {
-  /** Batches of step records while the run goes. */
-  onProgress?: (progress: TrainingProgress) => void;
-  /** End the program cleanly after this many backward() calls. */
-  maxSteps?: number;
-  /** Shared with the worker: [0] = 1 asks it to stop at the next backward(). */
-  stopFlag?: SharedArrayBuffer;
-}
-
-export interface SnippetOrigin {
-  file: string;
-  /** 1-based line of the snippet's first line in that file. */
-  line: number;
-  /** 1-based column of the snippet's first character on that line. */
-  column: number;
-}
+export type { SnippetOrigin, Runner, RunLanguage } from "./runner";
+export type { TrainingRunOptions } from "./training/options";
+export { languageOfFile } from "./runner";
 
 export { DEFAULT_TIME_LIMIT_MS, DEFAULT_MEMORY_LIMIT_MB };
 /** @deprecated the memory limit covers more than the heap: DEFAULT_MEMORY_LIMIT_MB. */
@@ -68,7 +46,7 @@ export const SNIPPET_HELPERS = ["Value", "add", "sub", "mul", "div", "pow", "neg
 /** Runs a `.grad.ts` (or .ts/.js) file and its relative imports. */
 export function runFile(file: string, options: RunOptions = {}): Promise<RunResult> {
   const absolute = path.resolve(file);
-  return guarded(absolute, () => run({ entry: { file: absolute }, sourceTracking: options.sourceTracking ?? true }, absolute, options));
+  return guarded(absolute, () => runBundle({ entry: { file: absolute }, sourceTracking: options.sourceTracking ?? true }, absolute, options));
 }
 
 /** Runs statements selected from any file, with `Value` and the op helpers in scope. */
@@ -77,7 +55,7 @@ export function runSnippet(code: string, origin: SnippetOrigin, options: RunOpti
   const offset: SourceOffset = { file, line: origin.line, column: origin.column };
   const declared = topLevelNames(code);
   const injected = SNIPPET_HELPERS.filter((name) => !declared.has(name));
-  return guarded(file, () => run({ entry: { code, origin: offset }, sourceTracking: options.sourceTracking ?? true }, file, options, { injected, snippet: offset }));
+  return guarded(file, () => runBundle({ entry: { code, origin: offset }, sourceTracking: options.sourceTracking ?? true }, file, options, { injected, snippet: offset }));
 }
 
 /** Runs the file, then a gradient check of every checkable function (or only `functionName`). */
@@ -93,12 +71,27 @@ export function checkFile(file: string, options: RunOptions & { functionName?: s
       registerFunctions: functions.map((f) => ({ name: f.name, hoisted: f.hoisted })),
     };
     const checks: CheckRequest[] = functions.map((f) => ({ name: f.name, params: f.params, ...(f.point ? { point: f.point } : {}) }));
-    const result = await run(request, absolute, options, { checks });
+    const result = await runBundle(request, absolute, options, { checks });
     const byName = new Map(functions.map((f) => [f.name, f]));
     result.checks = (result.checks ?? []).map((c) => ({ ...c, range: byName.get(c.name)?.range ?? c.range }));
     return result;
   });
 }
+
+/** The TypeScript/JavaScript runner (a child process of Node per run). */
+export const typescriptRunner: Runner = { language: "typescript", runFile, runSnippet, checkFile };
+
+/** The one place that picks a runner. */
+export function runnerFor(language: RunLanguage): Runner {
+  return language === "python" ? pythonRunner : typescriptRunner;
+}
+
+/** Runs a file in the language its name says (`.py`: Python; else TypeScript/JavaScript). */
+export function run(file: string, options: RunnerOptions = {}): Promise<RunResult> {
+  return runnerFor(languageOfFile(file)).runFile(file, options);
+}
+
+export { runPython } from "./python";
 
 /** Any failure inside GradLens itself still comes back as a result, never as a rejection. */
 async function guarded(file: string, body: () => Promise<RunResult>): Promise<RunResult> {
@@ -122,7 +115,7 @@ interface RunExtras {
   checks?: CheckRequest[];
 }
 
-async function run(request: BundleRequest, file: string, options: RunOptions, extras: RunExtras = {}): Promise<RunResult> {
+async function runBundle(request: BundleRequest, file: string, options: RunOptions, extras: RunExtras = {}): Promise<RunResult> {
   const started = performance.now();
   const limits = resolveLimits(options);
   const bundled = await bundleUserCode(request);

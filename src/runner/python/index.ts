@@ -9,7 +9,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as l10n from "@vscode/l10n";
 import type { RunOptions } from "../index";
+import type { Runner } from "../runner";
 import type { RunError, RunResult } from "../../protocol/result";
+import { resolveLimits } from "../../protocol/limits";
 import { runTracerProcess } from "./childProcess";
 import { resolvePythonPath } from "./interpreter";
 import { buildRequest, type PythonRunInput } from "./request";
@@ -23,10 +25,15 @@ export type { PythonRunInput } from "./request";
 export { useTranslations } from "../localization";
 export { pythonBlocksOf, codeBlocksOf, isPythonFence, type MarkdownCodeBlock } from "./markdownBlocks";
 
-const DEFAULT_TIME_LIMIT_MS = 10_000;
-const DEFAULT_HEAP_LIMIT_MB = 2048;
-
 export type PythonRunOptions = RunOptions & { pythonPath?: string };
+
+/** Python through the runner interface: files, selections and code blocks; gradient checks are TypeScript's. */
+export const pythonRunner: Runner = {
+  language: "python",
+  runFile: (file, options) => runPython({ file }, options),
+  runSnippet: (code, origin, options = {}) => runPython({ file: origin.file, code, origin, ...(options.document !== undefined ? { document: options.document } : {}) }, options),
+  checkFile: (file) => Promise.resolve(emptyPythonResult(path.resolve(file), { kind: "runtime", message: l10n.t("Gradient checks run on .grad.ts files; Python files can be run and graphed.") }, 0)),
+};
 
 /** Never rejects: every failure is a `RunResult` with an error at a source line where there is one. */
 export async function runPython(input: PythonRunInput, options: PythonRunOptions = {}): Promise<RunResult> {
@@ -47,11 +54,8 @@ export async function runPython(input: PythonRunInput, options: PythonRunOptions
     const dumpPath = path.join(directory, "where.txt");
     let request;
     try {
-      const limits = {
-        timeLimitMs: options.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS,
-        heapLimitMb: options.heapLimitMb ?? DEFAULT_HEAP_LIMIT_MB,
-        ...(options.nodeLimit !== undefined ? { nodeLimit: options.nodeLimit } : {}),
-      };
+      const { timeLimitMs, memoryLimitMb } = resolveLimits(options);
+      const limits = { timeLimitMs, heapLimitMb: memoryLimitMb, ...(options.nodeLimit !== undefined ? { nodeLimit: options.nodeLimit } : {}) };
       request = await buildRequest({ ...input, file }, limits, { resultPath, dumpPath });
     } catch {
       return emptyPythonResult(file, { kind: "runtime", message: l10n.t("cannot read {0}", file) }, elapsed());
@@ -65,7 +69,7 @@ export async function runPython(input: PythonRunInput, options: PythonRunOptions
     const cwd = existsSync(path.dirname(file)) ? path.dirname(file) : directory;
     const run = await runTracerProcess(interpreterToStart(interpreter.path, cwd), ["-B", tracer, requestPath], {
       cwd,
-      timeLimitMs: request.timeLimitMs,
+      limits: { timeLimitMs: request.timeLimitMs, memoryLimitMb: request.heapLimitMb },
       signal: options.signal,
     });
     await training?.close();

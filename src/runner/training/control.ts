@@ -5,7 +5,7 @@
  */
 import type { RunResult } from "../../protocol/result";
 import type { StepRecord, TrainingProgress, TrainingResult } from "../../protocol/training";
-import type { TrainingRunOptions } from "../index";
+import type { TrainingRunOptions } from "./options";
 
 /** Training runs get an hour by default (the Train command's setting, `gradlens train --timeout`). */
 export const DEFAULT_TRAINING_TIME_LIMIT_MS = 3_600_000;

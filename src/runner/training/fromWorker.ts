@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { unpackLabels } from "../labelTransfer";
-import type { TrainingRunOptions } from "../index";
+import type { TrainingRunOptions } from "./options";
 import type { WorkerTrainingInput, WorkerTrainingOutput } from "./workerTraining";
 import type { SourcePosition, SourceSite } from "../../protocol/result";
 import type { TrainingResult } from "../../protocol/training";

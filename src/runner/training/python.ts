@@ -5,8 +5,8 @@
  */
 import { open, writeFile, type FileHandle } from "node:fs/promises";
 import * as path from "node:path";
-import { snapshotFromJson, type SnapshotJson } from "../../engine/snapshot";
-import type { TrainingRunOptions } from "../index";
+import { toSnapshot, type TracerGraph } from "../python/result";
+import type { TrainingRunOptions } from "./options";
 import type { SourcePosition, SourceSite } from "../../protocol/result";
 import type { StepRecord, TrainingProgress, TrainingResult } from "../../protocol/training";
 import { parseTrainingProgress, parseStepRecord } from "./validate";
@@ -24,7 +24,7 @@ export interface PythonTrainingSpec {
 export interface TracerTraining {
   steps: unknown[];
   groups: string[];
-  graphs: { step: number; name: string; site: number; graph: SnapshotJson; paths: Record<string, string> }[];
+  graphs: { step: number; name: string; site: number; graph: TracerGraph; paths: Record<string, string> }[];
   stoppedAfter?: number;
 }
 
@@ -108,7 +108,7 @@ export class PythonTrainingSession {
         const where = position(g.site);
         const paths: Record<number, string> = {};
         for (const [id, p] of Object.entries(g.paths ?? {})) paths[Number(id)] = String(p);
-        return { step: g.step, paths, root: { name: g.name, reason: "backward" as const, graph: snapshotFromJson(g.graph), ...(where ? { position: where } : {}) } };
+        return { step: g.step, paths, root: { name: g.name, reason: "backward" as const, graph: toSnapshot(g.graph), ...(where ? { position: where } : {}) } };
       }),
     };
     if (typeof summary.stoppedAfter === "number") out.stoppedAfter = summary.stoppedAfter;
