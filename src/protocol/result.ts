@@ -4,6 +4,7 @@
  * Types only: no runtime code, no Node or vscode imports, so the webview may import it too.
  */
 import type { GraphSnapshot } from "../engine/snapshot";
+import type { TrainingResult } from "./training";
 
 /** A place in the user's source. Lines and columns are 1-based, as editors show them. */
 export interface SourcePosition {
@@ -183,6 +184,8 @@ export interface RunResult {
   error?: RunError;
   nonFinite?: NonFiniteReport;
   checks?: FunctionCheckResult[];
+  /** Per-step records of a training run (the Train command, `gradlens train`). */
+  training?: TrainingResult;
   /** Shown where the learner looks (status bar, notification, the graph view). */
   notes?: RunNote[];
   /** Whole run; bundling, worker startup and the user code's own time where known. */
