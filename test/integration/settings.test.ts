@@ -36,7 +36,7 @@ describe("settings reach the runs", () => {
     for (const key of Object.keys(values)) assert.ok(properties[`gradlens.${key}`], `gradlens.${key} is declared`);
     for (const [key, value] of Object.entries(values)) assert.notEqual(properties[`gradlens.${key}`].default, value, `${key}: the test value is not the default`);
     await withSettings(values, async () => {
-      assert.deepEqual(runOptionsFromSettings(), { timeLimitMs: 7000, heapLimitMb: 333, nodeLimit: 4321, gradcheck: { eps: 1e-3, atol: 0.25, rtol: 0.5, seed: 9 } });
+      assert.deepEqual(runOptionsFromSettings(), { timeLimitMs: 7000, memoryLimitMb: 333, nodeLimit: 4321, gradcheck: { eps: 1e-3, atol: 0.25, rtol: 0.5, seed: 9 } });
       assert.equal(runOnSaveEnabled(), false);
       assert.equal(inlineValuesEnabled(), false);
       assert.equal(pythonPathSetting(), "/no/such/python");

@@ -1,6 +1,5 @@
 import * as assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { buildCli, fixture } from "./runnerSupport";
+import { buildCli, spawnCli, fixture } from "./runnerSupport";
 import { parseArgs, UsageError } from "../../src/cli/args";
 
 interface GraphJson {
@@ -14,10 +13,7 @@ describe("cli: gradlens (the built bundle, spawned)", function () {
   before(() => {
     cli = buildCli();
   });
-  const gradlens = (...args: string[]) => {
-    const run = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8" });
-    return { status: run.status, stdout: run.stdout, stderr: run.stderr };
-  };
+  const gradlens = (...args: string[]) => spawnCli(cli, args);
 
   it("graph --json prints nodes with op, label, data, grad and 1-based line, and edges", () => {
     const { status, stdout } = gradlens("graph", fixture("basic.grad.ts"), "--json");

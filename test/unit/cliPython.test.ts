@@ -1,10 +1,9 @@
 // `gradlens graph|check` on Python files and Markdown blocks, and `localGrad` on graph --json edges
 // (TypeScript too): the built CLI, spawned, as a user or CI runs it.
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { resolvePythonPath } from "../../src/runner/python";
-import { buildCli, fixture, repoRoot } from "./runnerSupport";
+import { buildCli, spawnCli, fixture, repoRoot } from "./runnerSupport";
 
 interface GraphJson {
   root: { name: string; reason: string; line: number | null };
@@ -24,10 +23,7 @@ describe("cli: Python files, Markdown blocks and local gradients (the built bund
   before(() => {
     cli = buildCli();
   });
-  const gradlens = (...args: string[]) => {
-    const run = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8" });
-    return { status: run.status, stdout: run.stdout, stderr: run.stderr };
-  };
+  const gradlens = (...args: string[]) => spawnCli(cli, args);
 
   it("graph --json edges carry localGrad for GradLens's engine (keeping every other field)", () => {
     const { status, stdout } = gradlens("graph", fixture("basic.grad.ts"), "--json");

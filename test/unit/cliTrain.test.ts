@@ -1,9 +1,8 @@
 // `gradlens train` (the built CLI, spawned): the per-step table, the exact --json document, --steps,
 // --timeout, and usage errors, for .grad.ts and .py.
 import * as assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import * as path from "node:path";
-import { buildCli, repoRoot } from "./runnerSupport";
+import { buildCli, spawnCli, repoRoot } from "./runnerSupport";
 import { parseTrainArgs, tableRow } from "../../src/cli/train";
 import { resolvePythonPath } from "../../src/runner/python";
 
@@ -15,10 +14,7 @@ describe("cli: gradlens train", function () {
   before(() => {
     cli = buildCli();
   });
-  const gradlens = (...args: string[]) => {
-    const run = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", maxBuffer: 256 * 2 ** 20 });
-    return { status: run.status, stdout: run.stdout, stderr: run.stderr };
-  };
+  const gradlens = (...args: string[]) => spawnCli(cli, args);
 
   it("--json prints exactly { steps: [ { step, loss, gradNorm, groups, deadReluFraction, nonFinite } ] }", () => {
     const { status, stdout, stderr } = gradlens("train", fixture("mlp.grad.ts"), "--json");

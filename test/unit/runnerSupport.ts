@@ -3,6 +3,7 @@
  * so tests build src/runner/worker.ts (and the CLI) with esbuild into out/, like scripts/build.mjs does.
  */
 import * as path from "node:path";
+import { spawnSync } from "node:child_process";
 import { buildSync, type BuildOptions } from "esbuild";
 
 export const repoRoot = path.resolve(__dirname, "..", "..");
@@ -25,4 +26,16 @@ export function buildCli(): string {
   buildSync({ ...common, entryPoints: [path.join(repoRoot, "src", "runner", "worker.ts")], outfile: path.join(dir, "runnerWorker.js") });
   buildSync({ ...common, entryPoints: [path.join(repoRoot, "src", "cli", "main.ts")], outfile: path.join(dir, "cli.js"), banner: { js: "#!/usr/bin/env node" } });
   return path.join(dir, "cli.js");
+}
+
+export interface CliRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI as a user's shell does (output up to 256 MB: training tables are long). */
+export function spawnCli(cli: string, args: string[]): CliRun {
+  const run = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", maxBuffer: 256 * 2 ** 20 });
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
