@@ -11,6 +11,7 @@ import { runInWorker } from "./workerHost";
 import { unpackLabels } from "./labelTransfer";
 import { BundlePositions, formatStack } from "./sourcePositions";
 import { findCheckableFunctionsDetailed, topLevelNames } from "./staticAnalysis";
+import { placeOps, positioned } from "./opCheckPositions";
 import type { SourceOffset } from "./instrument";
 import type { CheckRequest, WorkerConsoleLine, WorkerError, WorkerOutput } from "./protocol";
 import type { BindingValue, ConsoleLine, FunctionCheckResult, RunError, RunResult, SourcePosition } from "../protocol/result";
@@ -62,20 +63,26 @@ export function runSnippet(code: string, origin: SnippetOrigin, options: RunOpti
   return guarded(file, () => run({ entry: { code, origin: offset }, sourceTracking: options.sourceTracking ?? true }, file, options, { injected, snippet: offset }));
 }
 
-/** Runs the file, then a gradient check of every checkable function (or only `functionName`). */
-export function checkFile(file: string, options: RunOptions & { functionName?: string } = {}): Promise<RunResult> {
+/**
+ * Runs the file, then a gradient check of every checkable function (or only `functionName`, or none
+ * with `opsOnly`), and an op check of the run's own graphs (see opCheck.ts).
+ */
+export function checkFile(file: string, options: RunOptions & { functionName?: string; opsOnly?: boolean } = {}): Promise<RunResult> {
   const absolute = path.resolve(file);
   return guarded(absolute, async () => {
     const source = await readFile(absolute, "utf8");
-    const functions = findCheckableFunctionsDetailed(source, absolute).filter((f) => options.functionName === undefined || f.name === options.functionName);
+    const all = findCheckableFunctionsDetailed(source, absolute);
+    const functions = all.filter((f) => options.functionName === undefined || f.name === options.functionName);
     const request: BundleRequest = {
       entry: { file: absolute },
       // Checks need the functions handed over, so tracking stays on whatever the option says.
       sourceTracking: true,
-      registerFunctions: functions.map((f) => ({ name: f.name, hoisted: f.hoisted })),
+      // All of them, not just the checked ones: a user-defined op is re-run through its function.
+      registerFunctions: all.map((f) => ({ name: f.name, hoisted: f.hoisted })),
     };
-    const checks: CheckRequest[] = functions.map((f) => ({ name: f.name, params: f.params, ...(f.point ? { point: f.point } : {}) }));
-    const result = await run(request, absolute, options, { checks });
+    const checked = options.opsOnly ? [] : functions;
+    const checks: CheckRequest[] = checked.map((f) => ({ name: f.name, params: f.params, ...(f.point ? { point: f.point } : {}) }));
+    const result = await run(request, absolute, options, { checks, opChecks: true });
     const byName = new Map(functions.map((f) => [f.name, f]));
     result.checks = (result.checks ?? []).map((c) => ({ ...c, range: byName.get(c.name)?.range ?? c.range }));
     return result;
@@ -102,6 +109,7 @@ interface RunExtras {
   injected?: string[];
   snippet?: SourceOffset;
   checks?: CheckRequest[];
+  opChecks?: boolean;
 }
 
 async function run(request: BundleRequest, file: string, options: RunOptions, extras: RunExtras = {}): Promise<RunResult> {
@@ -120,6 +128,8 @@ async function run(request: BundleRequest, file: string, options: RunOptions, ex
       nodeLimit: options.nodeLimit,
       checks: extras.checks,
       gradcheck: options.gradcheck,
+      ...(extras.checks || extras.opChecks ? { siteFunctions: bundle.registry.sites.map((site) => site.functionName ?? null) } : {}),
+      ...(extras.opChecks ? { opChecks: true } : {}),
     },
     { timeLimitMs: options.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS, heapLimitMb: options.heapLimitMb ?? DEFAULT_HEAP_LIMIT_MB, signal: options.signal },
   );
@@ -169,10 +179,13 @@ async function run(request: BundleRequest, file: string, options: RunOptions, ex
     result.checks = output.checks.map((c): FunctionCheckResult => {
       const { error, ...check } = c;
       const out: FunctionCheckResult = { ...check, range: { file, line: 1, column: 1, endLine: 1, endColumn: 1 } };
+      if (out.ops) out.ops = placeOps(out.ops, sitePosition);
       if (error) out.error = toRunError(error);
       return out;
     });
   }
+  if (output.opChecks) result.opChecks = placeOps(output.opChecks, sitePosition);
+  if (output.warnings) result.warnings = output.warnings.map(({ siteId, ...w }) => ({ ...w, ...positioned(sitePosition(siteId)) }));
   result.stats = {
     durationMs: performance.now() - started,
     nodeCount: result.roots.reduce((n, r) => n + r.graph.nodeCount, 0),

@@ -4,7 +4,7 @@
  */
 import type { GraphSnapshot } from "../engine/snapshot";
 import type { PackedLabels } from "./labelTransfer";
-import type { FunctionCheckResult, NonFiniteReport, RootGraph, RunErrorKind } from "../protocol/result";
+import type { FunctionCheckResult, NonFiniteReport, OpCheckResult, RootGraph, RunErrorKind, RunWarning } from "../protocol/result";
 
 export interface CheckRequest {
   name: string;
@@ -25,6 +25,10 @@ export interface WorkerInput {
   gradcheck?: { eps?: number; atol?: number; rtol?: number; seed?: number };
   /** The extension's l10n bundle, so messages made in the worker are in the display language. */
   translations?: Record<string, string>;
+  /** The enclosing function of each site (by site id), for re-running user-defined ops in op checks. */
+  siteFunctions?: (string | null)[];
+  /** Also check the local gradients of the ops in the run's own graphs. */
+  opChecks?: boolean;
 }
 
 /** A stack frame inside the bundle (1-based line and column). */
@@ -75,6 +79,9 @@ export interface WorkerOutput {
   error?: WorkerError;
   nonFinite?: Omit<NonFiniteReport, "position"> & { siteId: number };
   checks?: (Omit<FunctionCheckResult, "range" | "error"> & { error?: WorkerError })[];
+  /** Op checks carry site ids; the caller adds positions. */
+  opChecks?: OpCheckResult[];
+  warnings?: (Omit<RunWarning, "position"> & { siteId: number })[];
   durationMs: number;
   /** The worker's used heap after the graphs were captured (near its peak), in MB. */
   heapUsedMb: number;

@@ -16,6 +16,9 @@ import { Value, creationSite, topologicalOrder, snapshotGraph, findNonFiniteData
 import { HELPERS } from "./helpers";
 import { describeThrown, framesOf, BUNDLE_FILENAME } from "./workerErrors";
 import { runChecks } from "./workerChecks";
+import { BackwardWatch } from "./backwardWarnings";
+import { checkOps, type OpGraph } from "./opCheck";
+import { rerunForward } from "./opCheckRerun";
 import { packLabels } from "./labelTransfer";
 import { BackwardStates } from "./backwardState";
 import { describeNonFinite } from "./nonFiniteMessage";
@@ -79,8 +82,10 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
   let recordBackward = true;
   const states = new BackwardStates();
   const originalBackward = Value.prototype.backward;
+  const watch = new BackwardWatch();
   Value.prototype.backward = function (this: Value) {
     const site = creationSite.site;
+    if (recordBackward) watch.before(this, site);
     originalBackward.call(this);
     if (recordBackward) {
       const entry = backwardRoots.get(site);
@@ -100,6 +105,7 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
   let lastValue: Value | undefined;
   let lastBinding = -1;
   const registered = new Map<string, unknown>();
+  const functionOfSite = (site: number): string | undefined => input.siteFunctions?.[site] ?? undefined;
 
   const helpers: Record<string, unknown> = {
     [HELPERS.site]: (site: number, x: unknown) => {
@@ -164,7 +170,7 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
   if (input.checks) {
     recordBackward = false;
     states.enabled = false;
-    output.checks = runChecks(input.checks, registered, input.gradcheck ?? {}, errorOf);
+    output.checks = runChecks(input.checks, registered, input.gradcheck ?? {}, errorOf, { functionOfSite });
     recordBackward = true;
   }
 
@@ -174,6 +180,7 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
   if (roots.length === 0 && lastValue) {
     roots.push({ value: lastValue, reason: "last-value", siteId: lastValue.site, calls: 0, name: lastBinding >= 0 ? input.bindingNames[lastBinding] : undefined });
   }
+  const opGraphs = new Map<OpGraph, readonly Value[]>();
   const transfer: ArrayBuffer[] = [];
   const bindingNodes = new Map<Value, number[]>();
   bindingLast.forEach((v, id) => {
@@ -196,6 +203,7 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
       }
       const graph = snapshotGraph(root.value, order);
       if (root.epoch !== undefined) restoreBackwardState(graph, order, states, root.epoch);
+      if (input.opChecks) opGraphs.set({ root: index, graph }, order);
       const labels = packLabels(graph.labels);
       graph.labels = {};
       const workerRoot: WorkerRoot = { name, reason: root.reason, siteId: root.siteId, graph, labels };
@@ -228,6 +236,16 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
   } catch (thrown) {
     output.error ??= errorOf(thrown);
   }
+  if (input.opChecks) {
+    recordBackward = false;
+    states.enabled = false;
+    try {
+      output.opChecks = checkOps([...opGraphs.keys()], { userForward: rerunForward(opGraphs, registered, functionOfSite) });
+    } catch (thrown) {
+      output.error ??= errorOf(thrown);
+    }
+  }
+  if (watch.warnings.length > 0) output.warnings = watch.warnings;
   bindingLast.forEach((v, id) => {
     if (!v) return;
     const binding: WorkerBinding = { id, data: v.data, grad: v.grad, op: v.op, count: bindingCounts[id] };
