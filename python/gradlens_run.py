@@ -242,6 +242,10 @@ def main(request_path):
             result["roots"], result["bindings"], too_large = collect(run, request)
             if too_large is not None and "error" not in result:
                 result["error"] = too_large
+            if request.get("opChecks"):
+                from gradlens_opcheck import checks_for_run
+
+                result["opChecks"] = checks_for_run(run)
     except MemoryError:
         scope.clear()
         result["roots"], result["bindings"] = [], []

@@ -19,6 +19,8 @@ export interface RunRequest {
   mode: "run" | "check";
   /** Check only this function (a CodeLens click). */
   functionName?: string;
+  /** A "run" that also checks the local gradient of every op the run used ("Check ops"). */
+  opsOnly?: boolean;
   /** "notification": a cancellable notification when the run takes over a second; "background": the status bar only (run on save). */
   feedback: "notification" | "background";
 }
@@ -98,9 +100,10 @@ export class RunService implements vscode.Disposable {
       const pythonPath = await pythonInterpreterFor(target.document.uri);
       // The editor's text, so a Markdown block can build on the ```python blocks above it.
       const input = target.kind === "file" ? { file: target.file } : { file: target.file, code: target.code, origin: target.origin, document: target.document.getText() };
-      return loadPythonRunner().runPython(input, { ...options, ...(pythonPath ? { pythonPath } : {}) });
+      return loadPythonRunner().runPython(input, { ...options, ...(pythonPath ? { pythonPath } : {}), ...(request.opsOnly ? { opChecks: true } : {}) });
     }
     const runner = loadRunner();
+    if (request.opsOnly && target.kind === "file") return runner.checkFile(target.file, { ...options, opsOnly: true });
     if (request.mode === "check") return runner.checkFile(target.file, { ...options, functionName: request.functionName });
     return target.kind === "file" ? runner.runFile(target.file, options) : runner.runSnippet(target.code, target.origin, options);
   }

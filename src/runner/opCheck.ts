@@ -187,24 +187,3 @@ export function checkInstance(op: string, forward: OpForward, inputs: readonly n
   }
   return { check: { inputs: [...inputs], output, analytic: [...analytic], numeric, ok }, score };
 }
-
-/** "x" for a one-input op, "a"/"b" for two, "x1", "x2", … for more: how a message names input j. */
-export function opInputName(count: number, j: number): string {
-  if (count === 1) return "x";
-  if (count === 2) return j === 0 ? "a" : "b";
-  return `x${j + 1}`;
-}
-
-/** The input of the worst instance with the largest error (the one a message names). */
-export function worstInput(worst: OpInstanceCheck): number {
-  let best = 0;
-  let error = -1;
-  worst.analytic.forEach((a, j) => {
-    const e = Math.abs(a - worst.numeric[j]);
-    if (e > error || Number.isNaN(e)) {
-      error = Number.isNaN(e) ? Infinity : e;
-      best = j;
-    }
-  });
-  return best;
-}

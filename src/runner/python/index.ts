@@ -25,7 +25,7 @@ export { pythonBlocksOf, codeBlocksOf, isPythonFence, type MarkdownCodeBlock } f
 const DEFAULT_TIME_LIMIT_MS = 10_000;
 const DEFAULT_HEAP_LIMIT_MB = 2048;
 
-export type PythonRunOptions = RunOptions & { pythonPath?: string };
+export type PythonRunOptions = RunOptions & { pythonPath?: string; opChecks?: boolean };
 
 /** Never rejects: every failure is a `RunResult` with an error at a source line where there is one. */
 export async function runPython(input: PythonRunInput, options: PythonRunOptions = {}): Promise<RunResult> {
@@ -50,6 +50,7 @@ export async function runPython(input: PythonRunInput, options: PythonRunOptions
         timeLimitMs: options.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS,
         heapLimitMb: options.heapLimitMb ?? DEFAULT_HEAP_LIMIT_MB,
         ...(options.nodeLimit !== undefined ? { nodeLimit: options.nodeLimit } : {}),
+        ...(options.opChecks ? { opChecks: true } : {}),
       };
       request = await buildRequest({ ...input, file }, limits, { resultPath, dumpPath });
     } catch {

@@ -5,7 +5,8 @@
 import { fromJsonNumber, snapshotFromJson, type JsonNumber, type SnapshotJson } from "../../engine/snapshot";
 import { Value } from "../../engine/value";
 import { describeNonFinite } from "../nonFiniteMessage";
-import type { BindingValue, ConsoleLine, NonFiniteReport, RootGraph, RunError, RunResult, SourcePosition, SourceRange, SourceSite } from "../../protocol/result";
+import { placeOps } from "../opCheckPositions";
+import type { BindingValue, ConsoleLine, NonFiniteReport, OpCheckResult, RootGraph, RunError, RunResult, SourcePosition, SourceRange, SourceSite } from "../../protocol/result";
 import type { TracerRequest } from "./request";
 import { localizeTracerError, localizeTracerLine, type MessageParts } from "./tracerMessages";
 import * as l10n from "@vscode/l10n";
@@ -23,7 +24,11 @@ export interface TracerOutput {
   durationMs?: number;
   /** The interpreter binary that ran (differs from the one started when that was a launcher script). */
   executable?: string;
+  /** python/gradlens_opcheck.py's op checks (numbers as JSON numbers). */
+  opChecks?: TracerOpCheck[];
 }
+
+type TracerOpCheck = Omit<OpCheckResult, "worst"> & { worst?: { inputs: JsonNumber[]; output: JsonNumber; analytic: JsonNumber[]; numeric: JsonNumber[]; ok: boolean; node?: { root: number; id: number } } };
 
 export function emptyPythonResult(file: string, error: RunError | undefined, durationMs: number, console: ConsoleLine[] = []): RunResult {
   return { ok: !error, language: "python", file, roots: [], sites: [], bindings: [], console, ...(error ? { error } : {}), stats: { durationMs, nodeCount: 0 } };
@@ -57,6 +62,7 @@ export function fromTracerOutput(file: string, output: TracerOutput, durationMs:
     stats: { durationMs, nodeCount: roots.reduce((n, r) => n + r.graph.nodeCount, 0) },
   };
   if (output.error) result.error = localizeTracerError(output.error);
+  if (output.opChecks) result.opChecks = placeOps(output.opChecks.map(fromTracerOp), positionOfSite);
   const nonFinite = findNonFinite(roots, positionOfSite);
   if (nonFinite) result.nonFinite = nonFinite;
   return result;
@@ -164,4 +170,11 @@ export function lineFromDump(dump: string, request: TracerRequest): SourcePositi
 function rootName(name: string): string {
   const made = /^root #(\d+)$/.exec(name);
   return made ? l10n.t("root #{0}", made[1]) : name;
+}
+
+function fromTracerOp(op: TracerOpCheck): OpCheckResult {
+  const { worst, ...rest } = op;
+  if (!worst) return rest;
+  const numbers = (xs: JsonNumber[]) => xs.map(fromJsonNumber);
+  return { ...rest, worst: { ...worst, inputs: numbers(worst.inputs), output: fromJsonNumber(worst.output), analytic: numbers(worst.analytic), numeric: numbers(worst.numeric) } };
 }
