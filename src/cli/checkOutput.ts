@@ -1,5 +1,4 @@
 /** The `gradlens check` outputs: JSON for CI, and a table for people. */
-import * as l10n from "@vscode/l10n";
 import { toJsonNumber, type JsonNumber } from "../engine/snapshot";
 import type { FunctionCheckResult, OpCheckResult } from "../protocol/result";
 import { checkPassed, culpritOp, inputVerdictText, mutationMessage, opMessage, worstInput, type VerdictWords } from "../protocol/checkVerdict";
@@ -7,7 +6,7 @@ import { formatNumber, table } from "./graphOutput";
 
 export { checkPassed };
 
-const cliWords: VerdictWords = { l10n, number: formatNumber };
+const cliWords: VerdictWords = { number: formatNumber };
 
 export interface OpJson {
   op: string;

@@ -182,7 +182,8 @@ export function gradcheck<Args extends Argument[]>(
     } else if (!check.ok) {
       check.verdict = "mismatch";
       check.note = `backprop says ${g}, numerical differentiation says ${numeric}`;
-      if (swept++ < MAX_SWEPT) sweepInput(check, (h) => difference(a, k, h).numeric, { atol, rtol });
+      const scale = Math.max(Math.abs(plus.output), Math.abs(minus.output), Math.abs(base.output));
+      if (swept++ < MAX_SWEPT) sweepInput(check, (h) => difference(a, k, h).numeric, (n, h) => compare(g, n, { atol, rtol, noise: (ROUNDING * scale) / h }).ok);
     } else if (check.undecided) {
       check.note = `|gradient| is below the rounding noise of the difference (${noise.toPrecision(2)}): the check cannot tell`;
     } else if (check.weak) {
@@ -282,12 +283,12 @@ export function compare(analytic: number, numeric: number, tolerances: { atol: n
  * right one that the default step measured badly (rounding at tiny steps, curvature at big ones)
  * agrees somewhere in between: the error shrinks, then grows.
  */
-export function sweepInput(check: InputCheck, numericAt: (h: number) => number, tolerances: { atol: number; rtol: number }): void {
+export function sweepInput(check: InputCheck, numericAt: (h: number) => number, agrees: (numeric: number, h: number) => boolean): void {
   check.sweep = SWEEP_STEPS.map((h) => {
     const numeric = numericAt(h);
     return { eps: h, numeric, absError: Math.abs(check.analytic - numeric) };
   });
-  const agreeing = check.sweep.filter((s) => Number.isFinite(s.numeric) && s.absError <= tolerances.atol + tolerances.rtol * Math.abs(s.numeric));
+  const agreeing = check.sweep.filter((s) => Number.isFinite(s.numeric) && agrees(s.numeric, s.eps));
   if (agreeing.length === 0) {
     check.sweepVerdict = "wrong-gradient";
     const best = Math.min(...check.sweep.map((s) => s.absError));

@@ -1,12 +1,13 @@
 /**
  * The one phrasing of gradient-check verdicts: the CLI table, the CodeLens, the details table and the
- * Problems panel all say the same thing in the same words. No vscode or Node imports: the caller hands
- * in its localiser (`vscode.l10n` in the extension, `@vscode/l10n` in the CLI) and its number format.
+ * Problems panel all say the same thing in the same words. No vscode or Node imports: messages go
+ * through `@vscode/l10n` (the extension loads its bundle into it, see extension/verdict.ts; the CLI
+ * speaks English) and numbers through the caller's format.
  */
+import * as l10n from "@vscode/l10n";
 import type { FunctionCheckResult, InputCheckResult, OpCheckResult } from "./result";
 
 export interface VerdictWords {
-  l10n: { t(message: string, ...args: (string | number | boolean)[]): string };
   number(x: number): string;
 }
 
@@ -32,7 +33,6 @@ export function opPlace(op: OpCheckResult): string {
 
 /** "`softplus` at model.grad.ts:12 gives 6.74 for d/dx, central differences give 0.871". */
 export function opMessage(op: OpCheckResult, words: VerdictWords): string {
-  const { l10n } = words;
   if (op.overwrites) return l10n.t("`{0}` at {1} overwrites its inputs' grads instead of adding to them (= instead of +=)", op.op, opPlace(op));
   if (op.ok || !op.worst) {
     if (op.unchecked) return l10n.t("`{0}` at {1} could not be checked: {2}", op.op, opPlace(op), op.unchecked);
@@ -76,12 +76,12 @@ export function worstInput(worst: { analytic: readonly number[]; numeric: readon
 export function mutationMessage(check: FunctionCheckResult, words: VerdictWords): string | undefined {
   const first = check.mutations?.[0];
   if (!first) return undefined;
-  return words.l10n.t("{0} changed {1}.{2}: the check is of another point", check.name, first.input, first.field);
+  return l10n.t("{0} changed {1}.{2}: the check is of another point", check.name, first.input, first.field);
 }
 
 /** The one-line verdict: "✓ gradient OK · max rel err 3.2e-10", "✗ `softplus` at m.grad.ts:6 gives …". */
 export function verdictTitle(check: FunctionCheckResult, words: VerdictWords): string {
-  const { l10n, number } = words;
+  const { number } = words;
   if (check.error) return l10n.t("✗ could not check: {0}", check.error.message);
   const mutation = mutationMessage(check, words);
   if (mutation) return `✗ ${mutation}`;
@@ -99,7 +99,7 @@ export function verdictTitle(check: FunctionCheckResult, words: VerdictWords): s
 
 /** Why an input got its verdict, in the display language (the engine's own note is English). */
 export function inputVerdictText(input: InputCheckResult, words: VerdictWords): string {
-  const { l10n, number } = words;
+  const { number } = words;
   const backprop = number(input.analytic);
   const numeric = number(input.numeric);
   switch (input.verdict) {
@@ -121,14 +121,14 @@ export function inputVerdictText(input: InputCheckResult, words: VerdictWords): 
 
 /** Which term of atol + rtol·|numeric| decided, for tables: "atol", "rtol", or "relative" for a weak input. */
 export function decidedByText(input: InputCheckResult, words: VerdictWords): string {
-  if (input.undecided) return words.l10n.t("cannot tell");
-  if (input.weak) return words.l10n.t("relative");
+  if (input.undecided) return l10n.t("cannot tell");
+  if (input.weak) return l10n.t("relative");
   return input.decidedBy ?? "";
 }
 
 /** The Problems-panel text of a failing check, or undefined when it passed. */
 export function mismatchSummary(check: FunctionCheckResult, words: VerdictWords): string | undefined {
-  const { l10n, number } = words;
+  const { number } = words;
   if (check.error) return l10n.t("Could not check the gradient of {0}: {1}", check.name, check.error.message);
   if (check.ok) return undefined;
   const mutation = mutationMessage(check, words);
