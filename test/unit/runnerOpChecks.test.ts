@@ -1,0 +1,148 @@
+import * as assert from "node:assert/strict";
+import * as path from "node:path";
+import * as os from "node:os";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { checkFile, runFile } from "../../src/runner";
+import { runPython } from "../../src/runner/python";
+import { checkJson, checkTable } from "../../src/cli/checkOutput";
+import { verdictTitle } from "../../src/protocol/checkVerdict";
+import { formatNumber } from "../../src/cli/graphOutput";
+import { fixture, repoRoot, useBuiltWorker } from "./runnerSupport";
+
+const opFixture = (name: string) => path.join(repoRoot, "test", "fixtures", "opcheck", name);
+const words = { number: formatNumber };
+
+describe("runner: op-level gradient checks", function () {
+  this.timeout(60_000);
+  before(useBuiltWorker);
+
+  it("names a wrong user-defined op (softplus) at its line, inside a function check and the run", async () => {
+    const result = await checkFile(fixture("wrongOp.grad.ts"));
+    const neuron = result.checks!.find((c) => c.name === "neuron")!;
+    assert.equal(neuron.ok, false);
+    const culprit = neuron.ops!.find((op) => !op.ok)!;
+    assert.equal(culprit.op, "softplus");
+    assert.equal(culprit.kind, "user");
+    assert.equal(culprit.position?.line, 6);
+    // The worst instance: softplus at act = 0.8·1.5 − 0.4·2 + 1.2 = 1.6; it says e^x, the truth is σ(x).
+    const { inputs, analytic, numeric } = culprit.worst!;
+    assert.ok(Math.abs(inputs[0] - 1.6) < 1e-12);
+    assert.ok(Math.abs(analytic[0] - Math.exp(1.6)) < 1e-9);
+    assert.ok(Math.abs(numeric[0] - 1 / (1 + Math.exp(-1.6))) < 1e-6);
+    // Every built-in op of the graph agrees.
+    assert.deepEqual(neuron.ops!.filter((op) => !op.ok).map((op) => op.op), ["softplus"]);
+    assert.match(verdictTitle(neuron, words), /`softplus` at wrongOp\.grad\.ts:6 gives 4\.95\d* for d\/dx, central differences give 0\.832/);
+    // The run's own graph: the op's node is marked for the graph view.
+    const runOp = result.opChecks!.find((op) => op.op === "softplus")!;
+    assert.equal(runOp.ok, false);
+    assert.deepEqual(runOp.nodes?.map((n) => n.root), [0]);
+    assert.equal(result.roots[0].graph.opNames[result.roots[0].graph.op[runOp.nodes![0].id]], "softplus");
+  });
+
+  it("reports no failing op for a correct model with user-defined and built-in ops", async () => {
+    const result = await checkFile(fixture("rightOp.grad.ts"));
+    const neuron = result.checks!.find((c) => c.name === "neuron")!;
+    assert.equal(neuron.ok, true, verdictTitle(neuron, words));
+    assert.ok(neuron.ops!.length >= 8);
+    assert.ok(neuron.ops!.every((op) => op.ok && op.checked > 0), JSON.stringify(neuron.ops!.filter((op) => !op.ok || op.checked === 0)));
+    assert.ok(result.opChecks!.every((op) => op.ok));
+  });
+
+  it("gives --json an ops entry per op kind and site, and prints the culprit under a failing function", async () => {
+    const result = await checkFile(fixture("wrongOp.grad.ts"));
+    const json = checkJson(result.checks!);
+    const neuron = json.functions.find((f) => f.name === "neuron")!;
+    assert.deepEqual(Object.keys(neuron.ops[0]).sort(), ["analytic", "inputs", "line", "numeric", "ok", "op"]);
+    assert.deepEqual([neuron.ops[0].op, neuron.ops[0].line, neuron.ops[0].ok], ["softplus", 6, false]);
+    assert.ok(neuron.inputs.every((i) => i.weak === false));
+    const table = checkTable(result.checks!);
+    assert.match(table, /op softplus \(line 6\)/);
+  });
+
+  it("infers the length of an untagged array from the elements the function reads, and shows the point", async () => {
+    const result = await checkFile(fixture("checkSafety.grad.ts"), { functionName: "forward" });
+    const forward = result.checks![0];
+    assert.equal(forward.error, undefined);
+    assert.equal((forward.point.x as number[]).length, 2);
+    assert.deepEqual(forward.inferredLengths, { x: 2 });
+    assert.equal(forward.ok, true);
+    assert.match(checkTable(result.checks!), /note: forward: at x = \[/);
+  });
+
+  it("reports a function that changes its input: the check is of another point", async () => {
+    const result = await checkFile(fixture("checkSafety.grad.ts"), { functionName: "sneaky" });
+    const sneaky = result.checks![0];
+    assert.equal(sneaky.ok, false);
+    assert.deepEqual(sneaky.mutations, [{ input: "x", field: "data" }]);
+    assert.equal(verdictTitle(sneaky, words), "✗ sneaky changed x.data: the check is of another point");
+  });
+
+  it("warns at the second backward() without zeroing, and at a training step whose grads were not reset", async () => {
+    const result = await runFile(fixture("checkSafety.grad.ts"));
+    const warnings = (result.warnings ?? []).map((w) => [w.kind, w.position?.line]);
+    assert.deepEqual(warnings, [
+      ["double-backward", 17],
+      ["grads-not-reset", 23],
+    ]);
+  });
+
+  it("checks 10,000 inputs in fast mode and names a wrong one", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "gradlens-big-"));
+    const file = path.join(dir, "big.grad.ts");
+    const point = Array.from({ length: 10_000 }, (_, i) => ((i * 37) % 200) / 100 - 1).join(", ");
+    writeFileSync(file, bigCheckSource(point));
+    const result = await checkFile(file);
+    rmSync(dir, { recursive: true, force: true });
+    const wide = result.checks!.find((c) => c.name === "wide")!;
+    assert.equal(wide.mode, "fast");
+    assert.equal(wide.ok, true);
+    const wrong = result.checks!.find((c) => c.name === "wideWrong")!;
+    assert.equal(wrong.ok, false);
+    assert.deepEqual(wrong.inputs.filter((i) => !i.ok).map((i) => i.name), ["w[1234]"]);
+  });
+});
+
+describe("python: op-level gradient checks on a learner's own class", function () {
+  this.timeout(60_000);
+
+  it("finds a sign error in sub and `=` instead of `+=` in mul, each at its line", async () => {
+    const result = await runPython({ file: opFixture("closures_wrong.py") }, { opChecks: true });
+    assert.equal(result.error, undefined, result.error?.message);
+    const wrong = new Map(result.opChecks!.filter((op) => !op.ok).map((op) => [op.op, op]));
+    assert.deepEqual([...wrong.keys()].sort(), ["*", "-"]);
+    const sub = wrong.get("-")!;
+    assert.equal(sub.definition?.line, 25);
+    assert.equal(sub.position?.line, 77);
+    assert.deepEqual(sub.worst!.analytic, [1, 1]);
+    assert.ok(Math.abs(sub.worst!.numeric[1] + 1) < 1e-6);
+    const mul = wrong.get("*")!;
+    assert.equal(mul.overwrites, true);
+    assert.equal(mul.definition?.line, 36);
+    assert.ok(result.opChecks!.filter((op) => op.ok).map((op) => op.op).includes("tanh"));
+  });
+
+  it("reports no op for the same class without the bugs", async () => {
+    const result = await runPython({ file: opFixture("closures_right.py") }, { opChecks: true });
+    assert.ok(result.opChecks!.length >= 4);
+    assert.ok(result.opChecks!.every((op) => op.ok && op.checked > 0), JSON.stringify(result.opChecks));
+  });
+});
+
+/** A file with two functions of 10,000 inputs (the @gradcheck tags give the point), one with a wrong op. */
+export function bigCheckSource(point: string): string {
+  return [
+    'import { Value, sum } from "gradlens";',
+    `/** @gradcheck w=[${point}] */`,
+    "function wide(w: Value[]): Value {",
+    "  return sum(w.map((wi, i) => wi.mul((i % 5) - 2).tanh()));",
+    "}",
+    "function wrongSquare(x: Value): Value {",
+    '  return new Value(x.data * x.data, [x], [x.data], "sq");',
+    "}",
+    `/** @gradcheck w=[${point}] */`,
+    "function wideWrong(w: Value[]): Value {",
+    "  return sum(w.map((wi, i) => (i === 1234 ? wrongSquare(wi) : wi.mul((i % 5) - 2).tanh())));",
+    "}",
+    "",
+  ].join("\n");
+}
