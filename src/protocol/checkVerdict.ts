@@ -73,7 +73,7 @@ export function worstInput(worst: { analytic: readonly number[]; numeric: readon
 }
 
 /** "f changed x.data: the check is of another point". */
-export function mutationMessage(check: FunctionCheckResult, words: VerdictWords): string | undefined {
+export function mutationMessage(check: FunctionCheckResult, _words: VerdictWords): string | undefined {
   const first = check.mutations?.[0];
   if (!first) return undefined;
   return l10n.t("{0} changed {1}.{2}: the check is of another point", check.name, first.input, first.field);
@@ -120,7 +120,7 @@ export function inputVerdictText(input: InputCheckResult, words: VerdictWords): 
 }
 
 /** Which term of atol + rtol·|numeric| decided, for tables: "atol", "rtol", or "relative" for a weak input. */
-export function decidedByText(input: InputCheckResult, words: VerdictWords): string {
+export function decidedByText(input: InputCheckResult, _words: VerdictWords): string {
   if (input.undecided) return l10n.t("cannot tell");
   if (input.weak) return l10n.t("relative");
   return input.decidedBy ?? "";
