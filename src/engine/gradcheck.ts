@@ -227,23 +227,8 @@ export function gradcheck<Args extends Argument[]>(
       offsets.push(flat.length);
       xs.forEach((_, k) => flat.push([a, k]));
     });
-    const found: [number, number][] = [];
-    let truncated = false;
-    const locate = (from: number, to: number): void => {
-      if (found.length >= MAX_LOCATED) {
-        truncated = true;
-        return;
-      }
-      if (to - from === 1) {
-        found.push(flat[from]);
-        return;
-      }
-      const middle = (from + to) >> 1;
-      for (const [lo, hi] of [[from, middle], [middle, to]]) {
-        if (!agreesAlong((a, k) => offsets[a] + k >= lo && offsets[a] + k < hi).ok) locate(lo, hi);
-      }
-    };
-    locate(0, flat.length);
+    const { found: indices, truncated } = bisect(flat.length, (lo, hi) => agreesAlong((a, k) => offsets[a] + k >= lo && offsets[a] + k < hi).ok);
+    const found = indices.map((i) => flat[i]);
     const checks = found.map(([a, k]) => checkInput(a, k));
     if (checks.every((c) => c.ok)) {
       // The whole direction disagreed but no single input does: say so rather than pass silently.
@@ -302,8 +287,32 @@ export function sweepInput(check: InputCheck, numericAt: (h: number) => number, 
   check.note = `a poor finite difference, not a wrong gradient: at step ${best.eps} numerical differentiation gives ${best.numeric}, which agrees (the error shrinks, then grows)`;
 }
 
+/**
+ * The indices in [0, count) where a check fails, found by halving: a range whose check (`agrees`)
+ * fails is split until single indices remain. A few checks per failing index instead of one per
+ * index; at most `max` are named (`truncated` then says more failed).
+ */
+export function bisect(count: number, agrees: (from: number, to: number) => boolean, max = MAX_LOCATED): { found: number[]; truncated: boolean } {
+  const found: number[] = [];
+  let truncated = false;
+  const locate = (from: number, to: number): void => {
+    if (found.length >= max) {
+      truncated = true;
+      return;
+    }
+    if (to - from === 1) {
+      found.push(from);
+      return;
+    }
+    const middle = (from + to) >> 1;
+    for (const [lo, hi] of [[from, middle], [middle, to]]) if (!agrees(lo, hi)) locate(lo, hi);
+  };
+  if (count > 0) locate(0, count);
+  return { found, truncated };
+}
+
 /** |a − n| / |n|, or the absolute error where the numeric value is 0. */
-function relativeError(analytic: number, numeric: number): number {
+export function relativeError(analytic: number, numeric: number): number {
   const abs = Math.abs(analytic - numeric);
   return numeric === 0 ? abs : abs / Math.abs(numeric);
 }

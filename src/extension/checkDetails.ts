@@ -46,12 +46,8 @@ export class CheckDetailsProvider implements vscode.TextDocumentContentProvider,
 
 export function renderCheck(check: FunctionCheckResult): string {
   const lines = [`# ${vscode.l10n.t("Gradient check of {0}", check.name)}`, "", `**${verdictTitle(check)}**`, ""];
-  lines.push(
-    check.pointSource === "@gradcheck"
-      ? vscode.l10n.t("At the point from the @gradcheck tag: {0}", pointText(check.point))
-      : vscode.l10n.t("At a random point (setting gradlens.gradcheck.seed): {0}", pointText(check.point)),
-    "",
-  );
+  if (check.pointSource === "@gradcheck") lines.push(vscode.l10n.t("At the point from the @gradcheck tag: {0}", pointText(check.point)), "");
+  else if (check.pointSource === "random") lines.push(vscode.l10n.t("At a random point (setting gradlens.gradcheck.seed): {0}", pointText(check.point)), "");
   if (check.note) lines.push(check.note, "");
   const mutation = mutationMessage(check, editorWords);
   if (mutation) lines.push(`⚠ ${mutation}`, "");

@@ -158,9 +158,12 @@ export interface FunctionCheckResult {
   name: string;
   /** Where the function is declared (the CodeLens goes here). */
   range: SourceRange;
-  /** The point, by parameter name; "@gradcheck" when it came from the JSDoc tag, else "random". */
+  /**
+   * The point, by parameter name; "@gradcheck" when it came from the JSDoc tag, else "random";
+   * "program" for a model checked at the run's own values with respect to all its leaves (point empty).
+   */
   point: Record<string, number | number[]>;
-  pointSource: "@gradcheck" | "random";
+  pointSource: "@gradcheck" | "random" | "program";
   ok: boolean;
   output?: number;
   maxRelError: number;

@@ -12,11 +12,13 @@ import { unpackLabels } from "./labelTransfer";
 import { BundlePositions, formatStack } from "./sourcePositions";
 import { findCheckableFunctionsDetailed, topLevelNames } from "./staticAnalysis";
 import { placeOps, positioned } from "./opCheckPositions";
+import { findModelFunctions } from "./modelFunctions";
 import type { SourceOffset } from "./instrument";
 import type { CheckRequest, WorkerConsoleLine, WorkerError, WorkerOutput } from "./protocol";
-import type { BindingValue, ConsoleLine, FunctionCheckResult, RunError, RunResult, SourcePosition } from "../protocol/result";
+import type { BindingValue, ConsoleLine, FunctionCheckResult, RunError, RunResult, SourcePosition, SourceRange } from "../protocol/result";
 
 export { findCheckableFunctions, findCodeBlockAt } from "./staticAnalysis";
+export { findModelFunctions } from "./modelFunctions";
 export type { CheckableFunction } from "./staticAnalysis";
 export { useTranslations } from "./localization";
 
@@ -83,8 +85,10 @@ export function checkFile(file: string, options: RunOptions & { functionName?: s
     const checked = options.opsOnly ? [] : functions;
     const checks: CheckRequest[] = checked.map((f) => ({ name: f.name, params: f.params, ...(f.point ? { point: f.point } : {}) }));
     const result = await run(request, absolute, options, { checks, opChecks: true });
-    const byName = new Map(functions.map((f) => [f.name, f]));
-    result.checks = (result.checks ?? []).map((c) => ({ ...c, range: byName.get(c.name)?.range ?? c.range }));
+    const byName = new Map<string, { range: SourceRange }>([...findModelFunctions(source, absolute), ...functions].map((f) => [f.name, f]));
+    // Model checks (all leaves of a backward() graph) come for every root; keep the ones asked for.
+    const wanted = (c: FunctionCheckResult) => !options.opsOnly && (options.functionName === undefined || c.name === options.functionName);
+    result.checks = (result.checks ?? []).filter(wanted).map((c) => ({ ...c, range: byName.get(c.name)?.range ?? c.range }));
     return result;
   });
 }

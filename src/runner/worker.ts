@@ -15,7 +15,7 @@ import * as engine from "../engine";
 import { Value, creationSite, topologicalOrder, snapshotGraph, findNonFiniteData, findNonFiniteGrad, type GraphSnapshot } from "../engine";
 import { HELPERS } from "./helpers";
 import { describeThrown, framesOf, BUNDLE_FILENAME } from "./workerErrors";
-import { runChecks } from "./workerChecks";
+import { modelChecks, runChecks } from "./workerChecks";
 import { BackwardWatch } from "./backwardWarnings";
 import { checkOps, type OpGraph } from "./opCheck";
 import { rerunForward } from "./opCheckRerun";
@@ -203,7 +203,7 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
       }
       const graph = snapshotGraph(root.value, order);
       if (root.epoch !== undefined) restoreBackwardState(graph, order, states, root.epoch);
-      if (input.opChecks) opGraphs.set({ root: index, graph }, order);
+      if (input.opChecks) opGraphs.set({ root: index, graph: { ...graph } }, order); // a copy keeps the labels packed below
       const labels = packLabels(graph.labels);
       graph.labels = {};
       const workerRoot: WorkerRoot = { name, reason: root.reason, siteId: root.siteId, graph, labels };
@@ -241,6 +241,7 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
     states.enabled = false;
     try {
       output.opChecks = checkOps([...opGraphs.keys()], { userForward: rerunForward(opGraphs, registered, functionOfSite) });
+      if (output.checks) output.checks.push(...modelChecks(opGraphs, output.roots.map((r) => r.name), registered, input.gradcheck ?? {}, { functionOfSite }, new Set(output.checks.map((c) => c.name))));
     } catch (thrown) {
       output.error ??= errorOf(thrown);
     }

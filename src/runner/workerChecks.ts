@@ -3,6 +3,7 @@ import { Value, gradcheck, mulberry32, snapshotGraph, topologicalOrder, type Gra
 import type { CheckRequest, WorkerError, WorkerOutput } from "./protocol";
 import { checkOps, type OpGraph } from "./opCheck";
 import { rerunForward } from "./opCheckRerun";
+import { checkGraph } from "./opCheckModel";
 import * as l10n from "@vscode/l10n";
 
 /** Length of an array parameter when no `@gradcheck` tag gives its values and none can be inferred. */
@@ -138,4 +139,41 @@ function hashName(name: string): number {
   let h = 2166136261;
   for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619);
   return h >>> 0;
+}
+
+/**
+ * Checks of each backward() graph with respect to all its leaves, at the program's own values (see
+ * opCheckModel.ts), named after the function that made the root (`loss`), else the root's name.
+ */
+export function modelChecks(
+  graphs: ReadonlyMap<OpGraph, readonly Value[]>,
+  rootNames: readonly string[],
+  registered: ReadonlyMap<string, unknown>,
+  options: { eps?: number; atol?: number; rtol?: number; seed?: number },
+  context: CheckContext,
+  taken: ReadonlySet<string>,
+): CheckOutput[] {
+  const out: CheckOutput[] = [];
+  const forward = rerunForward(graphs, registered, context.functionOfSite);
+  for (const graph of graphs.keys()) {
+    const g = graph.graph;
+    const name = context.functionOfSite(g.site[g.root]) ?? rootNames[graph.root ?? 0];
+    if (!name || taken.has(name) || out.some((c) => c.name === name)) continue;
+    const check = checkGraph(graph, { userForward: forward }, options);
+    if (check.unreplayable) continue;
+    out.push({
+      name,
+      point: {},
+      pointSource: "program",
+      ok: check.ok,
+      output: check.output,
+      maxRelError: check.maxRelError,
+      inputs: check.inputs,
+      mode: check.mode,
+      note: l10n.t("with respect to all {0} leaves (parameters and inputs) of the graph backward() ran on, at the program's own values", check.leaves),
+      // Which op is wrong, when the check fails (the run's op checks cover every graph; this is this graph's).
+      ...(check.ok ? {} : { ops: checkOps([graph], { userForward: forward }) }),
+    });
+  }
+  return out;
 }

@@ -129,3 +129,33 @@ describe("python: op-level gradient checks on a learner's own class", function (
   });
 });
 
+
+describe("runner: a model's loss checked with respect to all its parameters", function () {
+  this.timeout(120_000);
+  before(useBuiltWorker);
+
+  it("checks a loss over data at the program's values and names the leaves that disagree", async () => {
+    const result = await checkFile(fixture("modelLoss.grad.ts"));
+    const loss = result.checks!.find((c) => c.name === "loss")!;
+    assert.equal(loss.pointSource, "program");
+    assert.equal(loss.range.line, 12);
+    assert.equal(loss.ok, false);
+    assert.ok(loss.inputs.some((i) => i.name === "b" && !i.ok));
+    assert.match(loss.note ?? "", /all \d+ leaves/);
+    assert.match(verdictTitle(loss, words), /`softplus` at modelLoss\.grad\.ts:5 gives/);
+    // Only that function, from its lens:
+    const only = await checkFile(fixture("modelLoss.grad.ts"), { functionName: "loss" });
+    assert.deepEqual(only.checks!.map((c) => c.name), ["loss"]);
+  });
+
+  it("checks microgpt's documentLoss with respect to its 4,192 parameters (and constants) in fast mode after an Adam step", async () => {
+    const result = await checkFile(fixture("microgptCheck.grad.ts"), { timeLimitMs: 100_000 });
+    assert.equal(result.error, undefined, result.error?.message);
+    const check = result.checks!.find((c) => c.name === "documentLoss")!;
+    assert.equal(check.mode, "fast");
+    assert.equal(check.ok, true, JSON.stringify(check.inputs.slice(0, 3)));
+    const leaves = Number(/all (\d+) leaves/.exec(check.note ?? "")?.[1]);
+    assert.ok(leaves >= 4192, `${leaves} leaves`);
+    assert.ok(result.opChecks!.every((op) => op.ok));
+  });
+});
