@@ -207,6 +207,9 @@ def main(request_path):
 
     recorder = run.recorder
     recorder.install()
+    from gradlens_backward_watch import BackwardWatch
+
+    recorder.backward_watch = BackwardWatch(recorder)
     import gradlens_tutorial_value  # made after install(), so its class is recorded like the user's
 
     builtins.Value = gradlens_tutorial_value.Value  # only seen when the code defines or imports no Value
@@ -242,6 +245,8 @@ def main(request_path):
             result["roots"], result["bindings"], too_large = collect(run, request)
             if too_large is not None and "error" not in result:
                 result["error"] = too_large
+            if recorder.backward_watch.warnings:
+                result["warnings"] = recorder.backward_watch.warnings
             if request.get("opChecks"):
                 from gradlens_opcheck import checks_for_run
 

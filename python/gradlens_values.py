@@ -58,6 +58,7 @@ class Recorder:
         self.last_value = None
         self.last_binding = None
         self.enabled = True
+        self.backward_watch = None
 
     # shape
 
@@ -215,6 +216,8 @@ class Recorder:
 
     def record_backward(self, value, caller):
         site = self.site_of_frame(self.making_frame(caller))
+        if self.backward_watch is not None:
+            self.backward_watch.before(value, site)  # gradlens_backward_watch.py
         entry = self.backward_roots.get(site)
         if entry is not None:
             entry[0] = value

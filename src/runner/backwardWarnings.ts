@@ -47,10 +47,14 @@ export class BackwardWatch {
     const key = `${kind}:${site}`;
     if (this.warned.has(key)) return;
     this.warned.add(key);
-    const name = stale.label ?? l10n.t("an input");
-    const message = again
-      ? l10n.t("backward() ran again on the same graph without zeroing the grads: they add up ({0}.grad was already {1}); zero them first (zeroGrad)", name, String(stale.grad))
-      : l10n.t("the grads were not reset since the last backward(): this step adds to the previous one ({0}.grad was already {1}); set p.grad = 0 for every parameter after each update", name, String(stale.grad));
-    this.warnings.push({ kind, message, siteId: site });
+    this.warnings.push({ kind, message: backwardWarningMessage(kind, stale.label, stale.grad), siteId: site });
   }
+}
+
+/** The warning's words, for both runners (the Python tracer sends kind, leaf name and grad). */
+export function backwardWarningMessage(kind: BackwardWarning["kind"], leaf: string | undefined, grad: number): string {
+  const name = leaf || l10n.t("an input");
+  return kind === "double-backward"
+    ? l10n.t("backward() ran again on the same graph without zeroing the grads: they add up ({0}.grad was already {1}); zero them first (zeroGrad)", name, String(grad))
+    : l10n.t("the grads were not reset since the last backward(): this step adds to the previous one ({0}.grad was already {1}); set p.grad = 0 for every parameter after each update", name, String(grad));
 }

@@ -122,6 +122,19 @@ describe("python: op-level gradient checks on a learner's own class", function (
     assert.ok(result.opChecks!.filter((op) => op.ok).map((op) => op.op).includes("tanh"));
   });
 
+  it("warns at the second backward() without zeroing, and when a loop never resets the grads", async () => {
+    const result = await runPython({ file: opFixture("backward_twice.py") });
+    assert.equal(result.error, undefined, result.error?.message);
+    assert.deepEqual(
+      (result.warnings ?? []).map((w) => [w.kind, w.position?.line]),
+      [
+        ["double-backward", 6],
+        ["grads-not-reset", 12],
+      ],
+    );
+    assert.match(result.warnings![0].message, /already 5/);
+  });
+
   it("reports no op for the same class without the bugs", async () => {
     const result = await runPython({ file: opFixture("closures_right.py") }, { opChecks: true });
     assert.ok(result.opChecks!.length >= 4);

@@ -5,7 +5,8 @@
 import { fromJsonNumber, snapshotFromJson, type JsonNumber, type SnapshotJson } from "../../engine/snapshot";
 import { Value } from "../../engine/value";
 import { describeNonFinite } from "../nonFiniteMessage";
-import { placeOps } from "../opCheckPositions";
+import { placeOps, positioned } from "../opCheckPositions";
+import { backwardWarningMessage } from "../backwardWarnings";
 import type { BindingValue, ConsoleLine, NonFiniteReport, OpCheckResult, RootGraph, RunError, RunResult, SourcePosition, SourceRange, SourceSite } from "../../protocol/result";
 import type { TracerRequest } from "./request";
 import { localizeTracerError, localizeTracerLine, type MessageParts } from "./tracerMessages";
@@ -26,6 +27,8 @@ export interface TracerOutput {
   executable?: string;
   /** python/gradlens_opcheck.py's op checks (numbers as JSON numbers). */
   opChecks?: TracerOpCheck[];
+  /** python/gradlens_backward_watch.py: a second backward() without zeroing; the words are made here. */
+  warnings?: { kind: "double-backward" | "grads-not-reset"; siteId: number; name: string; grad: JsonNumber }[];
 }
 
 type TracerOpCheck = Omit<OpCheckResult, "worst"> & { worst?: { inputs: JsonNumber[]; output: JsonNumber; analytic: JsonNumber[]; numeric: JsonNumber[]; ok: boolean; node?: { root: number; id: number } } };
@@ -63,6 +66,9 @@ export function fromTracerOutput(file: string, output: TracerOutput, durationMs:
   };
   if (output.error) result.error = localizeTracerError(output.error);
   if (output.opChecks) result.opChecks = placeOps(output.opChecks.map(fromTracerOp), positionOfSite);
+  if (output.warnings) {
+    result.warnings = output.warnings.map((w) => ({ kind: w.kind, message: backwardWarningMessage(w.kind, w.name, fromJsonNumber(w.grad)), ...positioned(positionOfSite(w.siteId)) }));
+  }
   const nonFinite = findNonFinite(roots, positionOfSite);
   if (nonFinite) result.nonFinite = nonFinite;
   return result;

@@ -1,0 +1,40 @@
+"""backward() called twice on the same graph without zeroing, or a training loop that never resets
+the grads: both show as leaves that already hold a grad when backward() starts (as in the TypeScript
+runner, src/runner/backwardWarnings.ts, which also words the message). Only the first few calls per
+call site are looked at: each costs a walk of the graph."""
+from gradlens_graph import as_float, json_number, label_of, read_graph
+
+CALLS_WATCHED_PER_SITE = 3
+GRAPH_LIMIT = 200_000
+
+
+class BackwardWatch:
+    def __init__(self, recorder):
+        self.recorder = recorder
+        self.warnings = []
+        self._roots = {}  # id -> value, kept alive so ids are not reused
+        self._calls = {}
+        self._warned = set()
+        self._any = False
+
+    def before(self, value, site):
+        calls = self._calls.get(site, 0)
+        self._calls[site] = calls + 1
+        again = id(value) in self._roots
+        self._roots[id(value)] = value
+        first = not self._any
+        self._any = True
+        if first or calls >= CALLS_WATCHED_PER_SITE:
+            return
+        graph, too_large = read_graph(self.recorder, value, GRAPH_LIMIT)
+        if too_large:
+            return
+        for node, inputs in graph.values():
+            grad = as_float(node.grad)
+            if not inputs and grad != 0:
+                kind = "double-backward" if again else "grads-not-reset"
+                if (kind, site) in self._warned:
+                    return
+                self._warned.add((kind, site))
+                self.warnings.append({"kind": kind, "siteId": site, "name": label_of(self.recorder, node) or "", "grad": json_number(grad)})
+                return
