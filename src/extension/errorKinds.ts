@@ -21,5 +21,9 @@ export function errorKindLabel(kind: RunErrorKind): string {
       return vscode.l10n.t("interpreter");
     case "internal":
       return vscode.l10n.t("internal");
+    case "exit":
+      return vscode.l10n.t("exit");
+    case "signal":
+      return vscode.l10n.t("signal");
   }
 }

@@ -75,7 +75,9 @@ export type RunErrorKind =
   | "cancelled" // the user cancelled
   | "too-large" // more nodes than the node limit
   | "interpreter" // Python is missing or failed to start
-  | "internal"; // a bug in GradLens itself
+  | "internal" // a bug in GradLens itself
+  | "exit" // the program ended itself with a non-zero code (process.exit, sys.exit, os._exit)
+  | "signal"; // the program was killed by a signal (a crash in native code, SIGKILL)
 
 export interface RunError {
   kind: RunErrorKind;

@@ -1,7 +1,8 @@
 /**
- * The runner's public API: run a `.grad.ts` file or a snippet in an isolated worker and get
- * back a `RunResult` (graphs, source sites, bindings, console, errors, gradient checks).
- * No vscode imports: the CLI and the extension both use this module.
+ * The runner's public API: run a `.grad.ts` file or a snippet in a child process of its own and
+ * get back a `RunResult` (graphs, source sites, bindings, console, errors, gradient checks) — also
+ * when the run stopped early: then with what it recorded. No vscode imports: the CLI and the
+ * extension both use this module. Never throws.
  */
 import { readFile } from "node:fs/promises";
 import * as path from "node:path";
@@ -16,17 +17,20 @@ import { findModelFunctions } from "./modelFunctions";
 import type { SourceOffset } from "./instrument";
 import type { CheckRequest, WorkerConsoleLine, WorkerError, WorkerOutput } from "./protocol";
 import type { BindingValue, ConsoleLine, FunctionCheckResult, RunError, RunResult, SourcePosition, SourceRange } from "../protocol/result";
+import { emptyResult as emptyRunResult } from "../protocol/emptyResult";
+import { DEFAULT_TIME_LIMIT_MS, DEFAULT_MEMORY_LIMIT_MB, resolveLimits, type LimitOptions, type RunLimits } from "../protocol/limits";
+import { describeStop } from "./stopMessages";
 
 export { findCheckableFunctions, findCodeBlockAt } from "./staticAnalysis";
 export { findModelFunctions } from "./modelFunctions";
 export type { CheckableFunction } from "./staticAnalysis";
 export { useTranslations } from "./localization";
 
-export interface RunOptions {
+export interface RunOptions extends LimitOptions {
   /** Stop the run after this many milliseconds (default 10000). */
   timeLimitMs?: number;
-  /** The worker's heap limit in MB (default 2048). */
-  heapLimitMb?: number;
+  /** The run's memory limit in MB, measured on its process (default 1024); `heapLimitMb` is its old name. */
+  memoryLimitMb?: number;
   /** A graph with more nodes is not captured; the run reports a "too-large" error instead. */
   nodeLimit?: number;
   /** Aborting it cancels the run ("cancelled" error). */
@@ -44,8 +48,9 @@ export interface SnippetOrigin {
   column: number;
 }
 
-export const DEFAULT_TIME_LIMIT_MS = 10_000;
-export const DEFAULT_HEAP_LIMIT_MB = 2048;
+export { DEFAULT_TIME_LIMIT_MS, DEFAULT_MEMORY_LIMIT_MB };
+/** @deprecated the memory limit covers more than the heap: DEFAULT_MEMORY_LIMIT_MB. */
+export const DEFAULT_HEAP_LIMIT_MB = DEFAULT_MEMORY_LIMIT_MB;
 
 /** What a snippet may use without importing it. */
 export const SNIPPET_HELPERS = ["Value", "add", "sub", "mul", "div", "pow", "neg", "exp", "log", "relu", "tanh", "sigmoid", "sum", "gradcheck", "zeroGrad", "toValue", "mulberry32"];
@@ -106,7 +111,7 @@ async function guarded(file: string, body: () => Promise<RunResult>): Promise<Ru
 }
 
 function emptyResult(file: string, error: RunError | undefined, durationMs: number): RunResult {
-  return { ok: error === undefined, language: "typescript", file, roots: [], sites: [], bindings: [], console: [], ...(error ? { error } : {}), stats: { durationMs, nodeCount: 0 } };
+  return emptyRunResult("typescript", file, error, durationMs);
 }
 
 interface RunExtras {
@@ -118,6 +123,7 @@ interface RunExtras {
 
 async function run(request: BundleRequest, file: string, options: RunOptions, extras: RunExtras = {}): Promise<RunResult> {
   const started = performance.now();
+  const limits = resolveLimits(options);
   const bundled = await bundleUserCode(request);
   if (!bundled.ok) return emptyResult(file, bundled.error, performance.now() - started);
   const { bundle } = bundled;
@@ -128,83 +134,83 @@ async function run(request: BundleRequest, file: string, options: RunOptions, ex
       entryFile: file,
       injectedHelpers: extras.injected ?? [],
       bindingNames: bundle.registry.bindings.map((b) => b.name),
-      currentSite: new SharedArrayBuffer(4),
       nodeLimit: options.nodeLimit,
       checks: extras.checks,
       gradcheck: options.gradcheck,
       ...(extras.checks || extras.opChecks ? { siteFunctions: bundle.registry.sites.map((site) => site.functionName ?? null) } : {}),
       ...(extras.opChecks ? { opChecks: true } : {}),
     },
-    { timeLimitMs: options.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS, heapLimitMb: options.heapLimitMb ?? DEFAULT_HEAP_LIMIT_MB, signal: options.signal },
+    { ...limits, signal: options.signal },
   );
   const sites = bundle.registry.sites;
   const sitePosition = (id: number): SourcePosition | undefined => {
     const site = id > 0 ? sites[id] : undefined;
     return site ? { file: site.file, line: site.line, column: site.column } : undefined;
   };
+  const positions = new BundlePositions(bundle.map, bundle.sourceRoot, extras.snippet);
+  const toRunError = (e: WorkerError): RunError => mapError(e, positions, sitePosition, limits);
   const result = emptyResult(file, undefined, 0);
   result.sites = sites;
-  const untrackedNotes = bundle.untracked.map((u) => ({ stream: "stderr" as const, text: l10n.t("GradLens: source tracking is off for {0} ({1})", u.file, u.reason) }));
-  if (!outcome.ok) {
-    const error: RunError = { ...outcome.error };
-    const position = sitePosition(outcome.loopSite);
-    if (position && (error.kind === "timeout" || error.kind === "memory")) {
-      error.position = position;
-      error.message += ` — last in the loop at line ${position.line}`;
+  const notes: ConsoleLine[] = bundle.untracked.map((u) => ({ stream: "stderr" as const, text: l10n.t("GradLens: source tracking is off for {0} ({1})", u.file, u.reason) }));
+  const printed = [...notes, ...consoleOf(outcome.console, sitePosition)];
+  if (outcome.droppedChars > 0) printed.push({ stream: "stderr", text: l10n.t("… {0} more characters of output were not kept", outcome.droppedChars.toLocaleString("en-US")) });
+  if (outcome.foreignMessages > 0) printed.push({ stream: "stderr", text: l10n.t("GradLens: ignored {0} message(s) on its channel that were not its own", outcome.foreignMessages) });
+  result.console = printed;
+
+  const output = outcome.output;
+  if (output) {
+    result.roots = output.roots.map((r) => {
+      const { siteId, labels, ...root } = r;
+      root.graph.labels = unpackLabels(labels);
+      const position = sitePosition(siteId);
+      return position ? { ...root, position } : root;
+    });
+    result.bindings = bindingsOf(output, bundle);
+    if (output.nonFinite) {
+      const { siteId, ...report } = output.nonFinite;
+      const position = sitePosition(siteId);
+      result.nonFinite = position ? { ...report, position } : report;
     }
+    if (output.checks) {
+      result.checks = output.checks.map((c): FunctionCheckResult => {
+        const { error, ...check } = c;
+        const out: FunctionCheckResult = { ...check, range: { file, line: 1, column: 1, endLine: 1, endColumn: 1 } };
+        if (out.ops) out.ops = placeOps(out.ops, sitePosition);
+        if (error) out.error = toRunError(error);
+        return out;
+      });
+    }
+    if (output.opChecks) result.opChecks = placeOps(output.opChecks, sitePosition);
+    if (output.warnings) result.warnings = output.warnings.map(({ siteId, ...w }) => ({ ...w, ...positioned(sitePosition(siteId)) }));
+  }
+  // The child's own account of its end (it knows the line it was stopped at), else the host's.
+  const error = output?.error && !outcome.fromCheckpoint ? toRunError(output.error) : outcome.error ? finishHostError(outcome.error, limits, result) : undefined;
+  if (error) {
     result.ok = false;
     result.error = error;
-    result.console = [...untrackedNotes, ...consoleOf(outcome.console, sitePosition)];
-    result.stats = { durationMs: performance.now() - started, nodeCount: 0, bundleMs };
-    return result;
   }
-  const output = outcome.output;
-  const positions = new BundlePositions(bundle.map, bundle.sourceRoot, extras.snippet);
-  const toRunError = (e: WorkerError): RunError => mapError(e, positions, sitePosition);
-
-  result.roots = output.roots.map((r) => {
-    const { siteId, labels, ...root } = r;
-    root.graph.labels = unpackLabels(labels);
-    const position = sitePosition(siteId);
-    return position ? { ...root, position } : root;
-  });
-  result.bindings = bindingsOf(output, bundle);
-  result.console = [...untrackedNotes, ...consoleOf(outcome.console, sitePosition)];
-  if (output.error) {
-    result.ok = false;
-    result.error = toRunError(output.error);
-  }
-  if (output.nonFinite) {
-    const { siteId, ...report } = output.nonFinite;
-    const position = sitePosition(siteId);
-    result.nonFinite = position ? { ...report, position } : report;
-  }
-  if (output.checks) {
-    result.checks = output.checks.map((c): FunctionCheckResult => {
-      const { error, ...check } = c;
-      const out: FunctionCheckResult = { ...check, range: { file, line: 1, column: 1, endLine: 1, endColumn: 1 } };
-      if (out.ops) out.ops = placeOps(out.ops, sitePosition);
-      if (error) out.error = toRunError(error);
-      return out;
-    });
-  }
-  if (output.opChecks) result.opChecks = placeOps(output.opChecks, sitePosition);
-  if (output.warnings) result.warnings = output.warnings.map(({ siteId, ...w }) => ({ ...w, ...positioned(sitePosition(siteId)) }));
   result.stats = {
     durationMs: performance.now() - started,
     nodeCount: result.roots.reduce((n, r) => n + r.graph.nodeCount, 0),
     bundleMs,
-    startupMs: outcome.startupMs,
-    executeMs: output.durationMs,
-    workerHeapMb: output.heapUsedMb,
+    ...(outcome.startupMs !== undefined ? { startupMs: outcome.startupMs } : {}),
+    ...(output ? { executeMs: output.durationMs, workerHeapMb: output.heapUsedMb } : {}),
   };
   return result;
 }
 
-function mapError(error: WorkerError, positions: BundlePositions, sitePosition: (id: number) => SourcePosition | undefined): RunError {
+/** A stop the host saw (no word from the child): its message, knowing what was kept. */
+function finishHostError(error: RunError, limits: RunLimits, result: RunResult): RunError {
+  if (error.kind !== "timeout" && error.kind !== "memory") return error;
+  return { ...error, message: describeStop({ kind: error.kind, limits, keptGraph: result.roots.length > 0, printed: result.console.length > 0 }) };
+}
+
+function mapError(error: WorkerError, positions: BundlePositions, sitePosition: (id: number) => SourcePosition | undefined, limits: RunLimits): RunError {
   const frames = positions.userFrames(error.frames);
   const position = frames[0] ? { file: frames[0].file, line: frames[0].line, column: frames[0].column } : sitePosition(error.siteId);
-  const out: RunError = { kind: error.kind, message: error.message };
+  const stop = error.kind === "timeout" || error.kind === "memory" || error.kind === "cancelled";
+  const message = stop ? describeStop({ kind: error.kind as "timeout" | "memory" | "cancelled", limits, line: position?.line, functions: frames.map((f) => f.functionName), quietMs: error.quietMs }) : error.message;
+  const out: RunError = { kind: error.kind, message };
   if (position) out.position = position;
   if (frames.length > 0) out.stack = formatStack(frames);
   return out;

@@ -123,6 +123,10 @@ export function instrumentSource(source: string, registry: SiteRegistry, options
         if (args.length > 0) {
           const last = args[args.length - 1];
           wrap(last.type === "SpreadElement" ? (last.argument as AstNode) : last, open);
+        } else if (isSimpleReceiver(callee) && !continuesChain(node, parent)) {
+          // `(__gl_s(8, 0), loss.backward())`: the user's own call expression stays whole, so an
+          // optional chain still short-circuits and V8's error text quotes the user's expression.
+          wrap(node, `(${open} 0), `);
         } else if (node.type === "NewExpression") {
           wrap(callee, `(${open}`, "))");
         } else if (callee.type === "MemberExpression" && (callee.object as AstNode).type !== "Super") {
@@ -189,6 +193,25 @@ export function instrumentSource(source: string, registry: SiteRegistry, options
   }
   const map = out.generateMap({ hires: true, source: offset.file, includeContent: false });
   return { code: out.toString(), map: map.toString() };
+}
+
+/**
+ * `x`, `this`, `model?.layer`, `params[i]`: a callee whose evaluation runs no user code (no calls
+ * that would set a site of their own before this call runs).
+ */
+function isSimpleReceiver(callee: AstNode): boolean {
+  let node = callee;
+  while (node.type === "MemberExpression") {
+    const property = node.property as AstNode;
+    if (node.computed && property.type !== "Identifier" && property.type !== "Literal") return false;
+    node = node.object as AstNode;
+  }
+  return node.type === "Identifier" || node.type === "ThisExpression";
+}
+
+/** The call is the object or callee of the expression around it (`a?.f().g`): a wrap would cut the chain. */
+function continuesChain(call: AstNode, parent: AstNode | undefined): boolean {
+  return (parent?.type === "MemberExpression" && parent.object === call) || (parent?.type === "CallExpression" && parent.callee === call);
 }
 
 /** Literals, functions and classes never hold a Value: no need to record them. */

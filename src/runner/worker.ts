@@ -1,12 +1,13 @@
 /**
- * The worker thread where user code runs (built to dist/runnerWorker.js). It runs the bundled
- * code with the engine the bundle imports as "gradlens", records roots, bindings and console
- * output, runs gradient checks, and posts back snapshots with their buffers transferred.
+ * The child process where user code runs (built to dist/runnerWorker.js; workerHost.ts starts it).
+ * It runs the bundled code with the engine the bundle imports as "gradlens", records roots,
+ * bindings and console output, runs gradient checks, and sends back snapshots over its channel
+ * to the host. A stop at a limit (watchdog.ts) or the program's own exit still sends everything
+ * recorded: the graphs of the last completed backward() calls, the output, the bindings, and
+ * where the program was.
  */
-import { parentPort, workerData } from "node:worker_threads";
 import * as vm from "node:vm";
 import { createRequire } from "node:module";
-import { format } from "node:util";
 import { dirname } from "node:path";
 import { getHeapStatistics } from "node:v8";
 import * as l10n from "@vscode/l10n";
@@ -23,57 +24,58 @@ import { packLabels } from "./labelTransfer";
 import { BackwardStates } from "./backwardState";
 import { describeNonFinite } from "./nonFiniteMessage";
 import type { WorkerInput, WorkerOutput, WorkerRoot, WorkerBinding, WorkerError } from "./protocol";
+import { exitProcess, guardProcessKill, openChildChannel, type ChildChannel } from "./process/childChannel";
+import { startWatchdog, STOP, type StopReason } from "./process/watchdog";
+import { ConsoleCapture } from "./process/consoleCapture";
 
-const MAX_CONSOLE_LINES = 2000;
-const MAX_CONSOLE_CHARS = 200_000;
 const MAX_BACKWARD_SITES = 16;
 
-/** Thrown by the stubbed `process.exit` to end the user's code without ending the worker. */
-class ExitRequest {
-  constructor(readonly code: number) {}
+/** Thrown by the stubbed `process.exit` to end the user's code where it is (then the run ends for real). */
+class ExitRequest extends Error {
+  constructor(readonly code: number) {
+    super(`process.exit(${code})`);
+  }
 }
 
-async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
+/** Thrown at a loop or call of the user's code once a limit is reached; its stack is where the program was. */
+class StopRequest extends Error {
+  constructor(readonly reason: StopReason | "cancelled") {
+    super(`GradLens stopped the run (${reason})`);
+  }
+}
+
+async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
   const started = performance.now();
   useTranslations(input.translations);
-  const currentSite = new Int32Array(input.currentSite);
-  const output: WorkerOutput = { roots: [], bindings: [], durationMs: 0, heapUsedMb: 0 };
+
+  // --- how the run ends: once, with everything recorded -----------------------------------
+  let ending: WorkerError | undefined;
+  let ended = false;
+  let stopReason: StopReason | "cancelled" | undefined;
+  const stopFlag = startWatchdog(input, (reason) => requestStop(reason));
+  const requestStop = (reason: StopReason | "cancelled") => {
+    stopReason ??= reason;
+    if (Atomics.load(stopFlag, 0) === STOP.none) Atomics.store(stopFlag, 0, reason === "memory" ? STOP.memory : STOP.timeout);
+    // A program that waits (a timer, a promise) is not at a loop to notice: end it from here.
+    setImmediate(() => finish(stopError(new StopRequest(reason))));
+  };
+  channel.onStop(requestStop);
+  const stopNow = () => {
+    stopReason ??= Atomics.load(stopFlag, 0) === STOP.memory ? "memory" : "timeout";
+    throw new StopRequest(stopReason);
+  };
 
   // --- console capture -------------------------------------------------------------------
-  let consoleChars = 0;
-  let consoleFull = false;
-  let consoleLines = 0;
-  const capture = (stream: "stdout" | "stderr") => (...args: unknown[]) => {
-    if (consoleFull) return;
-    let text: string;
-    try {
-      text = format(...args);
-    } catch {
-      text = "(output that could not be printed)";
-    }
-    if (consoleLines >= MAX_CONSOLE_LINES || consoleChars + text.length > MAX_CONSOLE_CHARS) {
-      consoleFull = true;
-      parentPort?.postMessage({ console: { stream: "stderr", text: l10n.t("… more output was cut off"), siteId: 0 } });
-      return;
-    }
-    consoleChars += text.length;
-    // Streamed as it happens, so a run that is stopped later still shows what it printed.
-    parentPort?.postMessage({ console: { stream, text, siteId: creationSite.site } });
-    consoleLines++;
-  };
-  for (const name of ["log", "info", "debug", "trace", "dir", "table"] as const) console[name] = capture("stdout");
-  for (const name of ["warn", "error"] as const) console[name] = capture("stderr");
-  process.exit = ((code?: number) => {
-    throw new ExitRequest(typeof code === "number" ? code : 0);
+  const printed = new ConsoleCapture(input, channel, () => creationSite.site);
+  for (const name of ["log", "info", "debug", "trace", "dir", "table"] as const) console[name] = printed.console("stdout");
+  for (const name of ["warn", "error"] as const) console[name] = printed.console("stderr");
+  printed.captureStreams();
+  guardProcessKill(() => printed.flush());
+  process.exit = ((code?: number | string | null) => {
+    throw new ExitRequest(Number.isInteger(Number(code ?? 0)) ? Number(code ?? 0) : 1);
   }) as typeof process.exit;
-  let asyncError: unknown = undefined;
-  let hasAsyncError = false;
-  const onAsyncError = (reason: unknown) => {
-    if (!hasAsyncError) {
-      hasAsyncError = true;
-      asyncError = reason;
-    }
-  };
+  // An error in a timer or a rejected promise nobody handles ends a Node program: here, the run, at its line.
+  const onAsyncError = (reason: unknown) => finish(errorOf(reason));
   process.on("unhandledRejection", onAsyncError);
   process.on("uncaughtException", onAsyncError);
 
@@ -83,11 +85,14 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
   const states = new BackwardStates();
   const originalBackward = Value.prototype.backward;
   const watch = new BackwardWatch();
+  let lastCheckpoint = started;
+  let lastBackward = 0;
   Value.prototype.backward = function (this: Value) {
     const site = creationSite.site;
     if (recordBackward) watch.before(this, site);
     originalBackward.call(this);
     if (recordBackward) {
+      lastBackward = performance.now();
       const entry = backwardRoots.get(site);
       if (entry) {
         entry.value = this;
@@ -95,6 +100,11 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
         entry.epoch = states.recordBackward(entry.epoch);
       } else if (backwardRoots.size < MAX_BACKWARD_SITES) {
         backwardRoots.set(site, { value: this, calls: 1, epoch: states.recordBackward() });
+      }
+      // Now and then the graphs so far go to the host: if the run is killed hard, they are what is left.
+      if (lastBackward - lastCheckpoint >= input.checkpointIntervalMs) {
+        channel.send({ type: "checkpoint", output: collect() });
+        lastCheckpoint = performance.now();
       }
     }
   };
@@ -109,6 +119,7 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
 
   const helpers: Record<string, unknown> = {
     [HELPERS.site]: (site: number, x: unknown) => {
+      if (stopFlag[0] !== STOP.none) stopNow();
       creationSite.site = site;
       return x;
     },
@@ -122,8 +133,8 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
       }
       return x;
     },
-    [HELPERS.loop]: (site: number) => {
-      currentSite[0] = site;
+    [HELPERS.loop]: () => {
+      if (stopFlag[0] !== STOP.none) stopNow();
     },
     [HELPERS.expression]: (x: unknown) => {
       if (x instanceof Value) {
@@ -152,111 +163,141 @@ async function main(input: WorkerInput & { entryFile: string }): Promise<void> {
   };
   const sandboxRequire = (specifier: string): unknown => (specifier === "gradlens" ? engineModule : userRequire(specifier));
   const module = { exports: {} as unknown };
-    // CommonJS's module variables; __dirname/__filename are the entry file's (the bundle has no file of its own).
+  // CommonJS's module variables; __dirname/__filename are the entry file's (the bundle has no file of its own).
   const paramNames = ["require", "module", "exports", "__filename", "__dirname", ...Object.keys(helpers), ...input.injectedHelpers];
   const paramValues = [sandboxRequire, module, module.exports, input.entryFile, dirname(input.entryFile), ...Object.values(helpers), ...input.injectedHelpers.map((n) => engineModule[n])];
   Error.stackTraceLimit = 50;
   try {
     const run = vm.compileFunction(input.code, paramNames, { filename: BUNDLE_FILENAME });
     run.apply(module.exports, paramValues);
-    // Let promise chains the code started (an async main) settle before reading the results.
-    await new Promise((resolve) => setImmediate(resolve));
   } catch (thrown) {
-    output.error = errorOf(thrown);
+    finish(errorOf(thrown));
+    return;
   }
-  if (!output.error && hasAsyncError) output.error = errorOf(asyncError);
+  // As Node does: the program ends when its event loop has nothing left to do (an async main, timers).
+  process.once("beforeExit", () => finish(undefined));
 
-  // --- gradient checks -------------------------------------------------------------------
-  if (input.checks) {
-    recordBackward = false;
-    states.enabled = false;
-    output.checks = runChecks(input.checks, registered, input.gradcheck ?? {}, errorOf, { functionOfSite });
-    recordBackward = true;
+  /** Ends the run once: gradient checks, then everything recorded goes to the host. */
+  function finish(error: WorkerError | undefined): void {
+    if (ended) return;
+    ended = true;
+    ending = error;
+    const result = collect(true);
+    printed.flush(true);
+    channel.send({ type: "result", output: result }, () => exitProcess(0));
   }
 
-  // --- results ---------------------------------------------------------------------------
-  const roots: { value: Value; reason: "backward" | "last-value"; siteId: number; calls: number; name?: string; epoch?: number }[] = [];
-  for (const [siteId, { value, calls, epoch }] of backwardRoots) roots.push({ value, reason: "backward", siteId, calls, epoch });
-  if (roots.length === 0 && lastValue) {
-    roots.push({ value: lastValue, reason: "last-value", siteId: lastValue.site, calls: 0, name: lastBinding >= 0 ? input.bindingNames[lastBinding] : undefined });
+  function stopError(thrown: StopRequest): WorkerError {
+    const quietMs = performance.now() - Math.max(started, lastBackward, printed.lastWriteAt);
+    return { kind: thrown.reason, message: "", frames: framesOf(thrown), siteId: creationSite.site, quietMs };
   }
-  const opGraphs = new Map<OpGraph, readonly Value[]>();
-  const transfer: ArrayBuffer[] = [];
-  const bindingNodes = new Map<Value, number[]>();
-  bindingLast.forEach((v, id) => {
-    if (v) bindingNodes.set(v, [...(bindingNodes.get(v) ?? []), id]);
-  });
-  const nodeOfBinding: (WorkerBinding["node"] | undefined)[] = new Array(bindingCount).fill(undefined);
-  try {
-    for (const root of roots) {
-      const order = topologicalOrder(root.value);
-      const index = output.roots.length;
-      const name = root.value.label ?? root.name ?? l10n.t("root #{0}", index + 1);
-      if (input.nodeLimit !== undefined && order.length > input.nodeLimit) {
-        output.error ??= {
-          kind: "too-large",
-          message: l10n.t("the graph of {0} has {1} nodes, more than the limit of {2}", name, order.length.toLocaleString("en-US"), input.nodeLimit.toLocaleString("en-US")),
-          frames: [],
-          siteId: root.siteId,
-        };
-        continue;
-      }
-      const graph = snapshotGraph(root.value, order);
-      if (root.epoch !== undefined) restoreBackwardState(graph, order, states, root.epoch);
-      if (input.opChecks) opGraphs.set({ root: index, graph: { ...graph } }, order); // a copy keeps the labels packed below
-      const labels = packLabels(graph.labels);
-      graph.labels = {};
-      const workerRoot: WorkerRoot = { name, reason: root.reason, siteId: root.siteId, graph, labels };
-      if (root.calls > 1) workerRoot.calls = root.calls;
-      output.roots.push(workerRoot);
-      for (const array of [graph.op, graph.data, graph.grad, graph.site, graph.childStart, graph.child, graph.localGrad, labels.ids, labels.nameIndex]) {
-        transfer.push(array.buffer as ArrayBuffer);
-      }
-      if (bindingNodes.size > 0) {
-        for (let i = 0; i < order.length; i++) {
-          const ids = bindingNodes.get(order[i]);
-          if (ids) for (const id of ids) nodeOfBinding[id] ??= { root: index, id: i };
-        }
-      }
-      if (!output.nonFinite) {
-        const origin = findNonFiniteData(root.value, order) ?? findNonFiniteGrad(root.value, order);
-        if (origin) {
-          output.nonFinite = {
-            field: origin.field,
-            value: origin.value,
-            op: origin.node.op,
-            root: index,
-            id: order.indexOf(origin.node),
-            siteId: origin.node.site,
-            message: describeNonFinite(origin),
-          };
-        }
-      }
+
+  /** Any thrown thing as a learner-readable error with its bundle frames. */
+  function errorOf(thrown: unknown): WorkerError {
+    if (thrown instanceof StopRequest) return stopError(thrown);
+    if (stopReason !== undefined) return stopError(new StopRequest(stopReason));
+    if (thrown instanceof ExitRequest) {
+      return { kind: "exit", message: l10n.t("the code called process.exit({0})", String(thrown.code)), frames: framesOf(thrown), siteId: creationSite.site, exitCode: thrown.code };
     }
-  } catch (thrown) {
-    output.error ??= errorOf(thrown);
+    return { kind: "runtime", message: describeThrown(thrown), frames: framesOf(thrown), siteId: creationSite.site };
   }
-  if (input.opChecks) {
-    recordBackward = false;
-    states.enabled = false;
+
+  /** The run's output as it stands; `final`: with the gradient checks and the run's end. */
+  function collect(final = false): WorkerOutput {
+    const output: WorkerOutput = { roots: [], bindings: [], durationMs: 0, heapUsedMb: 0 };
+    const exited = ending?.kind === "exit" && ending.exitCode === 0;
+    if (final && ending && !exited) output.error = ending;
+
+    // --- gradient checks (also after the top-level code threw; not once a limit was reached) --
+    if (final && input.checks && stopReason === undefined) {
+      recordBackward = false;
+      states.enabled = false;
+      output.checks = runChecks(input.checks, registered, input.gradcheck ?? {}, errorOf, { functionOfSite });
+      recordBackward = true;
+    }
+
+    // --- results ---------------------------------------------------------------------------
+    const roots: { value: Value; reason: "backward" | "last-value"; siteId: number; calls: number; name?: string; epoch?: number }[] = [];
+    for (const [siteId, { value, calls, epoch }] of backwardRoots) roots.push({ value, reason: "backward", siteId, calls, epoch });
+    if (roots.length === 0 && lastValue) {
+      roots.push({ value: lastValue, reason: "last-value", siteId: lastValue.site, calls: 0, name: lastBinding >= 0 ? input.bindingNames[lastBinding] : undefined });
+    }
+    const bindingNodes = new Map<Value, number[]>();
+    bindingLast.forEach((v, id) => {
+      if (v) bindingNodes.set(v, [...(bindingNodes.get(v) ?? []), id]);
+    });
+    const nodeOfBinding: (WorkerBinding["node"] | undefined)[] = new Array(bindingCount).fill(undefined);
+    const checkingOps = final && input.opChecks === true && stopReason === undefined;
+    const opGraphs = new Map<OpGraph, readonly Value[]>();
     try {
-      output.opChecks = checkOps([...opGraphs.keys()], { userForward: rerunForward(opGraphs, registered, functionOfSite) });
-      if (output.checks) output.checks.push(...modelChecks(opGraphs, output.roots.map((r) => r.name), registered, input.gradcheck ?? {}, { functionOfSite }, new Set(output.checks.map((c) => c.name))));
+      for (const root of roots) {
+        const order = topologicalOrder(root.value);
+        const index = output.roots.length;
+        const name = root.value.label ?? root.name ?? l10n.t("root #{0}", index + 1);
+        if (input.nodeLimit !== undefined && order.length > input.nodeLimit) {
+          output.error ??= {
+            kind: "too-large",
+            message: l10n.t("the graph of {0} has {1} nodes, more than the limit of {2}", name, order.length.toLocaleString("en-US"), input.nodeLimit.toLocaleString("en-US")),
+            frames: [],
+            siteId: root.siteId,
+          };
+          continue;
+        }
+        const graph = snapshotGraph(root.value, order);
+        if (root.epoch !== undefined) restoreBackwardState(graph, order, states, root.epoch);
+        if (checkingOps) opGraphs.set({ root: index, graph: { ...graph } }, order); // a copy keeps the labels packed below
+        const labels = packLabels(graph.labels);
+        graph.labels = {};
+        const workerRoot: WorkerRoot = { name, reason: root.reason, siteId: root.siteId, graph, labels };
+        if (root.calls > 1) workerRoot.calls = root.calls;
+        output.roots.push(workerRoot);
+        if (bindingNodes.size > 0) {
+          for (let i = 0; i < order.length; i++) {
+            const ids = bindingNodes.get(order[i]);
+            if (ids) for (const id of ids) nodeOfBinding[id] ??= { root: index, id: i };
+          }
+        }
+        if (!output.nonFinite) {
+          const origin = findNonFiniteData(root.value, order) ?? findNonFiniteGrad(root.value, order);
+          if (origin) {
+            output.nonFinite = {
+              field: origin.field,
+              value: origin.value,
+              op: origin.node.op,
+              root: index,
+              id: order.indexOf(origin.node),
+              siteId: origin.node.site,
+              message: describeNonFinite(origin),
+            };
+          }
+        }
+      }
     } catch (thrown) {
       output.error ??= errorOf(thrown);
     }
+    if (checkingOps) {
+      // Op checks of the run's graphs, and each backward() graph checked against all its leaves (opCheck*.ts).
+      recordBackward = false;
+      states.enabled = false;
+      try {
+        output.opChecks = checkOps([...opGraphs.keys()], { userForward: rerunForward(opGraphs, registered, functionOfSite) });
+        if (output.checks) output.checks.push(...modelChecks(opGraphs, output.roots.map((r) => r.name), registered, input.gradcheck ?? {}, { functionOfSite }, new Set(output.checks.map((c) => c.name))));
+      } catch (thrown) {
+        output.error ??= errorOf(thrown);
+      }
+    }
+    if (watch.warnings.length > 0) output.warnings = [...watch.warnings];
+    bindingLast.forEach((v, id) => {
+      if (!v) return;
+      const binding: WorkerBinding = { id, data: v.data, grad: v.grad, op: v.op, count: bindingCounts[id] };
+      const node = nodeOfBinding[id];
+      if (node) binding.node = node;
+      output.bindings.push(binding);
+    });
+    output.durationMs = performance.now() - started;
+    output.heapUsedMb = getHeapStatistics().used_heap_size / 2 ** 20;
+    return output;
   }
-  if (watch.warnings.length > 0) output.warnings = watch.warnings;
-  bindingLast.forEach((v, id) => {
-    if (!v) return;
-    const binding: WorkerBinding = { id, data: v.data, grad: v.grad, op: v.op, count: bindingCounts[id] };
-    const node = nodeOfBinding[id];
-    if (node) binding.node = node;
-    output.bindings.push(binding);
-  });
-  output.durationMs = performance.now() - started;
-  output.heapUsedMb = getHeapStatistics().used_heap_size / 2 ** 20;
-  parentPort?.postMessage(output, transfer);
 }
 
 /** The numbers as they were at the root's backward(), where user code changed them since. */
@@ -270,14 +311,15 @@ function restoreBackwardState(graph: GraphSnapshot, order: readonly Value[], sta
   }
 }
 
-/** Any thrown thing as a learner-readable error with its bundle frames. */
-function errorOf(thrown: unknown): WorkerError {
-  if (thrown instanceof ExitRequest) {
-    return { kind: "runtime", message: l10n.t("the code called process.exit({0})", String(thrown.code)), frames: [], siteId: creationSite.site };
-  }
-  return { kind: "runtime", message: describeThrown(thrown), frames: framesOf(thrown), siteId: creationSite.site };
-}
-
-main(workerData as WorkerInput & { entryFile: string }).catch((error: unknown) => {
-  parentPort?.postMessage({ internalError: describeThrown(error) });
-});
+openChildChannel().then(
+  (opened) => {
+    if (!opened) {
+      process.stderr.write("GradLens: runnerWorker.js runs user code for GradLens's runner; it is not started by hand.\n");
+      exitProcess(2);
+    }
+    main(opened.input, opened.channel).catch((error: unknown) => {
+      opened.channel.send({ type: "failure", message: describeThrown(error) }, () => exitProcess(1));
+    });
+  },
+  () => exitProcess(1),
+);

@@ -1,31 +1,41 @@
 /**
- * Starts the worker thread for one run and enforces its limits: time (terminate and report the loop
- * it was in), heap (`resourceLimits`), and cancellation. Always resolves; never throws.
+ * Runs one bundle of user code in a child process (dist/runnerWorker.js, see worker.ts), never in
+ * the caller's process: Node itself (`process.execPath`; inside VS Code the editor's own binary as
+ * Node, as language servers are started) with a heap limit, in its own process group
+ * (process/childRun.ts enforces the limits). It reads the child's messages, trusting only the run's
+ * own (protocol.ts), and keeps the latest checkpoint, so a run killed hard still has its graphs.
+ * Always resolves; never throws.
  */
-import { Worker } from "node:worker_threads";
 import { existsSync } from "node:fs";
-import { once } from "node:events";
+import { randomBytes } from "node:crypto";
 import * as path from "node:path";
 import * as l10n from "@vscode/l10n";
 import { currentTranslations } from "./localization";
-import type { WorkerConsoleLine, WorkerInput, WorkerMessage, WorkerOutput } from "./protocol";
+import { PROTOCOL_VERSION, readChildMessage, type HostMessage, type WorkerConsoleLine, type WorkerInput, type WorkerOutput } from "./protocol";
+import { startChild, type StopCause } from "./process/childRun";
+import { CHECKPOINT_INTERVAL_MS, MAX_LINE_CHARS, OUTPUT_BUDGET_CHARS, type RunLimits } from "../protocol/limits";
 import type { RunError } from "../protocol/result";
 
-/** How long a finished run waits for the last raw stdout/stderr chunks. */
-const STDIO_GRACE_MS = 250;
-/** Raw process.stdout/stderr writes kept (console calls are capped in the worker). */
-const MAX_RAW_CHUNKS = 1000;
-
-export interface WorkerLimits {
-  timeLimitMs: number;
-  heapLimitMb: number;
+export interface WorkerLimits extends RunLimits {
   signal?: AbortSignal;
 }
 
-export type WorkerOutcome =
-  | { ok: true; output: WorkerOutput; console: WorkerConsoleLine[]; startupMs: number }
-  /** `loopSite`: the id of the loop the code was last in (0 when unknown). */
-  | { ok: false; error: RunError; loopSite: number; console: WorkerConsoleLine[] };
+export interface WorkerOutcome {
+  /** What the child sent at its end, or else its latest checkpoint (`fromCheckpoint`). */
+  output?: WorkerOutput;
+  fromCheckpoint: boolean;
+  /** How the run ended where the child could not say it itself (killed, crashed, cancelled). */
+  error?: RunError;
+  /** Set when GradLens stopped the run: the child's own report of it is in `output.error`. */
+  stopped?: StopCause;
+  /** Console calls (with their site) and the child's raw output, in arrival order. */
+  console: WorkerConsoleLine[];
+  /** Characters of output over the budget, counted and dropped. */
+  droppedChars: number;
+  /** Messages on the channel that were not GradLens's own (forged or malformed), ignored. */
+  foreignMessages: number;
+  startupMs?: number;
+}
 
 /** dist/runnerWorker.js next to the running bundle, or built from source for tests (env override). */
 export function workerScriptPath(): string | undefined {
@@ -34,80 +44,107 @@ export function workerScriptPath(): string | undefined {
   return found === undefined ? undefined : path.resolve(found);
 }
 
-export function runInWorker(input: WorkerInput & { entryFile: string }, limits: WorkerLimits): Promise<WorkerOutcome> {
+export type ChildInput = Omit<WorkerInput, "translations" | "timeLimitMs" | "memoryLimitMb" | "outputBudgetChars" | "maxLineChars" | "checkpointIntervalMs">;
+
+export async function runInWorker(input: ChildInput, limits: WorkerLimits): Promise<WorkerOutcome> {
+  const outcome: WorkerOutcome = { fromCheckpoint: false, console: [], droppedChars: 0, foreignMessages: 0 };
   const script = workerScriptPath();
-  // Console calls (with their site) and raw process.stdout/stderr writes, in arrival order.
-  const stdio: WorkerConsoleLine[] = [];
-  const loopSite = new Int32Array(input.currentSite);
-  if (!script) {
-    return Promise.resolve({ ok: false, error: { kind: "internal", message: l10n.t("the runner's worker script (runnerWorker.js) is missing: run `npm run build`") }, loopSite: 0, console: stdio });
-  }
-  if (limits.signal?.aborted) return Promise.resolve({ ok: false, error: { kind: "cancelled", message: l10n.t("the run was cancelled") }, loopSite: 0, console: stdio });
+  if (!script) return { ...outcome, error: { kind: "internal", message: l10n.t("the runner's worker script (runnerWorker.js) is missing: run `npm run build`") } };
+  if (limits.signal?.aborted) return { ...outcome, error: { kind: "cancelled", message: l10n.t("the run was cancelled") } };
 
-  return new Promise<WorkerOutcome>((resolve) => {
-    const started = performance.now();
-    let settled = false;
-    let worker: Worker;
-    try {
-      worker = new Worker(script, {
-        workerData: { ...input, translations: currentTranslations() },
-        resourceLimits: { maxOldGenerationSizeMb: limits.heapLimitMb, maxYoungGenerationSizeMb: youngGenerationMb(limits.heapLimitMb) },
-        // Not the caller's flags (a loader hook, an inspector port): user code gets a plain Node.
-        execArgv: [],
-        stdout: true,
-        stderr: true,
-      });
-    } catch (error) {
-      resolve({ ok: false, error: { kind: "internal", message: l10n.t("could not start the worker: {0}", String(error)) }, loopSite: 0, console: stdio });
-      return;
-    }
-    let rawChunks = 0;
-    const captureStream = (stream: "stdout" | "stderr") => (chunk: Buffer) => {
-      if (rawChunks++ < MAX_RAW_CHUNKS) stdio.push({ stream, text: chunk.toString("utf8").replace(/\n$/, ""), siteId: 0 });
-    };
-    worker.stdout.on("data", captureStream("stdout"));
-    worker.stderr.on("data", captureStream("stderr"));
-
-    // Raw process.stdout writes travel on their own channel: wait (briefly) for the streams to end.
-    const streamsEnded = Promise.all([once(worker.stdout, "end"), once(worker.stderr, "end")]).catch(() => undefined);
-    const finish = (outcome: WorkerOutcome) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      limits.signal?.removeEventListener("abort", onAbort);
-      void worker.terminate();
-      void Promise.race([streamsEnded, new Promise((r) => setTimeout(r, STDIO_GRACE_MS))]).then(() => resolve(outcome));
-    };
-    const fail = (error: RunError) => finish({ ok: false, error, loopSite: loopSite[0], console: stdio });
-    const onAbort = () => fail({ kind: "cancelled", message: l10n.t("the run was cancelled") });
-    const timer = setTimeout(() => fail({ kind: "timeout", message: l10n.t("stopped after {0}: the code was still running (an endless loop?)", formatSeconds(limits.timeLimitMs)) }), limits.timeLimitMs);
-    limits.signal?.addEventListener("abort", onAbort);
-
-    worker.on("message", (message: WorkerMessage) => {
-      if ("console" in message) stdio.push(message.console);
-      else if ("internalError" in message) fail({ kind: "internal", message: l10n.t("the runner failed: {0}", message.internalError) });
-      else finish({ ok: true, output: message, console: stdio, startupMs: performance.now() - started - message.durationMs });
-    });
-    worker.on("error", (error: Error & { code?: string }) => {
-      if (error.code === "ERR_WORKER_OUT_OF_MEMORY") {
-        fail({ kind: "memory", message: l10n.t("ran out of memory: the run needed more than its {0} MB heap limit (a graph that keeps growing?)", limits.heapLimitMb) });
-      } else {
-        fail({ kind: "runtime", message: error instanceof Error ? error.message : String(error) });
+  const token = randomBytes(18).toString("base64url");
+  const started = performance.now();
+  let result: WorkerOutput | undefined;
+  let checkpoint: WorkerOutput | undefined;
+  let failure: string | undefined;
+  let stderrTail: string[] = [];
+  const env: NodeJS.ProcessEnv = { ...process.env, ELECTRON_RUN_AS_NODE: "1" };
+  // Not the caller's options (a loader hook, an inspector port): user code gets a plain Node.
+  delete env.NODE_OPTIONS;
+  const child = startChild({
+    command: process.execPath,
+    // The heap's own limit is a backstop above the memory limit, which the watchdogs measure first.
+    args: [`--max-old-space-size=${limits.memoryLimitMb + Math.max(32, limits.memoryLimitMb >> 2)}`, script],
+    cwd: path.dirname(input.entryFile),
+    env,
+    ipc: true,
+    limits,
+    signal: limits.signal,
+    onStopRequest: (reason) => send({ type: "stop", reason }),
+    onLine: (stream, text) => {
+      // Written to the descriptor directly (native code, a process the program started).
+      outcome.console.push({ stream, text, siteId: 0 });
+      if (stream === "stderr") stderrTail = [...stderrTail.slice(-20), text];
+    },
+    onMessage: (raw) => {
+      const message = readChildMessage(raw, token);
+      if (!message) {
+        outcome.foreignMessages++;
+        return;
       }
-    });
-    worker.on("exit", (code) => fail({ kind: "internal", message: l10n.t("the worker stopped unexpectedly (exit code {0})", code) }));
+      switch (message.type) {
+        case "console":
+          for (const line of message.lines) outcome.console.push(line);
+          outcome.droppedChars += message.droppedChars;
+          break;
+        case "checkpoint":
+          checkpoint = message.output;
+          break;
+        case "result":
+          result = message.output;
+          break;
+        case "failure":
+          failure = message.message;
+          break;
+      }
+    },
   });
+  const send = (message: HostMessage) => {
+    try {
+      if (child.process?.connected) child.process.send(message, () => undefined);
+    } catch {
+      // The child is gone: its end is read from its exit.
+    }
+  };
+  send({
+    type: "start",
+    version: PROTOCOL_VERSION,
+    token,
+    input: {
+      ...input,
+      translations: currentTranslations(),
+      timeLimitMs: limits.timeLimitMs,
+      memoryLimitMb: limits.memoryLimitMb,
+      outputBudgetChars: OUTPUT_BUDGET_CHARS,
+      maxLineChars: MAX_LINE_CHARS,
+      checkpointIntervalMs: CHECKPOINT_INTERVAL_MS,
+    },
+  });
+
+  const end = await child.ended;
+  outcome.droppedChars += end.droppedChars;
+  outcome.stopped = end.stopped;
+  if (end.startError) return { ...outcome, error: { kind: "internal", message: l10n.t("could not start the worker: {0}", end.startError.message) } };
+  if (result) {
+    outcome.output = result;
+    outcome.startupMs = performance.now() - started - result.durationMs;
+    return outcome;
+  }
+  if (checkpoint) {
+    outcome.output = checkpoint;
+    outcome.fromCheckpoint = true;
+  }
+  if (failure !== undefined) return { ...outcome, error: { kind: "internal", message: l10n.t("the runner failed: {0}", failure) } };
+  outcome.error = endedWithoutResult(end, limits, stderrTail);
+  return outcome;
 }
 
-/**
- * Autograd code makes millions of short-lived objects: a larger young generation than a worker's
- * default lets most die in cheap scavenges (measured: about a fifth less CPU per microgpt step).
- */
-function youngGenerationMb(heapLimitMb: number): number {
-  return Math.max(8, Math.min(64, Math.floor(heapLimitMb / 4)));
-}
-
-function formatSeconds(ms: number): string {
-  const s = ms / 1000;
-  return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
+/** Why a child sent no result: GradLens killed it at a limit, or it died on its own. */
+function endedWithoutResult(end: { stopped?: StopCause; signal: NodeJS.Signals | null; exitCode: number | null }, limits: RunLimits, stderr: string[]): RunError {
+  const heapExhausted = stderr.some((line) => /Reached heap limit|JavaScript heap out of memory|Allocation failed/.test(line));
+  if (end.stopped === "memory" || heapExhausted) return { kind: "memory", message: "" };
+  if (end.stopped === "timeout") return { kind: "timeout", message: "" };
+  if (end.stopped === "cancelled") return { kind: "cancelled", message: l10n.t("the run was cancelled") };
+  if (end.signal) return { kind: "signal", message: l10n.t("the program was killed by the signal {0}", end.signal) };
+  return { kind: "exit", message: l10n.t("the program ended with exit code {0} before GradLens could read its values", String(end.exitCode)) };
 }

@@ -52,7 +52,7 @@ describe("runner messages in the display language", () => {
     useTranslations(korean);
     const result = await runFile(file, { timeLimitMs: 300 });
     assert.equal(result.error?.kind, "timeout");
-    assert.match(result.error?.message ?? "", /^0\.3 s 후에 멈췄습니다: 코드가 아직 실행 중이었습니다\(무한 루프인가요\?\)/);
+    assert.match(result.error?.message ?? "", /^0\.3초 후에 멈췄습니다: 코드가 아직 실행 중이었습니다/);
   });
 
   it("every template the Python tracer says has an entry in tracerMessages.ts, and no entry is stale", () => {

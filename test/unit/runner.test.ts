@@ -165,7 +165,8 @@ describe("runner: errors", function () {
 
   it("survives process.exit, rejected promises and throwing getters", async () => {
     const result = await runFile(fixture("hostile.grad.ts"));
-    assert.equal(result.error?.kind, "runtime");
+    assert.equal(result.error?.kind, "exit");
+    assert.equal(result.error?.position?.line, 9);
     assert.match(result.error!.message, /process\.exit\(3\)/);
     assert.equal(result.console[0].text, "before exit");
     // The caller is fine and can run again.
@@ -218,21 +219,22 @@ describe("runner: errors", function () {
   });
 
   it("reports a heap-limit breach as a memory error", async () => {
-    const options: RunOptions = { heapLimitMb: 64, timeLimitMs: 30_000 };
+    const options: RunOptions = { heapLimitMb: 160, timeLimitMs: 30_000 };
     const result = await runFile(fixture("memory.grad.ts"), options);
     assert.equal(result.error?.kind, "memory");
-    assert.match(result.error!.message, /64 MB/);
-    assert.equal(result.error?.position?.line, 2);
+    assert.match(result.error!.message, /160 MB/);
+    assert.equal(result.error?.position?.line, 3);
   });
 
   it("caps huge console output and keeps running", async () => {
     const result = await runFile(fixture("chatty.grad.ts"));
     assert.ok(result.ok, result.error?.message);
-    assert.ok(result.console.length <= 2002, `${result.console.length} lines`);
+    // The budget (1 MB, each line costing a little extra) keeps the first lines, then counts the rest.
+    assert.ok(result.console.length > 10_000 && result.console.length < 30_000, `${result.console.length} lines`);
     assert.equal(result.console[0].text, "line 0");
     assert.equal(result.console[0].position?.line, 2);
-    assert.ok(result.console.some((c) => /cut off/.test(c.text)));
-    assert.ok(result.console.some((c) => c.text === "written directly"));
+    assert.match(result.console[result.console.length - 1].text, /more characters of output were not kept/);
+    assert.ok(!result.console.some((c) => c.text === "written directly"), "output past the budget is dropped");
   });
 
   it("runs user code in strict mode, as modules are", async () => {

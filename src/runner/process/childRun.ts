@@ -1,0 +1,170 @@
+/**
+ * One child process of a run, as both runners start it (the TypeScript child and the Python
+ * tracer): its own process group, the run's mark in its environment, output read within the
+ * budget, and the limits. At a limit, or when cancelled, the child is first asked to stop softly
+ * (it then hands over what it recorded); `STOP_GRACE_MS` later the whole group is killed, with
+ * blocking calls and anything the program started. When the child ends, whatever it started goes
+ * too. Never throws; the outcome says how the process ended.
+ */
+import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
+import { StringDecoder } from "node:string_decoder";
+import { MAX_LINE_CHARS, OUTPUT_BUDGET_CHARS, STOP_GRACE_MS, type RunLimits } from "../../protocol/limits";
+import { LineSplitter, OutputBudget, type SplitLine } from "./outputBudget";
+import { killRunProcesses, newRunMark, residentMemoryMb, POSIX, RUN_MARK_VARIABLE } from "./processTree";
+
+export type StopCause = "timeout" | "memory" | "cancelled";
+
+export interface ChildSpec {
+  command: string;
+  args: string[];
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** A Node child: an IPC channel (advanced serialization, so typed arrays cross as they are). */
+  ipc?: boolean;
+  /**
+   * An extra pipe as fd 3 that GradLens never writes: the child reads it and ends itself at EOF,
+   * that is, when the host is gone (the Python tracer).
+   */
+  parentPipe?: boolean;
+  limits: RunLimits;
+  signal?: AbortSignal;
+  /** Asked to stop softly (a limit, or cancelled); the child has STOP_GRACE_MS before the kill. */
+  onStopRequest?: (cause: StopCause) => void;
+  /** Lines of the child's own stdout/stderr (not what its console sends over the channel). */
+  onLine?: (stream: "stdout" | "stderr", text: string) => void;
+  /** Messages on the IPC channel, unread: the runner checks them. */
+  onMessage?: (message: unknown) => void;
+}
+
+export interface ChildEnd {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** Set when GradLens asked the child to stop (and, if it did not, killed it). */
+  stopped?: StopCause;
+  /** GradLens killed the process group because it did not end within the grace. */
+  killed: boolean;
+  startError?: NodeJS.ErrnoException;
+  /** Characters of the child's own stdout/stderr that were over the budget. */
+  droppedChars: number;
+  peakMemoryMb?: number;
+}
+
+/** How long to wait for the pipes after the child exited (a process it started may hold them). */
+const DRAIN_MS = 300;
+/** How often the host samples the child's memory (the child's own watchdog samples faster). */
+const MEMORY_SAMPLE_MS = 100;
+
+export interface RunningChild {
+  process: ChildProcess | undefined;
+  ended: Promise<ChildEnd>;
+  /** Asks for a soft stop now (as a limit would). */
+  stop(cause: StopCause): void;
+}
+
+export function startChild(spec: ChildSpec): RunningChild {
+  const mark = newRunMark();
+  const stdio: StdioOptions = ["ignore", "pipe", "pipe", ...(spec.parentPipe ? (["pipe"] as const) : []), ...(spec.ipc ? (["ipc"] as const) : [])];
+  const end: ChildEnd = { exitCode: null, signal: null, killed: false, droppedChars: 0 };
+  let child: ChildProcess;
+  try {
+    child = spawn(spec.command, spec.args, {
+      cwd: spec.cwd,
+      stdio,
+      windowsHide: true,
+      // Its own process group on POSIX: one kill ends the program and what it started.
+      detached: POSIX,
+      env: { ...(spec.env ?? process.env), [RUN_MARK_VARIABLE]: mark },
+      ...(spec.ipc ? { serialization: "advanced" as const } : {}),
+    });
+  } catch (error) {
+    end.startError = error as NodeJS.ErrnoException;
+    return { process: undefined, ended: Promise.resolve(end), stop: () => undefined };
+  }
+
+  let stopTimer: NodeJS.Timeout | undefined;
+  const kill = () => killRunProcesses(child.pid, mark);
+  const stop = (cause: StopCause) => {
+    if (end.stopped || exited) return;
+    end.stopped = cause;
+    try {
+      spec.onStopRequest?.(cause);
+    } catch {
+      // The child may be gone already.
+    }
+    stopTimer = setTimeout(() => {
+      end.killed = true;
+      kill();
+    }, STOP_GRACE_MS);
+  };
+
+  const budget = new OutputBudget(OUTPUT_BUDGET_CHARS, MAX_LINE_CHARS);
+  const readStream = (name: "stdout" | "stderr") => {
+    const stream = child[name];
+    if (!stream) return;
+    const decoder = new StringDecoder("utf8");
+    const lines = new LineSplitter(MAX_LINE_CHARS);
+    const emit = (split: SplitLine[]) => {
+      for (const line of split) {
+        const kept = budget.admit(line.text, line.extra);
+        if (kept !== undefined) spec.onLine?.(name, kept);
+      }
+    };
+    stream.on("data", (chunk: Buffer) => emit(lines.push(decoder.write(chunk))));
+    stream.on("end", () => emit(lines.push(decoder.end()).concat(lines.flush())));
+    stream.on("error", () => undefined);
+  };
+  readStream("stdout");
+  readStream("stderr");
+  if (spec.ipc) {
+    child.on("message", (message: unknown) => spec.onMessage?.(message));
+    // A write to a child that already exited fails: that is not the host's problem.
+    child.on("error", () => undefined);
+  }
+
+  const timeLimit = setTimeout(() => stop("timeout"), spec.limits.timeLimitMs);
+  const memorySampler = setInterval(() => {
+    if (child.pid === undefined) return;
+    const mb = residentMemoryMb(child.pid);
+    if (mb === undefined) return;
+    end.peakMemoryMb = Math.max(end.peakMemoryMb ?? 0, mb);
+    if (mb > spec.limits.memoryLimitMb) stop("memory");
+  }, MEMORY_SAMPLE_MS);
+  const onAbort = () => stop("cancelled");
+  spec.signal?.addEventListener("abort", onAbort);
+  if (spec.signal?.aborted) onAbort();
+
+  let exited = false;
+  const ended = new Promise<ChildEnd>((resolve) => {
+    let drainTimer: NodeJS.Timeout | undefined;
+    let settled = false;
+    const settle = () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timeLimit);
+      clearTimeout(stopTimer);
+      clearTimeout(drainTimer);
+      clearInterval(memorySampler);
+      spec.signal?.removeEventListener("abort", onAbort);
+      end.droppedChars = budget.droppedChars;
+      resolve(end);
+    };
+    child.on("error", (error: NodeJS.ErrnoException) => {
+      if (child.pid === undefined) {
+        end.startError = error;
+        settle();
+      }
+    });
+    child.on("exit", (code, signal) => {
+      exited = true;
+      end.exitCode = code;
+      end.signal = signal;
+      // Whatever the program started goes with it; then the pipes close.
+      kill();
+      drainTimer = setTimeout(settle, DRAIN_MS);
+    });
+    child.on("close", () => {
+      if (exited) settle();
+    });
+  });
+  return { process: child, ended, stop };
+}
