@@ -76,18 +76,16 @@ export class GradientCheckLensProvider implements vscode.CodeLensProvider, vscod
     return lenses;
   }
 
-  /** At the top of the file: "Check ops", and after that run, whether every op's local gradient agreed. */
+  /**
+   * After "Check ops" (command palette): at the top of the file, whether every op's local gradient
+   * agreed, or the first wrong op; clicking checks again. No lens before: the palette starts it.
+   */
   private opsLenses(document: vscode.TextDocument): vscode.CodeLens[] {
-    const range = new vscode.Range(0, 0, 0, 0);
-    const lenses: vscode.CodeLens[] = [];
     const ops = this.store.freshRun(document.uri.fsPath)?.opChecks;
-    if (ops) {
-      const wrong = ops.filter((op) => !op.ok);
-      const title = wrong.length > 0 ? `✗ ${opMessage(wrong[0], editorWords)}` : vscode.l10n.t("✓ the local gradients of {0} op kinds agree", ops.length);
-      lenses.push(new vscode.CodeLens(range, { title, command: "" }));
-    }
-    lenses.push(new vscode.CodeLens(range, { title: vscode.l10n.t("Check ops"), tooltip: vscode.l10n.t("Run the file and check the local gradient of every op it used"), command: "gradlens.checkOps", arguments: [document.uri] }));
-    return lenses;
+    if (!ops) return [];
+    const wrong = ops.filter((op) => !op.ok);
+    const title = wrong.length > 0 ? `✗ ${opMessage(wrong[0], editorWords)}` : vscode.l10n.t("✓ the local gradients of {0} op kinds agree", ops.length);
+    return [new vscode.CodeLens(new vscode.Range(0, 0, 0, 0), { title, tooltip: vscode.l10n.t("Run the file and check the local gradient of every op it used"), command: "gradlens.checkOps", arguments: [document.uri] })];
   }
 
   dispose(): void {
