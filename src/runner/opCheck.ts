@@ -69,6 +69,8 @@ export interface OpCheckContext {
    * Called once per sampled instance; the forward may run user code.
    */
   userForward?: (graph: OpGraph, id: number) => { forward: OpForward } | { reason: string };
+  /** The user's gradcheck tolerances, where set (else ATOL/RTOL below). */
+  tolerances?: { atol?: number; rtol?: number };
 }
 
 interface Group {
@@ -132,7 +134,7 @@ function checkGroup(group: Group, context: OpCheckContext): OpCheckResult {
       forward = found.forward;
       result.kind = "user";
     }
-    const instance = checkInstance(group.op, forward, inputs, output, analytic);
+    const instance = checkInstance(group.op, forward, inputs, output, analytic, context.tolerances);
     if (!instance) continue; // on a kink, or the forward failed at a perturbed point
     result.checked++;
     if (!instance.check.ok) {
@@ -157,7 +159,16 @@ function reproduces(value: number | undefined, recorded: number): boolean {
 }
 
 /** The instance's local gradients against central differences; score = worst error / tolerance. */
-export function checkInstance(op: string, forward: OpForward, inputs: readonly number[], output: number, analytic: readonly number[]): { check: OpInstanceCheck; score: number } | undefined {
+export function checkInstance(
+  op: string,
+  forward: OpForward,
+  inputs: readonly number[],
+  output: number,
+  analytic: readonly number[],
+  tolerances: { atol?: number; rtol?: number } = {},
+): { check: OpInstanceCheck; score: number } | undefined {
+  const atol = tolerances.atol ?? ATOL;
+  const rtol = tolerances.rtol ?? RTOL;
   const kink = KINKS[op];
   const numeric: number[] = [];
   let ok = true;
@@ -175,7 +186,7 @@ export function checkInstance(op: string, forward: OpForward, inputs: readonly n
       const value = (plus - minus) / (2 * h);
       const noise = (ROUNDING * Math.max(Math.abs(plus), Math.abs(minus), Math.abs(output))) / h;
       const error = Math.abs(analytic[j] - value);
-      const ratio = error / (ATOL + RTOL * Math.abs(value) + noise);
+      const ratio = error / (atol + rtol * Math.abs(value) + noise);
       if (!Number.isFinite(value)) continue;
       if (!best || ratio < best.ratio) best = { numeric: value, ratio: Number.isNaN(ratio) ? Infinity : ratio };
       if (ratio <= 1) break;

@@ -280,8 +280,9 @@ async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
       recordBackward = false;
       states.enabled = false;
       try {
-        output.opChecks = checkOps([...opGraphs.keys()], { userForward: rerunForward(opGraphs, registered, functionOfSite) });
-        if (output.checks) output.checks.push(...modelChecks(opGraphs, output.roots.map((r) => r.name), registered, input.gradcheck ?? {}, { functionOfSite }, new Set(output.checks.map((c) => c.name))));
+        const tolerances = { atol: input.gradcheck?.atol, rtol: input.gradcheck?.rtol };
+        output.opChecks = checkOps([...opGraphs.keys()], { userForward: rerunForward(opGraphs, registered, functionOfSite), tolerances });
+        if (output.checks) output.checks.push(...modelChecks(opGraphs, output.roots, registered, input.gradcheck ?? {}, { functionOfSite }, new Set(output.checks.map((c) => c.name))));
       } catch (thrown) {
         output.error ??= errorOf(thrown);
       }

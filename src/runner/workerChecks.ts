@@ -58,7 +58,7 @@ export function runChecks(
       const out = checked(...inputs.map((x) => (typeof x === "number" ? new Value(x) : x.map((y) => new Value(y)))));
       const order = topologicalOrder(out);
       const graph: OpGraph = { graph: snapshotGraph(out, order) };
-      result.ops = checkOps([graph], { userForward: rerunForward(new Map([[graph, order]]), registered, context.functionOfSite) });
+      result.ops = checkOps([graph], { userForward: rerunForward(new Map([[graph, order]]), registered, context.functionOfSite), ...opTolerances(options) });
       if (result.ops.some((op) => !op.ok)) result.ok = false;
     } catch (thrown) {
       result.error = errorOf(thrown);
@@ -147,7 +147,7 @@ function hashName(name: string): number {
  */
 export function modelChecks(
   graphs: ReadonlyMap<OpGraph, readonly Value[]>,
-  rootNames: readonly string[],
+  roots: readonly { name: string; reason: "backward" | "last-value" }[],
   registered: ReadonlyMap<string, unknown>,
   options: { eps?: number; atol?: number; rtol?: number; seed?: number },
   context: CheckContext,
@@ -157,7 +157,10 @@ export function modelChecks(
   const forward = rerunForward(graphs, registered, context.functionOfSite);
   for (const graph of graphs.keys()) {
     const g = graph.graph;
-    const name = context.functionOfSite(g.site[g.root]) ?? rootNames[graph.root ?? 0];
+    const root = roots[graph.root ?? 0];
+    // Only a graph backward() ran on has the grads to compare with (a last value's are all 0).
+    if (root?.reason !== "backward") continue;
+    const name = context.functionOfSite(g.site[g.root]) ?? root.name;
     if (!name || taken.has(name) || out.some((c) => c.name === name)) continue;
     const check = checkGraph(graph, { userForward: forward }, options);
     if (check.unreplayable) continue;
@@ -172,8 +175,13 @@ export function modelChecks(
       mode: check.mode,
       note: l10n.t("with respect to all {0} leaves (parameters and inputs) of the graph backward() ran on, at the program's own values", check.leaves),
       // Which op is wrong, when the check fails (the run's op checks cover every graph; this is this graph's).
-      ...(check.ok ? {} : { ops: checkOps([graph], { userForward: forward }) }),
+      ...(check.ok ? {} : { ops: checkOps([graph], { userForward: forward, ...opTolerances(options) }) }),
     });
   }
   return out;
+}
+
+/** The user's atol/rtol (settings) apply to op checks too; without them ops use their own, tighter defaults. */
+function opTolerances(options: { atol?: number; rtol?: number }): { tolerances?: { atol?: number; rtol?: number } } {
+  return options.atol === undefined && options.rtol === undefined ? {} : { tolerances: { atol: options.atol, rtol: options.rtol } };
 }
