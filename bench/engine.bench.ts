@@ -7,10 +7,10 @@
  * Also: peak memory of a 16-position step (~136k nodes) under 200 MB, measured in a fresh process.
  *
  * Run with `npm run bench` (or `node --expose-gc --import tsx bench/engine.bench.ts`).
- * Names come from ../shared/data/names.txt (the tutorial's data set, not shipped with GradLens).
+ * Names come from examples/names.txt (shipped with the examples), so a fresh clone benches.
  */
 import { spawnSync } from "child_process";
-import { existsSync, readFileSync } from "fs";
+import { readFileSync } from "fs";
 import { cpus, loadavg } from "os";
 import { join } from "path";
 import { Value, mulberry32 } from "../src/engine";
@@ -24,7 +24,7 @@ const NUM_STEPS = 1000; // microgpt's schedule: the learning rate decays over 1,
 const GOAL_MS = 16;
 const MEMORY_GOAL_MB = 200;
 
-const namesFile = join(__dirname, "..", "..", "shared", "data", "names.txt");
+const namesFile = join(__dirname, "..", "examples", "names.txt");
 
 interface EngineUnderTest {
   name: string;
@@ -39,11 +39,12 @@ const engines: EngineUnderTest[] = [
 ];
 
 function loadNames(): string[] {
-  if (!existsSync(namesFile)) throw new Error(`${namesFile} not found (the benchmark reads the tutorial's names list)`);
   const names = readFileSync(namesFile, "utf8")
     .split("\n")
     .map((l) => l.trim())
     .filter((l) => l.length > 0);
+  const needed = WARMUP_STEPS + RUNS * STEPS_PER_RUN;
+  if (names.length < needed) throw new Error(`${namesFile} has ${names.length} names; the benchmark needs ${needed}`);
   return shuffle(names, mulberry32(42));
 }
 

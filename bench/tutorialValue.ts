@@ -1,8 +1,9 @@
 /**
- * The benchmark's baseline: `Value` written the way the tutorial (microgpt.py, chapter 4)
- * writes it — one object per node holding arrays of children and local gradients, and
- * `backward()` with a recursive topological sort and a visited Set. Not used by GradLens;
- * it exists so `npm run bench` can report the engine's speed as a ratio against it.
+ * `Value` written the way the tutorial (microgpt.py, chapter 4) writes it — one object per
+ * node holding arrays of children and local gradients, and `backward()` with a recursive
+ * topological sort and a visited Set. Not shipped in GradLens; it is the readable reference
+ * twice over: `npm run bench` reports the engine's speed as a ratio against it, and
+ * test/unit/engineOracle.test.ts checks the fast engine's data and grads against it.
  */
 type Operand = TutorialValue | number;
 
@@ -42,6 +43,16 @@ export class TutorialValue {
 
   relu(): TutorialValue {
     return new TutorialValue(Math.max(0, this.data), [this], [this.data > 0 ? 1 : 0]);
+  }
+
+  tanh(): TutorialValue {
+    const t = Math.tanh(this.data);
+    return new TutorialValue(t, [this], [1 - t ** 2]);
+  }
+
+  sigmoid(): TutorialValue {
+    const s = 1 / (1 + Math.exp(-this.data));
+    return new TutorialValue(s, [this], [s * (1 - s)]);
   }
 
   neg(): TutorialValue {

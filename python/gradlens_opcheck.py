@@ -1,11 +1,13 @@
 """Op-level gradient checks for the user's own Python Value class (see src/runner/opCheck.ts).
 
-For every op kind at every source site, a sample of the recorded instances is checked: the op's own
-local gradients against central differences of the op's forward, at the instance's inputs.
+For every op kind at every source site, a sample of the instances in the graphs captured at
+backward() (gradlens_capture.py, handed over by collect() as it writes each root out) is checked: the
+op's own local gradients against central differences of the op's forward, at the instance's inputs as
+they were at that backward() (a later optimizer step does not move the point).
 
 - Local gradients: `_local_grads` where the class stores them (the tutorial, microgpt); else the
-  node's `_backward` closure (micrograd), called in isolation: output grad 1, the inputs' grads saved
-  and zeroed, then restored. Called a second time with the inputs' grads already non-zero, it also
+  node's `_backward` closure (micrograd), called in isolation on the captured numbers: output grad 1,
+  the inputs' grads saved and zeroed, then restored. Called a second time with the inputs' grads already non-zero, it also
   finds `=` written for `+=` (the grads then do not add up).
 - Forward: the method or function that made the node (the recorder knows its code object) is called
   again on fresh leaves of the same class holding the inputs +/- h. It is trusted only when, at the
@@ -15,58 +17,88 @@ import gc
 import math
 import random
 
-from gradlens_graph import as_float, json_number, read_graph, topological_order
+from gradlens_graph import as_float, inputs_of, json_number
+from gradlens_values import TAG_MASK
 
 SAMPLE = 20
 ATOL = 1e-6
 RTOL = 1e-4
 STEPS = (1e-6, 1e-4, 1e-8, 1e-3)
 ROUNDING = 64 * 2.220446049250313e-16
-GRAPH_LIMIT = 200_000
 SENTINEL = 0.5
 DUNDER_OF = {"+": "__add__", "*": "__mul__", "-": "__sub__", "/": "__truediv__", "neg": "__neg__"}
 KINKS = {"relu": 0.0, "ReLU": 0.0}
 
 
-def check_ops(recorder, roots, position_of_code=None):
-    """[OpCheckResult as JSON] for the graphs of `roots` (a list of values; index = root index)."""
-    groups = {}
-    rng = random.Random(15)
-    was_enabled = recorder.enabled
-    recorder.enabled = False  # values made while re-running ops are not the user's
-    try:
-        for root_index, root in enumerate(roots):
-            graph, too_large = read_graph(recorder, root, GRAPH_LIMIT)
-            if too_large:
+class Instance:
+    """One recorded op application, with the numbers it had when its graph was captured at backward()
+    (an optimizer step since then changed the values themselves, not these)."""
+
+    __slots__ = ("root", "node", "value", "children", "output", "inputs")
+
+    def __init__(self, root, node, value, children, output, inputs):
+        self.root, self.node, self.value, self.children = root, node, value, children
+        self.output, self.inputs = output, inputs
+
+
+class OpChecks:
+    """Collects a sample of instances per (op, source site) from the captured graphs as collect()
+    writes them out (`add_root`), then checks them (`results`): [OpCheckResult as JSON]."""
+
+    def __init__(self, run):
+        self.run = run
+        self.recorder = run.recorder
+        self.groups = {}  # tag (an (op, site) pair) -> {"total", "sample"}
+        self.rng = random.Random(15)
+
+    def add_root(self, root_index, taken, index):
+        """`index`: id(value) -> node id in the root's written graph (for marking nodes)."""
+        recorder = self.recorder
+        made, groups, rng = recorder.made, self.groups, self.rng
+        inputs, _ = inputs_of(recorder, taken)
+        position = {id(v): i for i, v in enumerate(taken.nodes)}
+        data = taken.data
+        for i, value in enumerate(taken.nodes):
+            children = inputs[i]
+            if not children:
                 continue
-            for node_id, value in enumerate(topological_order(graph, root)):
-                inputs = graph[id(value)][1]
-                if not inputs:
+            tag = made.get(id(value), 0) & TAG_MASK
+            group = groups.get(tag)
+            if group is None:
+                group = groups[tag] = {"total": 0, "sample": []}
+            group["total"] += 1
+            if len(group["sample"]) >= SAMPLE:
+                j = rng.randrange(group["total"])
+                if j >= SAMPLE:
                     continue
-                op_index = (recorder.made.get(id(value), 0) >> 20) & 0xFFF
-                key = (op_index, recorder.site_of(value))
-                group = groups.get(key)
-                if group is None:
-                    group = groups[key] = {"total": 0, "sample": []}
-                group["total"] += 1
-                entry = (root_index, node_id, value, [c for c, _ in inputs])
-                if len(group["sample"]) < SAMPLE:
-                    group["sample"].append(entry)
-                else:
-                    j = rng.randrange(group["total"])
-                    if j < SAMPLE:
-                        group["sample"][j] = entry
-        results = [_check_group(recorder, op_index, site, group, position_of_code) for (op_index, site), group in groups.items()]
-    finally:
-        recorder.enabled = was_enabled
-    results.sort(key=lambda r: (r["ok"], r["siteId"]))
-    return results
+            children = list(children)
+            node = index.get(id(value))
+            instance = Instance(root_index, node, value, children, as_float(data[i]), [as_float(data[position[id(c)]]) for c in children])
+            if len(group["sample"]) < SAMPLE:
+                group["sample"].append(instance)
+            else:
+                group["sample"][j] = instance
+
+    def results(self):
+        recorder = self.recorder
+        was_enabled = recorder.enabled
+        recorder.enabled = False  # values made while re-running ops are not the user's
+        try:
+            found = [_check_group(recorder, recorder.tag_op[tag], recorder.tag_site[tag], group, self._position_of_code) for tag, group in self.groups.items()]
+        finally:
+            recorder.enabled = was_enabled
+        found.sort(key=lambda r: (r["ok"], r["siteId"]))
+        return found
+
+    def _position_of_code(self, code):
+        chunk = self.run.chunks.get(code.co_filename)
+        return chunk.position(code.co_firstlineno) if chunk is not None else None
 
 
 def _check_group(recorder, op_index, site, group, position_of_code):
     op = recorder.op_names[op_index] if op_index < len(recorder.op_names) else ""
     sample = group["sample"]
-    first = sample[0][2]
+    first = sample[0].value
     shown = getattr(first, "_op", None)
     name = shown if isinstance(shown, str) and shown else (op or "op")
     result = {"op": name, "siteId": site, "kind": "user", "ok": True, "total": group["total"], "checked": 0, "failed": 0}
@@ -83,9 +115,10 @@ def _check_group(recorder, op_index, site, group, position_of_code):
     worst_score = -1.0
     nodes = []
     reasons = []
-    for root_index, node_id, value, children in sample:
+    for taken in sample:
+        root_index, node_id = taken.root, taken.node
         try:
-            instance = _check_instance(value, children, op, name, functions)
+            instance = _check_instance(taken, op, name, functions)
         except Exception as failure:  # noqa: BLE001 — user code may raise anything; the op is then not checked
             reasons.append("%s: %s" % (type(failure).__name__, failure))
             continue
@@ -101,10 +134,12 @@ def _check_group(recorder, op_index, site, group, position_of_code):
         if not check["ok"]:
             result["failed"] += 1
             result["ok"] = False
-            nodes.append({"root": root_index, "id": node_id})
+            if node_id is not None:
+                nodes.append({"root": root_index, "id": node_id})
         if score > worst_score:
             worst_score = score
-            check["node"] = {"root": root_index, "id": node_id}
+            if node_id is not None:
+                check["node"] = {"root": root_index, "id": node_id}
             result["worst"] = check
     if result["checked"] == 0 and reasons:
         result["unchecked"] = reasons[0]
@@ -123,8 +158,10 @@ def _functions_of(codes):
     return found
 
 
-def _analytic(value, children):
-    """(local gradients, overwrites) from `_local_grads`, or from calling `_backward` in isolation."""
+def _analytic(taken):
+    """(local gradients, overwrites) from `_local_grads`, or from calling `_backward` in isolation
+    with the numbers the op had when its graph was captured."""
+    value, children = taken.value, taken.children
     grads = getattr(value, "_local_grads", None)
     if grads is not None:
         try:
@@ -137,9 +174,12 @@ def _analytic(value, children):
     if not callable(backward):
         return None, False
     unique = list({id(c): c for c in children}.values())
-    saved = [(c, c.grad) for c in unique]
-    saved_out = value.grad
+    saved = [(c, c.grad, c.data) for c in unique]
+    saved_out = (value.grad, value.data)
     try:
+        for c, x in zip(children, taken.inputs):
+            c.data = x
+        value.data = taken.output
         for c in unique:
             c.grad = 0.0
         value.grad = 1.0
@@ -151,9 +191,10 @@ def _analytic(value, children):
         backward()
         added = {id(c): as_float(c.grad) - SENTINEL for c in unique}
     finally:
-        for c, g in saved:
+        for c, g, d in saved:
             c.grad = g
-        value.grad = saved_out
+            c.data = d
+        value.grad, value.data = saved_out
     overwrites = any(abs(added[k] - local[k]) > 1e-9 * max(1.0, abs(local[k])) for k in local)
     # A child listed twice (x*x with tuple children) got both edges' share: split it evenly.
     counts = {}
@@ -162,8 +203,9 @@ def _analytic(value, children):
     return [local[id(c)] / counts[id(c)] for c in children], overwrites
 
 
-def _forward(value, children, op, functions):
+def _forward(taken, op, functions):
     """A function of the inputs' numbers giving the op's output, checked to reproduce it, or a reason."""
+    children = taken.children
     cls = type(children[0])
     candidates = []
     if op.startswith("**"):
@@ -179,13 +221,16 @@ def _forward(value, children, op, functions):
         method = getattr(cls, DUNDER_OF.get(op, op), None) if op else None
         if callable(method):
             candidates.append(lambda leaves, m=method: m(*leaves))
+            if len(children) == 1 and op in DUNDER_OF and op != "neg":
+                # `d * d` with inputs in a set (micrograd) has the one input d: the op of d with itself.
+                candidates.append(lambda leaves, m=method: m(leaves[0], leaves[0]))
         for function in functions:
             if function is not method:
                 candidates.append(lambda leaves, f=function: f(*leaves))
     if not candidates:
         return "no way to re-run %s: its method or function was not found" % (op or "this op")
-    recorded = as_float(value.data)
-    inputs = [as_float(c.data) for c in children]
+    recorded = taken.output
+    inputs = taken.inputs
     orders = [list(range(len(children)))]
     if len(children) == 2:
         orders.append([1, 0])  # set-valued children (micrograd) lose the argument order
@@ -204,15 +249,15 @@ def _forward(value, children, op, functions):
     return "re-running %s did not give its recorded output (its inputs changed after it was made, e.g. by an optimizer step)" % (op or "the op")
 
 
-def _check_instance(value, children, op, name, functions):
-    analytic, overwrites = _analytic(value, children)
+def _check_instance(taken, op, name, functions):
+    analytic, overwrites = _analytic(taken)
     if analytic is None:
         return "the op stores no local gradients and has no _backward"
-    forward = _forward(value, children, op, functions)
+    forward = _forward(taken, op, functions)
     if isinstance(forward, str):
         return forward
-    inputs = [as_float(c.data) for c in children]
-    output = as_float(value.data)
+    inputs = taken.inputs
+    output = taken.output
     kink = KINKS.get(name, KINKS.get(op))
     numeric = []
     ok = True
@@ -255,17 +300,3 @@ def _check_instance(value, children, op, name, functions):
         "ok": ok,
     }
     return check, score, overwrites
-
-
-def checks_for_run(run):
-    """The op checks of a whole run's graphs, in the order `collect` lists its roots."""
-    recorder = run.recorder
-    roots = [value for value, _ in recorder.backward_roots.values()]
-    if not roots and recorder.last_value is not None:
-        roots = [recorder.last_value]
-
-    def position_of_code(code):
-        chunk = run.chunks.get(code.co_filename)
-        return chunk.position(code.co_firstlineno) if chunk is not None else None
-
-    return check_ops(recorder, roots, position_of_code)

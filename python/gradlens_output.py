@@ -18,11 +18,12 @@ class Output:
         self._full = False
         self._pending = {}  # stream -> [text so far, position of its first write]
 
-    def note(self, text):
-        """A line from GradLens itself (on stderr, as the TypeScript runner's notes)."""
+    def note(self, text, index=None):
+        """A line from GradLens itself (on stderr, as the TypeScript runner's notes), at the end or
+        at `index`."""
         line = {"stream": "stderr"}
         line.update(message_fields(said("GradLens: ") + text, "text"))
-        self.lines.append(line)
+        self.lines.insert(len(self.lines) if index is None else index, line)
 
     def record(self, stream, text, frame):
         if not self.recording or self._full:

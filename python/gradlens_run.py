@@ -11,17 +11,22 @@ import json
 import linecache
 import os
 import re
+import shutil
 import signal
 import sys
+import threading
 import time
 
-from gradlens_errors import describe_exception, error_of, syntax_error_of
-from gradlens_graph import as_float, json_number, label_of, op_of, roots_from_heap, snapshot
+from gradlens_backward_watch import BackwardWatch
+from gradlens_capture import capture
+from gradlens_errors import describe_exception, describe_op_error, error_of, file_lines_in, syntax_error_of
+from gradlens_graph import GraphCycle, as_float, json_number, label_of, op_of, roots_from_heap, snapshot
 from gradlens_limits import TimeLimitReached, limit_memory, on_time_limit, seconds_text
 from gradlens_messages import message_fields, said
+from gradlens_opcheck import OpChecks
 from gradlens_output import Console, Output
-from gradlens_sources import BIND_HELPER, EXPRESSION_HELPER, BindingTable, Chunk, instrument, select_context
-from gradlens_values import Recorder
+from gradlens_sources import BIND_HELPER, EXPRESSION_HELPER, LINK_HELPER, BindingTable, Chunk, instrument, select_context, uses_undefined_value
+from gradlens_values import OP_OF_METHOD, Recorder, RecordingLimit
 
 DEFAULT_NODE_LIMIT = 200_000
 
@@ -42,10 +47,25 @@ class Run:
         self._site_ids = {}
         self.bindings = BindingTable()
         self.recorder = Recorder(set(self.chunks), self.site_of_frame)
+        self.recorder.node_limit = request.get("nodeLimit") or DEFAULT_NODE_LIMIT
         self.output = Output(lambda frame: self.position_of_frame(self.recorder.user_frame(frame)))
+        self.notes = []  # what the editor shows beside the result (the console has them too)
+        self.relinks = {}  # id(value) -> site where the user's code changed its inputs
         for chunk, names in selected:
             # Like a notebook: say which earlier block ran first, and why.
-            self.output.note(said("ran the code block at line {0} first (it defines {1})", chunk.line, ", ".join(names)))
+            self.note("context", said("ran the code block at line {0} first (it defines {1})", chunk.line, ", ".join(names)))
+
+    def note(self, kind, message, first=False):
+        """A note for the editor, also a line of GradLens's own in the output (`first`: before the
+        code's output, after the earlier notes)."""
+        self.output.note(message, len(self.notes) if first else None)
+        entry = {"kind": kind}
+        entry.update(message_fields(message))
+        self.notes.append(entry)
+
+    def linked(self, value):
+        """Called after the user's code changed `value`'s inputs (`a._children = …`)."""
+        self.relinks[id(value)] = self.site_of_frame(sys._getframe(1))
 
     def site_of_frame(self, frame):
         if frame is None:
@@ -70,6 +90,9 @@ class Run:
             self.sites.append(entry)
             self._site_ids[key] = site
         return site
+
+    def position_of_site(self, site):
+        return {key: self.sites[site][key] for key in ("file", "line", "column")}
 
     def position_of_frame(self, frame):
         chunk = self.chunks.get(frame.f_code.co_filename) if frame is not None else None
@@ -99,23 +122,33 @@ def execute(run, compiled, request, scope):
             return dict(kind="runtime", **message_fields(said("the code called sys.exit({0})", repr(exit_request.code))))
     except TimeLimitReached as error:
         return error_of(run.chunks, error, "timeout", said("stopped after {0} s: the code was still running (an endless loop?)", seconds_text(time_limit_ms)))
+    except RecordingLimit as error:
+        return error_of(run.chunks, error, "internal", error.args[0])
     except MemoryError as error:
-        return error_of(run.chunks, error, "memory", said("stopped: the code used more than the memory limit of {0} MB", request.get("heapLimitMb", 2048)))
+        return error_of(run.chunks, error, "memory", said("stopped: the code used more than the memory limit of {0} MB", request.get("heapLimitMb", 1024)))
     except BaseException as error:  # noqa: B036 — everything the user's code raises is shown, never re-raised
+        op_message = describe_op_error(error, run.recorder.engine_codes, OP_OF_METHOD)
+        if op_message is not None:
+            return error_of(run.chunks, error, "runtime", op_message, outside=run.recorder.engine_codes)
         message = describe_exception(error, run.markdown)
+        for chunk in run.chunks.values():
+            message = file_lines_in(message, chunk) if chunk.compile_name in str(error) else message
         return error_of(run.chunks, error, "runtime", message)
     finally:
         run.output.recording = True
     return None
 
 
-def collect(run, request):
+def collect(run, request, op_checks=None):
     recorder = run.recorder
     recorder.enabled = False
-    node_limit = request.get("nodeLimit") or DEFAULT_NODE_LIMIT
-    chosen = []  # (value, reason, site, calls, name)
-    for site, (value, calls) in recorder.backward_roots.items():
-        chosen.append((value, "backward", site, calls, None))
+    # Reading a graph makes many small objects and no garbage cycles: the collector would only
+    # walk the whole heap again and again.
+    gc.disable()
+    node_limit = recorder.node_limit
+    chosen = []  # (capture, reason, site, calls, name)
+    for site, (taken, calls) in recorder.backward_roots.items():
+        chosen.append((taken, "backward", site, calls, None))
     if not chosen:
         value = recorder.last_value
         name = None
@@ -124,58 +157,130 @@ def collect(run, request):
         if value is None:
             value = roots_from_heap(recorder)
         if value is not None:
-            chosen.append((value, "last-value", recorder.site_of(value), 0, name))
+            chosen.append((capture(recorder, value, node_limit), "last-value", recorder.site_of(value), 0, name))
     roots = []
+    # Which node of which root each bound variable's last value is (looked up per root, then dropped:
+    # a dictionary over every node of every root would cost more than the graphs' own columns).
+    bound = {}
+    for binding_id, value in recorder.binding_last.items():
+        bound.setdefault(id(value), []).append(binding_id)
     node_of = {}
-    too_large = None
-    for value, reason, site, calls, name in chosen:
-        graph, index, too_many = snapshot(recorder, value, node_limit)
+    problem = None
+    for taken, reason, site, calls, name in chosen:
+        value = taken.root
         root_index = len(roots)
         label = label_of(recorder, value)
         name = label or name or "root #%d" % (root_index + 1)
-        if too_many:
+        if taken.too_large:
             # As for TypeScript: a graph over the node limit is not drawn; the run says so instead.
-            if too_large is None:
+            if problem is None:
                 message = said("the graph of {0} has more than {1} nodes, the limit", name, format(node_limit, ","))
-                too_large = dict(kind="too-large", **message_fields(message))
+                problem = dict(kind="too-large", **message_fields(message))
                 if site:
-                    too_large["position"] = {key: run.sites[site][key] for key in ("file", "line", "column")}
+                    problem["position"] = run.position_of_site(site)
+            continue
+        try:
+            graph, index = snapshot(recorder, taken)
+        except GraphCycle as cycle:
+            if problem is None:
+                problem = cycle_error(run, cycle, name, site)
+            continue
+        if graph is None:
             continue
         root = {"name": name, "reason": reason, "site": site, "graph": graph}
         if calls > 1:
             root["calls"] = calls
         roots.append(root)
-        for key, node in index.items():
-            node_of.setdefault(key, [root_index, node])
+        if op_checks is not None:
+            op_checks.add_root(root_index, taken, index)
+        for key in bound:
+            node = index.get(key)
+            if node is not None:
+                node_of.setdefault(key, [root_index, node])
+        del graph, index
     bindings = []
     for binding_id, value in recorder.binding_last.items():
         entry = run.bindings.entries[binding_id]
+        shape = recorder.shapes.get(type(value))
+        children = getattr(value, shape.children, None) if shape else None
         binding = {
             "name": entry["name"],
             "range": entry["range"],
-            "data": json_number(as_float(value.data)),
-            "grad": json_number(as_float(value.grad)),
-            "op": op_of(recorder, value, bool(getattr(value, "_children", None) or getattr(value, "_prev", None))),
+            "data": json_number(as_float(getattr(value, "data", None))),
+            "grad": json_number(as_float(getattr(value, "grad", None))),
+            "op": op_of(recorder, value, bool(children)),
             "count": recorder.binding_counts.get(binding_id, 0),
         }
         node = node_of.get(id(value))
         if node:
             binding["node"] = {"root": node[0], "id": node[1]}
         bindings.append(binding)
-    return roots, bindings, too_large
+    return roots, bindings, problem
+
+
+def cycle_error(run, cycle, name, site):
+    """A value among its own inputs: an error at the line that changed the inputs to make it so."""
+    recorder = run.recorder
+    at = next((run.relinks[id(v)] for v in cycle.nodes if id(v) in run.relinks), 0)
+    if not at:
+        at = next((recorder.site_of(v) for v in cycle.nodes if recorder.site_of(v)), site)
+    message = said("the graph of {0} has a cycle: a value is among its own inputs (through {1} values), so it cannot be drawn and backward() cannot be right", name, len(cycle.nodes))
+    error = dict(kind="runtime", **message_fields(message))
+    if at:
+        error["position"] = run.position_of_site(at)
+    return error
+
+
+def tutorial_value_used():
+    """Whether values of the tutorial's class exist (a method fragment that only mentions `Value`
+    never made one, and plain Python would not have stopped there either)."""
+    import gradlens_tutorial_value
+
+    tutorial = gradlens_tutorial_value.Value
+    return any(type(obj) is tutorial for obj in gc.get_objects())
 
 
 def write_result(path, result):
     temporary = path + ".part"
-    # json.dumps, not json.dump: only the one-shot form uses the C encoder.
-    text = json.dumps(result, allow_nan=False, ensure_ascii=False)
+    # Streamed: the graph columns are a few long strings, and one string of the whole result would
+    # double the memory at the end of a run.
     with open(temporary, "w", encoding="utf-8") as out:
-        out.write(text)
+        json.dump(result, out, allow_nan=False, ensure_ascii=False)
     os.replace(temporary, path)
+
+
+def watch_parent(temporary_folder):
+    """GradLens holds the other end of the pipe GRADLENS_PARENT_FD names and never writes to it: at its
+    end, GradLens is gone (the editor or the CLI closed or died), and the run goes too, with its
+    temporary folder and every process of its group."""
+    fd = os.environ.pop("GRADLENS_PARENT_FD", None)
+    if fd is None or not fd.isdigit():
+        return
+    fd = int(fd)
+    try:
+        os.set_inheritable(fd, False)  # not held open by what the user's code starts
+    except OSError:
+        return
+
+    def wait():
+        try:
+            while os.read(fd, 1024):
+                pass
+        except OSError:
+            pass
+        if os.path.basename(temporary_folder).startswith("gradlens-python-"):
+            shutil.rmtree(temporary_folder, ignore_errors=True)
+        try:
+            os.killpg(os.getpgrp(), signal.SIGKILL)
+        finally:
+            os._exit(1)
+
+    threading.Thread(target=wait, name="gradlens-parent-watch", daemon=True).start()
 
 
 def main(request_path):
     started = time.perf_counter()
+    watch_parent(os.path.dirname(os.path.abspath(request_path)))
     with open(request_path, encoding="utf-8") as f:
         request = json.load(f)
     result_path = request["resultPath"]
@@ -187,7 +292,7 @@ def main(request_path):
         faulthandler.dump_traceback_later(request.get("timeLimitMs", 10_000) / 1000 + 0.8, file=dump)
 
     run = Run(request)
-    result = {"roots": [], "bindings": [], "sites": run.sites, "console": run.output.lines, "executable": sys.executable}
+    result = {"roots": [], "bindings": [], "sites": run.sites, "console": run.output.lines, "notes": run.notes, "executable": sys.executable}
 
     # Compile everything before running anything: a syntax error is reported without side effects.
     compiled = []
@@ -207,15 +312,14 @@ def main(request_path):
 
     recorder = run.recorder
     recorder.install()
-    from gradlens_backward_watch import BackwardWatch
-
-    recorder.backward_watch = BackwardWatch(recorder)
+    backward_watch = BackwardWatch(recorder)
     import gradlens_tutorial_value  # made after install(), so its class is recorded like the user's
 
     builtins.Value = gradlens_tutorial_value.Value  # only seen when the code defines or imports no Value
     setattr(builtins, EXPRESSION_HELPER, recorder.expression)
     names = [e["name"] for e in run.bindings.entries]
     setattr(builtins, BIND_HELPER, recorder.bind_helper(names))
+    setattr(builtins, LINK_HELPER, run.linked)
 
     user_file = request["file"]
     directory = os.path.dirname(user_file) or os.getcwd()
@@ -225,7 +329,7 @@ def main(request_path):
         os.chdir(directory)
     except OSError:
         pass
-    limit_memory(request.get("heapLimitMb", 2048))
+    limit_memory(request.get("heapLimitMb", 1024))
     scope = {"__name__": "__main__", "__file__": user_file, "__builtins__": builtins, "__doc__": None}
     real_stdout, real_stderr = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = Console("stdout", real_stdout, run.output), Console("stderr", real_stderr, run.output)
@@ -234,33 +338,41 @@ def main(request_path):
 
     sys.stdout, sys.stderr = real_stdout, real_stderr
     run.output.flush()
+    if "Value" not in scope and uses_undefined_value([chunk for chunk, _ in compiled]) and tutorial_value_used():
+        run.note("tutorial-value", said("this code uses Value without defining or importing it: GradLens supplied the tutorial's Value class (plain Python would stop with NameError: name 'Value' is not defined)"), first=True)
     if error is not None:
         result["error"] = error
     try:
-        if error is not None and error["kind"] in ("memory", "timeout"):
-            # Keep what was printed and where it stopped; drawing a graph now could take as long again.
+        if error is not None and error["kind"] == "memory":
+            # Free what the code held (the graphs taken at backward() keep their values) before reading.
             scope.clear()
             gc.collect()
-        else:
-            result["roots"], result["bindings"], too_large = collect(run, request)
-            if too_large is not None and "error" not in result:
-                result["error"] = too_large
-            if recorder.backward_watch.warnings:
-                result["warnings"] = recorder.backward_watch.warnings
-            if request.get("opChecks"):
-                from gradlens_opcheck import checks_for_run
-
-                result["opChecks"] = checks_for_run(run)
+        # A closure engine's backward steps are called again to read local gradients: quietly.
+        op_checks = OpChecks(run) if request.get("opChecks") else None
+        sys.stdout = sys.stderr = open(os.devnull, "w")
+        try:
+            result["roots"], result["bindings"], problem = collect(run, request, op_checks)
+            if op_checks is not None:
+                result["opChecks"] = op_checks.results()
+        finally:
+            sys.stdout, sys.stderr = real_stdout, real_stderr
+        if problem is not None and "error" not in result:
+            result["error"] = problem
+        if backward_watch.warnings:
+            result["warnings"] = backward_watch.warnings
     except MemoryError:
         scope.clear()
         result["roots"], result["bindings"] = [], []
         gc.collect()
-        message = said("stopped: the graph is too large to read back within the memory limit of {0} MB", request.get("heapLimitMb", 2048))
+        message = said("stopped: the graph is too large to read back within the memory limit of {0} MB", request.get("heapLimitMb", 1024))
         result["error"] = dict(kind="memory", **message_fields(message))
     except Exception as failure:  # a value class GradLens cannot read; what was printed is still shown
         result["roots"], result["bindings"] = [], []
         message = said("GradLens could not read the values back: {0}", "%s: %s" % (type(failure).__name__, failure))
         result.setdefault("error", dict(kind="internal", **message_fields(message)))
+    for kind, problem in run.recorder.problems.items():
+        if kind not in run.recorder.shapes:
+            run.note("unreadable-class", said("the values of the class {0} cannot be read, so they are not drawn: reading an attribute raised {1}", kind.__name__, problem))
     result["durationMs"] = (time.perf_counter() - started) * 1000
     write_result(result_path, result)
     dump.close()

@@ -14,6 +14,8 @@ import symtable
 MAX_SITE_TEXT = 80
 BIND_HELPER = "_gradlens_bind"
 EXPRESSION_HELPER = "_gradlens_expr"
+LINK_HELPER = "_gradlens_linked"
+_INPUT_NAMES = ("_children", "_prev")
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -262,8 +264,19 @@ class _Instrument(ast.NodeTransformer):
 
     # statements
 
+    def _relinked(self, node, target):
+        """After `a._children = …` (or `a._prev.add(…)`) outside a value class: a report of where
+        `a`'s inputs were changed, the line named when that change closes a cycle."""
+        if isinstance(target, ast.Attribute) and target.attr in _INPUT_NAMES and isinstance(target.value, ast.Name):
+            call = ast.Call(func=ast.Name(id=LINK_HELPER, ctx=ast.Load()), args=[ast.Name(id=target.value.id, ctx=ast.Load())], keywords=[])
+            return ast.copy_location(ast.Expr(value=ast.copy_location(call, node)), node)
+        return None
+
     def visit_Assign(self, node):
         self.generic_visit(node)
+        links = [r for r in (self._relinked(node, t) for t in node.targets) if r is not None]
+        if links:
+            return [node] + links
         for target in node.targets:
             spec = self._binding_spec(target)
             if spec is not None:
@@ -279,6 +292,9 @@ class _Instrument(ast.NodeTransformer):
 
     def visit_AugAssign(self, node):
         self.generic_visit(node)
+        link = self._relinked(node, node.target)
+        if link is not None:
+            return [node, link]
         if not isinstance(node.target, ast.Name):
             return node
         spec = self._binding_spec(node.target)
@@ -302,6 +318,11 @@ class _Instrument(ast.NodeTransformer):
 
     def visit_Expr(self, node):
         self.generic_visit(node)
+        call = node.value
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Attribute):
+            link = self._relinked(node, call.func.value)  # a._prev.add(b), a._children.append(b)
+            if link is not None:
+                return [node, link]
         # Top-level expressions (`z`, `x * y`) may be the value the learner wants drawn.
         if not self.scopes and not isinstance(node.value, ast.Constant):
             node.value = ast.copy_location(ast.Call(func=ast.Name(id=EXPRESSION_HELPER, ctx=ast.Load()), args=[node.value], keywords=[]), node.value)
@@ -309,11 +330,17 @@ class _Instrument(ast.NodeTransformer):
 
 
 def _is_value_class(node):
-    """A class whose methods set `.grad` and `._children` or `._prev`: a Value class, by its shape."""
+    """A class that keeps `grad` and `_children` or `_prev` (set in its methods, or declared as fields
+    or slots): a Value class, by its shape."""
     stored = set()
     for inner in ast.walk(node):
         if isinstance(inner, ast.Attribute) and isinstance(inner.ctx, ast.Store):
             stored.add(inner.attr)
+    for statement in node.body:
+        if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            stored.add(statement.target.id)  # dataclass fields
+        elif isinstance(statement, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__slots__" for t in statement.targets):
+            stored.update(c.value for c in ast.walk(statement.value) if isinstance(c, ast.Constant) and isinstance(c.value, str))
     return "grad" in stored and ("_children" in stored or "_prev" in stored)
 
 
@@ -321,6 +348,19 @@ def _as_load(target):
     if isinstance(target, ast.Name):
         return ast.Name(id=target.id, ctx=ast.Load())
     return type(target)(elts=[_as_load(e) for e in target.elts], ctx=ast.Load())
+
+
+def uses_undefined_value(chunks):
+    """Whether the code reads a global `Value` that none of the chunks defines or imports."""
+    used = bound = False
+    for chunk in chunks:
+        try:
+            free, names = names_of(chunk.code, chunk.compile_name)
+        except (SyntaxError, ValueError):
+            continue
+        used = used or "Value" in free
+        bound = bound or "Value" in names
+    return used and not bound
 
 
 def instrument(chunk, bindings):

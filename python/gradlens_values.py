@@ -1,15 +1,21 @@
 """Finding the user's Value objects, whatever class made them, and remembering where each was made.
 
-A value is any object with numeric `data` and `grad` and its inputs in `_children` (the tutorial's
-and microgpt's Value, local derivatives in `_local_grads`) or `_prev` (micrograd's, op name in `_op`).
-Classes are recognised when they are created (a wrapper around `__build_class__`): a class whose
-`__init__` sets those attributes gets an `__init__` that records the creating line, and a `backward`
-that records the root.
+A value is any object with `data` and `grad` and its inputs in `_children` (the tutorial's and
+microgpt's Value, local derivatives in `_local_grads`) or `_prev` (micrograd's, op name in `_op`,
+backward steps in `_backward` closures). Classes are recognised by that shape when they are created
+(a wrapper around `__build_class__`), or when a value of theirs is first met: their `__init__` is
+wrapped to record where each value is made, their `backward` to take the graph as it is when
+backward() returns (gradlens_capture.py). Patching is done on the class, so `__slots__` classes work.
 """
 import builtins
 import functools
+import itertools
 import numbers
 import sys
+
+from gradlens_attributes import has, peek
+from gradlens_capture import capture
+from gradlens_messages import said
 
 # The op a value gets from the method that made it, when its class does not name ops (no `_op`).
 OP_OF_METHOD = {
@@ -20,62 +26,110 @@ OP_OF_METHOD = {
 }
 MAX_RECORDED = 4_000_000
 MAX_BACKWARD_SITES = 16
+# made[id(value)] = sequence << TAG_BITS | tag, where a tag names one (op, site) pair. The sequence
+# has no limit (Python integers grow); more distinct (op, site) pairs than fit is an error, not a wrap.
+TAG_BITS = 32
+CHILDREN_NAMES = ("_children", "_prev")
+
+
+class RecordingLimit(BaseException):
+    """More distinct (op, line) pairs than a record can hold: said, never silently wrapped. A
+    BaseException, so the user's `except Exception` does not swallow it."""
 
 
 def is_number(x):
     return isinstance(x, numbers.Real)
 
 
+class Shape:
+    """How to read one value class: where its inputs are, and what else it keeps."""
+
+    __slots__ = ("children", "local_grads", "op", "closure", "label")
+
+    def __init__(self, sample, problems):
+        self.children = next(name for name in CHILDREN_NAMES if has(sample, name, problems))
+        self.local_grads = has(sample, "_local_grads", problems)
+        self.op = has(sample, "_op", problems)
+        self.closure = has(sample, "_backward", problems) and not self.local_grads
+        self.label = has(sample, "label", problems)
+
+
 def children_attribute(obj):
-    try:
-        children = obj._children
-    except AttributeError:
+    for name in CHILDREN_NAMES:
         try:
-            children = obj._prev
-        except AttributeError:
-            return None
-    return children
+            return peek(obj, name)
+        except Exception:  # noqa: BLE001
+            continue
+    return None
 
 
 class Recorder:
     def __init__(self, user_files, site_of_frame):
         self.user_files = user_files  # compile names of the user's chunks
         self.site_of_frame = site_of_frame  # frame -> site id (0 when unknown)
-        self.value_types = set()
+        self.shapes = {}  # value class -> Shape
         self.other_types = set()
-        # id(value) -> (sequence << 32) | (op index << 20) | site; overwritten when an id is reused.
-        self.made = {}
-        self.sequence = 0
+        self.problems = {}  # class -> what its attribute access raised
+        self.made = {}  # id(value) -> sequence << TAG_BITS | tag; overwritten when an id is reused
+        self.tag_op = [0]  # tag -> op index
+        self.tag_site = [0]  # tag -> site id
+        self._tags = {(0, 0): 0}
+        self._tag_of_place = {}  # (method code or None, making code, instruction offset) -> tag
         self.op_names = [""]
         self._op_index = {"": 0}
         self._op_of_code = {}  # code object of the method that made a value -> op index
         self._site_of_line = {}  # (code object, line) -> site id
-        self.engine_codes = set()  # code objects of the value classes' methods
-        self.labels = {}  # id(value) -> the first name it was bound to
-        self.backward_roots = {}  # site -> [value, calls]
+        self.engine_codes = set()  # code objects of the value classes' methods (and their closures)
+        self.patched = set()  # value classes whose methods are wrapped
+        self.labels = {}  # id(value) -> (its record then, the first name it was bound to)
+        self.backward_roots = {}  # site -> [Capture, calls]
+        self.backward_listeners = []  # f(capture, site, calls) after each recorded backward()
+        self.backward_start_listeners = []  # f(value, site) right before each recorded backward() runs
         self.binding_counts = {}
         self.binding_last = {}
         self.last_value = None
         self.last_binding = None
-        self.enabled = True
-        self.backward_watch = None
+        self.node_limit = 200_000
+        self._in_backward = 0
+        self._state = [True]  # recording on (a list: read by the generated __init__ wrappers)
+        self._code_kinds = {}  # id(code object) of the value classes' methods -> METHOD, POWER or INIT
+        self._kept_codes = []  # the code objects those ids are of, kept alive so ids are not reused
+        self._sequence = itertools.count(1)
+        self.record_made = self._record  # (value, the frame that made it)
+
+    @property
+    def enabled(self):
+        return self._state[0]
+
+    @enabled.setter
+    def enabled(self, on):
+        self._state[0] = on
 
     # shape
 
+    @property
+    def value_types(self):
+        return self.shapes
+
+    def shape_of(self, kind):
+        return self.shapes.get(kind)
+
     def is_value(self, obj):
         kind = type(obj)
-        if kind in self.value_types:
+        if kind in self.shapes:
             return True
         if kind in self.other_types or isinstance(obj, (int, float, str, bytes, tuple, list, dict, set)):
             return False
-        try:
-            ok = is_number(obj.data) and is_number(obj.grad) and children_attribute(obj) is not None
-        except Exception:
-            ok = False
-        (self.value_types if ok else self.other_types).add(kind)
-        if ok and self.enabled:
+        problems = self.problems
+        ok = has(obj, "data", problems) and has(obj, "grad", problems) and any(has(obj, n, problems) for n in CHILDREN_NAMES)
+        if not ok:
+            self.other_types.add(kind)
+            return False
+        # The class is a value class by its shape; one `Value(None)` does not make it something else.
+        self.shapes[kind] = Shape(obj, problems)
+        if self.enabled:
             self.patch_found_class(kind)
-        return ok
+        return True
 
     def patch_found_class(self, kind):
         """A value class missed when it was created (a dataclass gets its __init__ after the class
@@ -98,37 +152,54 @@ class Recorder:
         names = set(code.co_names) if code is not None else set()
         slots = cls.__dict__.get("__slots__", ())
         names.update([slots] if isinstance(slots, str) else slots)
-        return "data" in names and "grad" in names and ("_children" in names or "_prev" in names)
+        return "data" in names and "grad" in names and any(n in names for n in CHILDREN_NAMES)
+
+    def _add_engine_code(self, code):
+        self.engine_codes.add(code)
+        self._kept_codes.append(code)
+        self._code_kinds[id(code)] = INIT if code.co_name == "__init__" else POWER if code.co_name == "__pow__" else METHOD
+        for const in code.co_consts:  # closures (`_backward`) and helpers defined in the methods
+            if hasattr(const, "co_code"):
+                self._add_engine_code(const)
 
     def patch_class(self, cls):
+        self.patched.add(cls)
         # The class's own methods are engine code: a value made inside `__add__` is said to be made
         # where the user's code called it (`z = x * y + w`), even when the class is in the user's file.
         for member in cls.__dict__.values():
             function = getattr(member, "__func__", member)  # staticmethod / classmethod
             code = getattr(function, "__code__", None)
-            if code is not None:
-                self.engine_codes.add(code)
+            if code is not None and not getattr(function, "_gradlens", False):
+                self._add_engine_code(code)
         init = cls.__dict__.get("__init__")
         if callable(init) and not getattr(init, "_gradlens", False):
-            recorder = self
-
-            @functools.wraps(init)
-            def __init__(self, *args, **kwargs):
-                init(self, *args, **kwargs)
-                if recorder.enabled:
-                    recorder.record_made(self, sys._getframe(1))
-
-            __init__._gradlens = True
-            cls.__init__ = __init__
+            wrapped = self.recording_init(init)
+            wrapped._gradlens = True
+            cls.__init__ = wrapped
         backward = cls.__dict__.get("backward")
         if callable(backward) and not getattr(backward, "_gradlens", False):
             recorder = self
 
             @functools.wraps(backward)
             def backward_recorded(self, *args, **kwargs):
-                if recorder.enabled:
+                if not recorder.enabled or recorder._in_backward:
+                    return backward(self, *args, **kwargs)  # a backward() that calls backward()
+                if recorder.backward_start_listeners:
+                    recorder.backward_started(self, sys._getframe(1))
+                recorder._in_backward += 1
+                try:
+                    result = backward(self, *args, **kwargs)
+                except Exception:
+                    # The numbers as they were when it raised: the graph shows how far it got.
+                    recorder._in_backward -= 1
                     recorder.record_backward(self, sys._getframe(1))
-                return backward(self, *args, **kwargs)
+                    raise
+                except BaseException:
+                    recorder._in_backward -= 1  # a stop (time limit, exit): the last complete call stays
+                    raise
+                recorder._in_backward -= 1
+                recorder.record_backward(self, sys._getframe(1))
+                return result
 
             backward_recorded._gradlens = True
             cls.backward = backward_recorded
@@ -140,10 +211,11 @@ class Recorder:
         def build_class(func, name, *bases, **kwargs):
             cls = original(func, name, *bases, **kwargs)
             try:
-                if isinstance(cls, type) and recorder.looks_like_value_class(cls):
+                # A subclass of a value class is one too, whatever its own __init__ says.
+                if isinstance(cls, type) and (recorder.looks_like_value_class(cls) or any(base in recorder.patched for base in cls.__mro__[1:])):
                     recorder.patch_class(cls)
             except Exception:
-                pass  # a class GradLens cannot patch still runs; it is then found by the heap scan
+                pass  # a class GradLens cannot patch still runs; it is then found by its values
             return cls
 
         builtins.__build_class__ = build_class
@@ -170,12 +242,37 @@ class Recorder:
             frame = frame.f_back
         return frame
 
-    def record_made(self, value, caller):
-        # Runs for every value made: kept to dictionary look-ups (op per code object, site per line).
-        made = self.made
-        if len(made) >= MAX_RECORDED:
-            made.clear()  # keep recording the newest values; older ones lose their line
-        self.sequence += 1
+    def recording_init(self, init):
+        """`init` followed by recording where the value was made. Runs for every value, so its steps
+        are few: the usual case (a method of the class, possibly through others like `__sub__` →
+        `__add__`, called from the user's line; or `Value(2.0)` on the user's line) is one look-up by
+        (method, user code, instruction). The wrapper has `init`'s own parameters where it can (no
+        *args/**kwargs packing)."""
+        namespace = {
+            "_init": init, "_getframe": sys._getframe, "_state": self._state, "_kinds": self._code_kinds,
+            "_user_files": self.user_files, "_places": self._tag_of_place, "_made": self.made,
+            "_next": self._sequence.__next__, "_tag_of": self._tag_of, "_record": self._record, "_BITS": TAG_BITS,
+        }
+        parameters, arguments = _signature_text(init, namespace)
+        source = RECORDING_INIT.format(parameters=parameters, arguments=arguments)
+        exec(compile(source, "<gradlens recording __init__>", "exec"), namespace)
+        return functools.wraps(init)(namespace["__init__"])
+
+    def _record(self, value, caller):
+        """The general case of recording_init's steps (and what it does when a step is not simple)."""
+        if not self._state[0]:
+            return
+        code = caller.f_code
+        kind = self._code_kinds.get(id(code))
+        if kind == INIT:
+            return  # super().__init__ of a subclass: the subclass's wrapper records it
+        tag = self._tag_of(caller)
+        sequence = next(self._sequence)
+        if not sequence & 0xFFFF and len(self.made) >= MAX_RECORDED:
+            self.made.clear()  # keep recording the newest values; older ones lose their line
+        self.made[id(value)] = (sequence << TAG_BITS) | tag
+
+    def _tag_of(self, caller):
         code = caller.f_code
         op_index = self._op_of_code.get(code)
         if op_index is None:
@@ -187,10 +284,16 @@ class Recorder:
             site = self._site_of_line.get(line_key)
             if site is None:
                 site = self._site_of_line[line_key] = self.site_of_frame(frame)
-        key = id(value)
-        made[key] = (self.sequence << 32) | (op_index << 20) | (site & 0xFFFFF)
-        if key in self.labels:
-            del self.labels[key]
+        pair = (op_index, site)
+        tag = self._tags.get(pair)
+        if tag is None:
+            tag = len(self.tag_op)
+            if tag >> TAG_BITS:
+                raise RecordingLimit(said("GradLens can record at most {0} different (operation, line) pairs in one run", format((1 << TAG_BITS) - 1, ",")))
+            self._tags[pair] = tag
+            self.tag_op.append(op_index)
+            self.tag_site.append(site)
+        return tag
 
     def _op_index_of(self, code, caller):
         name = code.co_name
@@ -206,31 +309,40 @@ class Recorder:
                 op = ""
         op_index = self._op_index.get(op)
         if op_index is None:
-            op_index = len(self.op_names) if len(self.op_names) < 4095 else 0
-            if op_index:
-                self.op_names.append(op)
-                self._op_index[op] = op_index
+            op_index = len(self.op_names)
+            self.op_names.append(op)
+            self._op_index[op] = op_index
         if cacheable:
             self._op_of_code[code] = op_index
         return op_index
 
-    def record_backward(self, value, caller):
+    def backward_started(self, value, caller):
+        """Tells the start listeners (the grads are still as the program left them)."""
         site = self.site_of_frame(self.making_frame(caller))
-        if self.backward_watch is not None:
-            self.backward_watch.before(value, site)  # gradlens_backward_watch.py
+        for listener in self.backward_start_listeners:
+            listener(value, site)
+
+    def record_backward(self, value, caller):
+        """The graph of `value` as backward() left it, kept per call site (the last call's)."""
+        site = self.site_of_frame(self.making_frame(caller))
         entry = self.backward_roots.get(site)
+        if entry is None and len(self.backward_roots) >= MAX_BACKWARD_SITES:
+            return
+        taken = capture(self, value, self.node_limit)
         if entry is not None:
-            entry[0] = value
+            entry[0] = taken
             entry[1] += 1
-        elif len(self.backward_roots) < MAX_BACKWARD_SITES:
-            self.backward_roots[site] = [value, 1]
+        else:
+            entry = self.backward_roots[site] = [taken, 1]
+        for listener in self.backward_listeners:
+            listener(taken, site, entry[1])
 
     def bind_helper(self, names):
         """The function the rewritten code calls as `_gradlens_bind(value, spec[, label])`: records
         the value a variable was bound to. A closure over plain locals, as it runs on every assignment."""
         recorder = self
-        value_types, is_value = self.value_types, self.is_value
-        counts, last, labels = self.binding_counts, self.binding_last, self.labels
+        value_types, is_value = self.shapes, self.is_value
+        counts, last, labels, made = self.binding_counts, self.binding_last, self.labels, self.made
 
         def bind(value, spec, label=True):
             if spec.__class__ is int:
@@ -239,8 +351,9 @@ class Recorder:
                     last[spec] = value
                     if label:
                         # Loop variables (label False) neither name values nor become "the last value".
-                        if id(value) not in labels:
-                            labels[id(value)] = names[spec]
+                        key = id(value)
+                        if key not in labels or labels[key][0] != made.get(key):
+                            labels[key] = (made.get(key), names[spec])
                         recorder.last_value = value
                         recorder.last_binding = spec
             elif spec.__class__ is tuple and value.__class__ in (tuple, list) and len(value) == len(spec):
@@ -259,13 +372,74 @@ class Recorder:
     # reading back
 
     def sequence_of(self, value):
-        return self.made.get(id(value), 0) >> 32
+        return self.made.get(id(value), 0) >> TAG_BITS
 
     def site_of(self, value):
-        return self.made.get(id(value), 0) & 0xFFFFF
+        return self.tag_site[self.made.get(id(value), 0) & TAG_MASK]
+
+    def label_of(self, key):
+        """The name a value (by id) was first bound to, if that value is still the one with this id."""
+        entry = self.labels.get(key)
+        return entry[1] if entry is not None and entry[0] == self.made.get(key) else None
 
     def op_hint(self, value):
-        return self.op_names[(self.made.get(id(value), 0) >> 20) & 0xFFF]
+        return self.op_names[self.tag_op[self.made.get(id(value), 0) & TAG_MASK]]
+
+
+TAG_MASK = (1 << TAG_BITS) - 1
+METHOD, POWER, INIT = 1, 2, 3
+
+# The body of every value class's recording __init__ (see Recorder.recording_init).
+RECORDING_INIT = """
+def __init__({parameters}):
+    _init({arguments})
+    if not _state[0]:
+        return
+    caller = _getframe(1)
+    kind = _kinds.get(id(caller.f_code))
+    if kind is None:
+        frame = caller
+    elif kind == 1:
+        frame = caller.f_back
+        while frame is not None and id(frame.f_code) in _kinds:
+            frame = frame.f_back
+    else:
+        _record(self, caller)
+        return
+    if frame is None or frame.f_code.co_filename not in _user_files:
+        _record(self, caller)
+        return
+    place = (kind and id(caller.f_code), id(frame.f_code), frame.f_lasti)
+    tag = _places.get(place)
+    if tag is None:
+        tag = _places[place] = _tag_of(caller)
+    sequence = _next()
+    if not sequence & 0xFFFF and len(_made) >= 4_000_000:
+        _made.clear()
+    _made[id(self)] = (sequence << _BITS) | tag
+"""
+
+
+def _signature_text(function, namespace):
+    """("self, data, children=_d0", "self, data, children") for a plain signature; the packing form
+    for anything with *args, **kwargs, keyword-only or positional-only parameters."""
+    import inspect
+
+    try:
+        parameters = list(inspect.signature(function).parameters.values())
+    except (TypeError, ValueError):
+        parameters = []
+    plain = parameters and parameters[0].name == "self" and all(p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD for p in parameters)
+    if not plain or any(not p.name.isidentifier() or p.name.startswith("_") and p.name in namespace for p in parameters):
+        return "self, *args, **kwargs", "self, *args, **kwargs"
+    texts = []
+    for i, p in enumerate(parameters):
+        if p.default is inspect.Parameter.empty:
+            texts.append(p.name)
+        else:
+            namespace["_default%d" % i] = p.default
+            texts.append("%s=_default%d" % (p.name, i))
+    return ", ".join(texts), ", ".join(p.name for p in parameters)
 
 
 def _exponent_text(frame):

@@ -1,5 +1,5 @@
-// Bundles every part of GradLens with esbuild. Entries whose source does not exist yet are skipped,
-// so each layer can be built as soon as it lands.
+// Bundles every part of GradLens with esbuild. A missing entry is an error: a renamed or deleted
+// file must not silently drop a bundle the extension loads at run time.
 import * as esbuild from "esbuild";
 import { existsSync, mkdirSync } from "node:fs";
 import { writeTypeScriptSupport, PLUGIN_NAME } from "./typescript-support.mjs";
@@ -13,6 +13,8 @@ const targets = [
   { entryPoints: ["src/extension/extension.ts"], outfile: "dist/extension.js", platform: "node", format: "cjs", external: ["vscode", "esbuild"] },
   // The runners as their own bundles, which the extension loads on first use: activation does not parse them.
   { entryPoints: ["src/runner/index.ts"], outfile: "dist/runner.js", platform: "node", format: "cjs", external: ["esbuild"] },
+  // What CodeLens needs from a file without running it (a parser, not the runner): loaded when the first lens is asked for.
+  { entryPoints: ["src/analysis/index.ts"], outfile: "dist/analysis.js", platform: "node", format: "cjs" },
   { entryPoints: ["src/runner/python/index.ts"], outfile: "dist/pythonRunner.js", platform: "node", format: "cjs", external: ["esbuild"] },
   // The runner's worker thread, where user code runs.
   { entryPoints: ["src/runner/worker.ts"], outfile: "dist/runnerWorker.js", platform: "node", format: "cjs", external: ["esbuild"] },
@@ -26,12 +28,17 @@ mkdirSync("dist", { recursive: true });
 const common = { bundle: true, sourcemap: true, minify: production, target: "es2022", logLevel: "warning" };
 // `--only=webview` builds just the bundles whose output name contains "webview" (the webview tests use it).
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
-const present = targets.filter((t) => t.entryPoints.every((e) => existsSync(e)) && (!only || t.outfile.includes(only)));
+const missing = targets.flatMap((t) => t.entryPoints.filter((e) => !existsSync(e)).map((e) => `${e} (for ${t.outfile})`));
+if (missing.length > 0) {
+  console.error(`build: missing entry point${missing.length > 1 ? "s" : ""}: ${missing.join(", ")}`);
+  process.exit(1);
+}
+const selected = targets.filter((t) => !only || t.outfile.includes(only));
 if (watch) {
-  for (const t of present) await (await esbuild.context({ ...common, ...t })).watch();
+  for (const t of selected) await (await esbuild.context({ ...common, ...t })).watch();
 } else {
-  await Promise.all(present.map((t) => esbuild.build({ ...common, ...t })));
-  console.log(`built ${present.map((t) => t.outfile).join(", ")}`);
+  await Promise.all(selected.map((t) => esbuild.build({ ...common, ...t })));
+  console.log(`built ${selected.map((t) => t.outfile).join(", ")}`);
   if (!only) {
     // Editor support for `import { Value } from "gradlens"` in .grad.ts files (see typescript-support.mjs).
     await writeTypeScriptSupport({ minify: production });

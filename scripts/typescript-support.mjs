@@ -5,7 +5,7 @@
 //    (package.json contributes.typescriptServerPlugins) from the extension's node_modules folder.
 import * as esbuild from "esbuild";
 import ts from "typescript";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 export const PLUGIN_NAME = "gradlens-ts-plugin";
@@ -44,5 +44,10 @@ export async function writeTypeScriptSupport({ root = ".", distDir = join(root, 
     external: ["typescript"],
     logLevel: "warning",
   });
+  // Node's declarations for grad files (they run on Node): @types/node and the one package it imports.
+  for (const types of ["@types/node", "undici-types"]) {
+    rmSync(join(pluginDir, "node_modules", types), { recursive: true, force: true });
+    cpSync(join(root, "node_modules", types), join(pluginDir, "node_modules", types), { recursive: true, filter: (f) => !f.endsWith(".md") || f.endsWith("LICENSE.md") });
+  }
   return { declarationFile: join(distDir, "gradlens.d.ts"), pluginDir };
 }

@@ -1,10 +1,12 @@
 /** Command-line arguments of `gradlens`, parsed by hand (a few flags do not need a library). */
+import { DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT_MS, MIN_MEMORY_LIMIT_MB } from "../protocol/limits";
 
 export interface CliArgs {
   command: "graph" | "check" | "help" | "version";
   file?: string;
   format: "table" | "json" | "dot";
   timeoutSeconds?: number;
+  memoryMb?: number;
   /** 1-based index of the root graph to print (default: the last). */
   root?: number;
   functionName?: string;
@@ -24,15 +26,18 @@ Commands:
 Options:
   --json             print JSON (graph: { nodes, edges }; check: { ok, functions })
   --dot              print Graphviz DOT (graph only)
-  --timeout SECONDS  stop the run after SECONDS (default 10)
+  --timeout SECONDS  stop the run after SECONDS (default ${DEFAULT_TIME_LIMIT_MS / 1000})
+  --memory MB        stop the run when its process uses more than MB of memory
+                     (default ${DEFAULT_MEMORY_LIMIT_MB}); a stopped run still prints what it kept
   --root N           the N-th root graph (graph only; default the last)
   --function NAME    check only the function NAME (check only)
   --seed N           seed of the random points of functions without @gradcheck (check only)
   -h, --help         show this help
   --version          show the version
 
-Exit status: 0 ok; 1 a gradient check failed; 2 the file could not run
-(the error is printed on stderr as file:line:column: message).`;
+Exit status: 0 ok; 1 a gradient check failed; 2 the file could not run, or was
+stopped (the error is printed on stderr as file:line:column: message; graph
+still prints the graph of the last completed backward(), if there is one).`;
 
 export function parseArgs(argv: readonly string[]): CliArgs {
   const args: CliArgs = { command: "help", format: "table" };
@@ -59,6 +64,10 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       case "--timeout":
         args.timeoutSeconds = number(arg, argv[++i], false);
         if (args.timeoutSeconds <= 0) throw new UsageError("--timeout needs a positive number of seconds");
+        break;
+      case "--memory":
+        args.memoryMb = number(arg, argv[++i], false);
+        if (args.memoryMb < MIN_MEMORY_LIMIT_MB) throw new UsageError(`--memory needs at least ${MIN_MEMORY_LIMIT_MB} MB`);
         break;
       case "--root":
         args.root = number(arg, argv[++i], true);

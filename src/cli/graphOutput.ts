@@ -1,6 +1,8 @@
 /** The `gradlens graph` outputs: JSON, Graphviz DOT, and a table for people. */
 import { toJsonNumber, type JsonNumber } from "../engine/snapshot";
 import type { RootGraph, SourceSite } from "../protocol/result";
+import { graphToDot } from "../format/dot";
+import { formatNumber as format } from "../format/number";
 
 export interface GraphJson {
   root: { name: string; reason: RootGraph["reason"]; line: number | null };
@@ -20,23 +22,9 @@ export function graphJson(root: RootGraph, sites: readonly SourceSite[]): GraphJ
   return { root: { name: root.name, reason: root.reason, line: root.position?.line ?? null }, nodes, edges };
 }
 
-/** micrograd's draw_dot picture: a record `{ label | data | grad }` per value, a small node per op. */
+/** micrograd's draw_dot picture, as the graph view exports it (src/format/dot.ts); the caller ends the line. */
 export function graphDot(root: RootGraph): string {
-  const g = root.graph;
-  const lines = ["digraph gradlens {", "  rankdir=LR;", '  node [shape=record, fontname="Helvetica"];'];
-  for (let i = 0; i < g.nodeCount; i++) {
-    const label = g.labels[i];
-    const fields = [...(label !== undefined ? [escapeRecord(label)] : []), `data ${formatNumber(g.data[i])}`, `grad ${formatNumber(g.grad[i])}`];
-    lines.push(`  n${i} [label="{ ${fields.join(" | ")} }"];`);
-    const op = g.opNames[g.op[i]];
-    if (op !== "") {
-      lines.push(`  n${i}_op [label="${escapeRecord(op)}", shape=circle];`);
-      lines.push(`  n${i}_op -> n${i};`);
-      for (let e = g.childStart[i]; e < g.childStart[i + 1]; e++) lines.push(`  n${g.child[e]} -> n${i}_op;`);
-    }
-  }
-  lines.push("}");
-  return lines.join("\n");
+  return graphToDot(root.graph, root.name).trimEnd();
 }
 
 export function graphTable(root: RootGraph, sites: readonly SourceSite[], maxRows = 60): string {
@@ -55,13 +43,5 @@ export function table(header: string[], rows: string[][]): string {
   return [render(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(render)].join("\n");
 }
 
-export function formatNumber(x: number): string {
-  if (!Number.isFinite(x)) return String(x);
-  if (x === 0) return "0";
-  const abs = Math.abs(x);
-  return abs >= 1e-4 && abs < 1e6 ? String(Number(x.toPrecision(6))) : x.toExponential(4);
-}
-
-function escapeRecord(text: string): string {
-  return text.replace(/[\\"{}|<>]/g, (c) => `\\${c}`);
-}
+/** Numbers in the CLI's tables (the "table" style of src/format/number.ts). */
+export const formatNumber = (x: number): string => format(x, "table");

@@ -3,7 +3,8 @@
  *   gradlens graph FILE [--json | --dot]    gradlens check FILE [--json]
  */
 import * as path from "node:path";
-import { runFile, checkFile, DEFAULT_TIME_LIMIT_MS } from "../runner";
+import { runnerFor, languageOfFile } from "../runner";
+import { resolveLimits } from "../protocol/limits";
 import type { RunError, RunResult } from "../protocol/result";
 import { parseArgs, UsageError, USAGE, type CliArgs } from "./args";
 import { graphDot, graphJson, graphTable } from "./graphOutput";
@@ -32,22 +33,25 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const file = path.resolve(args.file as string);
   const options = {
-    timeLimitMs: args.timeoutSeconds !== undefined ? args.timeoutSeconds * 1000 : DEFAULT_TIME_LIMIT_MS,
+    // The same defaults as the extension's settings.
+    ...resolveLimits({ timeLimitMs: args.timeoutSeconds !== undefined ? args.timeoutSeconds * 1000 : undefined, memoryLimitMb: args.memoryMb }),
     ...(args.seed !== undefined ? { gradcheck: { seed: args.seed } } : {}),
     ...(args.functionName !== undefined ? { functionName: args.functionName } : {}),
   };
   const stopProgress = showProgress(`running ${path.basename(file)}`);
-  const result = await (args.command === "check" ? checkFile(file, options) : runFile(file, options)).finally(stopProgress);
+  const runner = runnerFor(languageOfFile(file));
+  const result = await (args.command === "check" ? runner.checkFile(file, options) : runner.runFile(file, options)).finally(stopProgress);
   printConsole(result);
   return args.command === "check" ? reportCheck(result, args) : reportGraph(result, args);
 }
 
 function reportGraph(result: RunResult, args: CliArgs): number {
-  if (result.error) return cannotRun(result.error, result.file);
+  // A run that stopped early still prints the graph it kept (then exits 2 for the error).
+  if (result.error && result.roots.length === 0) return cannotRun(result.error, result.file);
   if (result.roots.length === 0) return cannotRun({ kind: "runtime", message: "the file made no Value to show" }, result.file);
   const index = args.root !== undefined ? args.root - 1 : result.roots.length - 1;
   const root = result.roots[index];
-  if (!root) return cannotRun({ kind: "runtime", message: `there is no root #${args.root}: the file has ${result.roots.length}` }, result.file);
+  if (!root) return cannotRun(result.error ?? { kind: "runtime", message: `there is no root #${args.root}: the file has ${result.roots.length}` }, result.file);
   if (args.format === "json") process.stdout.write(`${JSON.stringify(graphJson(root, result.sites))}\n`);
   else if (args.format === "dot") process.stdout.write(`${graphDot(root)}\n`);
   else {
@@ -58,7 +62,7 @@ function reportGraph(result: RunResult, args: CliArgs): number {
     const p = result.nonFinite.position;
     process.stderr.write(`${p ? `${p.file}:${p.line}:${p.column}: ` : ""}warning: ${result.nonFinite.message}\n`);
   }
-  return EXIT.ok;
+  return result.error ? cannotRun(result.error, result.file) : EXIT.ok;
 }
 
 function reportCheck(result: RunResult, args: CliArgs): number {

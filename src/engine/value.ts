@@ -7,8 +7,9 @@
  *
  * Speed note: a microgpt training step makes 15k–136k nodes, so a node is kept small.
  * Its first two children are fields (every built-in op has one or two inputs) instead
- * of two small arrays per node, and its numbers live in a shared block of doubles (see
- * "slabs" below); `data`, `grad`, `children` and `localGrads` read as before.
+ * of an array, and its numbers live in a shared block of doubles (see "slabs" below);
+ * `data`, `grad`, `children` and `localGrads` read as the tutorial's fields do.
+ * test/unit/engineOracle.test.ts checks all of it against the tutorial-style reference.
  */
 
 /** A `Value` or a plain number, which ops wrap into a constant leaf. */
@@ -20,13 +21,65 @@ export type Operand = Value | number;
  */
 export const creationSite = { site: 0 };
 
+/**
+ * Told about every `backward()` once it has run — the runner records which values were
+ * backpropagated through this. One observer at a time; `undefined` removes it.
+ */
+let backwardObserver: ((root: Value) => void) | undefined;
+export function observeBackward(observer: ((root: Value) => void) | undefined): void {
+  backwardObserver = observer;
+}
+/** Told right before every `backward()` starts (grads still as the program left them); `undefined` removes it. */
+let backwardStartObserver: ((root: Value) => void) | undefined;
+export function observeBackwardStart(observer: ((root: Value) => void) | undefined): void {
+  backwardStartObserver = observer;
+}
+
 /** Creation counter: a child is always created before its parent, so ids grow along every edge. */
 let nextId = 0;
 /** Bumped by every graph walk, so "visited" is a number compare instead of a Set lookup. */
 let walkEpoch = 0;
 
-const NO_CHILDREN: readonly Value[] = Object.freeze([]);
-const NO_LOCAL_GRADS: readonly number[] = Object.freeze([]);
+// Not frozen: the constructor reads them, never keeps them, and one array kind keeps its loads fast.
+const NO_CHILDREN: readonly Value[] = [];
+const NO_LOCAL_GRADS: readonly number[] = [];
+
+/**
+ * The built-in ops hand the constructor their inputs in these reused arrays, so a node costs
+ * no arrays: the constructor copies one or two inputs into fields and never keeps the array.
+ */
+const ONE_INPUT: Value[] = [];
+const TWO_INPUTS: Value[] = [];
+const ONE_LOCAL_GRAD: number[] = [0.5]; // a double from the start, so the array stays one of doubles
+const TWO_LOCAL_GRADS: number[] = [0.5, 0.5];
+function inputs(a: Value, b?: Value): readonly Value[] {
+  if (b === undefined) {
+    ONE_INPUT[0] = a;
+    return ONE_INPUT;
+  }
+  TWO_INPUTS[0] = a;
+  TWO_INPUTS[1] = b;
+  return TWO_INPUTS;
+}
+function derivatives(da: number, db?: number): readonly number[] {
+  if (db === undefined) {
+    ONE_LOCAL_GRAD[0] = da;
+    return ONE_LOCAL_GRAD;
+  }
+  TWO_LOCAL_GRADS[0] = da;
+  TWO_LOCAL_GRADS[1] = db;
+  return TWO_LOCAL_GRADS;
+}
+
+/** A user-defined op's inputs from the third on, and their local gradients (kept out of the constructor so it stays small). */
+function inputsAfterTheSecond(children: readonly Value[], localGrads: readonly number[]): { children: readonly Value[]; localGrads: readonly number[] } {
+  const rest = children.slice(2);
+  return { children: rest, localGrads: rest.map((_, i) => localGrads[i + 2] ?? NaN) };
+}
+
+/** The graph walks below need the nodes' private fields, so `Value`'s static block defines them. */
+let countParents: (root: Value) => void;
+let sortTopologically: (root: Value) => Value[];
 
 /**
  * Slabs: the numbers of each node — data, grad, the local gradients of its first two
@@ -54,18 +107,15 @@ export class Value {
   label: string | undefined;
   /** The op that made it: "+", "*", "**2", "exp", …; "" for a leaf. */
   readonly op: string;
-  /** How many inputs this value was computed from (read-only outside the engine). */
-  childCount: number;
-  /** @internal first input — a field, not an array, for speed */
-  child0: Value | null;
-  /** @internal second input */
-  child1: Value | null;
-  /** @internal where this node's numbers live: slab[offset + DATA], slab[offset + GRAD], … */
-  slab: Float64Array;
-  /** @internal */
-  offset: number;
-  /** @internal all inputs and local gradients when there are more than two (user-defined ops) */
-  many: { children: readonly Value[]; localGrads: readonly number[] } | null;
+  /** How many inputs this value was computed from. */
+  readonly childCount: number;
+  /** Inputs 0 and 1 are fields, for speed; a user-defined op's further inputs and their local gradients, an array. */
+  private readonly child0: Value | null;
+  private readonly child1: Value | null;
+  private readonly moreInputs: { children: readonly Value[]; localGrads: readonly number[] } | null;
+  /** Where this node's numbers live: slab[offset + DATA], slab[offset + GRAD], … */
+  private readonly slab: Float64Array;
+  private readonly offset: number;
 
   /**
    * A leaf (`new Value(3)`), or the result of an op given its inputs and the local
@@ -87,11 +137,11 @@ export class Value {
     this.op = op;
     const n = children.length;
     this.childCount = n;
-    this.child0 = n > 0 && n <= 2 ? children[0] : null;
-    this.child1 = n === 2 ? children[1] : null;
-    if (n > 0 && n <= 2) slab[o + LOCAL_GRAD_0] = localGrads[0] ?? NaN;
-    if (n === 2) slab[o + LOCAL_GRAD_1] = localGrads[1] ?? NaN;
-    this.many = n > 2 ? { children: children.slice(), localGrads: children.map((_, i) => localGrads[i] ?? NaN) } : null;
+    this.child0 = n > 0 ? children[0] : null;
+    this.child1 = n > 1 ? children[1] : null;
+    if (n > 0) slab[o + LOCAL_GRAD_0] = localGrads[0] ?? NaN;
+    if (n > 1) slab[o + LOCAL_GRAD_1] = localGrads[1] ?? NaN;
+    this.moreInputs = n > 2 ? inputsAfterTheSecond(children, localGrads) : null;
   }
 
   /** Creation order; unique per process. */
@@ -102,15 +152,6 @@ export class Value {
   /** The source site that was running when this value was made (0 = unknown). */
   get site(): number {
     return this.slab[this.offset + SITE];
-  }
-
-  /** @internal which graph walk last reached this node */
-  get walkStamp(): number {
-    return this.slab[this.offset + WALK_STAMP];
-  }
-  /** @internal */
-  set walkStamp(stamp: number) {
-    this.slab[this.offset + WALK_STAMP] = stamp;
   }
 
   /** The number this value holds (computed in the forward pass). */
@@ -134,46 +175,46 @@ export class Value {
   // d(a+b)/da = 1, d(a+b)/db = 1
   add(other: Operand): Value {
     const o = toValue(other);
-    return binary(this.data + o.data, "+", this, 1, o, 1);
+    return new Value(this.data + o.data, inputs(this, o), derivatives(1, 1), "+");
   }
 
   // d(a·b)/da = b, d(a·b)/db = a
   mul(other: Operand): Value {
     const o = toValue(other);
-    return binary(this.data * o.data, "*", this, o.data, o, this.data);
+    return new Value(this.data * o.data, inputs(this, o), derivatives(o.data, this.data), "*");
   }
 
   // d(xⁿ)/dx = n·xⁿ⁻¹ (n is a plain number, as in the tutorial)
   pow(exponent: number): Value {
-    return unary(this.data ** exponent, powName(exponent), this, exponent * this.data ** (exponent - 1));
+    return new Value(this.data ** exponent, inputs(this), derivatives(exponent * this.data ** (exponent - 1)), powName(exponent));
   }
 
   // d(eˣ)/dx = eˣ
   exp(): Value {
     const e = Math.exp(this.data);
-    return unary(e, "exp", this, e);
+    return new Value(e, inputs(this), derivatives(e), "exp");
   }
 
   // d(ln x)/dx = 1/x
   log(): Value {
-    return unary(Math.log(this.data), "log", this, 1 / this.data);
+    return new Value(Math.log(this.data), inputs(this), derivatives(1 / this.data), "log");
   }
 
   // d(max(0,x))/dx = 1 if x > 0 else 0 (so relu'(0) = 0)
   relu(): Value {
-    return unary(this.data > 0 ? this.data : 0, "relu", this, this.data > 0 ? 1 : 0);
+    return new Value(this.data > 0 ? this.data : 0, inputs(this), derivatives(this.data > 0 ? 1 : 0), "relu");
   }
 
   // d(tanh x)/dx = 1 − tanh²x
   tanh(): Value {
     const t = Math.tanh(this.data);
-    return unary(t, "tanh", this, 1 - t * t);
+    return new Value(t, inputs(this), derivatives(1 - t * t), "tanh");
   }
 
   // d(σ(x))/dx = σ(x)·(1 − σ(x))
   sigmoid(): Value {
     const s = 1 / (1 + Math.exp(-this.data));
-    return unary(s, "sigmoid", this, s * (1 - s));
+    return new Value(s, inputs(this), derivatives(s * (1 - s)), "sigmoid");
   }
 
   // Derived ops, written as the tutorial writes them.
@@ -197,6 +238,7 @@ export class Value {
    * both contributions — and so does calling `backward()` twice (see `zeroGrad`).
    */
   backward(): void {
+    backwardStartObserver?.(this);
     countParents(this);
     // A node passes its grad on only once every parent has added to it (Kahn's algorithm),
     // so each node's grad is complete when it is used: the order is topological.
@@ -204,60 +246,36 @@ export class Value {
     const ready: Value[] = [this];
     while (ready.length > 0) {
       const v = ready.pop() as Value; // leaves are never pushed: they have nothing to pass on
-      const n = v.childCount;
-      if (n === 0) continue; // only the root can be a leaf here
-      // child.grad += localGrad * v.grad, for each child (written out on the slabs for speed)
-      const s = v.slab;
-      const o = v.offset;
-      const g = s[o + GRAD];
-      if (n <= 2) {
-        const c0 = v.child0 as Value;
-        c0.slab[c0.offset + GRAD] += s[o + LOCAL_GRAD_0] * g;
-        if (--c0.slab[c0.offset + PENDING_PARENTS] === 0 && c0.childCount > 0) ready.push(c0);
-        if (n === 2) {
-          const c1 = v.child1 as Value;
-          c1.slab[c1.offset + GRAD] += s[o + LOCAL_GRAD_1] * g;
-          if (--c1.slab[c1.offset + PENDING_PARENTS] === 0 && c1.childCount > 0) ready.push(c1);
-        }
-      } else {
-        const { children, localGrads } = v.many as NonNullable<Value["many"]>;
-        for (let j = 0; j < children.length; j++) {
-          const c = children[j];
-          c.grad += localGrads[j] * g;
-          if (--c.slab[c.offset + PENDING_PARENTS] === 0 && c.childCount > 0) ready.push(c);
-        }
+      const g = v.grad;
+      for (let j = 0; j < v.childCount; j++) {
+        const c = v.child(j);
+        c.grad += v.localGrad(j) * g; // the chain rule
+        if (--c.slab[c.offset + PENDING_PARENTS] === 0 && c.childCount > 0) ready.push(c);
       }
     }
+    backwardObserver?.(this);
   }
 
   // ---- Reading the graph ---------------------------------------------------------
 
-  /** The inputs this value was computed from (for one or two inputs, a new array on each read). */
+  /** The inputs this value was computed from (a new array on each read). */
   get children(): readonly Value[] {
-    if (this.childCount === 0) return NO_CHILDREN;
-    if (this.childCount === 1) return [this.child0 as Value];
-    if (this.childCount === 2) return [this.child0 as Value, this.child1 as Value];
-    return (this.many as NonNullable<Value["many"]>).children;
+    return Array.from({ length: this.childCount }, (_, i) => this.child(i));
   }
 
-  /** d(this)/d(child) for each child, in the same order (for one or two inputs, a new array on each read). */
+  /** d(this)/d(child) for each child, in the same order (a new array on each read). */
   get localGrads(): readonly number[] {
-    if (this.childCount === 0) return NO_LOCAL_GRADS;
-    if (this.childCount === 1) return [this.localGrad(0)];
-    if (this.childCount === 2) return [this.localGrad(0), this.localGrad(1)];
-    return (this.many as NonNullable<Value["many"]>).localGrads;
+    return Array.from({ length: this.childCount }, (_, i) => this.localGrad(i));
   }
 
   /** The i-th input, without building the `children` array. */
   child(i: number): Value {
-    if (this.childCount > 2) return (this.many as NonNullable<Value["many"]>).children[i];
-    return (i === 0 ? this.child0 : this.child1) as Value;
+    return (i === 0 ? this.child0 : i === 1 ? this.child1 : this.moreInputs?.children[i - 2]) as Value;
   }
 
   /** d(this)/d(i-th input), without building the `localGrads` array. */
   localGrad(i: number): number {
-    if (this.childCount > 2) return (this.many as NonNullable<Value["many"]>).localGrads[i];
-    return this.slab[this.offset + (i === 0 ? LOCAL_GRAD_0 : LOCAL_GRAD_1)];
+    return i < 2 ? this.slab[this.offset + LOCAL_GRAD_0 + i] : (this.moreInputs?.localGrads[i - 2] as number);
   }
 
   /** Names the node for the graph view; returns `this` so it can be chained. */
@@ -279,26 +297,62 @@ export class Value {
   [Symbol.for("nodejs.util.inspect.custom")](): string {
     return this.label === undefined ? this.toString() : `${this.toString()} ${this.label}`;
   }
-}
 
-/** The result of a one-input op (what `new Value(data, [a], [localA], op)` makes, without the arrays). */
-function unary(data: number, op: string, a: Value, localA: number): Value {
-  const v = new Value(data, NO_CHILDREN, NO_LOCAL_GRADS, op);
-  v.childCount = 1;
-  v.child0 = a;
-  v.slab[v.offset + LOCAL_GRAD_0] = localA;
-  return v;
-}
+  // ---- Graph walks (here because they read the walk stamps in the private slab) ----
 
-/** The result of a two-input op (what `new Value(data, [a, b], [localA, localB], op)` makes, without the arrays). */
-function binary(data: number, op: string, a: Value, localA: number, b: Value, localB: number): Value {
-  const v = new Value(data, NO_CHILDREN, NO_LOCAL_GRADS, op);
-  v.childCount = 2;
-  v.child0 = a;
-  v.child1 = b;
-  v.slab[v.offset + LOCAL_GRAD_0] = localA;
-  v.slab[v.offset + LOCAL_GRAD_1] = localB;
-  return v;
+  static {
+    /** Sets the pending-parents count of every node under `root` to its number of parents under `root`. */
+    countParents = (root: Value): void => {
+      walkEpoch += 2;
+      const seen = walkEpoch;
+      const stack: Value[] = [root];
+      root.slab[root.offset + WALK_STAMP] = seen;
+      root.slab[root.offset + PENDING_PARENTS] = 0;
+      while (stack.length > 0) {
+        const v = stack.pop() as Value;
+        for (let j = 0; j < v.childCount; j++) {
+          const c = v.child(j);
+          const s = c.slab;
+          const o = c.offset;
+          if (s[o + WALK_STAMP] !== seen) {
+            s[o + WALK_STAMP] = seen;
+            s[o + PENDING_PARENTS] = 1;
+            if (c.childCount > 0) stack.push(c); // a leaf has nothing to walk
+          } else {
+            s[o + PENDING_PARENTS]++;
+          }
+        }
+      }
+    };
+
+    sortTopologically = (root: Value): Value[] => {
+      // A node is "entered" when its children have been pushed and "done" once it is in `order`.
+      walkEpoch += 2;
+      const entered = walkEpoch;
+      const done = walkEpoch + 1;
+      const stampOf = (v: Value): number => v.slab[v.offset + WALK_STAMP];
+      const order: Value[] = [];
+      const stack: Value[] = [root];
+      while (stack.length > 0) {
+        const v = stack[stack.length - 1];
+        if (stampOf(v) < entered) {
+          v.slab[v.offset + WALK_STAMP] = entered;
+          // Pushed last-first so the first child is explored first, as the recursive sort does.
+          for (let j = v.childCount - 1; j >= 0; j--) {
+            const c = v.child(j);
+            if (stampOf(c) < entered) stack.push(c);
+          }
+        } else {
+          stack.pop();
+          if (stampOf(v) === entered) {
+            v.slab[v.offset + WALK_STAMP] = done;
+            order.push(v);
+          }
+        }
+      }
+      return order;
+    };
+  }
 }
 
 /** "**2", "**-1", …; cached because softmax and rmsnorm make one pow node per element. */
@@ -316,74 +370,13 @@ export function toValue(x: Operand): Value {
   return x instanceof Value ? x : new Value(x);
 }
 
-/** Sets the pending-parents count of every node under `root` to its number of parents under `root`. */
-function countParents(root: Value): void {
-  walkEpoch += 2;
-  const seen = walkEpoch;
-  const stack: Value[] = [root];
-  root.slab[root.offset + WALK_STAMP] = seen;
-  root.slab[root.offset + PENDING_PARENTS] = 0;
-  const reach = (c: Value): void => {
-    const s = c.slab;
-    const o = c.offset;
-    if (s[o + WALK_STAMP] !== seen) {
-      s[o + WALK_STAMP] = seen;
-      s[o + PENDING_PARENTS] = 1;
-      if (c.childCount > 0) stack.push(c); // a leaf has nothing to walk
-    } else {
-      s[o + PENDING_PARENTS]++;
-    }
-  };
-  while (stack.length > 0) {
-    const v = stack.pop() as Value;
-    const n = v.childCount;
-    if (n === 0) continue;
-    if (n <= 2) {
-      reach(v.child0 as Value);
-      if (n === 2) reach(v.child1 as Value);
-    } else {
-      for (const c of v.children) reach(c);
-    }
-  }
-}
-
 /**
  * Every value that `root` depends on, children before parents, `root` last — the order
  * a recursive depth-first search gives. Iterative, with one explicit stack, so a chain
  * of a million nodes cannot overflow the call stack.
  */
 export function topologicalOrder(root: Value): Value[] {
-  // A node is "entered" when its children have been pushed and "done" once it is in `order`.
-  walkEpoch += 2;
-  const entered = walkEpoch;
-  const done = walkEpoch + 1;
-  const stampOf = (v: Value): number => v.slab[v.offset + WALK_STAMP];
-  const order: Value[] = [];
-  const stack: Value[] = [root];
-  while (stack.length > 0) {
-    const v = stack[stack.length - 1];
-    if (stampOf(v) < entered) {
-      v.slab[v.offset + WALK_STAMP] = entered;
-      // Pushed last-first so the first child is explored first, as the recursive sort does.
-      const n = v.childCount;
-      if (n === 2) {
-        if (stampOf(v.child1 as Value) < entered) stack.push(v.child1 as Value);
-        if (stampOf(v.child0 as Value) < entered) stack.push(v.child0 as Value);
-      } else if (n === 1) {
-        if (stampOf(v.child0 as Value) < entered) stack.push(v.child0 as Value);
-      } else if (n > 2) {
-        const children = v.children;
-        for (let j = n - 1; j >= 0; j--) if (stampOf(children[j]) < entered) stack.push(children[j]);
-      }
-    } else {
-      stack.pop();
-      if (stampOf(v) === entered) {
-        v.slab[v.offset + WALK_STAMP] = done;
-        order.push(v);
-      }
-    }
-  }
-  return order;
+  return sortTopologically(root);
 }
 
 /** Sets every grad in the graph of `root` to 0 — what to call before a second `backward()`. */

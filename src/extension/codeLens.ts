@@ -3,15 +3,10 @@
  * which opens the per-input table. Finding the functions only parses the file: nothing runs here.
  */
 import * as vscode from "vscode";
-import { loadRunner } from "./runners";
+import { loadAnalysis } from "./analysis";
 import type { ResultStore } from "./results";
 import { editorWords, verdictTitle } from "./verdict";
 import { opMessage } from "../protocol/checkVerdict";
-
-export const gradFileSelector: vscode.DocumentSelector = [
-  { scheme: "file", pattern: "**/*.grad.ts" },
-  { scheme: "file", pattern: "**/*.grad.js" },
-];
 
 export class GradientCheckLensProvider implements vscode.CodeLensProvider, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -23,7 +18,7 @@ export class GradientCheckLensProvider implements vscode.CodeLensProvider, vscod
   }
 
   async provideCodeLenses(document: vscode.TextDocument): Promise<vscode.CodeLens[]> {
-    const { findCheckableFunctions } = loadRunner();
+    const { findCheckableFunctions } = loadAnalysis();
     let functions;
     try {
       functions = findCheckableFunctions(document.getText(), document.uri.fsPath);
@@ -58,7 +53,7 @@ export class GradientCheckLensProvider implements vscode.CodeLensProvider, vscod
 
   /** "Check gradient (all parameters)" above a function that returns a Value but takes no Value parameters. */
   private modelLenses(document: vscode.TextDocument): vscode.CodeLens[] {
-    const { findModelFunctions } = loadRunner();
+    const { findModelFunctions } = loadAnalysis();
     const lenses: vscode.CodeLens[] = [];
     for (const fn of findModelFunctions(document.getText(), document.uri.fsPath)) {
       const line = Math.max(0, fn.range.line - 1);

@@ -128,12 +128,19 @@ async function targetFor(resource: vscode.Uri | undefined, useSelection: boolean
 
 /** Errors are also in the Problems panel; the notification points there and to the log. */
 function reportError(result: RunResult): boolean {
+  reportNotes(result);
   if (!result.error || result.error.kind === "cancelled") return false;
   const showLog = vscode.l10n.t("Show Log");
   void vscode.window.showErrorMessage(vscode.l10n.t("GradLens: {0}", result.error.message), showLog).then((choice) => {
     if (choice === showLog) void vscode.commands.executeCommand("gradlens.showLog");
   });
   return true;
+}
+
+/** What the run did that plain Python would not (earlier blocks ran first, the tutorial's Value was supplied). */
+function reportNotes(result: RunResult): void {
+  if (!result.notes?.length) return;
+  void vscode.window.showInformationMessage(vscode.l10n.t("GradLens: {0}", result.notes.map((note) => note.message).join(" · ")));
 }
 
 function reportChecks(result: RunResult): void {

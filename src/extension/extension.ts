@@ -5,7 +5,7 @@
 import * as vscode from "vscode";
 import { createApi, type GradLensApi } from "./api";
 import { CheckDetailsProvider, checkDetailsScheme } from "./checkDetails";
-import { GradientCheckLensProvider, gradFileSelector } from "./codeLens";
+import { GradientCheckLensProvider } from "./codeLens";
 import { registerCommands } from "./commands";
 import { ResultDiagnostics } from "./diagnostics";
 import { watchDocuments } from "./documentWatcher";
@@ -15,6 +15,7 @@ import { ValueHoverProvider, runnableSelector } from "./hover";
 import { InlineValueDecorations } from "./inlineValues";
 import { ResultStore } from "./results";
 import { RunService } from "./runService";
+import { gradFileSelector, trackGradFileContext } from "./runTarget";
 import { ResultStatusBar } from "./statusBar";
 
 export function activate(context: vscode.ExtensionContext): GradLensApi {
@@ -44,6 +45,7 @@ export function activate(context: vscode.ExtensionContext): GradLensApi {
     registerCommands(context, runs, store, log),
     watchDocuments(store, runs),
     followCursorInGraph(),
+    trackGradFileContext(),
   );
   registerGraphPanelSerializer(context);
 

@@ -1,6 +1,6 @@
 /**
- * Runs user code for the editor: in a worker (the runner) or a Python process, never on the extension
- * host's thread. Adds what a run needs in VS Code: the trust gate, saving first, a cancellable
+ * Runs user code for the editor: always in a child process of its own (the runner for the target's
+ * language), never in the extension host. Adds what a run needs in VS Code: the trust gate, saving first, a cancellable
  * progress notification for slow runs, the log, and storing the result for the editor features.
  */
 import * as vscode from "vscode";
@@ -11,7 +11,8 @@ import type { RunTarget } from "./runTarget";
 import { runOptionsFromSettings } from "./settings";
 import { errorKindLabel } from "./errorKinds";
 import { pythonInterpreterFor } from "./pythonInterpreter";
-import { loadPythonRunner, loadRunner } from "./runners";
+import { runnerFor } from "./runners";
+import { emptyResult } from "../protocol/emptyResult";
 
 export interface RunRequest {
   target: RunTarget;
@@ -94,18 +95,14 @@ export class RunService implements vscode.Disposable {
     const { target } = request;
     const options: RunOptions = { ...runOptionsFromSettings(target.document.uri), signal };
     if (target.language === "python") {
-      if (request.mode === "check") {
-        throw new Error(vscode.l10n.t("Gradient checks run on .grad.ts files; Python files can be run and graphed."));
-      }
       const pythonPath = await pythonInterpreterFor(target.document.uri);
-      // The editor's text, so a Markdown block can build on the ```python blocks above it.
-      const input = target.kind === "file" ? { file: target.file } : { file: target.file, code: target.code, origin: target.origin, document: target.document.getText() };
-      return loadPythonRunner().runPython(input, { ...options, ...(pythonPath ? { pythonPath } : {}), ...(request.opsOnly ? { opChecks: true } : {}) });
+      if (pythonPath) options.pythonPath = pythonPath;
     }
-    const runner = loadRunner();
+    const runner = runnerFor(target.language);
     if (request.opsOnly && target.kind === "file") return runner.checkFile(target.file, { ...options, opsOnly: true });
     if (request.mode === "check") return runner.checkFile(target.file, { ...options, functionName: request.functionName });
-    return target.kind === "file" ? runner.runFile(target.file, options) : runner.runSnippet(target.code, target.origin, options);
+    // The editor's text, so a Markdown block can build on the code blocks above it.
+    return target.kind === "file" ? runner.runFile(target.file, options) : runner.runSnippet(target.code, target.origin, { ...options, document: target.document.getText() });
   }
 
   private withFeedback(pending: Promise<RunResult>, controller: AbortController, feedback: RunRequest["feedback"], title: string): Promise<RunResult> {
@@ -163,19 +160,5 @@ function describe(request: RunRequest): string {
 
 /** A failure of GradLens itself still becomes a result the user sees, not an exception. */
 function internalFailure(target: RunTarget, error: unknown): RunResult {
-  return {
-    ok: false,
-    language: target.language,
-    file: target.file,
-    roots: [],
-    sites: [],
-    bindings: [],
-    console: [],
-    error: {
-      kind: "internal",
-      message: error instanceof Error ? error.message : String(error),
-      stack: error instanceof Error ? error.stack : undefined,
-    },
-    stats: { durationMs: 0, nodeCount: 0 },
-  };
+  return emptyResult(target.language, target.file, { kind: "internal", message: error instanceof Error ? error.message : String(error), stack: error instanceof Error ? error.stack : undefined }, 0);
 }

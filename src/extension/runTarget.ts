@@ -3,7 +3,8 @@
  * the cursor in Markdown — and in which language. Decides only; running is `runService.ts`.
  */
 import * as vscode from "vscode";
-import { loadRunner } from "./runners";
+import { findCodeBlockAt } from "../analysis/codeBlocks";
+import { gradFileContextKey, gradFileGlob, isGradFileName } from "../analysis/gradFile";
 import type { SnippetOrigin } from "../runner/index";
 
 export type RunLanguage = "typescript" | "python";
@@ -36,8 +37,25 @@ const languageOfFence: Record<string, RunLanguage> = {
   python3: "python",
 };
 
+/** Grad files on disk (see src/analysis/gradFile.ts): lenses, inline values, checks and run-on-save are for them. */
+export const gradFileSelector: vscode.DocumentSelector = { scheme: "file", pattern: gradFileGlob };
+
 export function isGradFile(document: vscode.TextDocument): boolean {
-  return /\.grad\.[jt]s$/.test(document.uri.path);
+  return document.uri.scheme === "file" && isGradFileName(document.uri.path);
+}
+
+/** Keeps the `gradlens.gradFile` context key true while the active editor shows a grad file. */
+export function trackGradFileContext(): vscode.Disposable {
+  const update = (): void => {
+    const document = vscode.window.activeTextEditor?.document;
+    void vscode.commands.executeCommand("setContext", gradFileContextKey, document !== undefined && isGradFile(document));
+  };
+  update();
+  return vscode.Disposable.from(
+    vscode.window.onDidChangeActiveTextEditor(update),
+    // A file saved under a new name, or a changed language mode, reopens the document.
+    vscode.workspace.onDidOpenTextDocument((document) => document === vscode.window.activeTextEditor?.document && update()),
+  );
 }
 
 /** The file, or — when `useSelection` and text is selected — the selected code. */
@@ -68,7 +86,6 @@ export async function targetFromEditor(editor: vscode.TextEditor, useSelection: 
 }
 
 async function markdownTarget(editor: vscode.TextEditor, file: string): Promise<RunTarget | NoTarget> {
-  const { findCodeBlockAt } = loadRunner();
   const line = editor.selection.active.line + 1;
   const block = findCodeBlockAt(editor.document.getText(), line);
   if (!block) return { problem: vscode.l10n.t("Put the cursor in a fenced code block (```ts or ```python) to run it.") };

@@ -6,11 +6,18 @@
 import * as path from "node:path";
 import * as vscode from "vscode";
 
+import type { Runner, RunLanguage } from "../runner/runner";
+
 type TypeScriptRunner = typeof import("../runner/index");
 type PythonRunner = typeof import("../runner/python/index");
 
 let typescriptRunner: TypeScriptRunner | undefined;
 let pythonRunner: PythonRunner | undefined;
+
+/** The runner for a language: the one place the extension picks it (dist/runner.js holds both). */
+export function runnerFor(language: RunLanguage): Runner {
+  return loadRunner().runnerFor(language);
+}
 
 export function loadRunner(): TypeScriptRunner {
   typescriptRunner ??= withTranslations(load<TypeScriptRunner>("runner.js"));

@@ -1,6 +1,7 @@
 /** Reads GradLens's settings (`contributes.configuration` in package.json) into runner options. */
 import * as vscode from "vscode";
 import type { RunOptions } from "../runner/index";
+import { DEFAULT_MEMORY_LIMIT_MB, DEFAULT_NODE_LIMIT, DEFAULT_TIME_LIMIT_MS } from "../protocol/limits";
 
 function section(scope?: vscode.Uri): vscode.WorkspaceConfiguration {
   return vscode.workspace.getConfiguration("gradlens", scope);
@@ -10,9 +11,9 @@ function section(scope?: vscode.Uri): vscode.WorkspaceConfiguration {
 export function runOptionsFromSettings(scope?: vscode.Uri): RunOptions {
   const config = section(scope);
   return {
-    timeLimitMs: Math.max(1, config.get<number>("timeLimitSeconds", 10)) * 1000,
-    heapLimitMb: config.get<number>("heapLimitMb", 1024),
-    nodeLimit: config.get<number>("nodeLimit", 500_000),
+    timeLimitMs: Math.max(1, config.get<number>("timeLimitSeconds", DEFAULT_TIME_LIMIT_MS / 1000)) * 1000,
+    memoryLimitMb: config.get<number>("heapLimitMb", DEFAULT_MEMORY_LIMIT_MB),
+    nodeLimit: config.get<number>("nodeLimit", DEFAULT_NODE_LIMIT),
     gradcheck: {
       eps: config.get<number>("gradcheck.eps", 1e-6),
       atol: config.get<number>("gradcheck.atol", 1e-5),

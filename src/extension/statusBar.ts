@@ -51,13 +51,15 @@ function summarize(result: RunResult): string {
       : `$(warning) ${vscode.l10n.t("GradLens: {0} of {1} gradient(s) mismatch", failed, result.checks.length)}`;
   }
   if (result.nonFinite) return `$(warning) ${vscode.l10n.t("GradLens: non-finite value")}`;
-  return `$(type-hierarchy) ${vscode.l10n.t("GradLens: {0} nodes", result.stats.nodeCount)}`;
+  // A note (the tutorial's Value was supplied, earlier blocks ran) changes the icon; the tooltip says it.
+  return `${result.notes?.length ? "$(info)" : "$(type-hierarchy)"} ${vscode.l10n.t("GradLens: {0} nodes", result.stats.nodeCount)}`;
 }
 
 function tooltip(result: RunResult): string {
   const lines = [vscode.l10n.t("{0} — {1} ms", vscode.workspace.asRelativePath(result.file), Math.round(result.stats.durationMs))];
   if (result.error) lines.push(result.error.message);
   if (result.nonFinite) lines.push(result.nonFinite.message);
+  for (const note of result.notes ?? []) lines.push(note.message);
   lines.push(vscode.l10n.t("Click to open the GradLens log."));
   return lines.join("\n");
 }

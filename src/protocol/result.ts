@@ -45,6 +45,11 @@ export interface RootGraph {
   truncated?: boolean;
   /** How often backward() ran at this call site (a training loop); the graph is of the last call. */
   calls?: number;
+  /**
+   * Edges (indices into `graph.child`) whose local gradient nobody can know — their `localGrad` is
+   * NaN. Absent: every NaN in `localGrad` is a real NaN.
+   */
+  unknownLocalGrad?: number[];
 }
 
 /** What a hover on a variable shows: its last value, and how often it was assigned. */
@@ -184,6 +189,15 @@ export interface FunctionCheckResult {
   inferredLengths?: Record<string, number>;
 }
 
+/**
+ * Something the learner should know about how the run went that is not an error: earlier Markdown
+ * blocks ran first, GradLens supplied the tutorial's Value class, a class could only be read directly.
+ */
+export interface RunNote {
+  kind: "context" | "tutorial-value" | "unreadable-class";
+  message: string;
+}
+
 export interface RunResult {
   ok: boolean;
   language: "typescript" | "python";
@@ -201,6 +215,8 @@ export interface RunResult {
   opChecks?: OpCheckResult[];
   /** Likely learner bugs that do not stop the run (backward() twice without zeroing). */
   warnings?: RunWarning[];
+  /** Shown where the learner looks (status bar, notification, the graph view). */
+  notes?: RunNote[];
   /** Whole run; bundling, worker startup and the user code's own time where known. */
   stats: { durationMs: number; nodeCount: number; bundleMs?: number; startupMs?: number; executeMs?: number; workerHeapMb?: number };
 }

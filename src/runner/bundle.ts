@@ -8,6 +8,7 @@ import * as path from "node:path";
 import type { Plugin, Loader, Message } from "esbuild";
 import { loadEsbuild } from "./esbuildLoader";
 import { instrumentSource, SiteRegistry, type SourceOffset } from "./instrument";
+import { placeInFile } from "./snippetOffset";
 import type { RunError } from "../protocol/result";
 import * as l10n from "@vscode/l10n";
 
@@ -47,7 +48,7 @@ export async function bundleUserCode(request: BundleRequest): Promise<BundleOutc
   const instrument = (source: string, offset: SourceOffset, isEntry: boolean): string => {
     if (!request.sourceTracking) return source;
     try {
-      const { code, map } = instrumentSource(source, registry, { offset, registerFunctions: isEntry ? request.registerFunctions : undefined });
+      const { code, map } = instrumentSource(source, registry, { offset, registerFunctions: isEntry ? request.registerFunctions : undefined, entry: isEntry });
       // esbuild composes an inline input source map with its own, so positions map back to `source`.
       return `${code}\n//# sourceMappingURL=data:application/json;base64,${Buffer.from(map).toString("base64")}\n`;
     } catch (error) {
@@ -117,7 +118,7 @@ function syntaxError(message: Message, workingDir: string, request: BundleReques
     return {
       kind: "syntax",
       message: message.text,
-      position: { file: origin.file, line: location.line + origin.line - 1, column: location.column + 1 + (location.line === 1 ? origin.column - 1 : 0) },
+      position: { file: origin.file, ...placeInFile(origin, location.line, location.column) },
     };
   }
   return { kind: "syntax", message: message.text, position: { file: path.resolve(workingDir, location.file), line: location.line, column: location.column + 1 } };

@@ -18,35 +18,24 @@ import type { SourceOffset } from "./instrument";
 import type { CheckRequest, WorkerConsoleLine, WorkerError, WorkerOutput } from "./protocol";
 import type { BindingValue, ConsoleLine, FunctionCheckResult, RunError, RunResult, SourcePosition, SourceRange } from "../protocol/result";
 import { emptyResult as emptyRunResult } from "../protocol/emptyResult";
-import { DEFAULT_TIME_LIMIT_MS, DEFAULT_MEMORY_LIMIT_MB, resolveLimits, type LimitOptions, type RunLimits } from "../protocol/limits";
+import { DEFAULT_TIME_LIMIT_MS, DEFAULT_MEMORY_LIMIT_MB, resolveLimits, type RunLimits } from "../protocol/limits";
 import { describeStop } from "./stopMessages";
+import { languageOfFile, type Runner, type RunnerOptions, type RunLanguage, type SnippetOrigin } from "./runner";
+import { pythonRunner } from "./python";
 
 export { findCheckableFunctions, findCodeBlockAt } from "./staticAnalysis";
 export { findModelFunctions } from "./modelFunctions";
 export type { CheckableFunction } from "./staticAnalysis";
 export { useTranslations } from "./localization";
 
-export interface RunOptions extends LimitOptions {
+export interface RunOptions extends RunnerOptions {
   /** Stop the run after this many milliseconds (default 10000). */
   timeLimitMs?: number;
   /** The run's memory limit in MB, measured on its process (default 1024); `heapLimitMb` is its old name. */
   memoryLimitMb?: number;
-  /** A graph with more nodes is not captured; the run reports a "too-large" error instead. */
-  nodeLimit?: number;
-  /** Aborting it cancels the run ("cancelled" error). */
-  signal?: AbortSignal;
-  gradcheck?: { eps?: number; atol?: number; rtol?: number; seed?: number };
-  /** Record where each value was made (default true); false runs the code as written (benchmarks). */
-  sourceTracking?: boolean;
 }
-
-export interface SnippetOrigin {
-  file: string;
-  /** 1-based line of the snippet's first line in that file. */
-  line: number;
-  /** 1-based column of the snippet's first character on that line. */
-  column: number;
-}
+export type { SnippetOrigin, Runner, RunLanguage } from "./runner";
+export { languageOfFile } from "./runner";
 
 export { DEFAULT_TIME_LIMIT_MS, DEFAULT_MEMORY_LIMIT_MB };
 /** @deprecated the memory limit covers more than the heap: DEFAULT_MEMORY_LIMIT_MB. */
@@ -58,7 +47,7 @@ export const SNIPPET_HELPERS = ["Value", "add", "sub", "mul", "div", "pow", "neg
 /** Runs a `.grad.ts` (or .ts/.js) file and its relative imports. */
 export function runFile(file: string, options: RunOptions = {}): Promise<RunResult> {
   const absolute = path.resolve(file);
-  return guarded(absolute, () => run({ entry: { file: absolute }, sourceTracking: options.sourceTracking ?? true }, absolute, options));
+  return guarded(absolute, () => runBundle({ entry: { file: absolute }, sourceTracking: options.sourceTracking ?? true }, absolute, options));
 }
 
 /** Runs statements selected from any file, with `Value` and the op helpers in scope. */
@@ -67,7 +56,7 @@ export function runSnippet(code: string, origin: SnippetOrigin, options: RunOpti
   const offset: SourceOffset = { file, line: origin.line, column: origin.column };
   const declared = topLevelNames(code);
   const injected = SNIPPET_HELPERS.filter((name) => !declared.has(name));
-  return guarded(file, () => run({ entry: { code, origin: offset }, sourceTracking: options.sourceTracking ?? true }, file, options, { injected, snippet: offset }));
+  return guarded(file, () => runBundle({ entry: { code, origin: offset }, sourceTracking: options.sourceTracking ?? true }, file, options, { injected, snippet: offset }));
 }
 
 /**
@@ -89,7 +78,7 @@ export function checkFile(file: string, options: RunOptions & { functionName?: s
     };
     const checked = options.opsOnly ? [] : functions;
     const checks: CheckRequest[] = checked.map((f) => ({ name: f.name, params: f.params, ...(f.point ? { point: f.point } : {}) }));
-    const result = await run(request, absolute, options, { checks, opChecks: true });
+    const result = await runBundle(request, absolute, options, { checks, opChecks: true });
     const byName = new Map<string, { range: SourceRange }>([...findModelFunctions(source, absolute), ...functions].map((f) => [f.name, f]));
     // Model checks (all leaves of a backward() graph) come for every root; keep the ones asked for.
     const wanted = (c: FunctionCheckResult) => !options.opsOnly && (options.functionName === undefined || c.name === options.functionName);
@@ -97,6 +86,21 @@ export function checkFile(file: string, options: RunOptions & { functionName?: s
     return result;
   });
 }
+
+/** The TypeScript/JavaScript runner (a child process of Node per run). */
+export const typescriptRunner: Runner = { language: "typescript", runFile, runSnippet, checkFile };
+
+/** The one place that picks a runner. */
+export function runnerFor(language: RunLanguage): Runner {
+  return language === "python" ? pythonRunner : typescriptRunner;
+}
+
+/** Runs a file in the language its name says (`.py`: Python; else TypeScript/JavaScript). */
+export function run(file: string, options: RunnerOptions = {}): Promise<RunResult> {
+  return runnerFor(languageOfFile(file)).runFile(file, options);
+}
+
+export { runPython } from "./python";
 
 /** Any failure inside GradLens itself still comes back as a result, never as a rejection. */
 async function guarded(file: string, body: () => Promise<RunResult>): Promise<RunResult> {
@@ -121,7 +125,7 @@ interface RunExtras {
   opChecks?: boolean;
 }
 
-async function run(request: BundleRequest, file: string, options: RunOptions, extras: RunExtras = {}): Promise<RunResult> {
+async function runBundle(request: BundleRequest, file: string, options: RunOptions, extras: RunExtras = {}): Promise<RunResult> {
   const started = performance.now();
   const limits = resolveLimits(options);
   const bundled = await bundleUserCode(request);

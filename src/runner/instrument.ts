@@ -12,6 +12,7 @@
 import MagicString from "magic-string";
 import { parseTypeScript, runtimeChildren, isNode, type AstNode } from "./parse";
 import { HELPERS } from "./helpers";
+import { placeInFile } from "./snippetOffset";
 import type { SourceRange, SourceSite } from "../protocol/result";
 
 
@@ -53,6 +54,12 @@ export interface InstrumentOptions {
   offset: SourceOffset;
   /** Top-level functions to hand to the gradient checker (`__gl_fn(name, fn)`). */
   registerFunctions?: { name: string; hoisted: boolean }[];
+  /**
+   * The program's own file (not a module it imports): a top-level `await` there is run as Node runs
+   * an ES module's, by running the body after the imports in an async function (CommonJS, which
+   * the child runs, has no top-level await).
+   */
+  entry?: boolean;
 }
 
 export interface InstrumentedSource {
@@ -70,14 +77,9 @@ export function instrumentSource(source: string, registry: SiteRegistry, options
   const { offset } = options;
 
   const rangeOf = (node: AstNode): SourceRange => {
-    const { start, end } = node.loc;
-    return {
-      file: offset.file,
-      line: start.line + offset.line - 1,
-      column: start.column + 1 + (start.line === 1 ? offset.column - 1 : 0),
-      endLine: end.line + offset.line - 1,
-      endColumn: end.column + 1 + (end.line === 1 ? offset.column - 1 : 0),
-    };
+    const start = placeInFile(offset, node.loc.start.line, node.loc.start.column);
+    const end = placeInFile(offset, node.loc.end.line, node.loc.end.column);
+    return { file: offset.file, line: start.line, column: start.column, endLine: end.line, endColumn: end.column };
   };
   const textOf = (node: AstNode): string => {
     const text = source.slice(node.start, node.end).replace(/\s+/g, " ");
@@ -102,7 +104,9 @@ export function instrumentSource(source: string, registry: SiteRegistry, options
     return id;
   };
 
+  let topLevelAwait = false;
   const visit = (node: AstNode, parent: AstNode | undefined, functions: AstNode[], functionNames: (string | undefined)[]): void => {
+    if (functions.length === 0 && (node.type === "AwaitExpression" || (node.type === "ForOfStatement" && node.await === true))) topLevelAwait = true;
     const isFunction = /Function/.test(node.type) && node.type !== "TSDeclareFunction";
     const innerFunctions = isFunction ? [...functions, node] : functions;
     const innerNames = isFunction ? [...functionNames, functionNameOf(node, parent)] : functionNames;
@@ -185,14 +189,39 @@ export function instrumentSource(source: string, registry: SiteRegistry, options
   };
   visit(program, undefined, [], []);
 
+  const body = program.body as AstNode[];
+  const wrapped = options.entry === true && topLevelAwait ? wrapTopLevelAwait(body, out) : undefined;
   for (const f of options.registerFunctions ?? []) {
     const call = `;${HELPERS.register}(${JSON.stringify(f.name)}, ${f.name});`;
     // Function declarations are hoisted: registering them first keeps them checkable even when later top-level code throws.
-    if (f.hoisted) out.prepend(call);
+    if (f.hoisted) {
+      if (wrapped) out.prependRight(wrapped.start, call);
+      else out.prepend(call);
+    } else if (wrapped) out.appendLeft(wrapped.end, `\n${call}`);
     else out.append(`\n${call}`);
   }
   const map = out.generateMap({ hires: true, source: offset.file, includeContent: false });
   return { code: out.toString(), map: map.toString() };
+}
+
+/**
+ * `import …; BODY` → `import …; void (async () => {BODY\n})();` on the same lines. A rejection of
+ * the function is an unhandled rejection, which the child reports at its line; the run ends when
+ * the event loop drains, as before. `export` keywords go (nothing imports the program's own file).
+ */
+function wrapTopLevelAwait(body: AstNode[], out: MagicString): { start: number; end: number } | undefined {
+  const statements = body.filter((s) => s.type !== "ImportDeclaration" && !(s.type === "TSImportEqualsDeclaration"));
+  if (statements.length === 0) return undefined;
+  for (const s of statements) {
+    if (s.type === "ExportNamedDeclaration" && isNode(s.declaration)) out.remove(s.start, s.declaration.start);
+    else if (s.type === "ExportNamedDeclaration" || s.type === "ExportAllDeclaration") out.remove(s.start, s.end);
+    else if (s.type === "ExportDefaultDeclaration" && isNode(s.declaration)) out.overwrite(s.start, s.declaration.start, "void ");
+  }
+  const start = statements[0].start;
+  const end = statements[statements.length - 1].end;
+  out.prependLeft(start, "void (async () => {");
+  out.append("\n})();");
+  return { start, end };
 }
 
 /**

@@ -11,6 +11,9 @@ export function describeNonFinite(origin: NonFiniteOrigin): string {
       ? l10n.t("backpropagation produced {0} at this {1} node: a local gradient here is not finite (for example log at 0 has slope 1/0)", shown, node.op)
       : l10n.t("backpropagation produced {0} at this leaf node: a local gradient here is not finite (for example log at 0 has slope 1/0)", shown);
   }
+  if (inputs.length === 0) {
+    return l10n.t("this value was {0} from the start: it was made from {0}, not computed from other values (a leaf)", shown);
+  }
   const x = inputs[0];
   if (node.op === "log") {
     return x === 0

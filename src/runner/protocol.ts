@@ -40,6 +40,8 @@ export interface WorkerInput {
   opChecks?: boolean;
   /** The child stops itself softly at these (and the host kills it a little later). */
   timeLimitMs: number;
+  /** When the host started the run (Date.now()): the time limit counts from there, start-up included. */
+  startedAt: number;
   memoryLimitMb: number;
   /** How many characters of output the child keeps, and the longest line it keeps whole. */
   outputBudgetChars: number;

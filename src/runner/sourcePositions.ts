@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
 import type { BundleFrame } from "./protocol";
 import type { SourceOffset } from "./instrument";
+import { placeInFile } from "./snippetOffset";
 import type { SourcePosition } from "../protocol/result";
 
 export class BundlePositions {
@@ -19,11 +20,7 @@ export class BundlePositions {
     if (found.source === null || found.line === null || found.column === null) return undefined;
     const file = path.resolve(this.sourceRoot, found.source);
     if (this.snippet && file === path.resolve(this.snippet.file)) {
-      return {
-        file: this.snippet.file,
-        line: found.line + this.snippet.line - 1,
-        column: found.column + 1 + (found.line === 1 ? this.snippet.column - 1 : 0),
-      };
+      return { file: this.snippet.file, ...placeInFile(this.snippet, found.line, found.column) };
     }
     return { file, line: found.line, column: found.column + 1 };
   }

@@ -1,10 +1,13 @@
 /**
  * What can be learned from the source without running it: the checkable functions of a
- * `.grad.ts` file (for CodeLens positions) and the fenced code block around a Markdown line.
+ * `.grad.ts` file (for CodeLens positions) and the names a snippet declares.
  */
 import type { Comment } from "acorn";
 import { parseTypeScript, valueParamKind, isNode, type AstNode } from "./parse";
 import type { SourceRange } from "../protocol/result";
+
+// Finding Markdown code blocks needs no parser, so it lives apart, small enough for the extension bundle.
+export { findCodeBlockAt } from "../analysis/codeBlocks";
 
 export interface CheckableFunction {
   name: string;
@@ -95,28 +98,6 @@ export function parseGradcheckTag(docText: string): Record<string, number | numb
     }
   }
   return Object.keys(point).length > 0 ? point : undefined;
-}
-
-/** The fenced code block (``` or ~~~) containing the 1-based `line`, fences included. */
-export function findCodeBlockAt(markdown: string, line: number): { language: string; code: string; startLine: number } | undefined {
-  const lines = markdown.split(/\r?\n/);
-  let open: { fence: string; language: string; line: number } | undefined;
-  for (let i = 0; i < lines.length; i++) {
-    const n = i + 1;
-    if (!open) {
-      const start = /^ {0,3}(`{3,}|~{3,})\s*([^\s`]*)/.exec(lines[i]);
-      if (start) open = { fence: start[1], language: start[2].toLowerCase(), line: n };
-      continue;
-    }
-    const close = new RegExp(`^ {0,3}${open.fence[0] === "`" ? "`" : "~"}{${open.fence.length},}\\s*$`).test(lines[i]);
-    if (close) {
-      if (line >= open.line && line <= n) return { language: open.language, code: lines.slice(open.line, n - 1).join("\n"), startLine: open.line + 1 };
-      open = undefined;
-    }
-  }
-  // An unclosed fence runs to the end of the document.
-  if (open && line >= open.line) return { language: open.language, code: lines.slice(open.line).join("\n"), startLine: open.line + 1 };
-  return undefined;
 }
 
 /** Names declared at the top level of a snippet (so they are not also passed in as helpers). */

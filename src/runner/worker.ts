@@ -14,6 +14,7 @@ import * as l10n from "@vscode/l10n";
 import { useTranslations } from "./localization";
 import * as engine from "../engine";
 import { Value, creationSite, topologicalOrder, snapshotGraph, findNonFiniteData, findNonFiniteGrad, type GraphSnapshot } from "../engine";
+import { observeBackward, observeBackwardStart } from "../engine/value";
 import { HELPERS } from "./helpers";
 import { describeThrown, framesOf, BUNDLE_FILENAME } from "./workerErrors";
 import { modelChecks, runChecks } from "./workerChecks";
@@ -83,31 +84,30 @@ async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
   const backwardRoots = new Map<number, { value: Value; calls: number; epoch: number }>();
   let recordBackward = true;
   const states = new BackwardStates();
-  const originalBackward = Value.prototype.backward;
   const watch = new BackwardWatch();
   let lastCheckpoint = started;
   let lastBackward = 0;
-  Value.prototype.backward = function (this: Value) {
+  observeBackwardStart((root) => {
+    if (recordBackward) watch.before(root, creationSite.site);
+  });
+  observeBackward((root) => {
+    if (!recordBackward) return;
     const site = creationSite.site;
-    if (recordBackward) watch.before(this, site);
-    originalBackward.call(this);
-    if (recordBackward) {
-      lastBackward = performance.now();
-      const entry = backwardRoots.get(site);
-      if (entry) {
-        entry.value = this;
-        entry.calls++;
-        entry.epoch = states.recordBackward(entry.epoch);
-      } else if (backwardRoots.size < MAX_BACKWARD_SITES) {
-        backwardRoots.set(site, { value: this, calls: 1, epoch: states.recordBackward() });
-      }
-      // Now and then the graphs so far go to the host: if the run is killed hard, they are what is left.
-      if (lastBackward - lastCheckpoint >= input.checkpointIntervalMs) {
-        channel.send({ type: "checkpoint", output: collect() });
-        lastCheckpoint = performance.now();
-      }
+    lastBackward = performance.now();
+    const entry = backwardRoots.get(site);
+    if (entry) {
+      entry.value = root;
+      entry.calls++;
+      entry.epoch = states.recordBackward(entry.epoch);
+    } else if (backwardRoots.size < MAX_BACKWARD_SITES) {
+      backwardRoots.set(site, { value: root, calls: 1, epoch: states.recordBackward() });
     }
-  };
+    // Now and then the graphs so far go to the host: if the run is killed hard, they are what is left.
+    if (lastBackward - lastCheckpoint >= input.checkpointIntervalMs) {
+      channel.send({ type: "checkpoint", output: collect() });
+      lastCheckpoint = performance.now();
+    }
+  });
 
   const bindingCount = input.bindingNames.length;
   const bindingLast: (Value | undefined)[] = new Array(bindingCount).fill(undefined);

@@ -4,11 +4,16 @@
  * and complete `Value`'s members. It only steps in when normal module resolution finds nothing,
  * so a project with its own "gradlens" (a path mapping, a package) keeps it.
  *
+ * Grad files run on Node (`fs`, `path`, `__dirname`, `process`), so a project with grad files also
+ * gets Node's declarations — the copy of @types/node shipped beside the plugin — unless the project
+ * already resolves its own.
+ *
  * Built by scripts/typescript-support.mjs into node_modules/gradlens-ts-plugin/ (where VS Code's
  * TypeScript server looks for plugins an extension contributes).
  */
 import * as path from "node:path";
 import type * as ts from "typescript";
+import { isGradFileName } from "../analysis/gradFile";
 
 const MODULE_NAME = "gradlens";
 
@@ -16,6 +21,7 @@ interface PluginConfig {
   /** Where the declarations are, for tests; default: the extension's dist/gradlens.d.ts. */
   declarationFile?: string;
 }
+
 
 function init(modules: { typescript: typeof ts }): ts.server.PluginModule {
   const typescript = modules.typescript;
@@ -51,7 +57,24 @@ function init(modules: { typescript: typeof ts }): ts.server.PluginModule {
         return resolved.map((r, i) => (names[i] === MODULE_NAME && !r ? engineModule() : r));
       };
     }
-    info.project?.projectService?.logger?.info(`gradlens-ts-plugin: "${MODULE_NAME}" resolves to ${declarationFile()} when nothing else provides it`);
+    // Node's declarations as one more root file, for projects with grad files and no @types/node of their own.
+    const nodeTypesFile = path.resolve(__dirname, "node_modules", "@types", "node", "index.d.ts");
+    const originalFileNames = host.getScriptFileNames.bind(host);
+    const needsNodeTypes = (files: readonly string[]): boolean => {
+      const gradFile = files.find(isGradFileName);
+      if (gradFile === undefined || files.includes(nodeTypesFile) || !typescript.sys.fileExists(nodeTypesFile)) return false;
+      const own = typescript.resolveTypeReferenceDirective("node", gradFile, host.getCompilationSettings(), {
+        fileExists: (f) => (host.fileExists ? host.fileExists(f) : typescript.sys.fileExists(f)),
+        readFile: (f) => (host.readFile ? host.readFile(f) : typescript.sys.readFile(f)),
+        directoryExists: (d) => (host.directoryExists ? host.directoryExists(d) : typescript.sys.directoryExists(d)),
+      });
+      return own.resolvedTypeReferenceDirective === undefined;
+    };
+    host.getScriptFileNames = () => {
+      const files = originalFileNames();
+      return needsNodeTypes(files) ? [...files, nodeTypesFile] : files;
+    };
+    info.project?.projectService?.logger?.info(`gradlens-ts-plugin: "${MODULE_NAME}" resolves to ${declarationFile()} when nothing else provides it; Node's types from ${nodeTypesFile}`);
     return info.languageService;
   }
 

@@ -1,14 +1,9 @@
 /** Number and message formatting for the graph view. */
 
-/** Four decimals like micrograd's draw_dot, switching to exponent form for very large or small numbers. */
-export function formatNumber(x: number): string {
-  if (Number.isNaN(x)) return "NaN";
-  if (!Number.isFinite(x)) return x > 0 ? "Infinity" : "-Infinity";
-  if (x === 0) return "0.0000";
-  const magnitude = Math.abs(x);
-  if (magnitude >= 1e5 || magnitude < 1e-4) return x.toExponential(3);
-  return x.toFixed(4);
-}
+import { formatNumber as format } from "../format/number";
+
+/** Numbers in the graph view: micrograd's draw_dot style (src/format/number.ts). */
+export const formatNumber = (x: number): string => format(x, "drawDot");
 
 /** Fills `{0}`, `{1}`, … in a localised string from the extension. */
 export function fillIn(template: string, ...args: (string | number)[]): string {

@@ -2,16 +2,38 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { extensionId, gradlens } from "./helpers";
+import type { GradLensApi } from "../../src/extension/api";
+import { closeAllEditors, eventually, extensionId, openFixture } from "./helpers";
+
+/** Which of the extension's lazily loaded bundles this extension host has loaded so far. */
+function loadedBundles(): string[] {
+  const dist = path.join(vscode.extensions.getExtension(extensionId)?.extensionPath ?? "", "dist");
+  return ["runner.js", "pythonRunner.js", "analysis.js"].filter((name) => require.cache[path.join(dist, name)] !== undefined);
+}
 
 describe("activation", () => {
+  after(closeAllEditors);
+
   it("activates in a workspace with .grad.ts files and returns its API", async () => {
-    const api = await gradlens();
-    const extension = vscode.extensions.getExtension(extensionId);
-    assert.equal(extension?.isActive, true);
+    // Not activated by the test: the workspaceContains activation event must do it on its own.
+    const extension = vscode.extensions.getExtension<GradLensApi>(extensionId);
+    assert.ok(extension);
+    await eventually(() => extension.isActive, "the extension to activate by itself", 30_000);
+    const api = extension.exports;
     assert.ok(Number.isFinite(api.activationMs) && api.activationMs > 0, `activationMs = ${api.activationMs}`);
     assert.ok(Number.isFinite(api.activationCpuMs) && api.activationCpuMs >= 0, `activationCpuMs = ${api.activationCpuMs}`);
     assert.equal(api.runCount(), 0, "activation must not run any user code");
+  });
+
+  it("opening a .grad.ts file loads the small analysis bundle for its lenses, not the runner", async () => {
+    assert.deepEqual(loadedBundles(), [], "activation loads no runner or analysis bundle");
+    const editor = await openFixture("checks.grad.ts");
+    const lenses = await eventually(async () => {
+      const found = await vscode.commands.executeCommand<vscode.CodeLens[]>("vscode.executeCodeLensProvider", editor.document.uri);
+      return found.some((l) => l.command?.command === "gradlens.checkFunction") && found;
+    }, "the Check gradient lenses", 30_000);
+    assert.ok(lenses.length > 0);
+    assert.deepEqual(loadedBundles(), ["analysis.js"]);
   });
 
   it("loads its bundle without running anything at load time", () => {
@@ -24,6 +46,9 @@ describe("activation", () => {
     // The median of a few fresh loads: one load on a busy machine says more about the machine.
     const times: number[] = [];
     const cpuTimes: number[] = [];
+    const api = extension.exports as GradLensApi;
+    const runsBefore = api.runCount();
+    const bundlesBefore = loadedBundles();
     for (let i = 0; i < 5; i++) {
       delete require.cache[resolved];
       const cpuStarted = process.cpuUsage();
@@ -37,6 +62,9 @@ describe("activation", () => {
       assert.equal(typeof loaded.activate, "function");
     }
     if (cached) require.cache[resolved] = cached;
+    // Loading the bundle defines activate() and nothing more: no run, no runner bundle pulled in.
+    assert.equal(api.runCount(), runsBefore);
+    assert.deepEqual(loadedBundles(), bundlesBefore);
     const median = (xs: number[]) => xs.sort((a, b) => a - b)[2];
     const loadMs = median(times);
     const loadCpuMs = median(cpuTimes);
@@ -44,7 +72,6 @@ describe("activation", () => {
     const reportDir = process.env.GRADLENS_REPORT_DIR;
     if (reportDir) {
       fs.mkdirSync(reportDir, { recursive: true });
-      const api = extension.exports as { activationMs: number; activationCpuMs: number };
       const line =
         `VS Code ${vscode.version}: activate() ${api.activationMs.toFixed(1)} ms (${api.activationCpuMs.toFixed(1)} ms CPU), ` +
         `bundle load ${loadMs.toFixed(1)} ms (${loadCpuMs.toFixed(1)} ms CPU; median of 5, ${Math.round(fs.statSync(bundle).size / 1024)} KiB)`;

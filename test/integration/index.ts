@@ -1,6 +1,6 @@
 /**
- * The test module VS Code loads in the extension host (`extensionTestsPath`), as with
- * @vscode/test-electron: `run()` runs mocha over every compiled `*.test.js` next to it.
+ * The test module VS Code loads in the extension host (`extensionTestsPath`): `run()` runs mocha
+ * over every compiled `*.test.js` next to it.
  * In Restricted Mode (GRADLENS_TEST_MODE=restricted) only `*.restricted.test.js` run; in the Korean window
  * (GRADLENS_TEST_MODE=korean) only `l10n.test.js` (the others expect English); otherwise all but the restricted ones.
  */

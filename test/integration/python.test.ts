@@ -61,14 +61,14 @@ describe("Python", function () {
     assert.match(hoverText(hovers), /data \*\*-4\*\* · grad \*\*46\*\*/);
   });
 
-  it("Show Computation Graph on the chapter's §8 block prints z.data = 7.0 and draws grads 3, 2, 1", async () => {
-    const editor = await open(pythonFixture("ch04-value-and-backprop.ko.md"));
+  it("Show Computation Graph on the chapter's full listing (§6) prints z = 7.0 and draws grads 3, 2, 1", async () => {
+    const editor = await open(pythonFixture("value-chapter.ko.md"));
     const document = editor.document;
-    const backward = lineOf(document, "z.backward()", lineOf(document, "## 8."));
+    const backward = lineOf(document, "z.backward()", lineOf(document, "## 6."));
     const result = await showGraphAt(editor, backward);
     assert.equal(result.language, "python");
     assert.equal(result.error, undefined, result.error?.message);
-    assert.deepEqual(result.console.map((c) => c.text), ["z.data = 7.0", "x.grad = 3.0", "y.grad = 2.0", "w.grad = 1"]);
+    assert.deepEqual(result.console.map((c) => c.text), ["z = 7.0", "dz/dx = 3.0", "dz/dy = 2.0", "dz/dw = 1"]);
     const [root] = result.roots;
     assert.equal(root.name, "z");
     assert.equal(root.position?.line, backward + 1, "the root points at the Markdown line of z.backward()");
@@ -76,17 +76,17 @@ describe("Python", function () {
     assert.deepEqual([grads.x, grads.y, grads.w], [3, 2, 1]);
   });
 
-  it("Show Computation Graph on the §9 numerical check prints 3.000000 (it builds on §8's block)", async () => {
-    const editor = await open(pythonFixture("ch04-value-and-backprop.ko.md"));
-    const result = await showGraphAt(editor, lineOf(editor.document, "numerical = numerical_grad"));
+  it("Show Computation Graph on the §7 numerical check prints 3.000000 (it builds on §6's block)", async () => {
+    const editor = await open(pythonFixture("value-chapter.ko.md"));
+    const result = await showGraphAt(editor, lineOf(editor.document, "estimate = central"));
     assert.equal(result.error, undefined, result.error?.message);
     const printed = result.console.filter((c) => !c.text.startsWith("GradLens:")).map((c) => c.text);
-    assert.equal(printed[0], "수치 미분: dz/dx = 3.000000");
-    assert.equal(printed[1], "역전파:   dz/dx = 3.000000");
+    assert.equal(printed[0], "수치 미분 3.000000");
+    assert.equal(printed[1], "역전파 3.000000");
   });
 
   it("a fragment of the chapter shows its error at the Markdown line", async () => {
-    const editor = await open(pythonFixture("ch04-value-and-backprop.ko.md"));
+    const editor = await open(pythonFixture("value-chapter.ko.md"));
     const line = lineOf(editor.document, "self.grad = 1  #");
     const result = await showGraphAt(editor, line);
     assert.equal(result.error?.kind, "runtime");

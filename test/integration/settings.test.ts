@@ -2,6 +2,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as vscode from "vscode";
 import type { RunResult } from "../../src/protocol/result";
+import { inlineValuesEnabled, pythonPathSetting, runOnSaveEnabled, runOptionsFromSettings } from "../../src/extension/settings";
 import { closeAllEditors, fixture, openFixture } from "./helpers";
 
 /** Sets workspace settings for the duration of `body`, then restores the defaults. */
@@ -19,28 +20,27 @@ describe("settings reach the runs", () => {
   before(() => vscode.commands.executeCommand("gradlens.clearResults"));
   after(closeAllEditors);
 
-  it("declares every setting with a default and a description", () => {
+  it("declares every setting with a default and a description, and the run options read each one", async () => {
     const manifest = vscode.extensions.getExtension("gradlens.gradlens")?.packageJSON as {
       contributes: { configuration: { properties: Record<string, { default: unknown; markdownDescription?: string }> } };
     };
     const properties = manifest.contributes.configuration.properties;
-    const expected: Record<string, unknown> = {
-      "gradlens.timeLimitSeconds": 10,
-      "gradlens.heapLimitMb": 1024,
-      "gradlens.nodeLimit": 500000,
-      "gradlens.runOnSave": true,
-      "gradlens.inlineValues.enabled": true,
-      "gradlens.gradcheck.eps": 1e-6,
-      "gradlens.gradcheck.atol": 1e-5,
-      "gradlens.gradcheck.rtol": 1e-3,
-      "gradlens.gradcheck.seed": 0,
-      "gradlens.graph.groupThreshold": 1500,
-      "gradlens.pythonPath": "",
-    };
-    for (const [key, value] of Object.entries(expected)) {
-      assert.equal(properties[key]?.default, value, key);
-      assert.ok(properties[key]?.markdownDescription, `${key} has a description`);
+    for (const [key, property] of Object.entries(properties)) {
+      assert.notEqual(property.default, undefined, `${key} has a default`);
+      // The description is the translated text, not a %placeholder% left unresolved.
+      assert.ok(property.markdownDescription && !/^%.*%$/.test(property.markdownDescription), `${key} has a description`);
     }
+    // Every setting a run uses is read under the name the manifest declares: a value set by the
+    // user (here: none of them the default) comes through; a misspelt key would give the default.
+    const values = { timeLimitSeconds: 7, heapLimitMb: 333, nodeLimit: 4321, "gradcheck.eps": 1e-3, "gradcheck.atol": 0.25, "gradcheck.rtol": 0.5, "gradcheck.seed": 9, runOnSave: false, "inlineValues.enabled": false, pythonPath: "/no/such/python" };
+    for (const key of Object.keys(values)) assert.ok(properties[`gradlens.${key}`], `gradlens.${key} is declared`);
+    for (const [key, value] of Object.entries(values)) assert.notEqual(properties[`gradlens.${key}`].default, value, `${key}: the test value is not the default`);
+    await withSettings(values, async () => {
+      assert.deepEqual(runOptionsFromSettings(), { timeLimitMs: 7000, heapLimitMb: 333, nodeLimit: 4321, gradcheck: { eps: 1e-3, atol: 0.25, rtol: 0.5, seed: 9 } });
+      assert.equal(runOnSaveEnabled(), false);
+      assert.equal(inlineValuesEnabled(), false);
+      assert.equal(pythonPathSetting(), "/no/such/python");
+    });
   });
 
   it("gradlens.gradcheck.atol and rtol decide what passes", async () => {

@@ -55,9 +55,11 @@ describe("cli: gradlens (the built bundle, spawned)", function () {
   it("graph --dot prints Graphviz", () => {
     const { status, stdout } = gradlens("graph", fixture("basic.grad.ts"), "--dot");
     assert.equal(status, 0);
-    assert.match(stdout, /^digraph gradlens \{/);
-    assert.match(stdout, /n4 \[label="\{ z \| data 7 \| grad 1 \}"\];/);
-    assert.match(stdout, /n2_op \[label="\*", shape=circle\];/);
+    // The same DOT writer as the graph view's export (src/format/dot.ts).
+    assert.match(stdout, /^digraph "z" \{/);
+    assert.match(stdout, /n4 \[shape=record, label="\{ z \| data 7\.0000 \| grad 1\.0000 \}"\];/);
+    assert.match(stdout, /o2 \[shape=ellipse, label="\*"\];/);
+    assert.match(stdout, /n0 -> o2 \[label="3\.0000"\];/); // x's local gradient in x*y is y = 3
   });
 
   it("graph prints a table by default", () => {

@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import {
   Value,
+  creationSite,
   findNonFiniteData,
   findNonFiniteGrad,
   findNonFiniteOrigin,
@@ -8,8 +9,11 @@ import {
   snapshotEdges,
   snapshotGraph,
   snapshotNodes,
+  snapshotFromJson,
+  snapshotToJson,
   toJsonNumber,
   topologicalOrder,
+  type SnapshotJson,
 } from "../../src/engine";
 
 describe("engine: graph snapshot", () => {
@@ -65,8 +69,22 @@ describe("engine: graph snapshot", () => {
   });
 
   it("keeps the creation site of every node", () => {
-    const { z } = example();
-    assert.deepEqual(Array.from(snapshotGraph(z).site), [0, 0, 0, 0, 0]);
+    // As the runner does: point creationSite at the expression that is running.
+    const at = <T>(site: number, make: () => T): T => {
+      creationSite.site = site;
+      return make();
+    };
+    try {
+      const x = at(11, () => new Value(2));
+      const y = at(12, () => new Value(3));
+      const xy = at(13, () => x.mul(y));
+      const z = at(14, () => xy.add(1)); // the constant 1 is made at site 14 too
+      const s = snapshotGraph(z);
+      assert.deepEqual(Array.from(s.site), [11, 12, 13, 14, 14]);
+      assert.deepEqual(snapshotNodes(s).map((n) => n.site), [11, 12, 13, 14, 14]);
+    } finally {
+      creationSite.site = 0;
+    }
   });
 
   it("matches topologicalOrder and the nodes' own fields on a larger graph", () => {
@@ -89,24 +107,30 @@ describe("engine: graph snapshot", () => {
     });
   });
 
-  it("serialises as JSON with NaN and ±Infinity written as strings", () => {
+  it("serialises as JSON with NaN and ±Infinity written as strings, and reads it back", () => {
     const x = new Value(0).named("x");
     const y = x.log().named("y");
     const z = y.mul(new Value(0)).named("z");
     z.backward();
     const s = snapshotGraph(z);
-    const json = JSON.stringify({
-      nodes: snapshotNodes(s).map((n) => ({ ...n, data: toJsonNumber(n.data), grad: toJsonNumber(n.grad) })),
-      edges: snapshotEdges(s).map((e) => ({ ...e, localGrad: toJsonNumber(e.localGrad) })),
-    });
-    const back = JSON.parse(json) as { nodes: { label: string; data: string | number; grad: string | number }[] };
-    const byLabel = new Map(back.nodes.map((n) => [n.label, n]));
-    assert.equal(byLabel.get("y")?.data, "-Infinity");
-    assert.equal(byLabel.get("z")?.data, "NaN");
-    assert.equal(byLabel.get("x")?.grad, "NaN"); // 0 · (1/0) = NaN
+    // Through real JSON text, as webview messages and the Python tracer's output travel.
+    const text = JSON.stringify(snapshotToJson(s));
+    const json = JSON.parse(text) as SnapshotJson;
+    const index = (label: string) => Number(Object.entries(json.labels).find(([, l]) => l === label)?.[0]);
+    assert.equal(json.data[index("y")], "-Infinity");
+    assert.equal(json.data[index("z")], "NaN");
+    assert.equal(json.grad[index("x")], "NaN"); // 0 · (1/0) = NaN
+    assert.ok(json.localGrad.includes("Infinity")); // d(log x)/dx at 0
+    const back = snapshotFromJson(json);
+    // Every field survives the round trip: typed arrays, non-finite numbers, labels keyed by number.
+    // (Element by element: a NaN's bits may differ, and typed arrays compare as bytes.)
+    const plain = (g: typeof s) => Object.fromEntries(Object.entries(g).map(([k, v]) => [k, ArrayBuffer.isView(v) ? Array.from(v as Float64Array) : v]));
+    assert.deepEqual(plain(back), plain(s));
+    assert.equal(back.data.constructor, Float64Array);
+    assert.equal(back.child.constructor, Uint32Array);
+    assert.ok(Number.isNaN(back.grad[index("x")]));
+    assert.equal(back.labels[index("z")], "z");
     assert.ok(Number.isNaN(fromJsonNumber("NaN")));
-    assert.equal(fromJsonNumber("Infinity"), Infinity);
-    assert.equal(fromJsonNumber("-Infinity"), -Infinity);
     assert.equal(fromJsonNumber(toJsonNumber(2.5)), 2.5);
   });
 });

@@ -190,6 +190,18 @@ describe("isolation: programs as users write them", function () {
     assert.deepEqual(result.console.map((c) => c.text), ["late"]);
   });
 
+  it("runs top-level await (as an ES module would) and reports an error after it at its line", async () => {
+    const file = program(
+      "topLevelAwait.grad.ts",
+      `${VALUE}const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));\nawait sleep(20);\nexport const x = new Value(3);\nconst y = x.mul(x);\ny.backward();\nconsole.log("after await", y.data);\nawait sleep(10);\nthrow new Error("after the second await");\n`,
+    );
+    const result = await runFile(file);
+    assert.deepEqual(result.console.map((c) => c.text), ["after await 9"]);
+    assert.equal(result.roots[0]?.name, "y");
+    assert.match(result.error!.message, /after the second await/);
+    assert.equal(result.error?.position?.line, 9);
+  });
+
   it("reports an error thrown in a timer, and an unhandled rejection, at their own line", async () => {
     const timer = await runFile(program("timerError.grad.ts", `setTimeout(() => {\n  throw new Error("boom in a timer");\n}, 10);\n`));
     assert.equal(timer.error?.kind, "runtime");

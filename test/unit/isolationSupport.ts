@@ -57,7 +57,24 @@ export async function assertAllGone(pids: readonly number[], ms = 1500): Promise
   assert.deepEqual(pids.filter(isRunning), [], "processes of the run are still running");
 }
 
-/** Folders matching `prefix` in the temp folder (the Python runner's temp folders). */
+/**
+ * A temp folder of these tests' own, made the process's temp folder while `use()` is in force, so
+ * the runs' temp folders can be counted without other programs' (the machine is shared).
+ */
+export const privateTemp = {
+  folder: fs.mkdtempSync(path.join(os.tmpdir(), "gradlens-isolation-tmp-")),
+  saved: undefined as string | undefined,
+  use(): void {
+    this.saved = process.env.TMPDIR;
+    process.env.TMPDIR = this.folder;
+  },
+  restore(): void {
+    if (this.saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = this.saved;
+  },
+};
+
+/** Folders matching `prefix` in the tests' private temp folder (the Python runner's temp folders). */
 export function tempFolders(prefix: string): string[] {
-  return fs.readdirSync(os.tmpdir()).filter((name) => name.startsWith(prefix));
+  return fs.readdirSync(privateTemp.folder).filter((name) => name.startsWith(prefix));
 }

@@ -40,8 +40,11 @@ describe("Python runner", function () {
       assert.equal(nodes[root.graph.root].data, -20);
       assert.deepEqual([...new Set(nodes.map((n) => n.op))].sort(), ["", "*", "+", "ReLU"]);
       assert.equal(binding(result, "x").grad, 46);
-      // micrograd keeps no local gradients: they are unknown, not guessed.
-      assert.ok(snapshotEdges(root.graph).every((e) => Number.isNaN(e.localGrad)));
+      // micrograd keeps no local gradients: each is read from the node's own _backward closure.
+      assert.equal(root.unknownLocalGrad, undefined);
+      const label = (id: number) => nodes[id].op || String(nodes[id].data);
+      const reluEdges = snapshotEdges(root.graph).filter((e) => nodes[e.to].op === "ReLU").map((e) => [label(e.from), e.localGrad]);
+      assert.deepEqual(reluEdges.sort(), [["*", 1], ["+", 0]], "relu(z) with z = -10 passes 0, relu(z*z) passes 1");
       // Values made inside engine.py belong to the script line that called into it.
       const relu = nodes.filter((n) => n.op === "ReLU").map((n) => result.sites[n.site].line).sort();
       assert.deepEqual(relu, [5, 6]);
@@ -104,7 +107,7 @@ describe("Python runner", function () {
       assert.equal(result.roots[0].position?.line, 9);
       assert.equal(binding(result, "loss").count, 5);
       assert.equal(binding(result, "x").count, 5);
-      assert.match(result.console[0].text, /^trained -?\d/);
+      assert.match(result.console.find((c) => c.stream === "stdout")?.text ?? "", /^trained -?\d/);
     });
   });
 
@@ -157,7 +160,9 @@ describe("Python runner", function () {
       assert.deepEqual(result.console.map((c) => c.text), [
         "GradLens: ran the code block at line 4 first (it defines scale)",
         "GradLens: ran the code block at line 14 first (it defines t)",
+        "GradLens: this code uses Value without defining or importing it: GradLens supplied the tutorial's Value class (plain Python would stop with NameError: name 'Value' is not defined)",
       ]);
+      assert.deepEqual(result.notes?.map((n) => n.kind), ["context", "context", "tutorial-value"]);
     });
 
     it("runs even when the Markdown file is not on disk", async () => {
@@ -206,7 +211,7 @@ describe("Python runner", function () {
       assert.equal(result.nonFinite?.value, Infinity);
       assert.equal(result.nonFinite?.op, "*");
       assert.equal(result.nonFinite?.position?.line, 2);
-      assert.deepEqual(result.console.map((c) => c.text), ["y = inf"]);
+      assert.deepEqual(result.console.filter((c) => c.stream === "stdout").map((c) => c.text), ["y = inf"]);
     });
 
     it("refuses a graph over the node limit with a too-large error, as for TypeScript", async () => {
@@ -251,7 +256,7 @@ describe("Python runner", function () {
       assert.match(result.error?.message ?? "", /math domain error.*log\(0\)/);
       assert.equal(result.error?.position?.line, 5);
       assert.match(result.error?.stack ?? "", /raises\.py:10 in <module>[\s\S]*raises\.py:5 in loss/);
-      assert.deepEqual(result.console.map((c) => c.text), ["before"]);
+      assert.deepEqual(result.console.filter((c) => c.stream === "stdout").map((c) => c.text), ["before"]);
       // What was made before the error is still shown.
       assert.equal(binding(result, "a").data, 0);
     });
@@ -286,7 +291,7 @@ describe("Python runner", function () {
       const file = fixture("tutorial_script.py");
       const result = await runPython({ file, code, origin: { file, line: 1, column: 1 } }, {});
       assert.equal(result.error, undefined, result.error?.message);
-      const pid = Number(result.console[0].text);
+      const pid = Number(result.console.find((c) => c.stream === "stdout")?.text);
       assert.ok(pid > 0);
       await new Promise((resolve) => setTimeout(resolve, 200));
       // Gone, or a zombie waiting for init to reap it: either way no longer running.

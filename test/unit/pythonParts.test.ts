@@ -6,8 +6,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { resolvePythonPath } from "../../src/runner/python/interpreter";
 import { codeBlocksOf, pythonBlocksOf } from "../../src/runner/python/markdownBlocks";
-import { buildRequest, snippetChunk } from "../../src/runner/python/request";
-import { lineFromDump } from "../../src/runner/python/result";
+import { buildRequest, decodePythonSource, snippetChunk } from "../../src/runner/python/request";
+import { lineFromDump, toSnapshot } from "../../src/runner/python/result";
 import { interpreterToStart, rememberBinary } from "../../src/runner/python/launcherCache";
 import { tracerScriptPath } from "../../src/runner/python/tracerScript";
 
@@ -65,6 +65,12 @@ describe("Python runner parts", () => {
       assert.equal(chunk.compileName, "<f.py, line 10>");
     });
 
+    it("dedents code below a column-0 comment (the comment's indentation does not count, as in Python)", () => {
+      const chunk = snippetChunk("# value.py:10-12\n    def add(a, b):\n        return a + b", "/w/f.md", 5, 1);
+      assert.equal(chunk.code, "# value.py:10-12\ndef add(a, b):\n    return a + b");
+      assert.deepEqual([chunk.firstLineShift, chunk.shift], [4, 4]);
+    });
+
     it("counts a selection starting mid-line as indented by its column", () => {
       const chunk = snippetChunk("a = 1\n    b = 2", "/w/f.py", 3, 5);
       assert.equal(chunk.code, "a = 1\nb = 2");
@@ -85,6 +91,21 @@ describe("Python runner parts", () => {
       assert.deepEqual(pythonBlocksOf(markdown).map((b) => b.startLine), [3, 7, 14, 16]);
     });
 
+    it("finds fenced blocks inside list items, their code as written", () => {
+      const listed = ["1. First:", "", "   ```python", "   a = 1", "   b = a", "   ```", "2. Then", "    ~~~py", "    c = 2", "    ~~~"].join("\n");
+      assert.deepEqual(
+        codeBlocksOf(listed).map((b) => [b.language, b.startLine, b.endLine, b.code]),
+        [["python", 4, 6, "   a = 1\n   b = a"], ["py", 9, 10, "    c = 2"]],
+      );
+    });
+
+    it("reads a long document in one pass (the block list is primary)", () => {
+      const long = Array.from({ length: 4000 }, (_, i) => `para ${i}\n\n\`\`\`python\nx${i} = ${i}\n\`\`\``).join("\n\n");
+      const started = performance.now();
+      assert.equal(pythonBlocksOf(long).length, 4000);
+      assert.ok(performance.now() - started < 2000, "linear in the document's length");
+    });
+
     it("hands the tracer the Python blocks before the selected one, from the editor's text", async () => {
       const file = path.join(directory, "notes.md");
       const request = await buildRequest(
@@ -103,6 +124,27 @@ describe("Python runner parts", () => {
       const request = await buildRequest({ file }, { timeLimitMs: 1000, heapLimitMb: 100 }, { resultPath: "r", dumpPath: "d" });
       assert.deepEqual([request.main.compileName, request.main.code, request.markdown, request.context.length], [file, "x = 1\n", false, 0]);
     });
+  });
+
+  it("decodes a .py file in the encoding its first two lines declare (PEP 263), else UTF-8", () => {
+    assert.equal(decodePythonSource(Buffer.from("# -*- coding: latin-1 -*-\ns = 'caf\xe9'\n", "latin1")), "# -*- coding: latin-1 -*-\ns = 'café'\n");
+    assert.equal(decodePythonSource(Buffer.from("#!/usr/bin/env python\n# vim: set fileencoding=iso-8859-1 :\nx = '\xe9'\n", "latin1")), "#!/usr/bin/env python\n# vim: set fileencoding=iso-8859-1 :\nx = 'é'\n");
+    assert.equal(decodePythonSource(Buffer.from("x = 1\n# coding: latin-1\ns = 'é'\n", "utf8")), "x = 1\n# coding: latin-1\ns = 'é'\n", "a declaration after code is a comment");
+    assert.equal(decodePythonSource(Buffer.from("# coding: no-such-codec\ns = 'é'\n", "utf8")), "# coding: no-such-codec\ns = 'é'\n");
+  });
+
+  it("validates the tracer's packed graph columns when reading them", () => {
+    const b64 = (array: { buffer: ArrayBufferLike }) => Buffer.from(array.buffer as ArrayBuffer).toString("base64");
+    const graph = {
+      nodeCount: 2, opNames: ["", "exp"], labels: { "1": "y" }, root: 1,
+      op: b64(new Uint16Array([0, 1])), site: b64(new Int32Array([0, 3])), childStart: b64(new Uint32Array([0, 0, 1])), child: b64(new Uint32Array([0])),
+      data: b64(new Float64Array([1, Math.E])), grad: b64(new Float64Array([Math.E, 1])), localGrad: b64(new Float64Array([NaN])),
+    };
+    const snapshot = toSnapshot(graph);
+    assert.deepEqual([Array.from(snapshot.data), snapshot.labels, snapshot.opNames[snapshot.op[1]], Number.isNaN(snapshot.localGrad[0])], [[1, Math.E], { 1: "y" }, "exp", true]);
+    assert.throws(() => toSnapshot({ ...graph, data: b64(new Float64Array([1])) }), /data column has 1 entries, not 2/);
+    assert.throws(() => toSnapshot({ ...graph, child: b64(new Uint32Array([1])) }), /input that is not before it/);
+    assert.throws(() => toSnapshot({ ...graph, root: 0 }), /no nodes/);
   });
 
   it("reads the innermost user frame from a faulthandler dump", async () => {

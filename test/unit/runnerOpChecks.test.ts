@@ -136,6 +136,21 @@ describe("python: op-level gradient checks on a learner's own class", function (
     assert.match(result.warnings![0].message, /already 5/);
   });
 
+  it("checks ops at the numbers they had at backward(), though the weights moved afterwards", async () => {
+    const result = await runPython({ file: opFixture("closures_trained.py") }, { opChecks: true });
+    assert.equal(result.error, undefined, result.error?.message);
+    const ops = result.opChecks!;
+    assert.deepEqual(ops.filter((op) => !op.ok).map((op) => [op.op, op.position?.line]), [["tanh", 82]]);
+    const tanh = ops.find((op) => op.op === "tanh")!;
+    assert.equal(tanh.checked, 3, "every instance of the last backward()'s graph");
+    const [x] = tanh.worst!.inputs;
+    assert.ok(Math.abs(tanh.worst!.output - Math.tanh(x)) < 1e-12, "the recorded output, at the recorded input");
+    assert.ok(Math.abs(tanh.worst!.analytic[0] - (1 - Math.tanh(x))) < 1e-9);
+    assert.ok(Math.abs(tanh.worst!.numeric[0] - (1 - Math.tanh(x) ** 2)) < 1e-6);
+    assert.ok(tanh.nodes!.length > 0, "the failing nodes are marked in the graph");
+    assert.ok(ops.filter((op) => op.ok).every((op) => op.checked > 0 && op.unchecked === undefined), JSON.stringify(ops));
+  });
+
   it("reports no op for the same class without the bugs", async () => {
     const result = await runPython({ file: opFixture("closures_right.py") }, { opChecks: true });
     assert.ok(result.opChecks!.length >= 4);

@@ -3,6 +3,8 @@
  * TypeScript server plugin, loaded into the real TypeScript language service.
  */
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import ts from "typescript";
@@ -23,9 +25,20 @@ console.log(x.grad, check.ok);
 x.
 `;
 
-function languageService(sampleFile: string): { service: ts.LanguageService; host: ts.LanguageServiceHost } {
+/** What examples/microgpt.grad.ts does with Node: read a file next to it. */
+const NODE_SAMPLE = `import { readFileSync } from "fs";
+import { join } from "path";
+import { Value } from "gradlens";
+
+const docs = readFileSync(join(__dirname, "names.txt"), "utf8")
+  .split("\\n")
+  .map((line) => line.trim());
+console.log(new Value(docs.length).data, process.argv.length);
+`;
+
+function languageService(sampleFile: string, text = SAMPLE): { service: ts.LanguageService; host: ts.LanguageServiceHost } {
   const options: ts.CompilerOptions = { strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10, types: [], lib: ["lib.es2022.d.ts", "lib.dom.d.ts"] };
-  const read = (file: string) => (file === sampleFile ? SAMPLE : ts.sys.readFile(file));
+  const read = (file: string) => (file === sampleFile ? text : ts.sys.readFile(file));
   const host: ts.LanguageServiceHost = {
     getCompilationSettings: () => options,
     getScriptFileNames: () => [sampleFile],
@@ -78,6 +91,19 @@ describe("runner: TypeScript plugin for the \"gradlens\" import", function () {
     assert.ok(resolved.includes(path.join(out, "dist", "gradlens.d.ts").split(path.sep).join("/")) || resolved.some((f) => f.endsWith("dist/gradlens.d.ts")));
     const quickInfo = patched.getQuickInfoAtPosition(sampleFile, SAMPLE.indexOf("square(x)") + 1);
     assert.match(ts.displayPartsToString(quickInfo?.displayParts), /square\(x: Value\): Value/);
+  });
+
+  it("gives grad files Node's types (fs, path, __dirname) when the project has none of its own", () => {
+    // In a folder with no node_modules above it, so only the plugin can provide @types/node.
+    const nodeSample = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "gradlens-ts-")), "names.grad.ts");
+    const { service, host } = languageService(nodeSample, NODE_SAMPLE);
+    const errors = (s: ts.LanguageService) => s.getSemanticDiagnostics(nodeSample).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+    // Without the plugin: the five errors the editor showed on examples/microgpt.grad.ts.
+    assert.ok(errors(service).some((m) => /Cannot find module 'fs'|Cannot find name '__dirname'/.test(m)), errors(service).join("\n"));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- as above
+    const init = require(pluginDir) as (modules: { typescript: typeof ts }) => ts.server.PluginModule;
+    const patched = init({ typescript: ts }).create({ languageService: service, languageServiceHost: host, config: { declarationFile: path.join(out, "dist", "gradlens.d.ts") }, project: undefined as unknown as ts.server.Project, serverHost: undefined as unknown as ts.server.ServerHost });
+    assert.deepEqual(errors(patched), []);
   });
 
   it("completes Value's members, without the engine's internals", () => {

@@ -61,6 +61,7 @@ export function openChildChannel(): Promise<{ input: WorkerInput; channel: Child
   return new Promise((resolve) => {
     let token: string | undefined;
     const stopListeners: ((reason: "timeout" | "memory" | "cancelled") => void)[] = [];
+    let pendingStop: "timeout" | "memory" | "cancelled" | undefined;
     const channel: ChildChannel = {
       send(message, done) {
         try {
@@ -71,6 +72,8 @@ export function openChildChannel(): Promise<{ input: WorkerInput; channel: Child
       },
       onStop(listener) {
         stopListeners.push(listener);
+        // A stop that came while the child was still starting (a busy machine) is not lost.
+        if (pendingStop) listener(pendingStop);
       },
     };
     process.on("message", (raw: unknown) => {
@@ -82,6 +85,7 @@ export function openChildChannel(): Promise<{ input: WorkerInput; channel: Child
         process.channel?.unref();
         resolve({ input: message.input, channel });
       } else if (message.type === "stop") {
+        pendingStop ??= message.reason;
         for (const listener of stopListeners) listener(message.reason);
       }
     });

@@ -59,6 +59,8 @@ export interface RunningChild {
   ended: Promise<ChildEnd>;
   /** Asks for a soft stop now (as a limit would). */
   stop(cause: StopCause): void;
+  /** Kills the process group and what the program started, now. */
+  kill(): void;
 }
 
 export function startChild(spec: ChildSpec): RunningChild {
@@ -78,7 +80,7 @@ export function startChild(spec: ChildSpec): RunningChild {
     });
   } catch (error) {
     end.startError = error as NodeJS.ErrnoException;
-    return { process: undefined, ended: Promise.resolve(end), stop: () => undefined };
+    return { process: undefined, ended: Promise.resolve(end), stop: () => undefined, kill: () => undefined };
   }
 
   let stopTimer: NodeJS.Timeout | undefined;
@@ -166,5 +168,13 @@ export function startChild(spec: ChildSpec): RunningChild {
       if (exited) settle();
     });
   });
-  return { process: child, ended, stop };
+  return {
+    process: child,
+    ended,
+    stop,
+    kill: () => {
+      end.killed = true;
+      kill();
+    },
+  };
 }

@@ -13,6 +13,8 @@ export const STOP = { none: 0, timeout: 1, memory: 2 } as const;
 export type StopReason = "timeout" | "memory";
 
 export interface WatchdogOptions {
+  /** Date.now() when the run started, and how long it may take from then. */
+  startedAt: number;
   timeLimitMs: number;
   memoryLimitMb: number;
 }
@@ -47,7 +49,7 @@ export function startWatchdog(options: WatchdogOptions, onStop: (reason: StopRea
   try {
     const thread = new Worker(THREAD, {
       eval: true,
-      workerData: { flag: flag.buffer, deadline: Date.now() + options.timeLimitMs, memoryLimitBytes: options.memoryLimitMb * 2 ** 20, parent: process.ppid },
+      workerData: { flag: flag.buffer, deadline: options.startedAt + options.timeLimitMs, memoryLimitBytes: options.memoryLimitMb * 2 ** 20, parent: process.ppid },
       resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 2 },
       stdout: false,
       stderr: false,

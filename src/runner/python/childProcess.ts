@@ -1,97 +1,58 @@
 /**
- * Runs the tracer in a child process with the time limit and cancellation. The tracer stops itself
- * at the limit (and reports the line); when Python is stuck where it cannot be interrupted, it is
- * asked for its current line (a faulthandler dump on SIGUSR1) and then killed, with any processes
- * the user's code started (its own process group).
+ * Runs the Python tracer as a child process of the run (process/childRun.ts: its own process group,
+ * the limits, the output budget, what it started ended with it). The tracer stops itself at the
+ * time limit (and reports the line); when Python is stuck where it cannot be interrupted, it is
+ * asked for its current line (a faulthandler dump on SIGUSR1) just before the kill. It reads fd 3
+ * until EOF and ends itself (removing its temporary folder) when the host is gone.
  */
-import { spawn } from "node:child_process";
+import { startChild, type StopCause } from "../process/childRun";
+import { POSIX } from "../process/processTree";
+import { STOP_GRACE_MS, type RunLimits } from "../../protocol/limits";
 
-/** How long after the time limit a run that did not stop by itself is killed. */
-const GRACE_MS = 2000;
-/** How long the faulthandler dump may take before the kill. */
-const DUMP_WAIT_MS = 300;
-/** How long to wait for the pipes after Python exited (a process it started may hold them open). */
-const DRAIN_MS = 500;
-const MAX_OUTPUT_CHARS = 200_000;
+/** How long before the kill the faulthandler dump is asked for. */
+const DUMP_BEFORE_KILL_MS = 250;
 
 export interface ProcessOutcome {
   exitCode: number | null;
+  /** The signal that ended the process, when one did (a crash, or GradLens's kill). */
+  signal?: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
   /** Set when GradLens ended the process. */
-  stopped?: "timeout" | "cancelled";
+  stopped?: StopCause;
   /** Set when the interpreter could not be started. */
   startError?: NodeJS.ErrnoException;
 }
 
-const POSIX = process.platform !== "win32";
-
-export function runTracerProcess(
-  interpreter: string,
-  args: string[],
-  options: { cwd: string; timeLimitMs: number; signal?: AbortSignal },
-): Promise<ProcessOutcome> {
-  return new Promise((resolve) => {
-    const outcome: ProcessOutcome = { exitCode: null, stdout: "", stderr: "" };
-    const child = spawn(interpreter, args, {
-      cwd: options.cwd,
-      stdio: ["ignore", "pipe", "pipe"],
-      windowsHide: true,
-      // Its own process group on POSIX, so a kill also ends what the user's code started.
-      detached: POSIX,
-      env: { ...process.env, PYTHONIOENCODING: "utf-8", PYTHONUTF8: "1", PYTHONUNBUFFERED: "1", PYTHONDONTWRITEBYTECODE: "1" },
-    });
-    const timers: NodeJS.Timeout[] = [];
-    let finished = false;
-    const finish = () => {
-      if (finished) return;
-      finished = true;
-      timers.forEach(clearTimeout);
-      options.signal?.removeEventListener("abort", onAbort);
-      resolve(outcome);
-    };
-    const kill = () => {
-      if (child.pid === undefined) return;
-      try {
-        if (POSIX) process.kill(-child.pid, "SIGKILL");
-        else child.kill("SIGKILL");
-      } catch {
-        // Already gone.
-      }
-    };
-    const onAbort = () => {
-      outcome.stopped ??= "cancelled";
-      kill();
-    };
-    child.stdout.setEncoding("utf8");
-    child.stderr.setEncoding("utf8");
-    child.stdout.on("data", (text: string) => {
-      if (outcome.stdout.length < MAX_OUTPUT_CHARS) outcome.stdout += text;
-    });
-    child.stderr.on("data", (text: string) => {
-      if (outcome.stderr.length < MAX_OUTPUT_CHARS) outcome.stderr += text;
-    });
-    child.on("error", (error: NodeJS.ErrnoException) => {
-      outcome.startError = error;
-      finish();
-    });
-    child.on("exit", (code) => {
-      outcome.exitCode = code;
-      // Left-over processes of the user's code go with it; the pipes then close.
-      kill();
-      timers.push(setTimeout(finish, DRAIN_MS));
-    });
-    child.on("close", finish);
-    options.signal?.addEventListener("abort", onAbort);
-    if (options.signal?.aborted) onAbort();
-    timers.push(
-      setTimeout(() => {
-        outcome.stopped ??= "timeout";
-        if (!POSIX) return kill();
-        // Ask for the current line first (the tracer registered faulthandler on SIGUSR1).
-        child.kill("SIGUSR1");
-        timers.push(setTimeout(kill, DUMP_WAIT_MS));
-      }, options.timeLimitMs + GRACE_MS),
-    );
+export function runTracerProcess(interpreter: string, args: string[], options: { cwd: string; limits: RunLimits; signal?: AbortSignal }): Promise<ProcessOutcome> {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const timers: NodeJS.Timeout[] = [];
+  const child = startChild({
+    command: interpreter,
+    args,
+    cwd: options.cwd,
+    env: { ...process.env, PYTHONIOENCODING: "utf-8", PYTHONUTF8: "1", PYTHONUNBUFFERED: "1", PYTHONDONTWRITEBYTECODE: "1", GRADLENS_PARENT_FD: "3" },
+    parentPipe: true,
+    limits: options.limits,
+    signal: options.signal,
+    onStopRequest: (cause) => {
+      if (cause === "cancelled") return child.kill();
+      // The tracer's own timer has stopped it by now unless Python is stuck: ask where, then it is killed.
+      if (POSIX) timers.push(setTimeout(() => child.process?.kill("SIGUSR1"), Math.max(0, STOP_GRACE_MS - DUMP_BEFORE_KILL_MS)));
+    },
+    onLine: (stream, text) => (stream === "stdout" ? stdout : stderr).push(text),
   });
+  return child.ended.then((end) => {
+    timers.forEach(clearTimeout);
+    const outcome: ProcessOutcome = { exitCode: end.exitCode, signal: end.signal, stdout: joinLines(stdout), stderr: joinLines(stderr) };
+    // A tracer that stopped itself at the limit and wrote its result was not stopped by GradLens.
+    if (end.stopped && (end.killed || end.stopped === "cancelled")) outcome.stopped = end.stopped;
+    if (end.startError) outcome.startError = end.startError;
+    return outcome;
+  });
+}
+
+function joinLines(lines: string[]): string {
+  return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
 }

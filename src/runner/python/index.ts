@@ -9,7 +9,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as l10n from "@vscode/l10n";
 import type { RunOptions } from "../index";
+import type { Runner } from "../runner";
 import type { RunError, RunResult } from "../../protocol/result";
+import { resolveLimits } from "../../protocol/limits";
 import { runTracerProcess } from "./childProcess";
 import { resolvePythonPath } from "./interpreter";
 import { buildRequest, type PythonRunInput } from "./request";
@@ -22,10 +24,19 @@ export type { PythonRunInput } from "./request";
 export { useTranslations } from "../localization";
 export { pythonBlocksOf, codeBlocksOf, isPythonFence, type MarkdownCodeBlock } from "./markdownBlocks";
 
-const DEFAULT_TIME_LIMIT_MS = 10_000;
-const DEFAULT_HEAP_LIMIT_MB = 2048;
-
+/** `opChecks`: also check the local gradients of the ops in the run's graphs (a "Check ops" run). */
 export type PythonRunOptions = RunOptions & { pythonPath?: string; opChecks?: boolean };
+
+/** Python through the runner interface: files, selections and code blocks; function checks are TypeScript's, op checks both. */
+export const pythonRunner: Runner = {
+  language: "python",
+  runFile: (file, options) => runPython({ file }, options),
+  runSnippet: (code, origin, options = {}) => runPython({ file: origin.file, code, origin, ...(options.document !== undefined ? { document: options.document } : {}) }, options),
+  checkFile: (file, options = {}) =>
+    options.opsOnly
+      ? runPython({ file }, { ...options, opChecks: true })
+      : Promise.resolve(emptyPythonResult(path.resolve(file), { kind: "runtime", message: l10n.t("Gradient checks run on .grad.ts files; Python files can be run and graphed.") }, 0)),
+};
 
 /** Never rejects: every failure is a `RunResult` with an error at a source line where there is one. */
 export async function runPython(input: PythonRunInput, options: PythonRunOptions = {}): Promise<RunResult> {
@@ -46,9 +57,10 @@ export async function runPython(input: PythonRunInput, options: PythonRunOptions
     const dumpPath = path.join(directory, "where.txt");
     let request;
     try {
+      const { timeLimitMs, memoryLimitMb } = resolveLimits(options);
       const limits = {
-        timeLimitMs: options.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS,
-        heapLimitMb: options.heapLimitMb ?? DEFAULT_HEAP_LIMIT_MB,
+        timeLimitMs,
+        heapLimitMb: memoryLimitMb,
         ...(options.nodeLimit !== undefined ? { nodeLimit: options.nodeLimit } : {}),
         ...(options.opChecks ? { opChecks: true } : {}),
       };
@@ -63,7 +75,7 @@ export async function runPython(input: PythonRunInput, options: PythonRunOptions
     const cwd = existsSync(path.dirname(file)) ? path.dirname(file) : directory;
     const run = await runTracerProcess(interpreterToStart(interpreter.path, cwd), ["-B", tracer, requestPath], {
       cwd,
-      timeLimitMs: request.timeLimitMs,
+      limits: { timeLimitMs: request.timeLimitMs, memoryLimitMb: request.heapLimitMb },
       signal: options.signal,
     });
     if (run.startError) return emptyPythonResult(file, failedToStart(interpreter.path, run.startError), elapsed());

@@ -62,7 +62,7 @@ export async function buildRequest(input: PythonRunInput, limits: RequestLimits,
   const common = { file, markdown, ...limits, ...paths };
   if (input.code === undefined || !input.origin) {
     // Python reads a UTF-8 byte order mark as "utf-8-sig"; compiling a string, it must go.
-    const code = (input.code ?? (await readFile(file, "utf8"))).replace(/^\uFEFF/, "");
+    const code = (input.code ?? decodePythonSource(await readFile(file))).replace(/^\uFEFF/, "");
     return { ...common, main: { code, file, line: 1, firstLineShift: 0, shift: 0, compileName: file }, context: [] };
   }
   const origin = input.origin;
@@ -77,13 +77,47 @@ export async function buildRequest(input: PythonRunInput, limits: RequestLimits,
   return { ...common, main, context };
 }
 
+/**
+ * A Python file's text in the encoding its first two lines declare (PEP 263: `# -*- coding: latin-1 -*-`),
+ * else UTF-8, as Python itself reads it.
+ */
+export function decodePythonSource(bytes: Uint8Array): string {
+  const head = Buffer.from(bytes.subarray(0, 400)).toString("latin1").split(/\r\n|\r|\n/).slice(0, 2);
+  for (const line of head) {
+    const declared = /^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)/.exec(line)?.[1];
+    if (declared) {
+      try {
+        return new TextDecoder(PYTHON_CODEC_LABELS[declared.toLowerCase().replace(/_/g, "-")] ?? declared).decode(bytes);
+      } catch {
+        break; // a codec JavaScript does not know: read it as UTF-8, as before
+      }
+    }
+    if (!/^[ \t\f]*(#.*)?$/.test(line)) break; // the declaration must come before any code
+  }
+  return new TextDecoder("utf-8").decode(bytes);
+}
+
+/** Python codec names whose WHATWG label differs. */
+const PYTHON_CODEC_LABELS: Record<string, string> = {
+  "latin-1": "latin1",
+  "iso-8859-1": "latin1",
+  l1: "latin1",
+  cp1252: "windows-1252",
+  cp949: "euc-kr",
+  "utf-8-sig": "utf-8",
+  utf8: "utf-8",
+};
+
 /** A selection or code block, dedented so Python accepts it, with the shifts that undo that. */
 export function snippetChunk(code: string, file: string, line: number, column: number): TracerChunk {
   const lines = code.split(/\r\n|\r|\n/);
   const leading = (text: string) => text.length - text.replace(/^[ \t]+/, "").length;
   const before = column - 1;
-  // The first line may begin mid-line: count what precedes it as indentation.
-  const indents = lines.map((text, i) => (text.trim() === "" ? Infinity : (i === 0 ? before : 0) + leading(text)));
+  // The first line may begin mid-line: count what precedes it as indentation. Blank lines and
+  // comment lines do not count (Python ignores their indentation: `# microgpt.py:135` at column 0
+  // above indented code is still indented code).
+  const ignored = (text: string) => text.trim() === "" || text.trim().startsWith("#");
+  const indents = lines.map((text, i) => (ignored(text) && !(i === 0 && before > 0) ? Infinity : (i === 0 ? before : 0) + leading(text)));
   const common = Math.min(...indents);
   const removed = Number.isFinite(common) ? common : 0;
   const firstRemoved = Math.max(0, removed - before);

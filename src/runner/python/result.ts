@@ -2,24 +2,46 @@
  * The tracer's JSON (columns of plain numbers; NaN and infinities as strings) turned into the
  * shared `RunResult`, and the results of runs that never wrote one (killed, crashed, no Python).
  */
-import { fromJsonNumber, snapshotFromJson, type JsonNumber, type SnapshotJson } from "../../engine/snapshot";
+import { fromJsonNumber, type GraphSnapshot, type JsonNumber } from "../../engine/snapshot";
 import { Value } from "../../engine/value";
 import { describeNonFinite } from "../nonFiniteMessage";
 import { placeOps, positioned } from "../opCheckPositions";
 import { backwardWarningMessage } from "../backwardWarnings";
-import type { BindingValue, ConsoleLine, NonFiniteReport, OpCheckResult, RootGraph, RunError, RunResult, SourcePosition, SourceRange, SourceSite } from "../../protocol/result";
+import type { BindingValue, ConsoleLine, NonFiniteReport, OpCheckResult, RootGraph, RunError, RunNote, RunResult, SourcePosition, SourceRange, SourceSite } from "../../protocol/result";
 import type { TracerRequest } from "./request";
-import { localizeTracerError, localizeTracerLine, type MessageParts } from "./tracerMessages";
+import { localizeTracerError, localizeTracerLine, localizeTracerNote, type MessageParts } from "./tracerMessages";
 import * as l10n from "@vscode/l10n";
+import { emptyResult } from "../../protocol/emptyResult";
+import { formatSeconds } from "../../protocol/limits";
 
-/** A graph as the tracer writes it: the engine's JSON form of a snapshot. */
-export type TracerGraph = SnapshotJson;
+/**
+ * A graph as the tracer writes it (python/gradlens_graph.py): a snapshot whose numeric columns are
+ * base64 of little-endian typed arrays — op uint16, site int32, childStart and child uint32, data,
+ * grad and localGrad float64 — so NaN and infinities need no strings and 70,000 nodes cost
+ * milliseconds to write and read.
+ */
+export interface TracerGraph {
+  nodeCount: number;
+  opNames: string[];
+  labels: Record<string, string>;
+  root: number;
+  op: string;
+  site: string;
+  childStart: string;
+  child: string;
+  data: string;
+  grad: string;
+  localGrad: string;
+  /** Edges whose local gradient is unknown (their localGrad is NaN). */
+  unknownLocalGrad?: number[];
+}
 
 export interface TracerOutput {
   roots: { name: string; reason: "backward" | "last-value"; site: number; calls?: number; truncated?: boolean; graph: TracerGraph }[];
   bindings: { name: string; range: SourceRange; data: JsonNumber; grad: JsonNumber; op: string; count: number; node?: { root: number; id: number } }[];
   sites: SourceSite[];
   console: (ConsoleLine & { l10n?: MessageParts })[];
+  notes?: (RunNote & { l10n?: MessageParts })[];
   /** `l10n`: the parts the message was made of, for translating it (tracerMessages.ts). */
   error?: RunError & { l10n?: MessageParts };
   durationMs?: number;
@@ -34,10 +56,47 @@ export interface TracerOutput {
 type TracerOpCheck = Omit<OpCheckResult, "worst"> & { worst?: { inputs: JsonNumber[]; output: JsonNumber; analytic: JsonNumber[]; numeric: JsonNumber[]; ok: boolean; node?: { root: number; id: number } } };
 
 export function emptyPythonResult(file: string, error: RunError | undefined, durationMs: number, console: ConsoleLine[] = []): RunResult {
-  return { ok: !error, language: "python", file, roots: [], sites: [], bindings: [], console, ...(error ? { error } : {}), stats: { durationMs, nodeCount: 0 } };
+  return emptyResult("python", file, error, durationMs, console);
 }
 
-export const toSnapshot = snapshotFromJson;
+type NumberArray = Float64Array | Uint32Array | Int32Array | Uint16Array;
+
+function column<T extends NumberArray>(make: (buffer: ArrayBuffer) => T, bytesPerElement: number, base64: unknown, count: number, name: string): T {
+  if (typeof base64 !== "string") throw new Error(`the tracer's graph has no ${name} column`);
+  const bytes = Buffer.from(base64, "base64");
+  if (bytes.byteLength !== count * bytesPerElement) throw new Error(`the tracer's ${name} column has ${bytes.byteLength / bytesPerElement} entries, not ${count}`);
+  // A copy: Buffer's pooled memory is not aligned for 8-byte elements.
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return make(copy.buffer);
+}
+
+/** The tracer's graph as a snapshot; throws when its columns do not fit together. */
+export function toSnapshot(json: TracerGraph): GraphSnapshot {
+  const n = json.nodeCount;
+  if (!Number.isInteger(n) || n < 1 || json.root !== n - 1 || !Array.isArray(json.opNames)) throw new Error("the tracer's graph has no nodes");
+  const childStart = column((b) => new Uint32Array(b), 4, json.childStart, n + 1, "childStart");
+  const edges = childStart[n];
+  const snapshot: GraphSnapshot = {
+    nodeCount: n,
+    opNames: json.opNames,
+    op: column((b) => new Uint16Array(b), 2, json.op, n, "op"),
+    data: column((b) => new Float64Array(b), 8, json.data, n, "data"),
+    grad: column((b) => new Float64Array(b), 8, json.grad, n, "grad"),
+    site: column((b) => new Int32Array(b), 4, json.site, n, "site"),
+    labels: {},
+    childStart,
+    child: column((b) => new Uint32Array(b), 4, json.child, edges, "child"),
+    localGrad: column((b) => new Float64Array(b), 8, json.localGrad, edges, "localGrad"),
+    root: n - 1,
+  };
+  for (let i = 0; i < n; i++) {
+    if (childStart[i] > childStart[i + 1] || snapshot.op[i] >= json.opNames.length) throw new Error(`the tracer's node ${i} is malformed`);
+    for (let e = childStart[i]; e < childStart[i + 1]; e++) if (snapshot.child[e] >= i) throw new Error(`the tracer's node ${i} has an input that is not before it`);
+  }
+  for (const [id, label] of Object.entries(json.labels ?? {})) if (typeof label === "string") snapshot.labels[Number(id)] = label;
+  return snapshot;
+}
 
 export function fromTracerOutput(file: string, output: TracerOutput, durationMs: number): RunResult {
   const sites = output.sites;
@@ -47,6 +106,8 @@ export function fromTracerOutput(file: string, output: TracerOutput, durationMs:
   };
   const roots: RootGraph[] = output.roots.map((r) => {
     const root: RootGraph = { name: rootName(r.name), reason: r.reason, graph: toSnapshot(r.graph) };
+    const unknown = r.graph.unknownLocalGrad?.filter((e) => Number.isInteger(e) && e >= 0 && e < root.graph.child.length);
+    if (unknown?.length) root.unknownLocalGrad = unknown;
     const position = positionOfSite(r.site);
     if (position) root.position = position;
     if (r.calls !== undefined) root.calls = r.calls;
@@ -69,6 +130,8 @@ export function fromTracerOutput(file: string, output: TracerOutput, durationMs:
   if (output.warnings) {
     result.warnings = output.warnings.map((w) => ({ kind: w.kind, message: backwardWarningMessage(w.kind, w.name, fromJsonNumber(w.grad)), ...positioned(positionOfSite(w.siteId)) }));
   }
+  const notes = (output.notes ?? []).map(localizeTracerNote);
+  if (notes.length) result.notes = notes;
   const nonFinite = findNonFinite(roots, positionOfSite);
   if (nonFinite) result.nonFinite = nonFinite;
   return result;
@@ -111,7 +174,7 @@ export function findNonFinite(roots: RootGraph[], positionOfSite: (id: number) =
 /** A run that wrote no result: it was stopped, crashed, or its Python could not start. */
 export function fromUnfinishedRun(
   request: TracerRequest,
-  run: { stdout: string; stderr: string; exitCode: number | null; stopped?: "timeout" | "cancelled"; dump: string },
+  run: { stdout: string; stderr: string; exitCode: number | null; signal?: NodeJS.Signals | null; stopped?: "timeout" | "memory" | "cancelled"; dump: string },
   interpreter: string,
   durationMs: number,
 ): RunResult {
@@ -134,10 +197,15 @@ export function fromUnfinishedRun(
   } else if (/GRADLENS_PYTHON_TOO_OLD (\S+)/.test(run.stderr)) {
     const version = /GRADLENS_PYTHON_TOO_OLD (\S+)/.exec(run.stderr)?.[1];
     error = { kind: "interpreter", message: l10n.t("GradLens needs Python 3.8 or newer, but {0} is Python {1}. Set gradlens.pythonPath to a newer interpreter.", interpreter, version ?? "?") };
-  } else if (/\bMemoryError\b/.test(run.stderr)) {
+  } else if (run.stopped === "memory" || /\bMemoryError\b/.test(run.stderr)) {
     error = { kind: "memory", message: l10n.t("stopped: the code used more than the memory limit of {0} MB", request.heapLimitMb) };
   } else if (/SyntaxError/.test(run.stderr) && /gradlens_/.test(run.stderr)) {
     error = { kind: "interpreter", message: l10n.t("{0} could not run GradLens's tracer (is it Python 3?). Set gradlens.pythonPath to a Python 3.8+ interpreter.", interpreter) };
+  } else if (run.signal) {
+    error = { kind: "signal", message: l10n.t("the program was killed by the signal {0}", run.signal) };
+  } else if (run.exitCode !== null && run.exitCode !== 0 && !/Traceback|gradlens_/.test(run.stderr)) {
+    // os._exit(n): the program's own exit, not GradLens's failure.
+    error = { kind: "exit", message: l10n.t("the program ended with exit code {0} before GradLens could read its values", String(run.exitCode)) };
   } else {
     const tail = run.stderr.trim().split(/\r?\n/).slice(-3).join(" ");
     error = {
@@ -157,10 +225,7 @@ function linesOf(text: string): string[] {
   return lines;
 }
 
-export function secondsText(ms: number): string {
-  const seconds = ms / 1000;
-  return Number.isInteger(seconds) ? String(seconds) : seconds.toFixed(1);
-}
+export const secondsText = formatSeconds;
 
 /** The innermost frame of the user's code in a faulthandler dump ("File "…", line N in f"). */
 export function lineFromDump(dump: string, request: TracerRequest): SourcePosition | undefined {

@@ -6,7 +6,7 @@
  * (a newer tracer) leaves the English message as it is.
  */
 import * as l10n from "@vscode/l10n";
-import type { ConsoleLine, RunError } from "../../protocol/result";
+import type { ConsoleLine, RunError, RunNote } from "../../protocol/result";
 
 type Render = (args: string[]) => string;
 
@@ -34,6 +34,16 @@ export const tracerTemplates: Record<string, Render> = {
   "stopped: the graph is too large to read back within the memory limit of {0} MB": (a) =>
     l10n.t("stopped: the graph is too large to read back within the memory limit of {0} MB", a[0]),
   "GradLens could not read the values back: {0}": (a) => l10n.t("GradLens could not read the values back: {0}", a[0]),
+  "{0} raised {1} in Python ({2}); JavaScript, and GradLens's TypeScript engine, would give {3}": (a) =>
+    l10n.t("{0} raised {1} in Python ({2}); JavaScript, and GradLens's TypeScript engine, would give {3}", a[0], a[1], a[2], a[3]),
+  "the graph of {0} has a cycle: a value is among its own inputs (through {1} values), so it cannot be drawn and backward() cannot be right": (a) =>
+    l10n.t("the graph of {0} has a cycle: a value is among its own inputs (through {1} values), so it cannot be drawn and backward() cannot be right", a[0], a[1]),
+  "GradLens can record at most {0} different (operation, line) pairs in one run": (a) => l10n.t("GradLens can record at most {0} different (operation, line) pairs in one run", a[0]),
+  // Notes (shown in the editor and as lines of GradLens's own in the run's output).
+  "this code uses Value without defining or importing it: GradLens supplied the tutorial's Value class (plain Python would stop with NameError: name 'Value' is not defined)": () =>
+    l10n.t("this code uses Value without defining or importing it: GradLens supplied the tutorial's Value class (plain Python would stop with NameError: name 'Value' is not defined)"),
+  "the values of the class {0} cannot be read, so they are not drawn: reading an attribute raised {1}": (a) =>
+    l10n.t("the values of the class {0} cannot be read, so they are not drawn: reading an attribute raised {1}", a[0], a[1]),
   // Lines of GradLens's own in the run's output.
   "GradLens: ": () => l10n.t("GradLens: "),
   "ran the code block at line {0} first (it defines {1})": (a) => l10n.t("ran the code block at line {0} first (it defines {1})", a[0], a[1]),
@@ -58,6 +68,13 @@ export function translateTracerMessage(parts: MessageParts | undefined): string 
 /** A tracer error with its message translated; the `l10n` parts do not travel further. */
 export function localizeTracerError(error: RunError & { l10n?: MessageParts }): RunError {
   const { l10n: parts, ...rest } = error;
+  const message = translateTracerMessage(parts);
+  return message === undefined ? rest : { ...rest, message };
+}
+
+/** A note for the editor, translated. */
+export function localizeTracerNote(note: RunNote & { l10n?: MessageParts }): RunNote {
+  const { l10n: parts, ...rest } = note;
   const message = translateTracerMessage(parts);
   return message === undefined ? rest : { ...rest, message };
 }

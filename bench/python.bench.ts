@@ -1,0 +1,103 @@
+/**
+ * The Python tracer's costs (`npm run bench -- python`): a microgpt-shaped training program
+ * (test/fixtures/python/microgpt_style/train.py: 4,192 parameters, Adam, grads zeroed after each
+ * update) run by plain `python3` and through GradLens (`runPython`, end to end: request, tracer,
+ * reading the graph back), 1 step and 20 steps, interleaved, medians of repeats. Goals: ≤ 1.5× on
+ * one step, ≤ 1.3× on 20, peak memory of the Python process ≤ 2× plain.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { runPython } from "../src/runner/python";
+import { buildRequest } from "../src/runner/python/request";
+import { tracerScriptPath } from "../src/runner/python/tracerScript";
+
+const root = path.resolve(__dirname, "..");
+const program = path.join(root, "test", "fixtures", "python", "microgpt_style", "train.py");
+const python = process.env.GRADLENS_BENCH_PYTHON ?? "python3";
+const CASES = [
+  { steps: 1, repeats: 7, goal: 1.5 },
+  { steps: 20, repeats: 3, goal: 1.3 },
+];
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function plainMs(steps: number): number {
+  const started = performance.now();
+  const run = spawnSync(python, ["-B", program], { cwd: path.dirname(program), env: { ...process.env, MICROGPT_STEPS: String(steps) }, encoding: "utf8" });
+  if (run.status !== 0) throw new Error(`plain run failed: ${run.stderr}`);
+  return performance.now() - started;
+}
+
+async function tracedMs(steps: number): Promise<{ ms: number; nodes: number }> {
+  process.env.MICROGPT_STEPS = String(steps);
+  const started = performance.now();
+  const result = await runPython({ file: program }, { timeLimitMs: 600_000, pythonPath: python });
+  const ms = performance.now() - started;
+  if (result.error) throw new Error(`traced run failed: ${result.error.message}`);
+  return { ms, nodes: result.stats.nodeCount };
+}
+
+/** Peak resident memory (MB) of a Python process, read by a parent Python that waits for it. */
+function peakMb(args: string[], steps: number): number {
+  const probe = "import resource, subprocess, sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)";
+  const run = spawnSync(python, ["-c", probe, python, "-B", ...args], { cwd: path.dirname(program), env: { ...process.env, MICROGPT_STEPS: String(steps) }, encoding: "utf8" });
+  if (run.status !== 0) throw new Error(`memory probe failed: ${run.stderr}`);
+  return Number(run.stdout.trim()) / 1024; // ru_maxrss is in KB on Linux
+}
+
+async function main() {
+  if (process.platform === "win32") {
+    console.log("skipped: the memory probe reads ru_maxrss (POSIX)");
+    return;
+  }
+  const directory = mkdtempSync(path.join(os.tmpdir(), "gradlens-bench-python-"));
+  try {
+    const request = await buildRequest({ file: program }, { timeLimitMs: 600_000, heapLimitMb: 4096 }, { resultPath: path.join(directory, "result.json"), dumpPath: path.join(directory, "where.txt") });
+    const requestPath = path.join(directory, "request.json");
+    writeFileSync(requestPath, JSON.stringify(request));
+    const tracer = tracerScriptPath()!;
+
+    console.log("microgpt-shaped training in Python: plain python3 vs GradLens's tracer (medians)");
+    console.log("steps  nodes    plain      traced     ratio  goal   memory plain  traced  ratio  goal");
+    for (const { steps, repeats, goal } of CASES) {
+      const plain: number[] = [];
+      const traced: number[] = [];
+      let nodes = 0;
+      await tracedMs(steps); // warm the file cache and the launcher cache
+      for (let i = 0; i < repeats; i++) {
+        plain.push(plainMs(steps));
+        const t = await tracedMs(steps);
+        traced.push(t.ms);
+        nodes = t.nodes;
+      }
+      const memoryPlain = peakMb([program], steps);
+      const memoryTraced = peakMb([tracer, requestPath], steps);
+      const ratio = median(traced) / median(plain);
+      const memoryRatio = memoryTraced / memoryPlain;
+      console.log(
+        [
+          String(steps).padStart(5),
+          String(nodes).padStart(6),
+          `${median(plain).toFixed(0)} ms`.padStart(10),
+          `${median(traced).toFixed(0)} ms`.padStart(10),
+          `${ratio.toFixed(2)}×`.padStart(6),
+          `${goal}×`.padStart(5),
+          `${memoryPlain.toFixed(0)} MB`.padStart(13),
+          `${memoryTraced.toFixed(0)} MB`.padStart(7),
+          `${memoryRatio.toFixed(2)}×`.padStart(6),
+          "2×".padStart(5),
+        ].join(" "),
+      );
+    }
+  } finally {
+    delete process.env.MICROGPT_STEPS;
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+void main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
