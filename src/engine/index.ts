@@ -1,5 +1,5 @@
 /** GradLens's scalar autograd engine: the public API (no I/O, no vscode). */
-export { Value, toValue, topologicalOrder, zeroGrad, creationSite } from "./value";
+export { Value, toValue, topologicalOrder, zeroGrad, creationSite, valuesCreated } from "./value";
 export type { Operand } from "./value";
 export { add, sub, mul, div, pow, neg, exp, log, relu, tanh, sigmoid, sum } from "./ops";
 export { gradcheck, mulberry32 } from "./gradcheck";

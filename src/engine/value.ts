@@ -37,6 +37,10 @@ export function observeBackwardStart(observer: ((root: Value) => void) | undefin
 
 /** Creation counter: a child is always created before its parent, so ids grow along every edge. */
 let nextId = 0;
+/** How many values have been made so far (the next value's `id`); the runner's call records use it. */
+export function valuesCreated(): number {
+  return nextId;
+}
 /** Bumped by every graph walk, so "visited" is a number compare instead of a Set lookup. */
 let walkEpoch = 0;
 

@@ -90,7 +90,8 @@ export function registerCommands(context: vscode.ExtensionContext, runs: RunServ
 
     register("gradlens.revealNode", async (args: NodeArgs) => {
       let panel = GraphPanel.current;
-      if (!panel) {
+      // The hover may be in another file than the graph on screen: show that file's graph.
+      if (!panel || !panel.shows(args.file)) {
         const run = store.get(args.file)?.run;
         if (!run || run.roots.length === 0) return false;
         panel = GraphPanel.show(context, run, args.root);

@@ -10,7 +10,7 @@ import { registerCommands } from "./commands";
 import { ResultDiagnostics } from "./diagnostics";
 import { watchDocuments } from "./documentWatcher";
 import { followCursorInGraph } from "./graphCursor";
-import { registerGraphPanelSerializer } from "./graphPanel";
+import { followResultsInGraph, registerGraphPanelSerializer } from "./graphPanel";
 import { ValueHoverProvider, runnableSelector } from "./hover";
 import { InlineValueDecorations } from "./inlineValues";
 import { ResultStore } from "./results";
@@ -45,6 +45,7 @@ export function activate(context: vscode.ExtensionContext): GradLensApi {
     registerCommands(context, runs, store, log),
     watchDocuments(store, runs),
     followCursorInGraph(),
+    followResultsInGraph(context, store),
     trackGradFileContext(),
   );
   registerGraphPanelSerializer(context);

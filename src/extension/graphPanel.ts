@@ -4,30 +4,40 @@
  *
  * The panel is not kept alive while hidden (no `retainContextWhenHidden`): the webview keeps
  * its view state with `setState`, and the host re-sends the graph when the view says "ready".
- * The last graph is also written to extension storage so a window reload can restore it.
+ * Graphs cross as typed arrays (see messages.ts); the last one is written to extension storage,
+ * lazily and as binary (graphStore.ts), so a window reload can restore it.
+ * The panel follows the results of the file it shows: an edit marks it stale, the next run refreshes it.
  */
+import * as path from "node:path";
 import * as vscode from "vscode";
 import type { RunResult } from "../protocol/result";
-import { toWireResult } from "../protocol/messages";
-import type { HostMessage, ViewMessage, WireResult } from "../protocol/messages";
+import { readViewMessage, toWireResult } from "../protocol/messages";
+import type { HostMessage, RenderedReport, ViewMessage, WireResult } from "../protocol/messages";
 import { graphStrings } from "./graphStrings";
 import { graphHtml } from "./graphHtml";
 import { saveExport } from "./graphExport";
+import { decodeGraphs, encodeGraphs } from "./graphStore";
+import { fileKey, type ResultStore } from "./results";
 
 const viewType = "gradlens.graph";
-const storedGraphFile = "lastGraph.json";
+const storedGraphFile = "lastGraph.bin";
+/** The stored copy is written this long after the last graph was shown (a training loop shows many). */
+const storeDelayMs = 3000;
 /**
  * Above this many nodes in one graph the view shows a message instead of the graph: grouping
  * keeps the picture small, but decoding and grouping still scale with the node count.
  */
 const viewNodeLimit = 500_000;
 
-export type RenderedInfo = Extract<ViewMessage, { type: "rendered" }>;
+export type RenderedInfo = RenderedReport;
 
 export class GraphPanel {
   static current: GraphPanel | undefined;
 
   private result: WireResult | undefined;
+  /** The run the panel shows (to tell a new run of the same file from the one on screen). */
+  private run: RunResult | undefined;
+  private stale = false;
   private rootIndex = 0;
   private ready = false;
   private readonly pending: HostMessage[] = [];
@@ -39,14 +49,20 @@ export class GraphPanel {
   static show(context: vscode.ExtensionContext, result: RunResult, rootIndex = result.roots.length - 1): GraphPanel {
     const wire = toWireResult(result);
     const existing = GraphPanel.current;
+    // The panel follows runs already (followResultsInGraph): the same run twice is shown once.
+    if (existing && existing.run === result && rootIndex === existing.rootIndex) {
+      existing.panel.reveal(undefined, true);
+      return existing;
+    }
     const panel =
       existing ??
       new GraphPanel(
         context,
         vscode.window.createWebviewPanel(viewType, vscode.l10n.t("Computation Graph"), { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, webviewOptions(context)),
       );
+    panel.run = result;
     panel.setResult(wire, Math.max(0, rootIndex));
-    void storeResult(context, wire);
+    storeResultSoon(context, wire);
     // An open panel stays in its column; a new one was created beside the editor.
     if (existing) existing.panel.reveal(undefined, true);
     return panel;
@@ -65,7 +81,10 @@ export class GraphPanel {
     panel.onDidChangeViewState(() => {
       if (!panel.visible) this.ready = false;
     }, null, this.disposables);
-    panel.webview.onDidReceiveMessage((m: ViewMessage) => this.onMessage(m), null, this.disposables);
+    panel.webview.onDidReceiveMessage((m: unknown) => {
+      const message = readViewMessage(m);
+      if (message) this.onMessage(message);
+    }, null, this.disposables);
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration("gradlens.graph")) this.sendGraph();
     }, null, this.disposables);
@@ -78,6 +97,22 @@ export class GraphPanel {
     const stored = await loadResult(context);
     if (stored) panel.setResult(stored, Math.min(rootIndex, Math.max(0, stored.roots.length - 1)));
     return panel;
+  }
+
+  get showing(): RunResult | undefined {
+    return this.run;
+  }
+
+  /** Whether the panel shows a graph of this file. */
+  shows(file: string): boolean {
+    return this.result !== undefined && fileKey(this.result.file) === fileKey(file);
+  }
+
+  /** The file was edited after its run (true), or a run showed it as it is (false). */
+  setStale(stale: boolean): void {
+    if (stale === this.stale) return;
+    this.stale = stale;
+    this.post({ type: "stale", stale });
   }
 
   revealNode(rootIndex: number, nodeId: number): void {
@@ -116,10 +151,20 @@ export class GraphPanel {
     this.result = result;
     this.rootIndex = rootIndex;
     this.lastRendered = undefined;
-    this.panel.title = result.roots.length > 0
-      ? vscode.l10n.t("Graph: {0}", result.roots[Math.min(rootIndex, result.roots.length - 1)].name)
-      : vscode.l10n.t("Computation Graph");
+    this.stale = false;
+    this.updateTitle();
     this.sendGraph();
+  }
+
+  /** "mlp.grad.ts: loss" — two files' graphs are told apart by their tabs. */
+  private updateTitle(): void {
+    const result = this.result;
+    if (!result || result.roots.length === 0) {
+      this.panel.title = vscode.l10n.t("Computation Graph");
+      return;
+    }
+    const root = result.roots[Math.min(this.rootIndex, result.roots.length - 1)];
+    this.panel.title = vscode.l10n.t("Graph: {0} — {1}", path.basename(result.file), root.name);
   }
 
   private sendGraph(): void {
@@ -159,9 +204,10 @@ export class GraphPanel {
       case "ready":
       {
         this.ready = true;
-        const waiting = this.pending.filter((m) => m.type !== "showGraph" && m.type !== "noGraph");
+        const waiting = this.pending.filter((m) => m.type !== "showGraph" && m.type !== "noGraph" && m.type !== "stale");
         this.pending.length = 0;
         this.sendGraph();
+        if (this.stale) this.post({ type: "stale", stale: true });
         for (const m of waiting) this.post(m);
       }
         break;
@@ -172,7 +218,10 @@ export class GraphPanel {
         void saveExport(message.format, message.data, this.result?.file);
         break;
       case "state":
-        if (typeof message.state.rootIndex === "number") this.rootIndex = message.state.rootIndex;
+        if (this.result && message.state.rootIndex >= 0 && message.state.rootIndex < this.result.roots.length) {
+          this.rootIndex = message.state.rootIndex;
+          this.updateTitle();
+        }
         break;
       case "error":
         void vscode.window.showErrorMessage(vscode.l10n.t("Graph view: {0}", message.message));
@@ -226,11 +275,22 @@ async function revealSource(file: string, line: number, column: number): Promise
   }
 }
 
+let storeTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** Keeps the last graph for a window reload, once the runs have paused for a moment. */
+function storeResultSoon(context: vscode.ExtensionContext, result: WireResult): void {
+  if (storeTimer) clearTimeout(storeTimer);
+  storeTimer = setTimeout(() => {
+    storeTimer = undefined;
+    void storeResult(context, result);
+  }, storeDelayMs);
+}
+
 async function storeResult(context: vscode.ExtensionContext, result: WireResult): Promise<void> {
   try {
     await vscode.workspace.fs.createDirectory(context.globalStorageUri);
     const uri = vscode.Uri.joinPath(context.globalStorageUri, storedGraphFile);
-    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(JSON.stringify(result)));
+    await vscode.workspace.fs.writeFile(uri, encodeGraphs(result));
   } catch {
     // Only reload-restore depends on it; the open panel keeps working.
   }
@@ -239,8 +299,24 @@ async function storeResult(context: vscode.ExtensionContext, result: WireResult)
 async function loadResult(context: vscode.ExtensionContext): Promise<WireResult | undefined> {
   try {
     const bytes = await vscode.workspace.fs.readFile(vscode.Uri.joinPath(context.globalStorageUri, storedGraphFile));
-    return JSON.parse(new TextDecoder().decode(bytes)) as WireResult;
+    return decodeGraphs(bytes);
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The open panel follows its file's results: an edit marks the graph stale, a new run of the file
+ * (run on save, Run File) replaces it.
+ */
+export function followResultsInGraph(context: vscode.ExtensionContext, store: ResultStore): vscode.Disposable {
+  return store.onDidChange((file) => {
+    const panel = GraphPanel.current;
+    if (!panel || file === undefined || !panel.shows(file)) return;
+    const entry = store.get(file);
+    if (!entry?.run) return;
+    if (entry.stale) panel.setStale(true);
+    else if (entry.run.roots.length > 0 && panel.showing !== entry.run) GraphPanel.show(context, entry.run);
+    else panel.setStale(false);
+  });
 }

@@ -2,22 +2,32 @@
  * The typed messages between the extension host and the graph view — the only contract
  * between the two sides. Both import this file; nothing else crosses the boundary.
  *
- * VS Code's webview messaging does not carry typed arrays faithfully in every version, and
- * JSON has no NaN or ±Infinity, so graphs travel in an explicit wire format: plain arrays,
- * with non-finite numbers written as the strings of `JsonNumber`.
+ * Graph columns cross as typed arrays: VS Code's webview messaging (since 1.57) moves their
+ * buffers as binary, so the host never turns a 136k-node graph into JSON, and NaN and
+ * ±Infinity need no encoding. Labels, the one per-node field that is not a column, are packed
+ * into two index arrays and a table of distinct names. Whatever one side receives it checks
+ * (`readViewMessage`, `readHostMessage`) before using it.
  */
-import { snapshotFromJson, snapshotToJson } from "../engine/snapshot";
-import type { SnapshotJson } from "../engine/snapshot";
-import type { RootGraph, RunError, RunResult, SourceSite } from "./result";
+import type { GraphSnapshot } from "../engine/snapshot";
+import type { CallFrames, NonFiniteReport, ParameterPaths, RootGraph, RunError, RunResult, SourceSite } from "./result";
 
-/** A `GraphSnapshot` as plain JSON (the engine defines the form). */
-export type WireGraph = SnapshotJson;
+/** Labels by node: `names[nameIndex[k]]` labels node `ids[k]`. */
+export interface PackedNames {
+  ids: Uint32Array;
+  nameIndex: Uint32Array;
+  names: string[];
+}
+
+/** A `GraphSnapshot` with its labels packed (every other field is already a column). */
+export type WireGraph = Omit<GraphSnapshot, "labels"> & { labels: PackedNames };
 
 export interface WireRoot {
   name: string;
   reason: RootGraph["reason"];
   graph: WireGraph;
   truncated?: boolean;
+  frames?: CallFrames;
+  parameterPaths?: ParameterPaths;
 }
 
 /** The part of a `RunResult` the view needs. */
@@ -28,6 +38,8 @@ export interface WireResult {
   sites: SourceSite[];
   /** Why there is no graph (for example "too-large": more nodes than the runner's limit). */
   error?: RunError;
+  /** The first value that went non-finite (the view marks it as the origin). */
+  nonFinite?: Pick<NonFiniteReport, "root" | "id" | "field">;
 }
 
 /** Every string the view shows; the extension localises them (`vscode.l10n.t`). */
@@ -41,24 +53,32 @@ export interface GraphStrings {
   modeBackward: string;
   modeForward: string;
   fit: string;
+  zoomIn: string;
+  zoomOut: string;
+  zoomReset: string;
+  more: string;
   search: string;
   searchPlaceholder: string;
   noMatch: string;
   exportPng: string;
   exportSvg: string;
   exportDot: string;
-  expandAll: string;
-  collapseAll: string;
-  group: string;
-  expand: string;
-  collapse: string;
+  up: string;
+  pathsToRoot: string;
+  sidePanel: string;
+  minimap: string;
   instances: string;
+  topLevel: string;
   legendTitle: string;
   legendLeaf: string;
   legendIntermediate: string;
   legendOutput: string;
   legendNonFinite: string;
+  legendOrigin: string;
+  legendGroup: string;
   nonFiniteTitle: string;
+  nonFiniteOrigin: string;
+  stale: string;
   data: string;
   grad: string;
   op: string;
@@ -75,10 +95,11 @@ export interface GraphStrings {
   backwardStart: string;
   backwardDone: string;
   forwardDone: string;
+  groupStep: string;
 }
 
 export interface ViewSettings {
-  /** Above this many nodes the view groups nodes by source site. */
+  /** Above this many nodes the view groups nodes by call and source expression. */
   groupThreshold: number;
   /** Above this many nodes the view shows a message instead of a graph. */
   nodeLimit: number;
@@ -89,9 +110,20 @@ export type HostMessage =
   | { type: "showGraph"; result: WireResult; rootIndex: number; strings: GraphStrings; settings: ViewSettings }
   | { type: "revealNode"; rootIndex: number; nodeId: number }
   | { type: "highlightLine"; file: string; line: number }
+  | { type: "stale"; stale: boolean }
   | { type: "noGraph"; message: string };
 
 export type ExportFormat = "png" | "svg" | "dot";
+
+export type RenderedReport = {
+  type: "rendered";
+  nodeCount: number;
+  visibleNodes: number;
+  elementCount: number;
+  grouped: boolean;
+  tooLarge: boolean;
+  ms: number;
+};
 
 /** Webview → extension. */
 export type ViewMessage =
@@ -102,7 +134,7 @@ export type ViewMessage =
   | { type: "state"; state: ViewState }
   | { type: "error"; message: string }
   /** Posted after every full render (the integration test and the benchmark wait for it). */
-  | { type: "rendered"; nodeCount: number; visibleNodes: number; elementCount: number; grouped: boolean; tooLarge: boolean; ms: number };
+  | RenderedReport;
 
 /** What the view remembers across hide/show and reload (kept with `setState`). */
 export interface ViewState {
@@ -111,25 +143,142 @@ export interface ViewState {
   graphKey?: string;
   zoom?: number;
   pan?: { x: number; y: number };
+  /** The user moved the view: a resize keeps it instead of fitting again. */
+  moved?: boolean;
   selected?: string;
-  /** Source-expression groups shown node by node. */
-  expandedGroups: string[];
-  /** Functions folded into one node. */
-  collapsedFunctions: string[];
+  /** The open group's path, outermost first (grouped graphs). */
+  path?: string[];
   animation?: { mode: "backward" | "forward"; step: number };
   search?: string;
+  sideOpen?: boolean;
 }
 
-export const toWireGraph = snapshotToJson;
-export const fromWireGraph = snapshotFromJson;
+/** Packs a snapshot's labels; every other column is passed as it is (no copy). */
+export function toWireGraph(s: GraphSnapshot): WireGraph {
+  const { labels, ...columns } = s;
+  return { ...columns, labels: packNames(labels) };
+}
+
+export function fromWireGraph(w: WireGraph): GraphSnapshot {
+  const { labels, ...columns } = w;
+  const out: Record<number, string> = {};
+  for (let k = 0; k < labels.ids.length; k++) out[labels.ids[k]] = labels.names[labels.nameIndex[k]];
+  return { ...columns, labels: out };
+}
 
 export function toWireResult(r: RunResult): WireResult {
-  return {
+  const wire: WireResult = {
     file: r.file,
     language: r.language,
-    roots: r.roots.map((root) => ({ name: root.name, reason: root.reason, graph: toWireGraph(root.graph), truncated: root.truncated })),
+    roots: r.roots.map((root) => {
+      const w: WireRoot = { name: root.name, reason: root.reason, graph: toWireGraph(root.graph) };
+      if (root.truncated) w.truncated = true;
+      if (root.frames) w.frames = root.frames;
+      if (root.parameterPaths) w.parameterPaths = root.parameterPaths;
+      return w;
+    }),
     sites: r.sites,
-    error: r.error,
   };
+  if (r.error) wire.error = r.error;
+  if (r.nonFinite) wire.nonFinite = { root: r.nonFinite.root, id: r.nonFinite.id, field: r.nonFinite.field };
+  return wire;
 }
 
+function packNames(labels: Record<number, string>): PackedNames {
+  const keys = Object.keys(labels);
+  const ids = new Uint32Array(keys.length);
+  const nameIndex = new Uint32Array(keys.length);
+  const names: string[] = [];
+  const indexOf = new Map<string, number>();
+  for (let k = 0; k < keys.length; k++) {
+    const name = labels[Number(keys[k])];
+    let n = indexOf.get(name);
+    if (n === undefined) {
+      n = names.length;
+      names.push(name);
+      indexOf.set(name, n);
+    }
+    ids[k] = Number(keys[k]);
+    nameIndex[k] = n;
+  }
+  return { ids, nameIndex, names };
+}
+
+// ---- reading what the other side sent --------------------------------------------------
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null;
+const isString = (x: unknown): x is string => typeof x === "string";
+const isNumber = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x);
+
+function readViewState(x: unknown): ViewState | undefined {
+  if (!isObject(x) || !isNumber(x.rootIndex)) return undefined;
+  // Only the host reads rootIndex; the rest is the view's own and goes back to it unread.
+  return x as unknown as ViewState;
+}
+
+/** A message from the webview, checked field by field; undefined if it is not one. */
+export function readViewMessage(x: unknown): ViewMessage | undefined {
+  if (!isObject(x) || !isString(x.type)) return undefined;
+  switch (x.type) {
+    case "ready":
+      return { type: "ready" };
+    case "revealSource":
+      return isString(x.file) && isNumber(x.line) && isNumber(x.column) ? { type: "revealSource", file: x.file, line: x.line, column: x.column } : undefined;
+    case "exportFile":
+      return (x.format === "png" || x.format === "svg" || x.format === "dot") && isString(x.data) ? { type: "exportFile", format: x.format, data: x.data } : undefined;
+    case "state": {
+      const state = readViewState(x.state);
+      return state ? { type: "state", state } : undefined;
+    }
+    case "error":
+      return isString(x.message) ? { type: "error", message: x.message.slice(0, 2000) } : undefined;
+    case "rendered": {
+      const fields = ["nodeCount", "visibleNodes", "elementCount", "ms"] as const;
+      if (!fields.every((f) => typeof x[f] === "number") || typeof x.grouped !== "boolean" || typeof x.tooLarge !== "boolean") return undefined;
+      return { type: "rendered", nodeCount: x.nodeCount as number, visibleNodes: x.visibleNodes as number, elementCount: x.elementCount as number, grouped: x.grouped, tooLarge: x.tooLarge, ms: x.ms as number };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Checks that a graph's columns are typed arrays of consistent lengths (a bad message must not crash the view). */
+export function isWireGraph(x: unknown): x is WireGraph {
+  if (!isObject(x) || !isNumber(x.nodeCount)) return false;
+  const n = x.nodeCount;
+  const cs = x.childStart;
+  if (!(cs instanceof Uint32Array) || cs.length !== n + 1) return false;
+  const edges = cs[n];
+  const ok =
+    x.op instanceof Uint16Array && x.op.length === n &&
+    x.data instanceof Float64Array && x.data.length === n &&
+    x.grad instanceof Float64Array && x.grad.length === n &&
+    x.site instanceof Int32Array && x.site.length === n &&
+    x.child instanceof Uint32Array && x.child.length === edges &&
+    x.localGrad instanceof Float64Array && x.localGrad.length === edges &&
+    Array.isArray(x.opNames) && isObject(x.labels) && (x.labels as { ids?: unknown }).ids instanceof Uint32Array;
+  return ok && (n === 0 || x.root === n - 1);
+}
+
+/** A message from the host, its graphs checked; undefined if it is not one. */
+export function readHostMessage(x: unknown): HostMessage | undefined {
+  if (!isObject(x) || !isString(x.type)) return undefined;
+  switch (x.type) {
+    case "showGraph": {
+      const r = x.result;
+      if (!isObject(r) || !Array.isArray(r.roots) || !Array.isArray(r.sites) || !isNumber(x.rootIndex) || !isObject(x.strings) || !isObject(x.settings)) return undefined;
+      if (!r.roots.every((root: unknown) => isObject(root) && isString(root.name) && isWireGraph(root.graph))) return undefined;
+      return x as unknown as HostMessage;
+    }
+    case "revealNode":
+      return isNumber(x.rootIndex) && isNumber(x.nodeId) ? { type: "revealNode", rootIndex: x.rootIndex, nodeId: x.nodeId } : undefined;
+    case "highlightLine":
+      return isString(x.file) && isNumber(x.line) ? { type: "highlightLine", file: x.file, line: x.line } : undefined;
+    case "stale":
+      return { type: "stale", stale: x.stale === true };
+    case "noGraph":
+      return isString(x.message) ? { type: "noGraph", message: x.message } : undefined;
+    default:
+      return undefined;
+  }
+}

@@ -50,6 +50,34 @@ export interface RootGraph {
    * NaN. Absent: every NaN in `localGrad` is a real NaN.
    */
   unknownLocalGrad?: number[];
+  /** The function calls that made the nodes, for grouping big graphs by call stack (optional). */
+  frames?: CallFrames;
+  /** Where parameters live in the program (`layers[0].neurons[1].w[0]`), shown as their names (optional). */
+  parameterPaths?: ParameterPaths;
+}
+
+/**
+ * The call stack that made a graph: calls numbered callers-first, each with its caller, and per
+ * node the innermost call it was made in. The TypeScript runner records it; another runner (the
+ * Python tracer) may fill the same shape or leave it out — the view then groups by expression.
+ */
+export interface CallFrames {
+  /** Functions by index: the name the program gives it ("linear", "Neuron.call", "new Neuron", or a callback's source text). */
+  functions: { name: string; file: string; line: number }[];
+  /** Per call: the calling call, or -1 for a call from top-level code. */
+  parent: Int32Array;
+  /** Per call: index into `functions`. */
+  fn: Int32Array;
+  /** Per call: the source site (`RunResult.sites`) of the call expression, 0 if unknown. */
+  callSite: Int32Array;
+  /** Per node of the graph: the innermost call that made it, -1 for top-level code. */
+  node: Int32Array;
+}
+
+/** Parameter paths by node: `path[k]` names node `node[k]` (`state_dict['wte'][3][7]`). */
+export interface ParameterPaths {
+  node: Uint32Array;
+  path: string[];
 }
 
 /** What a hover on a variable shows: its last value, and how often it was assigned. */

@@ -12,6 +12,7 @@
 import MagicString from "magic-string";
 import { parseTypeScript, runtimeChildren, isNode, type AstNode } from "./parse";
 import { HELPERS } from "./helpers";
+import { instrumentFrames } from "./instrumentFrames";
 import { placeInFile } from "./snippetOffset";
 import type { SourceRange, SourceSite } from "../protocol/result";
 
@@ -188,6 +189,7 @@ export function instrumentSource(source: string, registry: SiteRegistry, options
     }
   };
   visit(program, undefined, [], []);
+  instrumentFrames(program, source, out, { file: offset.file, lineOffset: offset.line });
 
   const body = program.body as AstNode[];
   const wrapped = options.entry === true && topLevelAwait ? wrapTopLevelAwait(body, out) : undefined;
@@ -253,6 +255,8 @@ function bindingNameOf(call: AstNode, parent: AstNode | undefined): string | und
   if (!parent) return undefined;
   if (parent.type === "VariableDeclarator" && parent.init === call && isNode(parent.id) && parent.id.type === "Identifier") return parent.id.name as string;
   if (parent.type === "AssignmentExpression" && parent.right === call && isNode(parent.left) && parent.left.type === "Identifier") return parent.left.name as string;
+  // `{ wte: matrix(…) }`: the key names what the call made (its values are grouped and found by it).
+  if (parent.type === "Property" && parent.value === call && isNode(parent.key) && parent.key.type === "Identifier" && parent.computed !== true) return parent.key.name as string;
   return undefined;
 }
 

@@ -174,6 +174,17 @@ function isPackedLabels(x: unknown): x is PackedLabels {
   return x.nameIndex.every((k) => k < names);
 }
 
+/** Call stacks (callFrames.ts): callers before callees, every index in range. */
+function isCallFrames(x: unknown, n: number): boolean {
+  if (!isObject(x) || !isArrayOf(x.functions, (f): f is { name: string } => isObject(f) && isString(f.name) && isString(f.file) && isInt(f.line))) return false;
+  const { parent, fn, callSite, node } = x;
+  if (!(parent instanceof Int32Array && fn instanceof Int32Array && callSite instanceof Int32Array && node instanceof Int32Array)) return false;
+  const calls = parent.length;
+  if (fn.length !== calls || callSite.length !== calls || node.length !== n) return false;
+  for (let k = 0; k < calls; k++) if (parent[k] >= k || parent[k] < -1 || fn[k] < 0 || fn[k] >= x.functions.length) return false;
+  return node.every((k) => k >= -1 && k < calls);
+}
+
 function isRoot(x: unknown): x is WorkerRoot {
   return (
     isObject(x) &&
@@ -182,7 +193,8 @@ function isRoot(x: unknown): x is WorkerRoot {
     isInt(x.siteId) &&
     (x.calls === undefined || isInt(x.calls)) &&
     isSnapshot(x.graph) &&
-    isPackedLabels(x.labels)
+    isPackedLabels(x.labels) &&
+    (x.frames === undefined || isCallFrames(x.frames, x.graph.nodeCount))
   );
 }
 

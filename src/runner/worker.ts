@@ -13,7 +13,7 @@ import { getHeapStatistics } from "node:v8";
 import * as l10n from "@vscode/l10n";
 import { useTranslations } from "./localization";
 import * as engine from "../engine";
-import { Value, creationSite, topologicalOrder, snapshotGraph, findNonFiniteData, findNonFiniteGrad, type GraphSnapshot } from "../engine";
+import { Value, creationSite, valuesCreated, topologicalOrder, snapshotGraph, findNonFiniteData, findNonFiniteGrad, type GraphSnapshot } from "../engine";
 import { observeBackward, observeBackwardStart } from "../engine/value";
 import { HELPERS } from "./helpers";
 import { describeThrown, framesOf, BUNDLE_FILENAME } from "./workerErrors";
@@ -24,6 +24,7 @@ import { rerunForward } from "./opCheckRerun";
 import { packLabels } from "./labelTransfer";
 import { BackwardStates } from "./backwardState";
 import { describeNonFinite } from "./nonFiniteMessage";
+import { CallFrameRecorder } from "./callFrames";
 import type { WorkerInput, WorkerOutput, WorkerRoot, WorkerBinding, WorkerError } from "./protocol";
 import { exitProcess, guardProcessKill, openChildChannel, type ChildChannel } from "./process/childChannel";
 import { startWatchdog, STOP, type StopReason } from "./process/watchdog";
@@ -116,6 +117,7 @@ async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
   let lastBinding = -1;
   const registered = new Map<string, unknown>();
   const functionOfSite = (site: number): string | undefined => input.siteFunctions?.[site] ?? undefined;
+  const frames = new CallFrameRecorder(() => creationSite.site);
 
   const helpers: Record<string, unknown> = {
     [HELPERS.site]: (site: number, x: unknown) => {
@@ -125,7 +127,8 @@ async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
     },
     [HELPERS.bind]: (binding: number, x: unknown) => {
       if (x instanceof Value) {
-        if (x.label === undefined) x.label = input.bindingNames[binding];
+        // Only a value the bound expression just made takes the name: `let act = this.b` must not rename the bias.
+        if (x.label === undefined && x.id === valuesCreated() - 1) x.label = input.bindingNames[binding];
         bindingCounts[binding]++;
         bindingLast[binding] = x;
         lastValue = x;
@@ -150,6 +153,7 @@ async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
       if (x instanceof Value) states.beforeWrite(x);
       return x;
     },
+    ...frames.helpers(HELPERS.frameEnter, HELPERS.frameExit),
   };
 
   // --- run -------------------------------------------------------------------------------
@@ -250,6 +254,8 @@ async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
         graph.labels = {};
         const workerRoot: WorkerRoot = { name, reason: root.reason, siteId: root.siteId, graph, labels };
         if (root.calls > 1) workerRoot.calls = root.calls;
+        const calls = frames.framesFor(order);
+        if (calls) workerRoot.frames = calls;
         output.roots.push(workerRoot);
         if (bindingNodes.size > 0) {
           for (let i = 0; i < order.length; i++) {

@@ -1,9 +1,14 @@
-/** The toolbar and side panel: plain buttons and inputs, reachable with Tab and keyboard shortcuts. */
+/**
+ * The toolbar (one row at any width from 400 px: what does not fit moves into the "⋯" menu),
+ * the breadcrumb of open groups, and the keyboard-reachable buttons of both.
+ */
 import type { GraphStrings } from "../protocol/messages";
 import { el } from "./dom";
+import type { Group } from "./hierarchy";
 
 export interface Controls {
   toolbar: HTMLElement;
+  breadcrumb: HTMLElement;
   rootSelect: HTMLSelectElement;
   mode: HTMLSelectElement;
   reset: HTMLButtonElement;
@@ -12,19 +17,23 @@ export interface Controls {
   step: HTMLButtonElement;
   speed: HTMLInputElement;
   stepLabel: HTMLElement;
-  fit: HTMLButtonElement;
   search: HTMLInputElement;
   searchCount: HTMLElement;
-  expandAll: HTMLButtonElement;
-  collapseAll: HTMLButtonElement;
+  zoomOut: HTMLButtonElement;
+  zoomIn: HTMLButtonElement;
+  zoomReset: HTMLButtonElement;
+  fit: HTMLButtonElement;
+  up: HTMLButtonElement;
+  paths: HTMLButtonElement;
+  sideToggle: HTMLButtonElement;
+  minimapToggle: HTMLButtonElement;
   exportPng: HTMLButtonElement;
   exportSvg: HTMLButtonElement;
   exportDot: HTMLButtonElement;
-  side: HTMLElement;
-  legend: HTMLElement;
-  trace: HTMLElement;
-  nonFiniteList: HTMLElement;
-  nonFiniteSection: HTMLElement;
+  more: HTMLButtonElement;
+  menu: HTMLElement;
+  /** Re-packs the toolbar after its width or contents changed. */
+  relayout(): void;
 }
 
 function button(id: string, text: string, title: string): HTMLButtonElement {
@@ -42,33 +51,72 @@ export function buildControls(t: GraphStrings): Controls {
   const step = button("step", "▶|", `${t.stepForward} (→)`);
   const speed = el("input", { id: "speed", type: "range", min: "0", max: "6", step: "1", value: "2", title: t.speed, "aria-label": t.speed });
   const stepLabel = el("span", { id: "step-label", class: "step-label", "aria-live": "polite" });
-  const fit = button("fit", "⤢", t.fit);
-  const search = el("input", { id: "search", type: "search", placeholder: t.searchPlaceholder, "aria-label": t.search });
+  const search = el("input", { id: "search", type: "search", placeholder: t.searchPlaceholder, "aria-label": t.search, title: `${t.search} (/)` });
   const searchCount = el("span", { id: "search-count", class: "search-count", "aria-live": "polite" });
-  const expandAll = button("expand-all", "⊞", t.expandAll);
-  const collapseAll = button("collapse-all", "⊟", t.collapseAll);
+  const zoomOut = button("zoom-out", "−", `${t.zoomOut} (-)`);
+  const zoomIn = button("zoom-in", "+", `${t.zoomIn} (+)`);
+  const zoomReset = button("zoom-reset", "1:1", `${t.zoomReset} (0)`);
+  const fit = button("fit", "⤢", `${t.fit} (f)`);
+  const up = button("up", "⤴", `${t.up} (Backspace)`);
+  const paths = button("paths", "⇢◎", `${t.pathsToRoot} (p)`);
+  const sideToggle = button("side-toggle", "☰", t.sidePanel);
+  const minimapToggle = button("minimap-toggle", "▣", t.minimap);
   const exportPng = button("export-png", t.exportPng, t.exportPng);
   const exportSvg = button("export-svg", t.exportSvg, t.exportSvg);
   const exportDot = button("export-dot", t.exportDot, t.exportDot);
-  const toolbar = el("div", { class: "toolbar", role: "toolbar", "aria-label": "GradLens" },
-    rootSelect,
-    el("span", { class: "group-sep" }),
-    mode, reset, stepBack, play, step, speed, stepLabel,
-    el("span", { class: "group-sep" }),
-    fit, search, searchCount,
-    el("span", { class: "group-sep" }),
-    expandAll, collapseAll,
-    el("span", { class: "group-sep" }),
-    exportPng, exportSvg, exportDot);
-  const legend = el("div", { class: "legend", id: "legend" });
-  const trace = el("div", { class: "trace", id: "trace", "aria-live": "polite" });
-  const nonFiniteList = el("ul", { class: "nonfinite-list", id: "nonfinite-list" });
-  const nonFiniteSection = el("section", { class: "nonfinite", hidden: "" }, el("h3", {}, t.nonFiniteTitle), nonFiniteList);
-  const side = el("aside", { class: "side" }, legend, trace, nonFiniteSection);
-  return {
-    toolbar, rootSelect, mode, reset, stepBack, play, step, speed, stepLabel, fit, search, searchCount,
-    expandAll, collapseAll, exportPng, exportSvg, exportDot, side, legend, trace, nonFiniteList, nonFiniteSection,
+  const more = button("more", "⋯", t.more);
+  more.setAttribute("aria-haspopup", "true");
+  more.setAttribute("aria-expanded", "false");
+  const overflow = el("div", { class: "menu-overflow" });
+  const menu = el("div", { class: "menu", id: "menu", role: "menu", hidden: "" },
+    overflow,
+    el("div", { class: "menu-row" }, mode),
+    el("label", { class: "menu-row" }, t.speed, speed),
+    el("div", { class: "menu-row" }, paths, minimapToggle),
+    el("div", { class: "menu-row" }, exportPng, exportSvg, exportDot));
+  const main = el("div", { class: "toolbar-main" },
+    rootSelect, reset, stepBack, play, step, stepLabel, search, searchCount, zoomOut, zoomIn, zoomReset, fit, up, sideToggle);
+  const toolbar = el("div", { class: "toolbar", role: "toolbar", "aria-label": "GradLens" }, main, more, menu);
+  const breadcrumb = el("nav", { class: "breadcrumb", id: "breadcrumb", hidden: "" });
+  // Moved into the menu first when the row is too narrow (the step and search controls stay).
+  const movable: HTMLElement[] = [sideToggle, zoomReset, up, zoomOut, stepLabel, rootSelect];
+  const order = Array.from(main.children);
+  const relayout = (): void => {
+    main.replaceChildren(...order);
+    for (const item of movable) {
+      if (main.scrollWidth <= main.clientWidth + 1) break;
+      overflow.append(item);
+    }
   };
+  more.addEventListener("click", () => {
+    menu.hidden = !menu.hidden;
+    more.setAttribute("aria-expanded", String(!menu.hidden));
+  });
+  document.addEventListener("pointerdown", (e) => {
+    if (!menu.hidden && !toolbar.contains(e.target as Node)) {
+      menu.hidden = true;
+      more.setAttribute("aria-expanded", "false");
+    }
+  });
+  new ResizeObserver(relayout).observe(toolbar);
+  return {
+    toolbar, breadcrumb, rootSelect, mode, reset, stepBack, play, step, speed, stepLabel, search, searchCount,
+    zoomOut, zoomIn, zoomReset, fit, up, paths, sideToggle, minimapToggle, exportPng, exportSvg, exportDot, more, menu, relayout,
+  };
+}
+
+/** The open groups as links back up (the first is the graph's root); hidden on an ungrouped graph. */
+export function renderBreadcrumb(c: Controls, path: Group[], rootName: string, up: (levels: number) => void): void {
+  c.breadcrumb.hidden = path.length === 0;
+  c.up.hidden = path.length <= 1;
+  const crumbs = path.map((g, k) => {
+    const last = k === path.length - 1;
+    const crumb = el("button", { type: "button", class: "crumb", "data-key": g.key, ...(last ? { "aria-current": "true" } : {}) }, k === 0 ? rootName : g.title);
+    crumb.addEventListener("click", () => up(path.length - 1 - k));
+    return crumb;
+  });
+  c.breadcrumb.replaceChildren(...crumbs.flatMap((crumb, k) => (k === 0 ? [crumb] : [el("span", { class: "crumb-sep" }, "›"), crumb])));
+  c.relayout();
 }
 
 /** Steps per second for each position of the speed slider. */

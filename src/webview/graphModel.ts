@@ -4,7 +4,7 @@
  * Linear in nodes + edges, because node ids are already a topological order.
  */
 import type { GraphSnapshot } from "../engine/snapshot";
-import type { SourceSite } from "../protocol/result";
+import type { ParameterPaths, SourceSite } from "../protocol/result";
 
 export type Role = "leaf" | "intermediate" | "output";
 
@@ -20,9 +20,13 @@ export interface GraphModel {
   nonFinite: number[];
   /** Log10 of the smallest and largest finite non-zero |grad|, for the colour scale. */
   logGradRange: [number, number];
+  /** The first non-finite node (where the NaN or Infinity started), if the run reported one in this graph. */
+  origin: number | undefined;
+  /** Parameter paths by node, when the runner found them. */
+  paths: Map<number, string> | undefined;
 }
 
-export function buildModel(snapshot: GraphSnapshot, sites: SourceSite[]): GraphModel {
+export function buildModel(snapshot: GraphSnapshot, sites: SourceSite[], extra: { origin?: number; paths?: ParameterPaths } = {}): GraphModel {
   const n = snapshot.nodeCount;
   const { childStart, child } = snapshot;
   const layer = new Int32Array(n);
@@ -64,7 +68,22 @@ export function buildModel(snapshot: GraphSnapshot, sites: SourceSite[]): GraphM
     }
   }
   if (lo > hi) [lo, hi] = [0, 0];
-  return { snapshot, sites, layer, parentStart, parent, nonFinite, logGradRange: [lo, hi] };
+  let paths: Map<number, string> | undefined;
+  if (extra.paths && extra.paths.node.length === extra.paths.path.length) {
+    paths = new Map();
+    for (let k = 0; k < extra.paths.node.length; k++) paths.set(extra.paths.node[k], extra.paths.path[k]);
+  }
+  const origin = extra.origin !== undefined && extra.origin >= 0 && extra.origin < n ? extra.origin : firstNonFinite(snapshot, nonFinite);
+  return { snapshot, sites, layer, parentStart, parent, nonFinite, logGradRange: [lo, hi], origin, paths };
+}
+
+/**
+ * Where a NaN or Infinity started when the runner did not say: the first value that went
+ * non-finite in the forward pass, else the first grad in the backward pass (the highest id).
+ */
+function firstNonFinite(s: GraphSnapshot, nonFinite: number[]): number | undefined {
+  const data = nonFinite.find((i) => !Number.isFinite(s.data[i]));
+  return data ?? nonFinite[nonFinite.length - 1];
 }
 
 export function roleOf(model: GraphModel, i: number): Role {
@@ -77,16 +96,47 @@ export function opOf(model: GraphModel, i: number): string {
   return model.snapshot.opNames[model.snapshot.op[i]];
 }
 
+/** Longest name shown on a node (the tooltip has the whole expression). */
+const maxNameLength = 28;
+
+export function shorten(text: string, max = maxNameLength): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** A constant as the program wrote it: `2`, `0.5`, `-1e-8`. */
+export function constantText(x: number): string {
+  if (Number.isInteger(x) && Math.abs(x) < 1e15) return String(x);
+  return String(Number(x.toPrecision(4)));
+}
+
 /**
- * The node's display name: its label, else the variable its source expression was bound to
- * (not for constants made inside that expression: `2` in `y = x.mul(2)` is not `y`), else "".
+ * The node's display name, in the program's own words: its label (a name the user gave, or the
+ * variable its expression was bound to), else its parameter path, else the variable its source
+ * expression went to (only for that expression's final value: in `z = x*y + w`, `x*y` is not `z`),
+ * else the expression itself, shortened; a constant is its value. Never empty, never an internal id.
  */
 export function nameOf(model: GraphModel, i: number): string {
   const s = model.snapshot;
   const label = s.labels[i];
   if (label !== undefined) return label;
-  if (s.childStart[i + 1] === s.childStart[i]) return "";
-  return model.sites[s.site[i]]?.binding ?? "";
+  const path = model.paths?.get(i);
+  if (path !== undefined) return path;
+  const site = s.site[i] > 0 ? model.sites[s.site[i]] : undefined;
+  if (s.childStart[i + 1] === s.childStart[i]) {
+    // `new Value(uniform())` says where a parameter came from; a bare number made inside an op is a constant.
+    if (site && /^(new\s|\w+\s*=\s*)?\w*Value\(/.test(site.text) && !/^(new\s)?\w*Value\(-?[\d.e+-]+\)$/.test(site.text)) return shorten(site.text);
+    return constantText(s.data[i]);
+  }
+  if (site?.binding && isSiteResult(model, i)) return site.binding;
+  if (site) return shorten(site.text);
+  return opOf(model, i) || constantText(s.data[i]);
+}
+
+/** No consumer of the node comes from the same source expression: it is what the expression gave back. */
+function isSiteResult(model: GraphModel, i: number): boolean {
+  const s = model.snapshot;
+  for (let e = model.parentStart[i]; e < model.parentStart[i + 1]; e++) if (s.site[model.parent[e]] === s.site[i]) return false;
+  return true;
 }
 
 export const gradBuckets = 8;

@@ -1,5 +1,5 @@
 /** The graph view's entry point in the webview: says "ready", then follows the host's messages. */
-import type { HostMessage } from "../protocol/messages";
+import { readHostMessage } from "../protocol/messages";
 import { GraphView } from "./graphView";
 import { hostApi } from "./vscodeApi";
 
@@ -7,9 +7,11 @@ const host = hostApi();
 const app = document.getElementById("app") ?? document.body;
 const view = new GraphView(app, host);
 
-window.addEventListener("message", (event: MessageEvent<HostMessage>) => {
+window.addEventListener("message", (event: MessageEvent<unknown>) => {
   try {
-    view.handle(event.data);
+    const message = readHostMessage(event.data);
+    // Anything else (a malformed graph) is dropped rather than half-drawn.
+    if (message) view.handle(message);
   } catch (error) {
     host.postMessage({ type: "error", message: error instanceof Error ? error.message : String(error) });
   }

@@ -4,6 +4,7 @@
  */
 import type { StylesheetJson } from "cytoscape";
 import { gradBuckets } from "./graphModel";
+import { fontSize } from "./elements";
 
 export type ThemeKind = "light" | "dark" | "high-contrast";
 
@@ -63,9 +64,10 @@ export function readPalette(): Palette {
   const dark = kind !== "light";
   const background = cssVar("--vscode-editor-background", dark ? "#1e1e1e" : "#ffffff");
   const foreground = cssVar("--vscode-editor-foreground", dark ? "#d4d4d4" : "#000000");
+  // Blue → green → yellow: no red in the |grad| scale, so nothing on it looks like the NaN mark.
   const low = cssVar("--vscode-charts-blue", "#3794ff");
-  const middle = cssVar("--vscode-charts-yellow", "#cca700");
-  const high = cssVar("--vscode-charts-red", "#f14c4c");
+  const middle = cssVar("--vscode-charts-green", "#89d185");
+  const high = cssVar("--vscode-charts-yellow", "#cca700");
   const ramp: string[] = [];
   for (let b = 0; b < gradBuckets; b++) {
     const t = b / (gradBuckets - 1);
@@ -110,24 +112,24 @@ export function graphStyle(p: Palette, size: GraphSize): StylesheetJson {
         label: "data(label)",
         "text-valign": "center",
         "text-halign": "center",
-        "text-wrap": "none",
+        "text-wrap": "wrap",
+        "text-max-width": "1000px",
+        "line-height": 1.3,
         "font-family": p.font,
-        "font-size": 11,
+        "font-size": fontSize,
         color: p.foreground,
         "background-color": p.zeroFill,
         "border-width": 1,
         "border-color": p.border,
-        "min-zoomed-font-size": size === "small" ? 4 : 8,
+        "min-zoomed-font-size": size === "large" ? 7 : 4,
       },
     },
     { selector: "node.leaf", style: { shape: "round-rectangle", "border-width": 2, "border-style": "dashed" } },
     { selector: "node.output", style: { "border-width": 4, "border-style": "double", "border-color": p.foreground } },
     { selector: "node.op", style: { shape: "ellipse", "font-size": 12, "background-color": p.background, "border-color": p.edge } },
-    {
-      selector: "node.group",
-      style: { shape: "round-rectangle", "border-width": 2, "border-style": "solid", "text-wrap": "wrap", "text-max-width": "data(w)" },
-    },
-    { selector: "node.function", style: { shape: "cut-rectangle", "border-width": 3, "border-style": "double", "font-weight": "bold" } },
+    { selector: "node.group", style: { shape: "round-rectangle", "border-width": 3, "border-style": "solid", "border-color": p.foreground } },
+    { selector: "node.call, node.calls", style: { shape: "cut-rectangle", "font-weight": "bold" } },
+    { selector: "node.calls", style: { "border-style": "double", "border-width": 5 } },
     {
       selector: "edge",
       style: {
@@ -154,7 +156,11 @@ export function graphStyle(p: Palette, size: GraphSize): StylesheetJson {
     });
   }
   style.push(
-    { selector: "node.nonfinite", style: { "border-color": p.error, "border-width": 4, "border-style": "solid", color: p.error } },
+    { selector: "node.nonfinite", style: { "border-color": p.error, "border-width": 3, "border-style": "dotted", color: p.error } },
+    // Where the NaN or Infinity started: a heavy double border and a tinted fill, unlike the nodes it flowed into.
+    { selector: "node.origin", style: { "border-color": p.error, "border-width": 7, "border-style": "double", "background-color": mix(p.background, p.error, 0.35), color: p.foreground } },
+    { selector: "node.path", style: { "underlay-color": p.focus, "underlay-opacity": 0.45, "underlay-padding": 6 } },
+    { selector: "edge.path", style: { "line-color": p.focus, "target-arrow-color": p.focus, width: 3 } },
     { selector: "node.line-hit", style: { "overlay-color": p.focus, "overlay-opacity": 0.25, "overlay-padding": 6 } },
     { selector: "node.match", style: { "underlay-color": p.match, "underlay-opacity": 0.9, "underlay-padding": 8 } },
     { selector: "node:selected", style: { "border-color": p.focus, "border-width": 4 } },

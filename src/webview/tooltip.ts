@@ -3,7 +3,7 @@ import type { GraphStrings } from "../protocol/messages";
 import { el } from "./dom";
 import { formatNumber } from "./format";
 import { type GraphModel, nameOf, opOf, roleOf } from "./graphModel";
-import type { Group } from "./grouping";
+import type { Group, Hierarchy } from "./hierarchy";
 
 export class Tooltip {
   readonly element = el("div", { class: "tooltip", role: "tooltip", hidden: "" });
@@ -27,12 +27,12 @@ export class Tooltip {
     this.element.style.top = `${Math.max(4, Math.min(y + 14, maxY))}px`;
   }
 
-  nodeRows(model: GraphModel, i: number, animatedGrad: number | undefined): HTMLElement[] {
+  nodeRows(model: GraphModel, i: number, animatedGrad: number | undefined, hierarchy?: Hierarchy): HTMLElement[] {
     const t = this.strings();
     const s = model.snapshot;
     const op = opOf(model, i);
     const rows = [
-      el("div", { class: "tooltip-title" }, nameOf(model, i) || `#${i}`, el("span", { class: "tooltip-role" }, ` ${roleOf(model, i)}`)),
+      el("div", { class: "tooltip-title" }, nameOf(model, i), el("span", { class: "tooltip-role" }, ` ${roleOf(model, i)}`)),
       row(t.op, op || t.leaf, "op"),
       row(t.data, formatNumber(s.data[i]), "data"),
       row(t.grad, formatNumber(s.grad[i]), "grad"),
@@ -43,25 +43,28 @@ export class Tooltip {
       rows.push(el("div", { class: "tooltip-heading" }, t.localGrad));
       for (let e = s.childStart[i]; e < s.childStart[i + 1]; e++) {
         const c = s.child[e];
-        rows.push(row(`∂/∂${nameOf(model, c) || `#${c}`}`, formatNumber(s.localGrad[e]), "local"));
+        rows.push(row(`∂/∂${nameOf(model, c)}`, formatNumber(s.localGrad[e]), "local"));
       }
     }
+    const stack = hierarchy?.stackOf(i) ?? [];
+    if (stack.length > 0) rows.push(el("div", { class: "tooltip-stack", "data-field": "stack" }, stack.map((k) => hierarchy?.functionTitle(k)).join(" › ")));
     rows.push(this.sourceRow(model, s.site[i]));
     return rows;
   }
 
-  groupRows(model: GraphModel, group: Group, title: string): HTMLElement[] {
+  groupRows(model: GraphModel, group: Group, members: number[]): HTMLElement[] {
     const t = this.strings();
+    const title = group.title;
     let maxGrad = 0;
     let nonFinite = 0;
-    for (const i of group.members) {
+    for (const i of members) {
       const g = model.snapshot.grad[i];
       if (!Number.isFinite(g) || !Number.isFinite(model.snapshot.data[i])) nonFinite++;
       else maxGrad = Math.max(maxGrad, Math.abs(g));
     }
     const rows = [
       el("div", { class: "tooltip-title" }, title),
-      row(t.instances, String(group.members.length), "count"),
+      row(t.instances, String(group.count), "count"),
       row(`max |${t.grad}|`, formatNumber(maxGrad), "grad"),
     ];
     if (nonFinite > 0) rows.push(row(t.legendNonFinite, String(nonFinite), "nonfinite"));

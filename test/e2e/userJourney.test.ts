@@ -25,12 +25,11 @@ describe(`GradLens from its VSIX in VS Code ${vscodeVersion} (trusted workspace)
 
   it("runs Show Computation Graph from the command palette and paints the graph of ch04.grad.ts", async function () {
     await wb.openFile("ch04.grad.ts");
-    await wb.toggleSideBar(); // room for the editor and the graph side by side
     await wb.runCommand("GradLens: Show Computation Graph");
     graph = await wb.graphFrame();
     const labels = (await wb.graphNodes(graph)).map((n) => n.label);
     // The tutorial's z = x*y + w: three leaves, the product, and z = 7 with grad 1.
-    for (const expected of ["x | data 2.0000 | grad 3.0000", "y | data 3.0000 | grad 2.0000", "w | data 1.0000 | grad 1.0000", "z | data 7.0000 | grad 1.0000"]) {
+    for (const expected of ["x\ndata 2.0000\ngrad 3.0000", "y\ndata 3.0000\ngrad 2.0000", "w\ndata 1.0000\ngrad 1.0000", "z\ndata 7.0000\ngrad 1.0000"]) {
       assert.ok(labels.includes(expected), `${expected} not among ${labels.join(" / ")}`);
     }
     // Five values (x, y, w, x·y, z) and two operation nodes; the status bar says the same.
@@ -39,16 +38,18 @@ describe(`GradLens from its VSIX in VS Code ${vscodeVersion} (trusted workspace)
     await wb.page.locator(".statusbar-item", { hasText: "GradLens: 5 nodes" }).waitFor({ state: "visible" });
     const canvases = await graph.locator("canvas").count();
     assert.ok(canvases > 0, "cytoscape drew no canvas");
-    // Widen the graph (drag the sash between editor and graph to the left), then fit it, as a user might.
-    const narrow = (await wb.frameBox(graph)).width;
-    await wb.dragSashLeftOf(graph, -110);
-    await graph.waitForFunction((w) => window.innerWidth > w + 60, narrow);
-    await graph.locator("#fit").click();
+    // The first view, as the command opens it in the default split: every label readable (≥ 11 px).
+    const smallest = await graph.evaluate(() => {
+      const cy = (window as unknown as { gradlensView: { cy: import("cytoscape").Core } }).gradlensView.cy;
+      return Math.min(...cy.nodes().map((n) => parseFloat(n.style("font-size") as string) * cy.zoom()));
+    });
+    assert.ok(smallest >= 11, `labels of ${smallest.toFixed(1)} px`);
+    assert.equal(await wb.page.locator(".tabs-container .tab", { hasText: "Graph: ch04.grad.ts — z" }).count(), 1, "the tab names the file and the root");
     await wb.shot("graph", { docsName: "graph.png" });
   });
 
   it("shows a node's data and grad when the mouse is over it", async function () {
-    const x = (await wb.graphNodes(graph)).find((n) => n.label.startsWith("x |"));
+    const x = (await wb.graphNodes(graph)).find((n) => n.label.startsWith("x\n"));
     assert.ok(x, "no node x");
     const at = await wb.nodeOnPage(graph, x.id);
     await wb.page.mouse.move(at.x, at.y);
@@ -62,7 +63,7 @@ describe(`GradLens from its VSIX in VS Code ${vscodeVersion} (trusted workspace)
   });
 
   it("jumps to the source line of a clicked node", async function () {
-    const w = (await wb.graphNodes(graph)).find((n) => n.label.startsWith("w |"));
+    const w = (await wb.graphNodes(graph)).find((n) => n.label.startsWith("w\n"));
     assert.ok(w, "no node w");
     const at = await wb.nodeOnPage(graph, w.id);
     await wb.page.mouse.click(at.x, at.y);
@@ -105,7 +106,7 @@ describe(`GradLens from its VSIX in VS Code ${vscodeVersion} (trusted workspace)
     const view = await wb.frameBox(graph);
     await graph.locator("#reset").click();
     const trace = graph.locator("#trace");
-    const xLabel = async () => (await wb.graphNodes(graph)).find((n) => n.label.startsWith("x |"))?.label ?? "";
+    const xLabel = async () => (await wb.graphNodes(graph)).find((n) => n.label.startsWith("x\n"))?.label ?? "";
     await graph.waitForFunction(() => (document.querySelector("#step-label")?.textContent ?? "").startsWith("0/"));
     const seen: string[] = [];
     const steps = Number((await graph.locator("#step-label").innerText()).split("/")[1]);
@@ -115,12 +116,12 @@ describe(`GradLens from its VSIX in VS Code ${vscodeVersion} (trusted workspace)
       await graph.waitForFunction((n) => (document.querySelector("#step-label")?.textContent ?? "").startsWith(`${n}/`), step);
       seen.push(await trace.innerText());
       // Grads start from zero: after the first step only the output's is known.
-      if (step === 1) await wb.waitForNodeLabel(graph, /^x \| .*grad 0\.0000$/);
+      if (step === 1) await wb.waitForNodeLabel(graph, /^x\n.*grad 0\.0000$/s);
       await wb.shot(`backprop-step-${step}`, { docsName: `backprop-${step}.png`, clip: view });
     }
     // Backprop starts at the output: z.grad = 1, then flows to z's inputs.
     assert.match(seen[0], /z\.grad = 1/);
-    await wb.waitForNodeLabel(graph, /^x \| .*grad 3\.0000$/); // x.grad after the last step
+    await wb.waitForNodeLabel(graph, /^x\n.*grad 3\.0000$/s); // x.grad after the last step
     assert.match(await xLabel(), /grad 3\.0000$/);
     await tab.dblclick(); // back to editor and graph side by side
   });
@@ -135,13 +136,46 @@ describe(`GradLens from its VSIX in VS Code ${vscodeVersion} (trusted workspace)
     await wb.runCommand("GradLens: Show Computation Graph");
     const python = await wb.graphFrame();
     const nodes = await wb.graphNodes(python);
-    const x = nodes.find((n) => n.label.startsWith("x |"));
-    assert.equal(x?.label, "x | data 2.0000 | grad 3.0000");
+    const x = nodes.find((n) => n.label.startsWith("x\n"));
+    assert.equal(x?.label, "x\ndata 2.0000\ngrad 3.0000");
     const at = await wb.nodeOnPage(python, x.id);
     await wb.page.mouse.move(at.x, at.y);
     const tooltip = python.locator(".tooltip:not([hidden])");
     await tooltip.waitFor({ state: "visible" });
     assert.ok((await tooltip.innerText()).includes("ch04.py:3"), await tooltip.innerText());
     await wb.shot("python-graph", { docsName: "python.png" });
+  });
+
+  it("opens a microgpt training step (~56k nodes) on the top level of its calls, readable, and opens a call", async function () {
+    this.timeout(240_000);
+    const tab = wb.page.locator(".tabs-container .tab", { hasText: "Graph:" });
+    if ((await tab.count()) > 0) {
+      await tab.hover();
+      await tab.locator(".tab-actions .action-label").click();
+      await tab.waitFor({ state: "detached" });
+    }
+    await wb.openFile("microgpt.grad.ts");
+    const started = Date.now();
+    await wb.runCommand("GradLens: Show Computation Graph");
+    const gpt = await wb.graphFrame(180_000);
+    const commandToPaint = Date.now() - started;
+    const view = await gpt.evaluate(() => {
+      const v = (window as unknown as { gradlensView: { cy: import("cytoscape").Core; timings: Record<string, number> } }).gradlensView;
+      return { nodes: v.cy.nodes().length, labels: v.cy.nodes().map((n) => String(n.data("label"))), px: Math.min(...v.cy.nodes().map((n) => parseFloat(n.style("font-size") as string) * v.cy.zoom())), paint: v.timings.total };
+    });
+    console.log(`      microgpt: command → first paint ${commandToPaint} ms (run and transfer included); the view's own first paint ${view.paint?.toFixed(0)} ms`);
+    assert.ok(view.nodes <= 200 && view.px >= 11, `${view.nodes} nodes at ${view.px} px`);
+    assert.ok(view.labels.some((l) => /trainStep|documentLoss/.test(l)), view.labels.join(" / "));
+    await wb.shot("microgpt-graph", { docsName: "graph-microgpt.png" });
+    // Open the biggest call: its contents and a breadcrumb back.
+    const biggest = await gpt.evaluate(() => {
+      const cy = (window as unknown as { gradlensView: { cy: import("cytoscape").Core } }).gradlensView.cy;
+      return cy.nodes(".group").sort((a, b) => Number(/×(\d+)/.exec(b.data("label"))?.[1]) - Number(/×(\d+)/.exec(a.data("label"))?.[1])).first().id();
+    });
+    const at = await wb.nodeOnPage(gpt, biggest);
+    await wb.page.mouse.dblclick(at.x, at.y);
+    await gpt.waitForFunction(() => document.querySelectorAll(".crumb").length >= 2);
+    await wb.page.waitForTimeout(500);
+    await wb.shot("microgpt-opened", { docsName: "graph-microgpt-opened.png" });
   });
 });

@@ -26,7 +26,7 @@ const expected = korean
       status: /^\$\(type-hierarchy\) GradLens: 노드 \d+개$/,
       hover: /값 \*\*2\*\* · 기울기 \*\*3\*\* · 연산 `잎 노드`/,
       logZero: "log(0)은 -Infinity입니다: 0의 로그는 음의 무한대입니다",
-      graphTitle: "그래프: z",
+      graphTitle: "그래프: affine.grad.ts — z",
     }
   : {
       language: "en",
@@ -37,7 +37,7 @@ const expected = korean
       status: /^\$\(type-hierarchy\) GradLens: \d+ nodes$/,
       hover: /data \*\*2\*\* · grad \*\*3\*\* · op `leaf`/,
       logZero: "log(0) is -Infinity: the logarithm of 0 is minus infinity",
-      graphTitle: "Graph: z",
+      graphTitle: "Graph: affine.grad.ts — z",
     };
 
 async function lensTitles(file: string): Promise<string[]> {

@@ -6,6 +6,8 @@
 import { Value, creationSite, mulberry32, snapshotGraph } from "../../src/engine";
 import type { RunResult, SourceSite } from "../../src/protocol/result";
 import { readFileSync } from "node:fs";
+import { runFile } from "../../src/runner";
+import { useBuiltWorker } from "../unit/runnerSupport";
 import { resolve } from "node:path";
 
 export const fixtureFile = "/project/examples/fixture.grad.ts";
@@ -230,4 +232,15 @@ class StackSites {
     }
     return id;
   }
+}
+
+/**
+ * A program's graph as the real TypeScript runner records it (sites, bindings, call stacks):
+ * test/fixtures/callFrames/{mlp,microgptStep}.grad.ts.
+ */
+export async function runnerGraph(name: "mlp" | "microgptStep"): Promise<RunResult> {
+  useBuiltWorker();
+  const result = await runFile(resolve(__dirname, "../fixtures/callFrames", `${name}.grad.ts`));
+  if (!result.ok) throw new Error(result.error?.message ?? "run failed");
+  return result;
 }

@@ -14,7 +14,7 @@ type ViewHandle = {
   step: number;
   animationGrads: Float64Array;
   seek(k: number): void;
-  current: { grouped: boolean; visible: { nodes: number[]; groups: { key: string; members: number[] }[] } };
+  current: { path: string[] };
 };
 
 /** Backprop's grads after k steps, written out independently of the view (same rules as the tutorial's trace). */
@@ -56,8 +56,8 @@ describe("graph view (Chromium)", function () {
       assert.equal(rendered.grouped, false);
       const labels = await view((v) => v.cy.nodes(".value").map((n) => n.data("label") as string));
       assert.equal(labels.length, 5);
-      assert.ok(labels.includes("z | data 7.0000 | grad 1.0000"), labels.join("\n"));
-      assert.ok(labels.includes("x | data 2.0000 | grad 3.0000"));
+      assert.ok(labels.includes("z\ndata 7.0000\ngrad 1.0000"), labels.join("\n"));
+      assert.ok(labels.includes("x\ndata 2.0000\ngrad 3.0000"));
       const ops = await view((v) => v.cy.nodes(".op").map((n) => n.data("label") as string).sort());
       assert.deepEqual(ops, ["*", "+"]);
       assert.equal(await view((v) => v.cy.edges().length), 6);
@@ -107,6 +107,8 @@ describe("graph view (Chromium)", function () {
       assert.match(await h.page.$eval("#trace", (e) => e.textContent ?? ""), /z\.grad = 1/);
       // Grads start from zero: only the output is known after step 1.
       assert.ok((await view((v) => v.cy.getElementById("n2").data("label") as string)).endsWith("grad 0.0000"));
+      // Nodes are named as on screen, never by an internal id.
+      assert.doesNotMatch(await h.page.$eval("#trace", (e) => e.textContent ?? ""), /#\d/);
       await h.page.click("#step");
       const step2 = await h.page.$eval("#trace", (e) => e.textContent ?? "");
       assert.ok(step2.includes("xy.grad += 1.0000 × 1.0000 = 1.0000") && step2.includes("w.grad += 1.0000 × 1.0000 = 1.0000"), step2);
@@ -122,6 +124,7 @@ describe("graph view (Chromium)", function () {
     });
 
     it("steps forward through the values in topological order", async () => {
+      await h.page.click("#more");
       await h.page.selectOption("#mode", "forward");
       await h.page.click("#step");
       await h.page.click("#step");
@@ -131,6 +134,7 @@ describe("graph view (Chromium)", function () {
       assert.ok(byId.get("n4")?.label.includes("data ?") && byId.get("n4")?.hidden);
       assert.match(await h.page.$eval("#trace", (e) => e.textContent ?? ""), /y\.data = 3\.0000/);
       await h.page.selectOption("#mode", "backward");
+      await h.page.click("#more");
     });
 
     it("plays and pauses from the toolbar", async () => {
@@ -143,6 +147,7 @@ describe("graph view (Chromium)", function () {
     });
 
     it("exports PNG, SVG and DOT", async () => {
+      await h.page.click("#more");
       await h.page.click("#export-png");
       await h.page.click("#export-svg");
       await h.page.click("#export-dot");
@@ -163,6 +168,7 @@ describe("graph view (Chromium)", function () {
       const dot = exports.find((e) => e.format === "dot");
       assert.ok(dot && dot.data.startsWith('digraph "z" {'));
       assert.ok(dot.data.includes('n4 [shape=record, label="{ z | data 7.0000 | grad 1.0000 }"]'));
+      await h.page.click("#more");
       assert.equal(dot.data.split("->").length - 1, 6);
     });
 
@@ -196,8 +202,8 @@ describe("graph view (Chromium)", function () {
     const edges = result.roots[0].graph.childStart[n];
     assert.equal(rendered.elementCount, n + edges);
     assert.equal(await view((v) => v.cy.edges().filter((e) => e.source().position("x") >= e.target().position("x")).length), 0);
-    const h00 = await view((v) => v.cy.nodes(".value").filter((node) => (node.data("label") as string).includes("h0_0 |")).data("label") as string);
-    assert.match(h00, /^tanh · h0_0 \| data -?\d\.\d{4} \| grad /);
+    const h00 = await view((v) => v.cy.nodes(".value").filter((node) => (node.data("label") as string).includes("h0_0\n")).data("label") as string);
+    assert.match(h00, /^tanh · h0_0\ndata -?\d\.\d{4}\ngrad /);
   });
 
   describe("animation on a graph with shared nodes (micrograd's 'more ops')", () => {
@@ -226,103 +232,6 @@ describe("graph view (Chromium)", function () {
     });
   });
 
-  describe("a large graph (grouped by source expression and function)", () => {
-    let result: RunResult;
-    before(async () => {
-      result = mlpGraph(3000);
-      await h.open();
-      const rendered = await h.show(result);
-      assert.equal(rendered.grouped, true);
-    });
-
-    it("shows one group per source expression with its instance count", async () => {
-      const groups = await view((v) => v.cy.nodes(".group").map((n) => n.data("label") as string));
-      const sites = new Set(Array.from(result.roots[0].graph.site));
-      assert.equal(groups.length, sites.size);
-      const total = groups.reduce((sum, label) => sum + Number(/×(\d+)$/.exec(label)?.[1] ?? "NaN"), 0);
-      assert.equal(total, result.roots[0].graph.nodeCount);
-      assert.ok(groups.some((g) => g.startsWith("wx = w[i].mul(x[i])")), groups.join("\n"));
-    });
-
-    it("expands a group on double-click and folds it back on right-click", async () => {
-      const id = await view((v) => v.cy.nodes(".group").filter((n) => (n.data("label") as string).startsWith("out = act.tanh()")).id());
-      const size = Number(/×(\d+)$/.exec(await view((v) => v.cy.nodes(".group").filter((n) => (n.data("label") as string).startsWith("out = act.tanh()")).data("label") as string))?.[1]);
-      const at = await h.pagePosition(id);
-      await h.page.mouse.dblclick(at.x, at.y);
-      await h.page.waitForFunction((gone) => !(window as unknown as { gradlensView: ViewHandle }).gradlensView.cy.getElementById(gone).nonempty(), id);
-      assert.equal(await view((v) => v.cy.nodes(".value").length), size);
-      assert.deepEqual((await h.state())?.expandedGroups, [id.slice(1)]);
-      // The instance nearest the middle of the view (the view brought them into sight).
-      const instance = await view((v) =>
-        v.cy
-          .nodes(".value")
-          .sort(
-            (a, b) =>
-              Math.hypot(a.renderedPosition().x - v.cy.width() / 2, a.renderedPosition().y - v.cy.height() / 2) -
-              Math.hypot(b.renderedPosition().x - v.cy.width() / 2, b.renderedPosition().y - v.cy.height() / 2),
-          )
-          .first()
-          .id(),
-      );
-      const p = await h.pagePosition(instance);
-      await h.page.mouse.click(p.x, p.y, { button: "right" });
-      await h.page.waitForFunction((back) => (window as unknown as { gradlensView: ViewHandle }).gradlensView.cy.getElementById(back).nonempty(), id);
-      assert.equal(await view((v) => v.cy.nodes(".value").length), 0);
-      // After the re-render the hover still works, now with the group's numbers.
-      await h.page.evaluate((groupId) => void (window as unknown as { gradlensView: ViewHandle }).gradlensView.cy.center((window as unknown as { gradlensView: ViewHandle }).gradlensView.cy.getElementById(groupId)), id);
-      const back = await h.pagePosition(id);
-      await h.page.mouse.move(back.x, back.y);
-      await h.page.waitForSelector(".tooltip:not([hidden])");
-      assert.equal(await h.page.$eval(".tooltip [data-field='count'] .tooltip-value", (e) => e.textContent), String(size));
-    });
-
-    it("folds functions into one node each and unfolds them", async () => {
-      await h.page.click("#collapse-all");
-      await h.page.waitForFunction(() => (window as unknown as { gradlensView: ViewHandle }).gradlensView.cy.nodes(".function").length > 0);
-      const functions = await view((v) => v.cy.nodes(".function").map((n) => n.id()).sort());
-      assert.deepEqual(functions, ["floss", "fmain", "fneuron"]);
-      await h.page.click("#expand-all");
-      await h.page.waitForFunction(() => (window as unknown as { gradlensView: ViewHandle }).gradlensView.cy.nodes(".function").length === 0);
-    });
-
-    it("finds nodes by label", async () => {
-      await h.page.fill("#search", "h1_2");
-      assert.equal(await h.page.$eval("#search-count", (e) => e.textContent), "1/1");
-      assert.equal(await view((v) => v.cy.nodes(".match").length), 1);
-      await h.page.fill("#search", "no-such-label");
-      assert.equal(await h.page.$eval("#search-count", (e) => e.textContent), "No match");
-      await h.page.fill("#search", "");
-    });
-
-    it("reveals a node from the editor by unfolding its group", async () => {
-      const graph = result.roots[0].graph;
-      const target = graph.root - 1;
-      await h.send({ type: "revealNode", rootIndex: 0, nodeId: target });
-      await h.page.waitForFunction((id) => (window as unknown as { gradlensView: ViewHandle }).gradlensView.cy.getElementById(`n${id}`).selected(), target);
-    });
-  });
-
-  it("keeps zoom, pan, expanded groups and the animation step across hide/show (setState)", async () => {
-    const result = mlpGraph(2000);
-    await h.open();
-    await h.show(result);
-    const group = await view((v) => v.cy.nodes(".group").filter((n) => (n.data("label") as string).startsWith("out = act.tanh()")).id());
-    const at = await h.pagePosition(group);
-    await h.page.mouse.dblclick(at.x, at.y);
-    await h.page.waitForFunction((gone) => !(window as unknown as { gradlensView: ViewHandle }).gradlensView.cy.getElementById(gone).nonempty(), group);
-    await view((v) => void v.cy.viewport({ zoom: 1.7, pan: { x: 123, y: -45 } }));
-    for (let k = 0; k < 3; k++) await h.page.click("#step");
-    await h.page.waitForTimeout(400);
-    // VS Code destroys a hidden webview and loads it again; the state is all that is left.
-    await h.reload();
-    await h.show(result);
-    const restored = await view((v) => ({ zoom: v.cy.zoom(), pan: v.cy.pan(), step: v.step, values: v.cy.nodes(".value").length }));
-    assert.ok(Math.abs(restored.zoom - 1.7) < 1e-6, `zoom ${restored.zoom}`);
-    assert.deepEqual(restored.pan, { x: 123, y: -45 });
-    assert.equal(restored.step, 3);
-    assert.ok(restored.values > 0, "the expanded group stays expanded");
-  });
-
   it("shows labels as text, never HTML, and lists NaN/Infinity nodes", async () => {
     await h.open();
     let dialogs = 0;
@@ -339,7 +248,7 @@ describe("graph view (Chromium)", function () {
     assert.equal(await h.page.$$eval(".tooltip b, .side b", (bs) => bs.length), 0);
     const listed = await h.page.$$eval(".nonfinite-item", (items) => items.map((i) => i.textContent ?? ""));
     assert.equal(listed.length, 4, listed.join("\n"));
-    assert.ok(listed[0].startsWith("<img src=x onerror=alert(1)>") && listed[0].includes("Infinity"));
+    assert.ok(listed.some((l) => l.startsWith("<img src=x onerror=alert(1)>") && l.includes("Infinity")));
     assert.ok(await view((v) => v.cy.getElementById("n1").hasClass("nonfinite")));
     await h.page.click(".nonfinite-item[data-node='1']");
     const reveal = (await h.posted()).filter((m) => m.type === "revealSource").pop();

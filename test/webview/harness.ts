@@ -150,13 +150,17 @@ export class WebviewHarness {
 /** English strings as the extension sends them (the tests check the view fills them in). */
 export const testStrings: GraphStrings = {
   play: "Play", pause: "Pause", stepForward: "Step", stepBackward: "Step back", reset: "Reset", speed: "Speed",
-  modeBackward: "Backward pass", modeForward: "Forward pass", fit: "Fit", search: "Search", searchPlaceholder: "Search labels…",
-  noMatch: "No match", exportPng: "PNG", exportSvg: "SVG", exportDot: "DOT", expandAll: "Expand all", collapseAll: "Collapse all",
-  group: "group", expand: "Expand", collapse: "Collapse", instances: "instances", legendTitle: "|grad| (log scale)",
+  modeBackward: "Backward pass", modeForward: "Forward pass", fit: "Fit", zoomIn: "Zoom in", zoomOut: "Zoom out", zoomReset: "Zoom to 100%",
+  more: "More actions", search: "Search", searchPlaceholder: "Search names, ops, code…", noMatch: "No match",
+  exportPng: "PNG", exportSvg: "SVG", exportDot: "DOT", up: "Up one level", pathsToRoot: "Paths to the output",
+  sidePanel: "Legend and trace", minimap: "Overview", instances: "instances", topLevel: "top level", legendTitle: "|grad| (log scale)",
   legendLeaf: "leaf", legendIntermediate: "intermediate", legendOutput: "output", legendNonFinite: "NaN or Infinity",
-  nonFiniteTitle: "NaN / Infinity nodes", data: "data", grad: "grad", op: "op", leaf: "leaf", localGrad: "local grad",
+  legendOrigin: "first NaN or Infinity (origin)", legendGroup: "group (double-click to open)",
+  nonFiniteTitle: "NaN / Infinity nodes", nonFiniteOrigin: "origin", stale: "The source changed after this run.",
+  data: "data", grad: "grad", op: "op", leaf: "leaf", localGrad: "local grad",
   source: "source", unknownSource: "made outside your file", root: "graph",
   tooLarge: "This graph has {0} nodes, more than the view's limit of {1}.", truncated: "The graph was cut.",
-  grouped: "{0} nodes, grouped into {1} groups.", empty: "No computation graph yet.",
+  grouped: "{0} nodes, grouped.", empty: "No computation graph yet.",
   forwardStep: "step {0} of {1}: {2} = {3}", backwardStart: "start: {0}.grad = 1", backwardDone: "backward pass done", forwardDone: "forward pass done",
+  groupStep: "{0}: {1} grads pushed, sum {2}",
 };

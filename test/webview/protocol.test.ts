@@ -1,35 +1,56 @@
-/** The wire format between extension and webview: plain JSON, non-finite numbers as strings. */
+/** The wire format, message checks, the stored copy, and the view's logic that needs no browser. */
 import { strict as assert } from "assert";
 import { Value, snapshotGraph } from "../../src/engine";
-import { fromWireGraph, toWireGraph, toWireResult } from "../../src/protocol/messages";
-import { hostileGraph } from "./fixtures";
+import { fromWireGraph, isWireGraph, readHostMessage, readViewMessage, toWireGraph, toWireResult } from "../../src/protocol/messages";
+import { decodeGraphs, encodeGraphs } from "../../src/extension/graphStore";
+import type { SourceSite } from "../../src/protocol/result";
+import { hostileGraph, runnerGraph } from "./fixtures";
 import { layeredLayout } from "../../src/webview/layout";
-import { buildModel } from "../../src/webview/graphModel";
-import { groupsOf, visibleGraph } from "../../src/webview/grouping";
+import { buildModel, nameOf } from "../../src/webview/graphModel";
+import { Hierarchy, levelLimit, type Group } from "../../src/webview/hierarchy";
+import { groupLevel } from "../../src/webview/level";
+import { findNodes } from "../../src/webview/search";
 import { escapeRecord } from "../../src/webview/dot";
 
 describe("graph protocol wire format", () => {
-  it("survives JSON (what VS Code's messaging does) with NaN and ±Infinity intact", () => {
-    const zero = new Value(0);
+  it("passes the columns as typed arrays (no copy), NaN and ±Infinity intact, labels packed", () => {
+    const zero = new Value(0).named("zero");
     const out = zero.log().mul(new Value(0).log().neg()).add(zero.pow(-1).mul(0));
     out.backward();
     const snapshot = snapshotGraph(out);
-    const wire = JSON.parse(JSON.stringify(toWireGraph(snapshot)));
-    assert.ok(wire.data.includes("-Infinity") && wire.data.includes("Infinity") && wire.grad.includes("NaN"));
-    const back = fromWireGraph(wire);
-    assert.ok(back.data instanceof Float64Array && back.child instanceof Uint32Array && back.op instanceof Uint16Array);
-    assert.deepEqual(Array.from(back.data), Array.from(snapshot.data));
+    const wire = toWireGraph(snapshot);
+    assert.equal(wire.data, snapshot.data, "the same array, not a copy");
+    assert.ok(wire.labels.ids instanceof Uint32Array);
+    assert.ok(isWireGraph(wire));
+    // What structured clone (VS Code's postMessage since 1.57) does to it.
+    const back = fromWireGraph(structuredClone(wire));
     assert.deepEqual(Array.from(back.grad).map(String), Array.from(snapshot.grad).map(String));
-    assert.deepEqual(Array.from(back.localGrad).map(String), Array.from(snapshot.localGrad).map(String));
-    assert.deepEqual(Array.from(back.childStart), Array.from(snapshot.childStart));
-    assert.deepEqual(back.opNames, snapshot.opNames);
-    assert.equal(back.root, snapshot.root);
+    assert.ok(Array.from(back.data).includes(-Infinity));
+    assert.deepEqual(back.labels, snapshot.labels);
   });
 
-  it("keeps labels and sites of a run result", () => {
-    const wire = JSON.parse(JSON.stringify(toWireResult(hostileGraph())));
-    assert.equal(wire.roots[0].graph.labels[0], "<img src=x onerror=alert(1)>");
-    assert.equal(wire.sites[2].text, "zero.log()");
+  it("rejects graphs with missing or mismatched columns, and unknown messages from either side", () => {
+    const wire = toWireGraph(snapshotGraph(new Value(1).add(2)));
+    assert.equal(isWireGraph({ ...wire, data: Array.from(wire.data) }), false);
+    assert.equal(isWireGraph({ ...wire, child: new Uint32Array(0) }), false);
+    assert.equal(readHostMessage({ type: "showGraph", result: { roots: [{ name: "x", graph: { ...wire, nodeCount: 7 } }], sites: [] }, rootIndex: 0, strings: {}, settings: {} }), undefined);
+    assert.equal(readViewMessage({ type: "revealSource", file: 3, line: 1, column: 1 }), undefined);
+    assert.equal(readViewMessage({ type: "rm -rf" }), undefined);
+    assert.equal(readViewMessage(null), undefined);
+    assert.deepEqual(readViewMessage({ type: "revealSource", file: "/a.ts", line: 2, column: 3, extra: 1 }), { type: "revealSource", file: "/a.ts", line: 2, column: 3 });
+  });
+
+  it("stores the last graph as binary and reads it back", () => {
+    const wire = toWireResult(hostileGraph());
+    const bytes = encodeGraphs(wire);
+    const back = decodeGraphs(bytes);
+    assert.ok(back);
+    const g = back.roots[0].graph;
+    assert.ok(g.data instanceof Float64Array && isWireGraph(g));
+    assert.deepEqual(Array.from(g.data).map(String), Array.from(wire.roots[0].graph.data).map(String));
+    assert.equal(fromWireGraph(g).labels[0], "<img src=x onerror=alert(1)>");
+    assert.equal(back.sites[2].text, "zero.log()");
+    assert.equal(decodeGraphs(new TextEncoder().encode('{"roots":[]}')), undefined);
   });
 });
 
@@ -39,14 +60,6 @@ describe("graph view logic (no browser)", () => {
     const c = a.mul(b).tanh().add(b);
     const model = buildModel(snapshotGraph(c), []);
     assert.deepEqual(Array.from(model.layer), [0, 0, 1, 2, 3]);
-  });
-
-  it("puts a leaf one column before its first consumer", () => {
-    const a = new Value(1);
-    const late = a.exp().exp().exp().mul(new Value(5));
-    const model = buildModel(snapshotGraph(late), []);
-    const five = model.snapshot.nodeCount - 2;
-    assert.equal(model.layer[five], model.layer[model.snapshot.root] - 1);
   });
 
   it("orders rows so a chain stays straight and columns never overlap", () => {
@@ -64,20 +77,81 @@ describe("graph view logic (no browser)", () => {
     assert.ok(out.x[0] < out.x[2] && out.x[2] < out.x[3]);
     assert.equal(out.x[0], out.x[1]);
     assert.notEqual(out.y[0], out.y[1]);
-    assert.ok(out.x[2] - 15 >= out.x[0] + 25 + 10 - 1e-9, "the gap between columns holds");
   });
 
-  it("merges edges between groups and counts members", () => {
-    const result = hostileGraph();
-    const model = buildModel(result.roots[0].graph, result.sites);
-    const groups = groupsOf(model);
-    assert.equal(groups.size, 3);
-    const visible = visibleGraph(model, true, groups, new Set(), new Set());
-    assert.equal(visible.groups.length, 3);
-    assert.deepEqual(visible.edges.map((e) => `${e.from}>${e.to}:${e.count}`).sort(), ["gs1>gs2:1", "gs2>gs3:1"]);
-    const expanded = visibleGraph(model, true, groups, new Set(["s2"]), new Set());
-    assert.deepEqual(expanded.nodes, [1]);
-    assert.equal(expanded.representative(1), "n1");
+  it("names nodes as the program does: a statement's variable only for its final value, expressions, constants", () => {
+    // A Python-style site per statement: `z = x * y + w` makes x*y and the sum at one site.
+    const sites: SourceSite[] = [
+      { id: 0, file: "", line: 0, column: 0, endLine: 0, endColumn: 0, text: "" },
+      { id: 1, file: "/ch.md", line: 3, column: 1, endLine: 3, endColumn: 14, text: "z = x * y + w", binding: "z" },
+      { id: 2, file: "/ch.md", line: 4, column: 1, endLine: 4, endColumn: 10, text: "q = z * 2", binding: "q" },
+    ];
+    const x = new Value(2).named("x"), y = new Value(3).named("y"), w = new Value(1).named("w");
+    const snap = snapshotGraph(x.mul(y).add(w));
+    for (let i = 0; i < snap.nodeCount; i++) if (snap.childStart[i + 1] > snap.childStart[i]) snap.site[i] = 1;
+    const model = buildModel(snap, sites);
+    const byOp = (op: string): number => Array.from(snap.op).findIndex((k) => snap.opNames[k] === op);
+    assert.equal(nameOf(model, byOp("*")), "z = x * y + w", "x*y is not z");
+    assert.equal(nameOf(model, byOp("+")), "z");
+    const q = snapshotGraph(new Value(7).mul(2));
+    q.site.fill(2);
+    const qm = buildModel(q, sites);
+    assert.equal(nameOf(qm, 1), "2", "a constant is its value");
+    for (let i = 0; i < snap.nodeCount; i++) assert.doesNotMatch(nameOf(model, i), /#\d/);
+  });
+
+  describe("hierarchy of a microgpt step (the runner's call stacks)", function () {
+    this.timeout(60_000);
+    let model: ReturnType<typeof buildModel>;
+    let h: Hierarchy;
+    before(async () => {
+      const result = await runnerGraph("microgptStep");
+      model = buildModel(result.roots[0].graph, result.sites);
+      h = new Hierarchy(model, result.roots[0].frames);
+    });
+
+    it("groups by call: parameters in createModel(), the loss in documentLoss() → gpt() [t] → linear() …", () => {
+      const top = h.contents(h.top).map((item) => (item.kind === "group" ? item.group.title : "node"));
+      // The call's title says what the program calls its result: `const loss = documentLoss(…)`.
+      assert.ok(top.includes("model = createModel()") && top.includes("loss = documentLoss()"), top.join(", "));
+      const doc = h.contents(h.top).find((item) => item.kind === "group" && item.group.title.endsWith("documentLoss()"));
+      assert.ok(doc?.kind === "group");
+      const inside = h.contents(doc.group).map((item) => (item.kind === "group" ? item.group.title : "node"));
+      assert.ok(inside.some((t) => /gpt\(\) \[1\]$/.test(t)) && inside.some((t) => /gpt\(\) \[7\]$/.test(t)), inside.join(", "));
+    });
+
+    it("opens every group step by step, never more than the level limit at once, down to single values", () => {
+      let count = 0;
+      const walk = (g: Group, depth: number): void => {
+        const items = h.contents(g);
+        assert.ok(items.length <= levelLimit, `${g.title}: ${items.length} items`);
+        let inside = 0;
+        for (const item of items) inside += item.kind === "node" ? 1 : item.group.count;
+        assert.equal(inside, g.count, `${g.title} holds what its items hold`);
+        if (depth > 12) return;
+        for (const item of items) {
+          if (item.kind === "node") count++;
+          else walk(item.group, depth + 1);
+        }
+      };
+      walk(h.top, 0);
+      assert.equal(count, model.snapshot.nodeCount, "every value is reachable");
+    });
+
+    it("merges edges between the items of a level", () => {
+      const level = groupLevel(model, h, h.top);
+      assert.ok(level.edges.length > 0);
+      for (const e of level.edges) assert.ok(e.from !== e.to && e.count > 0);
+    });
+
+    it("finds values in closed groups by op, function, expression and name, and the path that opens them", () => {
+      for (const q of ["relu", "softmax", "wte", "linear", "logits"]) {
+        const hits = findNodes(model, h, q);
+        assert.ok(hits.length > 0, `${q}: no hit`);
+        const path = h.pathTo(hits[0]);
+        assert.ok(h.contents(path[path.length - 1]).some((item) => item.kind === "node" && item.node === hits[0]), `${q}: the path ends at the value`);
+      }
+    });
   });
 
   it("escapes DOT record syntax in labels", () => {

@@ -1,0 +1,169 @@
+/**
+ * Big graphs in the browser: a microgpt training step as the runner records it (call stacks),
+ * opened level by level, searched, stepped; and the marks that keep the picture honest
+ * (NaN origin, stale source), and the names a learner recognises.
+ */
+import { strict as assert } from "assert";
+import type { Core } from "cytoscape";
+import type { RunResult } from "../../src/protocol/result";
+import { WebviewHarness } from "./harness";
+import { hostileGraph, runnerGraph } from "./fixtures";
+
+type ViewHandle = { cy: Core; step: number; current: { path: string[] }; timings: Record<string, number> };
+
+describe("big graphs and honest marks (Chromium)", function () {
+  this.timeout(180_000);
+  const h = new WebviewHarness();
+  let gpt: RunResult;
+  before(async () => {
+    await h.start();
+    gpt = await runnerGraph("microgptStep");
+  });
+  after(() => h.stop());
+
+  const view = <T>(fn: (v: ViewHandle) => T): Promise<T> => h.page.evaluate(`(${fn.toString()})(window.gradlensView)`) as Promise<T>;
+  const groupLabels = (): Promise<string[]> => view((v) => v.cy.nodes(".group").map((n) => n.data("label") as string));
+  const crumbs = (): Promise<string[]> => h.page.$$eval(".crumb", (cs) => cs.map((c) => c.textContent ?? ""));
+
+  describe("a microgpt step (≈60k nodes)", () => {
+    before(async () => {
+      await h.open(undefined, { width: 600, height: 900 });
+      const rendered = await h.show(gpt);
+      assert.equal(rendered.grouped, true);
+    });
+
+    it("opens on the top level of its calls, and every level opens step by step (≤ 200 items) with a breadcrumb back", async () => {
+      const top = await groupLabels();
+      assert.ok(top.some((l) => l.startsWith("loss = documentLoss()")) && top.some((l) => l.startsWith("model = createModel()")), top.join(" / "));
+      assert.deepEqual(await crumbs(), ["loss"]);
+      // Double-click opens a group; its calls are inside.
+      const doc = await view((v) => v.cy.nodes(".group").filter((n) => (n.data("label") as string).startsWith("loss = documentLoss()")).id());
+      const at = await h.pagePosition(doc);
+      await h.page.mouse.dblclick(at.x, at.y);
+      await h.page.waitForFunction(() => document.querySelectorAll(".crumb").length === 2);
+      const inside = await groupLabels();
+      assert.ok(inside.some((l) => l.startsWith("logits = gpt() [1]")), inside.join(" / "));
+      let depth = 2;
+      // Keep opening the biggest group: every level stays small, until single values.
+      for (;;) {
+        const elements = await view((v) => v.cy.nodes().length);
+        assert.ok(elements <= 200, `${elements} nodes at depth ${depth}`);
+        const biggest = await view((v) => {
+          const groups = v.cy.nodes(".group").sort((a, b) => Number(/×(\d+)/.exec(b.data("label"))?.[1]) - Number(/×(\d+)/.exec(a.data("label"))?.[1]));
+          return groups.nonempty() ? (groups.first().data("group") as string) : undefined;
+        });
+        if (!biggest) break;
+        await h.page.evaluate((key) => (window as unknown as { gradlensView: { openGroup(k: string): Promise<void> } }).gradlensView.openGroup(key), biggest);
+        depth = (await crumbs()).length;
+        assert.ok(depth < 15, "ends");
+      }
+      assert.ok(depth >= 4, `opened ${depth} levels`);
+      assert.ok(await view((v) => v.cy.nodes(".value").length) > 0);
+      // The breadcrumb goes back up to any level.
+      await h.page.click(".crumb >> nth=0");
+      await h.page.waitForFunction(() => document.querySelectorAll(".crumb").length === 1);
+      assert.ok((await groupLabels()).some((l) => l.startsWith("loss = documentLoss()")));
+    });
+
+    it("finds values inside closed groups (relu, wte, logits, softmax) and opens the path to them", async () => {
+      for (const q of ["relu", "wte", "logits", "softmax"]) {
+        await h.page.click(".crumb >> nth=0");
+        await h.page.fill("#search", q);
+        await h.page.waitForFunction(() => /^1\/\d+$/.test(document.getElementById("search-count")?.textContent ?? ""));
+        await h.page.focus("#search");
+        await h.page.keyboard.press("Enter");
+        await h.page.waitForFunction(() => (window as unknown as { gradlensView: ViewHandle }).gradlensView.cy.nodes(".value:selected").length === 1);
+        const selected = await view((v) => v.cy.nodes(":selected").first().data("node") as number);
+        assert.ok(typeof selected === "number", `${q}: a value is selected`);
+        assert.ok((await crumbs()).length > 1, `${q}: its groups were opened`);
+      }
+      await h.page.fill("#search", "");
+    });
+
+    it("highlights the paths from a parameter to the loss", async () => {
+      await h.page.click(".crumb >> nth=0");
+      await view((v) => void v.cy.nodes(".group").filter((n) => (n.data("label") as string).startsWith("model = createModel()")).select());
+      await h.page.click("#graph");
+      await view((v) => void v.cy.nodes(".group").filter((n) => (n.data("label") as string).startsWith("model = createModel()")).select());
+      await h.page.keyboard.press("p");
+      const on = await view((v) => v.cy.nodes(".path").map((n) => n.data("label") as string));
+      assert.ok(on.some((l) => l.startsWith("loss = documentLoss()")), on.join(" / "));
+    });
+
+    it("steps backprop group by group on a level, with the sum of what flowed", async () => {
+      await h.page.click(".crumb >> nth=0");
+      const count = await h.page.$eval("#step-label", (e) => Number((e.textContent ?? "").split("/")[1]));
+      assert.ok(count > 0 && count < 10, `${count} steps at the top level, not one per node`);
+      await h.page.click("#step");
+      await h.page.click("#step");
+      const trace = await h.page.$eval("#trace", (e) => e.textContent ?? "");
+      assert.match(trace, /grads pushed, sum/);
+      assert.doesNotMatch(trace, /#\d/);
+      await h.page.click("#reset");
+    });
+
+    it("keeps the open path and the view across hide/show", async () => {
+      const doc = await view((v) => v.cy.nodes(".group").filter((n) => (n.data("label") as string).startsWith("loss = documentLoss()")).data("group") as string);
+      await h.page.evaluate((key) => (window as unknown as { gradlensView: { openGroup(k: string): Promise<void> } }).gradlensView.openGroup(key), doc);
+      const path = await view((v) => v.current.path);
+      await h.page.waitForTimeout(300);
+      await h.reload();
+      await h.show(gpt);
+      assert.deepEqual(await view((v) => v.current.path), path);
+    });
+  });
+
+  it("marks where a NaN started differently from the nodes it flowed into", async () => {
+    await h.open();
+    const result = hostileGraph();
+    // zero.log() = -Infinity (node 1) is the origin; bad.mul(2) only carries it on.
+    result.nonFinite = { field: "data", value: -Infinity, op: "log", root: 0, id: 1, message: "log(0)" };
+    await h.show(result);
+    const marks = await view((v) => v.cy.nodes(".value").map((n) => ({ id: n.id(), origin: n.hasClass("origin"), nonfinite: n.hasClass("nonfinite"), border: `${n.style("border-style")} ${n.style("border-width")}` })));
+    const origin = marks.filter((m) => m.origin);
+    assert.deepEqual(origin.map((m) => m.id), ["n1"]);
+    const carried = marks.find((m) => m.id === "n2");
+    assert.ok(carried?.nonfinite && !carried.origin);
+    assert.notEqual(carried.border, origin[0].border);
+    // The |grad| colours have no red: the NaN colour stays the NaN mark's.
+    const ramp = await h.page.$$eval(".legend-ramp .swatch", (s) => s.map((e) => getComputedStyle(e).backgroundColor));
+    const nan = await view((v) => v.cy.getElementById("n1").style("border-color") as string);
+    assert.ok(!ramp.includes(nan), `${nan} in ${ramp.join(" ")}`);
+    assert.match(await h.page.$eval(".nonfinite-item.origin", (e) => e.textContent ?? ""), /origin/);
+  });
+
+  it("shows that the graph is stale after the source changed, until the next run", async () => {
+    await h.open();
+    const result = hostileGraph();
+    await h.show(result);
+    assert.equal(await h.page.$eval(".stale-banner", (e) => (e as HTMLElement).hidden), true);
+    await h.send({ type: "stale", stale: true });
+    assert.equal(await h.page.$eval(".stale-banner", (e) => (e as HTMLElement).hidden), false);
+    assert.equal(await h.page.$eval("#graph", (e) => e.classList.contains("stale")), true);
+    await h.show(result);
+    assert.equal(await h.page.$eval(".stale-banner", (e) => (e as HTMLElement).hidden), true);
+  });
+
+  it("names nodes as the program does: expressions, constants, variables — never an internal id", async () => {
+    await h.open();
+    const mlp = await runnerGraph("mlp");
+    await h.show(mlp);
+    const labels = await view((v) => v.cy.nodes(".value").map((n) => (n.data("label") as string).split("\n")[0]));
+    for (const l of labels) assert.doesNotMatch(l, /#\d/);
+    assert.ok(labels.includes("this.w[i].mul(x[i])"), labels.join(" / "));
+    assert.ok(labels.includes("loss") && labels.includes("act"));
+    // The bias leaves (0.5) held `act` only before act was reassigned: they are not called act.
+    const biases = await view((v) => v.cy.nodes(".value.leaf").filter((n) => (n.data("label") as string).includes("data 0.5000")).map((n) => (n.data("label") as string).split("\n")[0]));
+    assert.equal(biases.length, 4);
+    for (const b of biases) assert.notEqual(b, "act");
+    // Hover: the call stack that made it, named as the program names it.
+    const tanh = await view((v) => v.cy.nodes(".value").filter((n) => n.incomers("node.op").some((o) => o.data("label") === "tanh")).first().id());
+    await h.page.evaluate((id) => void (window as unknown as { gradlensView: ViewHandle }).gradlensView.cy.center((window as unknown as { gradlensView: ViewHandle }).gradlensView.cy.getElementById(id)), tanh);
+    const at = await h.pagePosition(tanh);
+    await h.page.mouse.move(at.x, at.y);
+    await h.page.waitForSelector(".tooltip:not([hidden])");
+    const tip = await h.page.$eval(".tooltip", (e) => (e as HTMLElement).innerText);
+    assert.match(tip, /Layer\.call\(\).*Neuron\.call\(\)/s);
+    assert.doesNotMatch(tip, /#\d/);
+  });
+});
