@@ -335,6 +335,10 @@ def main(request_path):
     sys.stdout, sys.stderr = Console("stdout", real_stdout, run.output), Console("stderr", real_stderr, run.output)
 
     error = execute(run, compiled, request, scope)
+    if request.get("checks") is not None and (error is None or error["kind"] == "runtime"):
+        import gradlens_check  # "check" mode: gradient checks of the user's functions (gradlens_check.py)
+
+        result["checks"] = gradlens_check.run_checks(request, scope, run)
 
     sys.stdout, sys.stderr = real_stdout, real_stderr
     run.output.flush()

@@ -5,3 +5,5 @@
  */
 export { findCheckableFunctions, type CheckableFunction } from "../runner/staticAnalysis";
 export { findModelFunctions, type ModelFunction } from "../runner/modelFunctions";
+export { findCheckablePythonFunctions } from "../runner/python/checkableFunctions";
+export { pythonBlocksOf } from "../runner/python/markdownBlocks";

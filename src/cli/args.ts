@@ -11,6 +11,8 @@ export interface CliArgs {
   root?: number;
   functionName?: string;
   seed?: number;
+  /** For a Markdown FILE: a 1-based line inside the code block to run. */
+  line?: number;
 }
 
 export class UsageError extends Error {}
@@ -21,7 +23,12 @@ Commands:
   graph FILE     run FILE and print the computation graph of its root
                  (the value backward() was called on, else the last value)
   check FILE     run a gradient check of every checkable function in FILE
-                 (top-level functions whose parameters are Value or Value[])
+                 (top-level functions whose parameters are Value or Value[];
+                 in Python: hinted Value or list[Value], or with a @gradcheck line)
+
+FILE is a .grad.ts, .ts or .js file, a .py file (run with python3 on PATH), or a
+Markdown file with --line N: the code block at that line, after the earlier
+Python blocks it builds on.
 
 Options:
   --json             print JSON (graph: { nodes, edges }; check: { ok, functions })
@@ -32,6 +39,7 @@ Options:
   --root N           the N-th root graph (graph only; default the last)
   --function NAME    check only the function NAME (check only)
   --seed N           seed of the random points of functions without @gradcheck (check only)
+  --line N           the code block at line N of a Markdown FILE
   -h, --help         show this help
   --version          show the version
 
@@ -79,6 +87,10 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       case "--seed":
         args.seed = number(arg, argv[++i], true);
         break;
+      case "--line":
+        args.line = number(arg, argv[++i], true);
+        if (args.line < 1) throw new UsageError("--line needs a line number (1 or more)");
+        break;
       default:
         if (arg.startsWith("-")) throw new UsageError(`unknown option ${arg}`);
         positional.push(arg);
@@ -90,5 +102,8 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   if (!file) throw new UsageError(`${command} needs a FILE`);
   if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
   if (command === "check" && args.format === "dot") throw new UsageError("--dot is for graph");
+  const markdown = /\.(md|markdown)$/i.test(file);
+  if (markdown && args.line === undefined) throw new UsageError(`${file} is Markdown: say which code block with --line N`);
+  if (!markdown && args.line !== undefined) throw new UsageError("--line is for Markdown files");
   return { ...args, command, file };
 }

@@ -7,7 +7,8 @@ import { formatNumber as format } from "../format/number";
 export interface GraphJson {
   root: { name: string; reason: RootGraph["reason"]; line: number | null };
   nodes: { id: number; op: string; label: string | null; data: JsonNumber; grad: JsonNumber; line: number | null }[];
-  edges: { from: number; to: number }[];
+  /** `localGrad`: d(to)/d(from), null where it is unknown (a closure-based class whose step could not be replayed). */
+  edges: { from: number; to: number; localGrad: JsonNumber | null }[];
 }
 
 export function graphJson(root: RootGraph, sites: readonly SourceSite[]): GraphJson {
@@ -17,9 +18,14 @@ export function graphJson(root: RootGraph, sites: readonly SourceSite[]): GraphJ
   const edges: GraphJson["edges"] = [];
   for (let i = 0; i < g.nodeCount; i++) {
     nodes.push({ id: i, op: g.opNames[g.op[i]], label: g.labels[i] ?? null, data: toJsonNumber(g.data[i]), grad: toJsonNumber(g.grad[i]), line: lineOf(g.site[i]) });
-    for (let e = g.childStart[i]; e < g.childStart[i + 1]; e++) edges.push({ from: g.child[e], to: i });
+    for (let e = g.childStart[i]; e < g.childStart[i + 1]; e++) edges.push({ from: g.child[e], to: i, localGrad: localGradJson(g.localGrad[e]) });
   }
   return { root: { name: root.name, reason: root.reason, line: root.position?.line ?? null }, nodes, edges };
+}
+
+/** Snapshots keep an unknown local gradient as NaN (the engine's mark for "not given"); JSON says null. */
+function localGradJson(x: number): JsonNumber | null {
+  return Number.isNaN(x) ? null : toJsonNumber(x);
 }
 
 /** micrograd's draw_dot picture, as the graph view exports it (src/format/dot.ts); the caller ends the line. */

@@ -3,7 +3,7 @@
  *   gradlens graph FILE [--json | --dot]    gradlens check FILE [--json]
  */
 import * as path from "node:path";
-import { runnerFor, languageOfFile } from "../runner";
+import { runCliTarget } from "./targets";
 import { resolveLimits } from "../protocol/limits";
 import type { RunError, RunResult } from "../protocol/result";
 import { parseArgs, UsageError, USAGE, type CliArgs } from "./args";
@@ -39,8 +39,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     ...(args.functionName !== undefined ? { functionName: args.functionName } : {}),
   };
   const stopProgress = showProgress(`running ${path.basename(file)}`);
-  const runner = runnerFor(languageOfFile(file));
-  const result = await (args.command === "check" ? runner.checkFile(file, options) : runner.runFile(file, options)).finally(stopProgress);
+  const result = await runCliTarget(args.command, file, args.line, options).finally(stopProgress);
   printConsole(result);
   return args.command === "check" ? reportCheck(result, args) : reportGraph(result, args);
 }

@@ -96,7 +96,8 @@ export interface GradcheckResult {
   truncated?: boolean;
 }
 
-export const GRADCHECK_DEFAULTS = { eps: 1e-6, atol: 1e-5, rtol: 1e-3 };
+/** The tolerances and step a check uses when none are given (the Python checker is sent these). */
+export const GRADCHECK_DEFAULTS: Readonly<{ eps: number; atol: number; rtol: number }> = { eps: 1e-6, atol: 1e-5, rtol: 1e-3 };
 /** The step sizes of the sweep done on a mismatch. */
 export const SWEEP_STEPS = [1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8];
 /** At most this many inputs get a sweep (each costs 14 evaluations of f). */

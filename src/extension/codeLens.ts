@@ -1,12 +1,40 @@
 /**
- * "Check gradient" above every checkable function of a `.grad.ts` file; after a check, its verdict,
- * which opens the per-input table. Finding the functions only parses the file: nothing runs here.
+ * "Check gradient" above every checkable function of a `.grad.ts` file, a `.py` file or a ```python block
+ * of Markdown; after a check, its verdict, which opens the per-input table. Finding the functions only
+ * reads the text: nothing runs here.
  */
 import * as vscode from "vscode";
 import { loadAnalysis } from "./analysis";
+import { gradFileSelector } from "./runTarget";
 import type { ResultStore } from "./results";
-import { editorWords, verdictTitle } from "./verdict";
 import { opMessage } from "../protocol/checkVerdict";
+import { editorWords, verdictTitle } from "./verdict";
+import type { FunctionArgs } from "./commands";
+
+/** Where gradient-check lenses appear: grad files, Python files, and Markdown (its ```python blocks). */
+export const checkLensSelector: vscode.DocumentSelector = [gradFileSelector as vscode.DocumentFilter, { scheme: "file", language: "python" }, { scheme: "file", language: "markdown" }];
+
+/** A checkable function's name and 1-based line; `blockLine`: the Markdown block to run for it. */
+interface LensSite {
+  name: string;
+  line: number;
+  blockLine?: number;
+}
+
+function checkableFunctionsOf(document: vscode.TextDocument): LensSite[] {
+  const file = document.uri.fsPath;
+  const text = document.getText();
+  if (document.languageId === "python") {
+    return loadAnalysis().findCheckablePythonFunctions(text, file).map((f) => ({ name: f.name, line: f.range.line }));
+  }
+  if (document.languageId === "markdown") {
+    const analysis = loadAnalysis();
+    return analysis.pythonBlocksOf(text).flatMap((block) =>
+      analysis.findCheckablePythonFunctions(block.code, file, block.startLine).map((f) => ({ name: f.name, line: f.range.line, blockLine: block.startLine })),
+    );
+  }
+  return loadAnalysis().findCheckableFunctions(text, file).map((f) => ({ name: f.name, line: f.range.line }));
+}
 
 export class GradientCheckLensProvider implements vscode.CodeLensProvider, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -18,18 +46,17 @@ export class GradientCheckLensProvider implements vscode.CodeLensProvider, vscod
   }
 
   async provideCodeLenses(document: vscode.TextDocument): Promise<vscode.CodeLens[]> {
-    const { findCheckableFunctions } = loadAnalysis();
-    let functions;
+    let functions: LensSite[];
     try {
-      functions = findCheckableFunctions(document.getText(), document.uri.fsPath);
+      functions = checkableFunctionsOf(document);
     } catch {
       return []; // A file that does not parse has no lenses; the run reports the syntax error.
     }
     const lenses: vscode.CodeLens[] = [];
     for (const fn of functions) {
-      const line = Math.max(0, fn.range.line - 1);
+      const line = Math.max(0, fn.line - 1);
       const range = new vscode.Range(line, 0, line, 0);
-      const args = { file: document.uri.fsPath, functionName: fn.name };
+      const args: FunctionArgs = { file: document.uri.fsPath, functionName: fn.name, ...(fn.blockLine !== undefined ? { line: fn.blockLine } : {}) };
       const check = this.store.freshCheck(document.uri.fsPath, fn.name);
       if (check) {
         lenses.push(new vscode.CodeLens(range, {
@@ -53,6 +80,7 @@ export class GradientCheckLensProvider implements vscode.CodeLensProvider, vscod
 
   /** "Check gradient (all parameters)" above a function that returns a Value but takes no Value parameters. */
   private modelLenses(document: vscode.TextDocument): vscode.CodeLens[] {
+    if (document.languageId === "python" || document.languageId === "markdown") return []; // TypeScript's model checks
     const { findModelFunctions } = loadAnalysis();
     const lenses: vscode.CodeLens[] = [];
     for (const fn of findModelFunctions(document.getText(), document.uri.fsPath)) {

@@ -12,11 +12,16 @@ import { isGradFile, targetFromEditor, type RunTarget } from "./runTarget";
 import { ensureTrusted } from "./trust";
 import { opMessage } from "../protocol/checkVerdict";
 import { editorWords } from "./verdict";
+import { loadRunner } from "./runners";
+
+const findCodeBlockAt = (markdown: string, line: number) => loadRunner().findCodeBlockAt(markdown, line);
 
 /** Arguments of the commands that lenses and hover links call. */
 export interface FunctionArgs {
   file: string;
   functionName: string;
+  /** In Markdown: the first line of the ```python block the function is in (the block runs, with the blocks it needs). */
+  line?: number;
 }
 export interface NodeArgs {
   file: string;
@@ -51,8 +56,8 @@ export function registerCommands(context: vscode.ExtensionContext, runs: RunServ
     register("gradlens.checkGradients", async (resource?: vscode.Uri) => {
       const target = await targetFor(resource, false);
       if (!target || !ensureTrusted()) return undefined;
-      if (!isGradFile(target.document)) {
-        void vscode.window.showInformationMessage(vscode.l10n.t("Gradient checks run on .grad.ts files."));
+      if (!isGradFile(target.document) && target.language !== "python") {
+        void vscode.window.showInformationMessage(vscode.l10n.t("Gradient checks run on .grad.ts files, Python files and ```python blocks of Markdown."));
         return undefined;
       }
       const result = await runs.run({ target, mode: "check", feedback: "notification" });
@@ -63,7 +68,7 @@ export function registerCommands(context: vscode.ExtensionContext, runs: RunServ
     register("gradlens.checkFunction", async (args: FunctionArgs) => {
       if (!ensureTrusted()) return undefined;
       const document = await vscode.workspace.openTextDocument(vscode.Uri.file(args.file));
-      const target: RunTarget = { kind: "file", language: "typescript", file: args.file, document };
+      const target = checkTarget(args, document);
       const result = await runs.run({ target, mode: "check", functionName: args.functionName, feedback: "notification" });
       if (result) reportChecks(result);
       return result;
@@ -107,6 +112,15 @@ export function registerCommands(context: vscode.ExtensionContext, runs: RunServ
 
     register("gradlens.showLog", () => log.show(true)),
   );
+}
+
+/** What a lens's check runs: the file, or in Markdown the ```python block of the function. */
+function checkTarget(args: FunctionArgs, document: vscode.TextDocument): RunTarget {
+  if (document.languageId === "markdown" && args.line !== undefined) {
+    const block = findCodeBlockAt(document.getText(), args.line);
+    if (block) return { kind: "snippet", language: "python", file: args.file, document, code: block.code, origin: { file: args.file, line: block.startLine, column: 1 } };
+  }
+  return { kind: "file", language: document.languageId === "python" ? "python" : "typescript", file: args.file, document };
 }
 
 /** The code to run: the file the command was invoked on (editor title), else the active editor. */

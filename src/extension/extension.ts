@@ -5,7 +5,7 @@
 import * as vscode from "vscode";
 import { createApi, type GradLensApi } from "./api";
 import { CheckDetailsProvider, checkDetailsScheme } from "./checkDetails";
-import { GradientCheckLensProvider } from "./codeLens";
+import { GradientCheckLensProvider, checkLensSelector } from "./codeLens";
 import { registerCommands } from "./commands";
 import { ResultDiagnostics } from "./diagnostics";
 import { watchDocuments } from "./documentWatcher";
@@ -15,7 +15,7 @@ import { ValueHoverProvider, runnableSelector } from "./hover";
 import { InlineValueDecorations } from "./inlineValues";
 import { ResultStore } from "./results";
 import { RunService } from "./runService";
-import { gradFileSelector, trackGradFileContext } from "./runTarget";
+import { trackGradFileContext } from "./runTarget";
 import { ResultStatusBar } from "./statusBar";
 
 export function activate(context: vscode.ExtensionContext): GradLensApi {
@@ -39,7 +39,7 @@ export function activate(context: vscode.ExtensionContext): GradLensApi {
     lenses,
     details,
     new ResultDiagnostics(store),
-    vscode.languages.registerCodeLensProvider(gradFileSelector, lenses),
+    vscode.languages.registerCodeLensProvider(checkLensSelector, lenses),
     vscode.languages.registerHoverProvider(runnableSelector, new ValueHoverProvider(store)),
     vscode.workspace.registerTextDocumentContentProvider(checkDetailsScheme, details),
     registerCommands(context, runs, store, log),

@@ -11,7 +11,7 @@ import type { RunTarget } from "./runTarget";
 import { runOptionsFromSettings } from "./settings";
 import { errorKindLabel } from "./errorKinds";
 import { pythonInterpreterFor } from "./pythonInterpreter";
-import { runnerFor } from "./runners";
+import { loadPythonRunner, runnerFor } from "./runners";
 import { emptyResult } from "../protocol/emptyResult";
 
 export interface RunRequest {
@@ -97,6 +97,11 @@ export class RunService implements vscode.Disposable {
     if (target.language === "python") {
       const pythonPath = await pythonInterpreterFor(target.document.uri);
       if (pythonPath) options.pythonPath = pythonPath;
+      // A Markdown block's functions: the block runs (after the blocks it needs), then their checks.
+      if (request.mode === "check" && target.kind === "snippet") {
+        const input = { file: target.file, code: target.code, origin: target.origin, document: target.document.getText() };
+        return loadPythonRunner().checkPython(input, { ...options, functionName: request.functionName });
+      }
     }
     const runner = runnerFor(target.language);
     if (request.opsOnly && target.kind === "file") return runner.checkFile(target.file, { ...options, opsOnly: true });

@@ -17,7 +17,8 @@ const KEEP_EARLIEST = MAX_FRAMES / 4;
 
 export class CallFrameRecorder {
   private functions: { name: string; file: string; line: number }[] = [];
-  private functionIndex = new Map<string, number>();
+  /** Function table index by the instrumentation's function id (filled on a function's first call). */
+  private functionById: number[] = [];
   private parent = new Int32Array(1024);
   private fn = new Int32Array(1024);
   private callSite = new Int32Array(1024);
@@ -29,15 +30,14 @@ export class CallFrameRecorder {
 
   constructor(private readonly currentSite: () => number) {}
 
-  /** `__gl_fe(name, file, line)`: returns the token `__gl_fx` closes. */
-  enter(name: string, file: string, line: number): number {
+  /** `__gl_fe(id, name, file, line)`: returns the token `__gl_fx` closes. Runs on every user call: no string work. */
+  enter(id: number, name: string, file: string, line: number): number {
     const depth = this.stack.length;
-    const key = `${file}:${line}:${name}`;
-    let f = this.functionIndex.get(key);
+    let f = this.functionById[id];
     if (f === undefined) {
       f = this.functions.length;
       this.functions.push({ name, file, line });
-      this.functionIndex.set(key, f);
+      this.functionById[id] = f;
     }
     if (this.count >= MAX_FRAMES) this.compact();
     if (this.count === this.parent.length) this.grow();
@@ -105,7 +105,7 @@ export class CallFrameRecorder {
   /** Helpers for the instrumented code. */
   helpers(enterName: string, exitName: string): Record<string, unknown> {
     return {
-      [enterName]: (name: string, file: string, line: number) => this.enter(name, file, line),
+      [enterName]: (id: number, name: string, file: string, line: number) => this.enter(id, name, file, line),
       [exitName]: <T>(token: number, result?: T) => this.exit(token, result),
     };
   }

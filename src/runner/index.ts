@@ -14,6 +14,7 @@ import { BundlePositions, formatStack } from "./sourcePositions";
 import { findCheckableFunctionsDetailed, topLevelNames } from "./staticAnalysis";
 import { placeOps, positioned } from "./opCheckPositions";
 import { findModelFunctions } from "./modelFunctions";
+import { fileDeclaresOwnValue } from "./userValueClasses";
 import type { SourceOffset } from "./instrument";
 import type { CheckRequest, WorkerConsoleLine, WorkerError, WorkerOutput } from "./protocol";
 import type { BindingValue, ConsoleLine, FunctionCheckResult, RunError, RunResult, SourcePosition, SourceRange } from "../protocol/result";
@@ -73,8 +74,9 @@ export function checkFile(file: string, options: RunOptions & { functionName?: s
       entry: { file: absolute },
       // Checks need the functions handed over, so tracking stays on whatever the option says.
       sourceTracking: true,
-      // All of them, not just the checked ones: a user-defined op is re-run through its function.
-      registerFunctions: all.map((f) => ({ name: f.name, hoisted: f.hoisted })),
+      // All of them, not just the checked ones: a user-defined op is re-run through its function. A file
+      // with its own Value class hands it over too: checks build their inputs with it (userValues.ts).
+      registerFunctions: [...all.map((f) => ({ name: f.name, hoisted: f.hoisted })), ...(functions.length > 0 && fileDeclaresOwnValue(source) ? [{ name: "Value", hoisted: false }] : [])],
     };
     const checked = options.opsOnly ? [] : functions;
     const checks: CheckRequest[] = checked.map((f) => ({ name: f.name, params: f.params, ...(f.point ? { point: f.point } : {}) }));

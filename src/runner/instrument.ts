@@ -12,6 +12,7 @@
 import MagicString from "magic-string";
 import { parseTypeScript, runtimeChildren, isNode, type AstNode } from "./parse";
 import { HELPERS } from "./helpers";
+import { constructorBody, valueClassSpans } from "./userValueClasses";
 import { instrumentFrames } from "./instrumentFrames";
 import { placeInFile } from "./snippetOffset";
 import type { SourceRange, SourceSite } from "../protocol/result";
@@ -28,6 +29,12 @@ export interface BindingDeclaration {
 export class SiteRegistry {
   readonly sites: SourceSite[] = [{ id: 0, file: "", line: 0, column: 0, endLine: 0, endColumn: 0, text: "(library code)" }];
   readonly bindings: BindingDeclaration[] = [];
+  private functions = 0;
+
+  /** A bundle-wide id for an instrumented function, so its call hook does no string work. */
+  addFunction(): number {
+    return this.functions++;
+  }
 
   addSite(site: Omit<SourceSite, "id">): number {
     const id = this.sites.length;
@@ -92,6 +99,10 @@ export function instrumentSource(source: string, registry: SiteRegistry, options
     out.appendLeft(node.end, close);
   };
 
+  // A learner's own Value class is engine code: its insides get no sites, bindings or write reports (userValueClasses.ts).
+  const valueClasses = valueClassSpans(program);
+  const inValueClass = (node: AstNode) => valueClasses.length > 0 && valueClasses.some((c) => node.start >= c.start && node.end <= c.end);
+
   // One binding per variable name per function (or top level), declared where it first appears.
   const bindingIds = new Map<string, number>();
   const bindingFor = (scope: AstNode | undefined, name: string, at: AstNode): number => {
@@ -115,6 +126,7 @@ export function instrumentSource(source: string, registry: SiteRegistry, options
 
     const scope = functions[functions.length - 1];
     const functionName = functionNames[functionNames.length - 1];
+    if (inValueClass(node) && !/Loop|For|While|Throw/.test(node.type)) return;
     switch (node.type) {
       case "CallExpression":
       case "NewExpression": {
@@ -189,7 +201,11 @@ export function instrumentSource(source: string, registry: SiteRegistry, options
     }
   };
   visit(program, undefined, [], []);
-  instrumentFrames(program, source, out, { file: offset.file, lineOffset: offset.line });
+  for (const c of valueClasses) {
+    const body = constructorBody(c.node);
+    if (body) out.appendLeft(body.end - 1, `;${HELPERS.made}(this);`);
+  }
+  instrumentFrames(program, source, out, { file: offset.file, lineOffset: offset.line, nextFunctionId: () => registry.addFunction() });
 
   const body = program.body as AstNode[];
   const wrapped = options.entry === true && topLevelAwait ? wrapTopLevelAwait(body, out) : undefined;

@@ -24,6 +24,7 @@ import { rerunForward } from "./opCheckRerun";
 import { packLabels } from "./labelTransfer";
 import { BackwardStates } from "./backwardState";
 import { describeNonFinite } from "./nonFiniteMessage";
+import { UserValues } from "./userValues";
 import { CallFrameRecorder } from "./callFrames";
 import type { WorkerInput, WorkerOutput, WorkerRoot, WorkerBinding, WorkerError } from "./protocol";
 import { exitProcess, guardProcessKill, openChildChannel, type ChildChannel } from "./process/childChannel";
@@ -103,12 +104,15 @@ async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
     } else if (backwardRoots.size < MAX_BACKWARD_SITES) {
       backwardRoots.set(site, { value: root, calls: 1, epoch: states.recordBackward() });
     }
-    // Now and then the graphs so far go to the host: if the run is killed hard, they are what is left.
+    checkpointIfDue();
+  });
+  /** Now and then the graphs so far go to the host: if the run is killed hard, they are what is left. */
+  function checkpointIfDue(): void {
     if (lastBackward - lastCheckpoint >= input.checkpointIntervalMs) {
       channel.send({ type: "checkpoint", output: collect() });
       lastCheckpoint = performance.now();
     }
-  });
+  }
 
   const bindingCount = input.bindingNames.length;
   const bindingLast: (Value | undefined)[] = new Array(bindingCount).fill(undefined);
@@ -117,6 +121,11 @@ async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
   let lastBinding = -1;
   const registered = new Map<string, unknown>();
   const functionOfSite = (site: number): string | undefined => input.siteFunctions?.[site] ?? undefined;
+  // Learners' own Value classes; their backward() calls count as the engine's do.
+  const userValues = new UserValues(input.bindingNames, () => {
+    lastBackward = performance.now();
+    checkpointIfDue();
+  });
   const frames = new CallFrameRecorder(() => creationSite.site);
 
   const helpers: Record<string, unknown> = {
@@ -133,7 +142,7 @@ async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
         bindingLast[binding] = x;
         lastValue = x;
         lastBinding = binding;
-      }
+      } else userValues.bind(binding, x);
       return x;
     },
     [HELPERS.loop]: () => {
@@ -143,12 +152,13 @@ async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
       if (x instanceof Value) {
         lastValue = x;
         lastBinding = -1;
-      }
+      } else userValues.expression(x);
       return x;
     },
     [HELPERS.register]: (name: string, fn: unknown) => {
       registered.set(name, fn);
     },
+    [HELPERS.made]: (x: unknown) => userValues.made(x),
     [HELPERS.write]: (x: unknown) => {
       if (x instanceof Value) states.beforeWrite(x);
       return x;
@@ -216,7 +226,7 @@ async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
     if (final && input.checks && stopReason === undefined) {
       recordBackward = false;
       states.enabled = false;
-      output.checks = runChecks(input.checks, registered, input.gradcheck ?? {}, errorOf, { functionOfSite });
+      output.checks = runChecks(input.checks, userValues.adaptForChecks(registered), input.gradcheck ?? {}, errorOf, { functionOfSite });
       recordBackward = true;
     }
 
@@ -278,6 +288,11 @@ async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
           }
         }
       }
+      const user = userValues.results(output.roots.length, input.nodeLimit, output.roots.length === 0);
+      output.roots.push(...user.roots);
+      output.bindings.push(...user.bindings);
+      if (user.error) output.error ??= user.error;
+      if (user.nonFinite) output.nonFinite ??= user.nonFinite;
     } catch (thrown) {
       output.error ??= errorOf(thrown);
     }

@@ -18,6 +18,7 @@ import { buildRequest, type PythonRunInput } from "./request";
 import { emptyPythonResult, fromTracerOutput, fromUnfinishedRun, type TracerOutput } from "./result";
 import { tracerScriptPath } from "./tracerScript";
 import { interpreterToStart, rememberBinary } from "./launcherCache";
+import { checkPython, type CheckRequestFields } from "./check";
 
 export { resolvePythonPath, type ResolvedPython } from "./interpreter";
 export type { PythonRunInput } from "./request";
@@ -25,17 +26,16 @@ export { useTranslations } from "../localization";
 export { pythonBlocksOf, codeBlocksOf, isPythonFence, type MarkdownCodeBlock } from "./markdownBlocks";
 
 /** `opChecks`: also check the local gradients of the ops in the run's graphs (a "Check ops" run). */
-export type PythonRunOptions = RunOptions & { pythonPath?: string; opChecks?: boolean };
+export type PythonRunOptions = RunOptions & { pythonPath?: string; opChecks?: boolean; /** "check" mode (check.ts) */ checkRequest?: CheckRequestFields };
+export { checkPython } from "./check";
+export { findCheckablePythonFunctions } from "./checkableFunctions";
 
-/** Python through the runner interface: files, selections and code blocks; function checks are TypeScript's, op checks both. */
+/** Python through the runner interface: files, selections and code blocks, gradient checks (check.ts) and op checks. */
 export const pythonRunner: Runner = {
   language: "python",
   runFile: (file, options) => runPython({ file }, options),
   runSnippet: (code, origin, options = {}) => runPython({ file: origin.file, code, origin, ...(options.document !== undefined ? { document: options.document } : {}) }, options),
-  checkFile: (file, options = {}) =>
-    options.opsOnly
-      ? runPython({ file }, { ...options, opChecks: true })
-      : Promise.resolve(emptyPythonResult(path.resolve(file), { kind: "runtime", message: l10n.t("Gradient checks run on .grad.ts files; Python files can be run and graphed.") }, 0)),
+  checkFile: (file, options = {}) => (options.opsOnly ? runPython({ file }, { ...options, opChecks: true }) : checkPython({ file }, options)),
 };
 
 /** Never rejects: every failure is a `RunResult` with an error at a source line where there is one. */
@@ -64,7 +64,7 @@ export async function runPython(input: PythonRunInput, options: PythonRunOptions
         ...(options.nodeLimit !== undefined ? { nodeLimit: options.nodeLimit } : {}),
         ...(options.opChecks ? { opChecks: true } : {}),
       };
-      request = await buildRequest({ ...input, file }, limits, { resultPath, dumpPath });
+      request = { ...(await buildRequest({ ...input, file }, limits, { resultPath, dumpPath })), ...options.checkRequest };
     } catch {
       return emptyPythonResult(file, { kind: "runtime", message: l10n.t("cannot read {0}", file) }, elapsed());
     }

@@ -11,6 +11,7 @@ import type { BindingValue, ConsoleLine, NonFiniteReport, OpCheckResult, RootGra
 import type { TracerRequest } from "./request";
 import { localizeTracerError, localizeTracerLine, localizeTracerNote, type MessageParts } from "./tracerMessages";
 import * as l10n from "@vscode/l10n";
+import { checkFromTracer, type TracerCheck } from "./check";
 import { emptyResult } from "../../protocol/emptyResult";
 import { formatSeconds } from "../../protocol/limits";
 
@@ -45,6 +46,8 @@ export interface TracerOutput {
   /** `l10n`: the parts the message was made of, for translating it (tracerMessages.ts). */
   error?: RunError & { l10n?: MessageParts };
   durationMs?: number;
+  /** In check mode: the gradient checks (check.ts). */
+  checks?: TracerCheck[];
   /** The interpreter binary that ran (differs from the one started when that was a launcher script). */
   executable?: string;
   /** python/gradlens_opcheck.py's op checks (numbers as JSON numbers). */
@@ -130,6 +133,7 @@ export function fromTracerOutput(file: string, output: TracerOutput, durationMs:
   if (output.warnings) {
     result.warnings = output.warnings.map((w) => ({ kind: w.kind, message: backwardWarningMessage(w.kind, w.name, fromJsonNumber(w.grad)), ...positioned(positionOfSite(w.siteId)) }));
   }
+  if (output.checks) result.checks = output.checks.map((c) => checkFromTracer(file, c));
   const notes = (output.notes ?? []).map(localizeTracerNote);
   if (notes.length) result.notes = notes;
   const nonFinite = findNonFinite(roots, positionOfSite);

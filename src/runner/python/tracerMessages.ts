@@ -34,6 +34,7 @@ export const tracerTemplates: Record<string, Render> = {
   "stopped: the graph is too large to read back within the memory limit of {0} MB": (a) =>
     l10n.t("stopped: the graph is too large to read back within the memory limit of {0} MB", a[0]),
   "GradLens could not read the values back: {0}": (a) => l10n.t("GradLens could not read the values back: {0}", a[0]),
+  "{0} could not be found when the file ran": (a) => l10n.t("{0} could not be found when the file ran", a[0]),
   "{0} raised {1} in Python ({2}); JavaScript, and GradLens's TypeScript engine, would give {3}": (a) =>
     l10n.t("{0} raised {1} in Python ({2}); JavaScript, and GradLens's TypeScript engine, would give {3}", a[0], a[1], a[2], a[3]),
   "the graph of {0} has a cycle: a value is among its own inputs (through {1} values), so it cannot be drawn and backward() cannot be right": (a) =>
