@@ -27,6 +27,7 @@ from gradlens_opcheck import OpChecks
 from gradlens_output import Console, Output
 from gradlens_sources import BIND_HELPER, EXPRESSION_HELPER, LINK_HELPER, BindingTable, Chunk, instrument, select_context, uses_undefined_value
 from gradlens_values import OP_OF_METHOD, Recorder, RecordingLimit
+from gradlens_training import Training
 
 DEFAULT_NODE_LIMIT = 200_000
 
@@ -331,6 +332,8 @@ def main(request_path):
         pass
     limit_memory(request.get("heapLimitMb", 1024))
     scope = {"__name__": "__main__", "__file__": user_file, "__builtins__": builtins, "__doc__": None}
+    if request.get("training"):
+        recorder.training = Training(dict(request["training"], nodeLimit=request.get("nodeLimit")), recorder, scope, started, run.sites)
     real_stdout, real_stderr = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = Console("stdout", real_stdout, run.output), Console("stderr", real_stderr, run.output)
 
@@ -346,6 +349,12 @@ def main(request_path):
         run.note("tutorial-value", said("this code uses Value without defining or importing it: GradLens supplied the tutorial's Value class (plain Python would stop with NameError: name 'Value' is not defined)"), first=True)
     if error is not None:
         result["error"] = error
+    if recorder.training is not None:
+        try:
+            result["training"] = recorder.training.finish()
+        except Exception as failure:  # the records so far were streamed; the run's own result still counts
+            run.output.note("training records: %s: %s" % (type(failure).__name__, failure))
+        recorder.training = None
     try:
         if error is not None and error["kind"] == "memory":
             # Free what the code held (the graphs taken at backward() keep their values) before reading.

@@ -89,6 +89,7 @@ class Recorder:
         self.binding_last = {}
         self.last_value = None
         self.last_binding = None
+        self.training = None  # a gradlens_training.Training during a training run
         self.node_limit = 200_000
         self._in_backward = 0
         self._state = [True]  # recording on (a list: read by the generated __init__ wrappers)
@@ -184,6 +185,9 @@ class Recorder:
             def backward_recorded(self, *args, **kwargs):
                 if not recorder.enabled or recorder._in_backward:
                     return backward(self, *args, **kwargs)  # a backward() that calls backward()
+                training = recorder.training
+                if training is not None:
+                    training.before_backward()  # may end the program here (Stop, --steps N)
                 if recorder.backward_start_listeners:
                     recorder.backward_started(self, sys._getframe(1))
                 recorder._in_backward += 1
@@ -199,6 +203,8 @@ class Recorder:
                     raise
                 recorder._in_backward -= 1
                 recorder.record_backward(self, sys._getframe(1))
+                if training is not None:
+                    training.after_backward(self)  # gradlens_training.py: this step's record
                 return result
 
             backward_recorded._gradlens = True

@@ -22,6 +22,8 @@ const targets = [
   { entryPoints: ["src/cli/main.ts"], outfile: "dist/cli.js", platform: "node", format: "cjs", external: ["esbuild"], banner: { js: "#!/usr/bin/env node" } },
   // The graph view, in the webview's browser context.
   { entryPoints: ["src/webview/main.ts"], outfile: "dist/webview.js", platform: "browser", format: "iife" },
+  // The training view (its own panel): dist/webviewTraining.js and, from the CSS it imports, dist/webviewTraining.css.
+  { entryPoints: ["src/webview/training/main.ts"], outfile: "dist/webviewTraining.js", platform: "browser", format: "iife" },
 ];
 
 mkdirSync("dist", { recursive: true });

@@ -25,6 +25,8 @@ Commands:
   check FILE     run a gradient check of every checkable function in FILE
                  (top-level functions whose parameters are Value or Value[];
                  in Python: hinted Value or list[Value], or with a @gradcheck line)
+  train FILE     run a training loop and print loss, grad norm and update ratio
+                 per backward() call (gradlens train --help for its options)
 
 FILE is a .grad.ts, .ts or .js file, a .py file (run with python3 on PATH), or a
 Markdown file with --line N: the code block at that line, after the earlier

@@ -11,10 +11,12 @@ import { graphDot, graphJson, graphTable } from "./graphOutput";
 import { checkJson, checkTable, checkPassed } from "./checkOutput";
 import { showProgress } from "./progress";
 import packageJson from "../../package.json";
+import { trainCommand } from "./train";
 
 export const EXIT = { ok: 0, checkFailed: 1, cannotRun: 2 } as const;
 
 export async function main(argv: readonly string[]): Promise<number> {
+  if (argv[0] === "train") return trainCommand(argv.slice(1));
   let args: CliArgs;
   try {
     args = parseArgs(argv);

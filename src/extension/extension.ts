@@ -17,6 +17,7 @@ import { ResultStore } from "./results";
 import { RunService } from "./runService";
 import { trackGradFileContext } from "./runTarget";
 import { ResultStatusBar } from "./statusBar";
+import { registerTrainingCommand } from "./trainingCommand";
 
 export function activate(context: vscode.ExtensionContext): GradLensApi {
   const started = performance.now();
@@ -46,6 +47,7 @@ export function activate(context: vscode.ExtensionContext): GradLensApi {
     watchDocuments(store, runs),
     followCursorInGraph(),
     followResultsInGraph(context, store),
+    registerTrainingCommand(context, store, log),
     trackGradFileContext(),
   );
   registerGraphPanelSerializer(context);

@@ -5,6 +5,7 @@
  */
 import type { GraphSnapshot } from "../engine/snapshot";
 import type { InputCheck, InputMutation } from "../engine/gradcheck";
+import type { TrainingResult } from "./training";
 
 /** A place in the user's source. Lines and columns are 1-based, as editors show them. */
 export interface SourcePosition {
@@ -243,6 +244,8 @@ export interface RunResult {
   opChecks?: OpCheckResult[];
   /** Likely learner bugs that do not stop the run (backward() twice without zeroing). */
   warnings?: RunWarning[];
+  /** Per-step records of a training run (the Train command, `gradlens train`). */
+  training?: TrainingResult;
   /** Shown where the learner looks (status bar, notification, the graph view). */
   notes?: RunNote[];
   /** Whole run; bundling, worker startup and the user code's own time where known. */

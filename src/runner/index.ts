@@ -18,6 +18,7 @@ import { fileDeclaresOwnValue } from "./userValueClasses";
 import type { SourceOffset } from "./instrument";
 import type { CheckRequest, WorkerConsoleLine, WorkerError, WorkerOutput } from "./protocol";
 import type { BindingValue, ConsoleLine, FunctionCheckResult, RunError, RunResult, SourcePosition, SourceRange } from "../protocol/result";
+import { trainingInput, trainingResult, watchStopFlag } from "./training/fromWorker";
 import { emptyResult as emptyRunResult } from "../protocol/emptyResult";
 import { DEFAULT_TIME_LIMIT_MS, DEFAULT_MEMORY_LIMIT_MB, resolveLimits, type RunLimits } from "../protocol/limits";
 import { describeStop } from "./stopMessages";
@@ -36,6 +37,7 @@ export interface RunOptions extends RunnerOptions {
   memoryLimitMb?: number;
 }
 export type { SnippetOrigin, Runner, RunLanguage } from "./runner";
+export type { TrainingRunOptions } from "./training/options";
 export { languageOfFile } from "./runner";
 
 export { DEFAULT_TIME_LIMIT_MS, DEFAULT_MEMORY_LIMIT_MB };
@@ -134,6 +136,8 @@ async function runBundle(request: BundleRequest, file: string, options: RunOptio
   if (!bundled.ok) return emptyResult(file, bundled.error, performance.now() - started);
   const { bundle } = bundled;
   const bundleMs = performance.now() - started;
+  const training = options.training ? trainingInput(options.training, bundle.registry.sites) : undefined;
+  const stopWatch = options.training && training ? watchStopFlag(options.training, training) : undefined;
   const outcome = await runInWorker(
     {
       code: bundle.code,
@@ -145,9 +149,10 @@ async function runBundle(request: BundleRequest, file: string, options: RunOptio
       gradcheck: options.gradcheck,
       ...(extras.checks || extras.opChecks ? { siteFunctions: bundle.registry.sites.map((site) => site.functionName ?? null) } : {}),
       ...(extras.opChecks ? { opChecks: true } : {}),
+      ...(training ? { training } : {}),
     },
-    { ...limits, signal: options.signal },
-  );
+    { ...limits, signal: options.signal, onTraining: options.training?.onProgress },
+  ).finally(() => stopWatch?.());
   const sites = bundle.registry.sites;
   const sitePosition = (id: number): SourcePosition | undefined => {
     const site = id > 0 ? sites[id] : undefined;
@@ -177,6 +182,7 @@ async function runBundle(request: BundleRequest, file: string, options: RunOptio
       const position = sitePosition(siteId);
       result.nonFinite = position ? { ...report, position } : report;
     }
+    if (output.training) result.training = trainingResult(output.training, sitePosition);
     if (output.checks) {
       result.checks = output.checks.map((c): FunctionCheckResult => {
         const { error, ...check } = c;

@@ -261,9 +261,12 @@ function continuesChain(call: AstNode, parent: AstNode | undefined): boolean {
   return (parent?.type === "MemberExpression" && parent.object === call) || (parent?.type === "CallExpression" && parent.callee === call);
 }
 
-/** Literals, functions and classes never hold a Value: no need to record them. */
+/**
+ * Literals, functions and classes never hold a Value: no need to record them. Object and array
+ * literals can (`const model = { w: [...] }`): training runs start parameter paths at them.
+ */
 function mayHoldValue(expr: AstNode): boolean {
-  return !/^(Literal|TemplateLiteral|ArrayExpression|ObjectExpression|ArrowFunctionExpression|FunctionExpression|ClassExpression)$/.test(expr.type);
+  return !/^(Literal|TemplateLiteral|ArrowFunctionExpression|FunctionExpression|ClassExpression)$/.test(expr.type);
 }
 
 /** `const z = x.mul(y)` → "z": the variable the call's result goes to directly. */

@@ -12,6 +12,9 @@
 import type { GraphSnapshot } from "../engine/snapshot";
 import type { PackedLabels } from "./labelTransfer";
 import type { BindingValue, FunctionCheckResult, NonFiniteReport, OpCheckResult, RootGraph, RunErrorKind, RunWarning } from "../protocol/result";
+import type { TrainingProgress } from "../protocol/training";
+import type { WorkerTrainingInput, WorkerTrainingOutput } from "./training/workerTraining";
+import { parseTrainingProgress } from "./training/validate";
 
 /** Bumped when a message changes shape: a child of another version is refused, not misread. */
 export const PROTOCOL_VERSION = 1;
@@ -38,6 +41,8 @@ export interface WorkerInput {
   siteFunctions?: (string | null)[];
   /** Also check the local gradients of the ops in the run's own graphs. */
   opChecks?: boolean;
+  /** Record per-step training statistics (a training run); see training/workerTraining.ts. */
+  training?: WorkerTrainingInput;
   /** The child stops itself softly at these (and the host kills it a little later). */
   timeLimitMs: number;
   /** When the host started the run (Date.now()): the time limit counts from there, start-up included. */
@@ -98,6 +103,7 @@ export interface WorkerOutput {
   durationMs: number;
   /** The child's used heap after the graphs were captured (near its peak), in MB. */
   heapUsedMb: number;
+  training?: WorkerTrainingOutput;
 }
 
 // --- host → child ------------------------------------------------------------------------------
@@ -120,7 +126,9 @@ export type ChildMessage =
   /** The end of the run: finished, threw, stopped or exited, with everything recorded. */
   | { type: "result"; token: string; output: WorkerOutput }
   /** GradLens itself failed inside the child. */
-  | { type: "failure"; token: string; message: string };
+  | { type: "failure"; token: string; message: string }
+  /** Step records of a training run, in batches (training/workerTraining.ts). */
+  | { type: "training"; token: string; progress: TrainingProgress };
 
 // --- checks of what arrives ---------------------------------------------------------------------
 
@@ -253,6 +261,10 @@ export function readChildMessage(raw: unknown, token: string): ChildMessage | un
         return isOutput(raw.output) ? (raw as ChildMessage) : undefined;
       case "failure":
         return isString(raw.message) ? (raw as ChildMessage) : undefined;
+      case "training": {
+        const progress = parseTrainingProgress(raw.progress);
+        return progress ? { type: "training", token, progress } : undefined;
+      }
       default:
         return undefined;
     }

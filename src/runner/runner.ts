@@ -1,3 +1,4 @@
+import type { TrainingRunOptions } from "./training/options";
 /**
  * What every language's runner does, so callers (RunService, the CLI) never ask which language a
  * file is in beyond picking the runner (`runnerFor` in index.ts). Cancelling is the options' signal.
@@ -17,6 +18,8 @@ export interface RunnerOptions extends LimitOptions {
   sourceTracking?: boolean;
   /** Python: the interpreter to use (else python3/python on PATH). */
   pythonPath?: string;
+  /** Record per-step training statistics (src/runner/training/). */
+  training?: TrainingRunOptions;
 }
 
 export interface SnippetOrigin {

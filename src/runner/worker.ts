@@ -27,6 +27,7 @@ import { describeNonFinite } from "./nonFiniteMessage";
 import { UserValues } from "./userValues";
 import { CallFrameRecorder } from "./callFrames";
 import type { WorkerInput, WorkerOutput, WorkerRoot, WorkerBinding, WorkerError } from "./protocol";
+import { StopTraining, WorkerTraining } from "./training/workerTraining";
 import { exitProcess, guardProcessKill, openChildChannel, type ChildChannel } from "./process/childChannel";
 import { startWatchdog, STOP, type StopReason } from "./process/watchdog";
 import { ConsoleCapture } from "./process/consoleCapture";
@@ -87,6 +88,7 @@ async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
   let recordBackward = true;
   const states = new BackwardStates();
   const watch = new BackwardWatch();
+  let training: WorkerTraining | undefined;
   let lastCheckpoint = started;
   let lastBackward = 0;
   observeBackwardStart((root) => {
@@ -96,6 +98,7 @@ async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
     if (!recordBackward) return;
     const site = creationSite.site;
     lastBackward = performance.now();
+    training?.afterBackward(root, site);
     const entry = backwardRoots.get(site);
     if (entry) {
       entry.value = root;
@@ -105,6 +108,8 @@ async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
       backwardRoots.set(site, { value: root, calls: 1, epoch: states.recordBackward() });
     }
     checkpointIfDue();
+    // Stop, `--steps N`: ends the program here, right after this backward() was recorded.
+    training?.stopIfAsked();
   });
   /** Now and then the graphs so far go to the host: if the run is killed hard, they are what is left. */
   function checkpointIfDue(): void {
@@ -127,6 +132,16 @@ async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
     checkpointIfDue();
   });
   const frames = new CallFrameRecorder(() => creationSite.site);
+  if (input.training) {
+    training = new WorkerTraining(input.training, {
+      bindingNames: input.bindingNames,
+      boundValues: bindingLast,
+      groupOfSite: (site) => input.training?.siteLabels[site] ?? "?",
+      nodeLimit: input.nodeLimit,
+      post: (progress) => channel.send({ type: "training", progress }),
+      started,
+    });
+  }
 
   const helpers: Record<string, unknown> = {
     [HELPERS.site]: (site: number, x: unknown) => {
@@ -142,7 +157,10 @@ async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
         bindingLast[binding] = x;
         lastValue = x;
         lastBinding = binding;
-      } else userValues.bind(binding, x);
+      } else {
+        userValues.bind(binding, x);
+        if (training && typeof x === "object" && x !== null) training.noteBinding(binding, x);
+      }
       return x;
     },
     [HELPERS.loop]: () => {
@@ -185,7 +203,8 @@ async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
     const run = vm.compileFunction(input.code, paramNames, { filename: BUNDLE_FILENAME });
     run.apply(module.exports, paramValues);
   } catch (thrown) {
-    finish(errorOf(thrown));
+    // A training run asked to stop ends the program there, cleanly.
+    finish(thrown instanceof StopTraining ? undefined : errorOf(thrown));
     return;
   }
   // As Node does: the program ends when its event loop has nothing left to do (an async main, timers).
@@ -221,6 +240,13 @@ async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
     const output: WorkerOutput = { roots: [], bindings: [], durationMs: 0, heapUsedMb: 0 };
     const exited = ending?.kind === "exit" && ending.exitCode === 0;
     if (final && ending && !exited) output.error = ending;
+    if (final && training) {
+      try {
+        output.training = training.finish();
+      } catch (thrown) {
+        output.error ??= errorOf(thrown);
+      }
+    }
 
     // --- gradient checks (also after the top-level code threw; not once a limit was reached) --
     if (final && input.checks && stopReason === undefined) {

@@ -19,6 +19,7 @@ import { emptyPythonResult, fromTracerOutput, fromUnfinishedRun, type TracerOutp
 import { tracerScriptPath } from "./tracerScript";
 import { interpreterToStart, rememberBinary } from "./launcherCache";
 import { checkPython, type CheckRequestFields } from "./check";
+import { PythonTrainingSession, type TracerTraining } from "../training/python";
 
 export { resolvePythonPath, type ResolvedPython } from "./interpreter";
 export type { PythonRunInput } from "./request";
@@ -68,8 +69,10 @@ export async function runPython(input: PythonRunInput, options: PythonRunOptions
     } catch {
       return emptyPythonResult(file, { kind: "runtime", message: l10n.t("cannot read {0}", file) }, elapsed());
     }
+    const training = options.training ? new PythonTrainingSession(directory, options.training) : undefined;
     const requestPath = path.join(directory, "request.json");
-    await writeFile(requestPath, JSON.stringify(request), "utf8");
+    await writeFile(requestPath, JSON.stringify(training ? { ...request, training: training.spec } : request), "utf8");
+    training?.start();
 
     // A snippet's file may not be on disk (yet): then start in the temporary folder instead.
     const cwd = existsSync(path.dirname(file)) ? path.dirname(file) : directory;
@@ -78,16 +81,22 @@ export async function runPython(input: PythonRunInput, options: PythonRunOptions
       limits: { timeLimitMs: request.timeLimitMs, memoryLimitMb: request.heapLimitMb },
       signal: options.signal,
     });
+    await training?.close();
     if (run.startError) return emptyPythonResult(file, failedToStart(interpreter.path, run.startError), elapsed());
     if (run.stopped !== "cancelled") {
-      const output = await readFile(resultPath, "utf8").then((text) => JSON.parse(text) as TracerOutput, () => undefined);
+      const output = await readFile(resultPath, "utf8").then((text) => JSON.parse(text) as TracerOutput & { training?: TracerTraining }, () => undefined);
       if (output) {
         await rememberBinary(interpreter.path, cwd, output.executable);
-        return fromTracerOutput(file, output, elapsed());
+        const result = fromTracerOutput(file, output, elapsed());
+        if (training) result.training = training.result(output.training, result.sites);
+        return result;
       }
     }
     const dump = await readFile(dumpPath, "utf8").catch(() => "");
-    return fromUnfinishedRun(request, { ...run, dump }, interpreter.path, elapsed());
+    const unfinished = fromUnfinishedRun(request, { ...run, dump }, interpreter.path, elapsed());
+    // A training run that was stopped hard (time limit, cancelled) keeps every step it streamed.
+    if (training) unfinished.training = training.result(undefined, unfinished.sites);
+    return unfinished;
   } catch (error) {
     return emptyPythonResult(file, { kind: "internal", message: l10n.t("GradLens failed: {0}", error instanceof Error ? error.message : String(error)) }, elapsed());
   } finally {

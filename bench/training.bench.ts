@@ -1,0 +1,119 @@
+/**
+ * What recording training steps costs (`npm run bench -- training`), as ratios against a plain run
+ * measured in the same bench run (interleaved rounds, medians):
+ *  1. examples/microgpt.grad.ts (50 steps) in the runner's worker: with training records vs without;
+ *  2. a microgpt-shaped Python program (test/fixtures/training/microgpt_shaped.py at microgpt's shapes:
+ *     16 wide, 4 heads, block 16, the example's names): plain `python3`, the tracer, the tracer with
+ *     training records;
+ *  3. the training view at 1,000 steps × 20 groups: time per redraw in headless Chromium, so the
+ *     redraws a second it can keep up with.
+ */
+import * as path from "node:path";
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { buildSync } from "esbuild";
+import { runFile } from "../src/runner";
+import { resolvePythonPath, runPython } from "../src/runner/python";
+import type { StepRecord } from "../src/protocol/training";
+
+const root = path.resolve(__dirname, "..");
+const workerFile = path.join(root, "out", "bench-training", "runnerWorker.js");
+buildSync({ entryPoints: [path.join(root, "src", "runner", "worker.ts")], outfile: workerFile, bundle: true, platform: "node", format: "cjs", target: "es2022", external: ["esbuild"], logLevel: "error" });
+process.env.GRADLENS_RUNNER_WORKER = workerFile;
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const ms = (x: number) => `${x.toFixed(0)} ms`;
+
+async function typescript(rounds: number): Promise<void> {
+  const file = path.join(root, "examples", "microgpt.grad.ts");
+  const plain: number[] = [];
+  const training: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const a = await runFile(file, { timeLimitMs: 300_000 });
+    const b = await runFile(file, { timeLimitMs: 300_000, training: {} });
+    if (a.error || b.error) throw new Error(a.error?.message ?? b.error?.message);
+    plain.push(a.stats.executeMs ?? NaN);
+    training.push(b.stats.executeMs ?? NaN);
+  }
+  console.log(`examples/microgpt.grad.ts, ${rounds} interleaved rounds, the user code's time in the worker (median):`);
+  console.log(`  plain run            ${ms(median(plain))}`);
+  console.log(`  with training records ${ms(median(training))}   ratio ${(median(training) / median(plain)).toFixed(2)}× (goal ≤ 1.3×)`);
+}
+
+async function python(rounds: number): Promise<void> {
+  const interpreter = await resolvePythonPath(undefined);
+  if (!interpreter) {
+    console.log("python: no python3 here, skipped");
+    return;
+  }
+  const file = path.join(root, "test", "fixtures", "training", "microgpt_shaped.py");
+  const env = { GL_EMBD: "16", GL_STEPS: "8", GL_NAMES: path.join(root, "examples", "names.txt") };
+  Object.assign(process.env, env);
+  const plain: number[] = [];
+  const traced: number[] = [];
+  const training: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const t0 = performance.now();
+    const run = spawnSync(interpreter.path, [file], { encoding: "utf8", env: process.env });
+    if (run.status !== 0) throw new Error(run.stderr);
+    plain.push(performance.now() - t0);
+    const a = await runPython({ file }, { timeLimitMs: 600_000 });
+    const b = await runPython({ file }, { timeLimitMs: 600_000, training: {} });
+    if (a.error || b.error) throw new Error(a.error?.message ?? b.error?.message);
+    traced.push(a.stats.durationMs);
+    training.push(b.stats.durationMs);
+  }
+  console.log(`\nmicrogpt-shaped Python (8 steps at microgpt's shapes), ${rounds} interleaved rounds, whole run (median):`);
+  console.log(`  plain python3         ${ms(median(plain))}`);
+  console.log(`  GradLens tracer       ${ms(median(traced))}   ${(median(traced) / median(plain)).toFixed(2)}× plain`);
+  console.log(`  tracer + training     ${ms(median(training))}   ${(median(training) / median(plain)).toFixed(2)}× plain, ${(median(training) / median(traced)).toFixed(2)}× the tracer alone (goal ≤ 1.3×)`);
+}
+
+async function view(): Promise<void> {
+  if (!existsSync(process.env.GRADLENS_CHROMIUM ?? "/usr/bin/chromium")) {
+    console.log("\ntraining view: no Chromium here, skipped");
+    return;
+  }
+  buildSync({ entryPoints: [path.join(root, "src", "webview", "training", "main.ts")], outfile: path.join(root, "dist", "webviewTraining.js"), bundle: true, platform: "browser", format: "iife", target: "es2022", minify: true, logLevel: "error" });
+  const { TrainingHarness, trainingTestStrings } = await import("../test/webview/trainingHarness");
+  const harness = new TrainingHarness();
+  await harness.start();
+  try {
+    const page = await harness.open({ width: 900, height: 1200 });
+    const groups = Array.from({ length: 20 }, (_, i) => `layer${i}.w`);
+    const record = (i: number): StepRecord => ({
+      step: i + 1, loss: 3 * Math.exp(-i / 300), gradNorm: 1 + Math.cos(i / 10), deadReluFraction: 0.4, nonFinite: false, timeMs: i,
+      groups: Object.fromEntries(groups.map((g, k) => [g, { gradNorm: (k + 1) * 0.01 * (1 + Math.sin(i / 20)), updateRatio: 1e-3 * (1 + k / 10) }])),
+    });
+    // Lines up to 12 groups; the bench's 20 draw the heatmap plus the 20 update-ratio lines.
+    await harness.send({ type: "init", strings: trainingTestStrings, file: "bench", groups, steps: Array.from({ length: 990 }, (_, i) => record(i)), graphSteps: [], status: "running" });
+    await page.waitForFunction(() => (window as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === "rendered"));
+    const times: number[] = [];
+    for (let k = 0; k < 10; k++) {
+      const before = (await harness.posted()).length;
+      await harness.send({ type: "progress", steps: [record(990 + k)], newGroups: [], elapsedMs: 1000 });
+      await page.waitForFunction((n) => (window as unknown as { __posted: { type: string }[] }).__posted.slice(n).some((m) => m.type === "rendered"), before);
+      const last = (await harness.posted()).filter((m) => m.type === "rendered").pop() as { drawMs: number };
+      times.push(last.drawMs);
+    }
+    const per = median(times);
+    console.log(`\ntraining view, 1,000 steps × 20 groups (heatmap + 20 update-ratio lines + loss + dead ReLUs):`);
+    console.log(`  one redraw (message to painted frame, median of 10): ${per.toFixed(1)} ms → up to ${(1000 / per).toFixed(0)} redraws/s (goal ≥ 5; the host sends at most ~7/s)`);
+  } finally {
+    await harness.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  await typescript(5);
+  await python(3);
+  await view();
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,326 @@
+"""Per-step records of a training loop, recorded at each backward() of the user's own Value class.
+
+The Python twin of src/runner/training/stepRecorder.ts (same definitions): parameters are the
+leaves that persist from one step to the next (or that a parameter path names), grads are read
+right after backward() returns — before the optimizer zeroes them — and a step's update ratio
+|Δp|/|p| is completed at the next backward() (or at the end of the run). Records are appended to
+a JSON-lines file a few times a second, so the editor can draw them while the program runs.
+"""
+import json
+import math
+import os
+import time
+
+from gradlens_capture import capture
+from gradlens_graph import as_float, json_number, label_of, snapshot
+from gradlens_params import find_parameter_paths, group_of_path, short_group_names
+from gradlens_values import children_attribute
+
+BATCH_SECONDS = 0.1
+STOP_CHECK_SECONDS = 0.05
+
+
+class StopTraining(SystemExit):
+    """Ends the user's program at a backward() when the run is asked to stop: a clean exit (code 0)."""
+
+    def __init__(self):
+        super().__init__(0)
+
+
+def should_scan(step):
+    """The steps that walk their whole graph (as in stepRecorder.ts: a leaf in two consecutive walks is a parameter)."""
+    return step <= 2 or step % 16 == 0 or step % 16 == 1
+
+
+def _finite(x):
+    return x - x == 0
+
+
+class Training:
+    def __init__(self, spec, recorder, scope, started, sites):
+        self.sites = sites  # the run's site table: a parameter no path names is grouped by its line
+        self.recorder = recorder
+        self.scope = scope
+        self.started = started
+        self.progress_path = spec["progressPath"]
+        self.stop_path = spec.get("stopPath")
+        self.max_steps = spec.get("maxSteps")
+        self.node_limit = spec.get("nodeLimit") or 200_000
+        self.params = []  # the parameter values (kept alive here, so their ids stay theirs)
+        self.param_index = {}  # id(value) -> index into params
+        self.param_group = []
+        self.groups = []
+        self.group_index = {}
+        self.short = {}
+        self.paths = None
+        self.path_groups = set()  # groups named by a path (the others are source lines)
+        self.previous_candidates = {}
+        self.open = None
+        self.steps = 0
+        self.records = []
+        self.batch = []
+        self.announced = 0
+        self.last_flush = 0.0
+        self.last_stop_check = 0.0
+        self.graphs = []
+        self.non_finite_kept = False
+        self.recent = None
+        self.stopped_after = None
+        self.relus = [0, 0]
+        self.patched_relu = set()
+        self.out = open(self.progress_path, "a", encoding="utf-8")
+
+    # the hooks
+
+    def before_backward(self):
+        done = self.steps
+        if self.max_steps is not None and done >= self.max_steps:
+            self.stopped_after = done
+            raise StopTraining()
+        now = time.perf_counter()
+        if self.stop_path and now - self.last_stop_check >= STOP_CHECK_SECONDS:
+            self.last_stop_check = now
+            if os.path.exists(self.stop_path):
+                self.stopped_after = done
+                raise StopTraining()
+
+    def after_backward(self, root):
+        self.recorder.enabled = False  # our own reads make no values of the user's class
+        try:
+            self._after_backward(root)
+        finally:
+            self.recorder.enabled = True
+
+    def _after_backward(self, root):
+        self.steps += 1
+        step = self.steps
+        if step == 1:
+            self._patch_relu()
+        scan = self._scan(root) if should_scan(step) else None
+        # The program's structure is read at the first two steps: a leaf it holds at both is a
+        # parameter (inputs a variable happens to hold at one step are not), used in this graph or not.
+        named = self._read_paths() if step <= 2 else {}
+        candidates = {}
+        param_index, previous = self.param_index, self.previous_candidates
+
+        def consider(leaf):
+            key = id(leaf)
+            if key in param_index or key in candidates:
+                return
+            if key in previous:  # held there, so the id is still this value's
+                self._add_param(leaf)
+            else:
+                candidates[key] = (leaf, as_float(leaf.data), as_float(leaf.grad))
+
+        for value, _path in named.values():
+            consider(value)
+        if scan is not None:
+            for leaf in scan[0]:
+                consider(leaf)
+        self.previous_candidates = candidates if should_scan(step + 1) else {}
+        if step == 2:
+            self.short = short_group_names([g for g in self.groups if g in self.path_groups])
+        data = [as_float(p.data) for p in self.params]
+        grad = [as_float(p.grad) for p in self.params]
+        finite = _finite(sum(data) + sum(grad)) if data else True
+        loss = as_float(root.data)
+        if self.relus[0] > 0:
+            calls, dead = self.relus
+        elif scan is not None:
+            calls, dead = scan[1], scan[2]
+        else:
+            calls, dead = 0, 0
+        self.relus[0] = self.relus[1] = 0  # in place: the patched relu holds this list
+        non_finite = not _finite(loss) or not finite
+        if self.open is not None:
+            self._push(self._complete(self.open))
+        self.open = {
+            "step": step, "loss": loss, "deadReluFraction": dead / calls if calls else None, "nonFinite": non_finite,
+            "timeMs": (time.perf_counter() - self.started) * 1000, "data": data, "grad": grad, "candidates": candidates,
+        }
+        if step == 1 or (non_finite and not self.non_finite_kept):
+            self._keep(root, step)
+        if non_finite:
+            self.non_finite_kept = True
+        self.recent = (root, step, data, grad)
+        now = time.perf_counter()
+        if now - self.last_flush >= BATCH_SECONDS:
+            self._flush(now)
+
+    def finish(self):
+        """Completes the last step, keeps the last step's graph, and returns the run's training summary."""
+        self.recorder.enabled = False
+        if self.open is not None:
+            self._push(self._complete(self.open))
+            self.open = None
+        self._flush(time.perf_counter())
+        self.out.close()
+        kept = {g["step"] for g in self.graphs}
+        if self.recent is not None and self.recent[1] not in kept:
+            root, step, data, grad = self.recent
+            self._keep(root, step, data, grad)
+        self.graphs.sort(key=lambda g: g["step"])
+        summary = {"steps": self.records, "groups": self.group_names(), "graphs": self.graphs}
+        if self.stopped_after is not None:
+            summary["stoppedAfter"] = self.stopped_after
+        return summary
+
+    # parameters and groups
+
+    def _read_paths(self):
+        """{id: (value, path)} of the leaves the program's globals hold now."""
+        try:
+            found = find_parameter_paths(self.scope, self.recorder.is_value)
+        except Exception:
+            found = {}
+        # Only leaves can be parameters (a global `loss` or a list of last step's outputs is not).
+        self.paths = {key: entry for key, entry in found.items() if not children_attribute(entry[0])}
+        return self.paths
+
+    def _group_number(self, group):
+        g = self.group_index.get(group)
+        if g is None:
+            g = self.group_index[group] = len(self.groups)
+            self.groups.append(group)
+        return g
+
+    def _add_param(self, value):
+        entry = (self.paths or {}).get(id(value))
+        if entry is not None and entry[0] is value:
+            group = group_of_path(entry[1])
+            self.path_groups.add(group)
+        else:
+            site = self.recorder.site_of(value)
+            group = "line %d" % self.sites[site]["line"] if 0 < site < len(self.sites) else "?"
+        self.param_index[id(value)] = len(self.params)
+        self.params.append(value)
+        self.param_group.append(self._group_number(group))
+
+    def group_names(self):
+        return [self.short.get(g, g) for g in self.groups]
+
+    def _patch_relu(self):
+        """Counts ReLUs as they are made (cheaper than finding them in each graph): `relu` of each value class."""
+        counts = self.relus
+        for cls in list(self.recorder.value_types):
+            relu = cls.__dict__.get("relu")
+            if not callable(relu) or cls in self.patched_relu:
+                continue
+
+            def counted(self, *args, _relu=relu, **kwargs):
+                counts[0] += 1
+                try:
+                    if self.data <= 0:
+                        counts[1] += 1
+                except Exception:
+                    pass
+                return _relu(self, *args, **kwargs)
+
+            try:
+                cls.relu = counted
+                self.patched_relu.add(cls)
+            except (TypeError, AttributeError):
+                pass
+
+    # one step
+
+    def _scan(self, root):
+        """(leaves, relus, dead relus) of the graph under `root`."""
+        leaves = []
+        relus = dead = 0
+        visited = {id(root)}
+        stack = [root]
+        op_hint = self.recorder.op_hint
+        while stack:
+            v = stack.pop()
+            children = children_attribute(v)
+            if not children:
+                leaves.append(v)
+                continue
+            op = getattr(v, "_op", None)
+            if op is None:
+                op = op_hint(v)
+            if op in ("relu", "ReLU"):
+                relus += 1
+                for c in children:
+                    if as_float(c.data) <= 0:
+                        dead += 1
+                    break
+            for c in children:
+                key = id(c)
+                if key not in visited:
+                    visited.add(key)
+                    stack.append(c)
+        return leaves, relus, dead
+
+    def _complete(self, open_step):
+        n_groups = len(self.groups)
+        grad_sq = [0.0] * n_groups
+        data_sq = [0.0] * n_groups
+        delta_sq = [0.0] * n_groups
+        params, groups_of = self.params, self.param_group
+
+        def add(j, data, grad):
+            g = groups_of[j]
+            delta = as_float(params[j].data) - data
+            grad_sq[g] += grad * grad
+            data_sq[g] += data * data
+            delta_sq[g] += delta * delta
+
+        data, grad = open_step["data"], open_step["grad"]
+        for j in range(len(data)):
+            add(j, data[j], grad[j])
+        for key, (leaf, d, g) in open_step["candidates"].items():
+            j = self.param_index.get(key)
+            if j is not None and j >= len(data) and params[j] is leaf:
+                add(j, d, g)
+        names = self.group_names()
+        groups = {}
+        total = 0.0
+        for g in range(n_groups):
+            total += grad_sq[g]
+            groups[names[g]] = {"gradNorm": json_number(math.sqrt(grad_sq[g])), "updateRatio": json_number(math.sqrt(delta_sq[g] / data_sq[g]) if data_sq[g] > 0 else 0.0)}
+        return {
+            "step": open_step["step"], "loss": json_number(open_step["loss"]), "gradNorm": json_number(math.sqrt(total)), "groups": groups,
+            "deadReluFraction": open_step["deadReluFraction"], "nonFinite": open_step["nonFinite"], "timeMs": open_step["timeMs"],
+        }
+
+    def _push(self, record):
+        self.records.append(record)
+        self.batch.append(record)
+
+    def _flush(self, now):
+        self.last_flush = now
+        names = self.group_names()
+        if not self.batch and len(names) == self.announced:
+            return
+        line = {"steps": self.batch, "newGroups": names[self.announced:]}
+        self.announced = len(names)
+        self.batch = []
+        self.out.write(json.dumps(line, allow_nan=False) + "\n")
+        self.out.flush()
+
+    def _keep(self, root, step, data=None, grad=None):
+        """A full graph of the step; `data`/`grad` put back the parameters' numbers of that backward()."""
+        try:
+            taken = capture(self.recorder, root, self.node_limit)
+            if taken.too_large or taken.data is None:
+                return
+            if data is not None:
+                position = {id(v): k for k, v in enumerate(taken.nodes)}
+                for j, p in enumerate(self.params[: len(data)]):
+                    k = position.get(id(p))
+                    if k is not None:
+                        taken.data[k] = data[j]
+                        taken.grad[k] = grad[j]
+            graph, index = snapshot(self.recorder, taken)
+        except Exception:
+            return
+        if graph is None:
+            return
+        paths = {}
+        for key, (value, path) in (self.paths or {}).items():
+            i = index.get(key)
+            if i is not None:
+                paths[str(i)] = path
+        self.graphs.append({"step": step, "name": label_of(self.recorder, root) or "loss", "site": self.recorder.site_of(root), "graph": graph, "paths": paths})

@@ -1,0 +1,92 @@
+/**
+ * Messages between the extension and the training view (its own webview panel). Types, and the
+ * checks each side runs on what it receives: a message that does not have its shape is ignored.
+ */
+import type { StepRecord } from "./training";
+
+/** Every word the training view shows, in the display language (made by the extension). */
+export interface TrainingStrings {
+  title: string;
+  loss: string;
+  lossSmoothed: string;
+  gradNorm: string;
+  gradNormAll: string;
+  updateRatio: string;
+  deadRelu: string;
+  step: string;
+  stop: string;
+  running: string;
+  stopping: string;
+  finished: string;
+  stopped: string;
+  failed: string;
+  /** "{0} steps" (a run that has ended) */
+  stepsDone: string;
+  /** "{0} steps · {1} steps/s" */
+  progress: string;
+  /** "about {0} left" */
+  eta: string;
+  /** "Graphs kept for steps:" */
+  graphsKept: string;
+  /** "Click a step to open its graph." */
+  clickHint: string;
+  /** "No graph was kept for step {0}; showing step {1}." */
+  nearestGraph: string;
+  /** "non-finite" */
+  nonFinite: string;
+  /** "Waiting for the first backward() …" */
+  waiting: string;
+  /** "heatmap: a row per group, darker is larger (log scale)" */
+  heatmapNote: string;
+}
+
+export type TrainingStatus = "running" | "stopping" | "finished" | "stopped" | "failed";
+
+export type TrainingHostMessage =
+  | { type: "init"; strings: TrainingStrings; file: string; groups: string[]; steps: StepRecord[]; graphSteps: number[]; status: TrainingStatus; totalSteps?: number; message?: string }
+  | { type: "progress"; steps: StepRecord[]; newGroups: string[]; elapsedMs: number }
+  | { type: "status"; status: TrainingStatus; graphSteps: number[]; message?: string };
+
+export type TrainingViewMessage = { type: "ready" } | { type: "stop" } | { type: "openStep"; step: number } | { type: "rendered"; steps: number; updates: number; drawMs?: number } | { type: "error"; message: string };
+
+const statuses: readonly string[] = ["running", "stopping", "finished", "stopped", "failed"];
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null;
+const isStep = (x: unknown): x is StepRecord =>
+  isObject(x) && typeof x.step === "number" && typeof x.loss === "number" && typeof x.gradNorm === "number" && isObject(x.groups) && typeof x.nonFinite === "boolean";
+const isStrings = (x: unknown): x is string[] => Array.isArray(x) && x.every((s) => typeof s === "string");
+const isNumbers = (x: unknown): x is number[] => Array.isArray(x) && x.every((s) => typeof s === "number");
+
+/** What the view accepts from the host. */
+export function parseHostMessage(x: unknown): TrainingHostMessage | undefined {
+  if (!isObject(x)) return undefined;
+  switch (x.type) {
+    case "init":
+      return isObject(x.strings) && typeof x.file === "string" && isStrings(x.groups) && Array.isArray(x.steps) && x.steps.every(isStep) && isNumbers(x.graphSteps) && statuses.includes(String(x.status))
+        ? (x as TrainingHostMessage)
+        : undefined;
+    case "progress":
+      return Array.isArray(x.steps) && x.steps.every(isStep) && isStrings(x.newGroups) && typeof x.elapsedMs === "number" ? (x as TrainingHostMessage) : undefined;
+    case "status":
+      return statuses.includes(String(x.status)) && isNumbers(x.graphSteps) ? (x as TrainingHostMessage) : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** What the host accepts from the view. */
+export function parseViewMessage(x: unknown): TrainingViewMessage | undefined {
+  if (!isObject(x)) return undefined;
+  switch (x.type) {
+    case "ready":
+    case "stop":
+      return { type: x.type };
+    case "openStep":
+      return typeof x.step === "number" && Number.isInteger(x.step) && x.step >= 1 ? { type: "openStep", step: x.step } : undefined;
+    case "rendered":
+      return typeof x.steps === "number" && typeof x.updates === "number" ? { type: "rendered", steps: x.steps, updates: x.updates } : undefined;
+    case "error":
+      return typeof x.message === "string" ? { type: "error", message: x.message } : undefined;
+    default:
+      return undefined;
+  }
+}

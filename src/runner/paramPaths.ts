@@ -1,0 +1,119 @@
+/**
+ * Parameter paths: a name for each value the program keeps, read from its own structure —
+ * `model.stateDict.wte[3][5]`, `mlp.layers[0].w[2]` — by walking from the program's bindings
+ * through objects, arrays and Maps down to the values (depth first, in property order: the
+ * first path found wins, so `stateDict.wte[0][0]` beats a later flat `params[0]`).
+ * Generic over the value type, so the TypeScript engine and learners' own classes share it.
+ */
+
+/** A named starting point of the walk (a binding of the user's code). */
+export interface PathRoot {
+  name: string;
+  value: unknown;
+}
+
+/** Objects visited at most, so a program holding a huge data set cannot make the walk slow. */
+const MAX_VISITED = 200_000;
+/** Array elements looked at per array (a data set of a million numbers is skipped past quickly). */
+const MAX_ARRAY_ITEMS = 100_000;
+
+const identifier = /^[A-Za-z_$][\w$]*$/;
+
+/** `.name` for identifiers, `["odd key"]` otherwise. */
+function propertySegment(key: string): string {
+  return identifier.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+}
+
+/** Whether the walk looks inside `x` (data structures; not functions, typed arrays or buffers). */
+function isContainer(x: unknown): x is object {
+  if (typeof x !== "object" || x === null) return false;
+  if (ArrayBuffer.isView(x) || x instanceof ArrayBuffer || x instanceof Promise || x instanceof RegExp || x instanceof Date) return false;
+  return true;
+}
+
+/** Every value reachable from `roots`, with the first path that reached it. */
+export function findParameterPaths<V extends object>(roots: readonly PathRoot[], isValue: (x: unknown) => x is V): Map<V, string> {
+  const paths = new Map<V, string>();
+  const visited = new Set<object>();
+  // An explicit stack (children pushed last-first), so deep structures cannot overflow the call stack.
+  const stack: { value: unknown; path: string }[] = [];
+  for (let i = roots.length - 1; i >= 0; i--) stack.push({ value: roots[i].value, path: roots[i].name });
+  while (stack.length > 0 && visited.size < MAX_VISITED) {
+    const { value, path } = stack.pop() as { value: unknown; path: string };
+    if (isValue(value)) {
+      if (!paths.has(value)) paths.set(value, path);
+      continue;
+    }
+    if (!isContainer(value) || visited.has(value)) continue;
+    visited.add(value);
+    const children: { value: unknown; path: string }[] = [];
+    try {
+      if (Array.isArray(value)) {
+        const n = Math.min(value.length, MAX_ARRAY_ITEMS);
+        for (let i = 0; i < n; i++) {
+          const item: unknown = value[i];
+          if (typeof item === "object" && item !== null) children.push({ value: item, path: `${path}[${i}]` });
+        }
+      } else if (value instanceof Map) {
+        for (const [key, item] of value) {
+          if (typeof item === "object" && item !== null) children.push({ value: item, path: `${path}.get(${typeof key === "string" ? JSON.stringify(key) : String(key)})` });
+        }
+      } else if (value instanceof Set) {
+        // Sets have no keys: their members get no path of their own here.
+      } else {
+        for (const key of Object.keys(value)) {
+          // A getter can run user code: read plain data properties only.
+          const descriptor = Object.getOwnPropertyDescriptor(value, key);
+          if (!descriptor || !("value" in descriptor)) continue;
+          const item: unknown = descriptor.value;
+          if (typeof item === "object" && item !== null) children.push({ value: item, path: `${path}${propertySegment(key)}` });
+        }
+      }
+    } catch {
+      continue; // a proxy or exotic object: skipped, never a failure of the run
+    }
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
+  }
+  return paths;
+}
+
+/** A parameter's group: its path without the trailing indices (`model.w[3][5]` → `model.w`). */
+export function groupOfPath(path: string): string {
+  const stripped = path.replace(/(\[\d+\])+$/, "");
+  return stripped === "" ? path : stripped;
+}
+
+/**
+ * Group names without the prefix they all share (`model.stateDict.wte`, `model.stateDict["layer0.attn_wq"]`
+ * → `wte`, `layer0.attn_wq`), cut at a segment boundary; a single group keeps its last segment.
+ */
+export function shortGroupNames(groups: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  if (groups.length === 0) return out;
+  let prefix = groups[0];
+  for (const g of groups) {
+    let i = 0;
+    while (i < prefix.length && i < g.length && prefix[i] === g[i]) i++;
+    prefix = prefix.slice(0, i);
+  }
+  // Back to the last boundary before a segment (`.` or `[`) that every name continues past.
+  let cut = prefix.length;
+  while (cut > 0 && !groups.every((g) => g.length > cut && (g[cut] === "." || g[cut] === "["))) cut--;
+  // `[0][0].w` says little: keep the property the indices belong to (`layers[0][0].w`).
+  if (/^\[\d/.test(groups[0].slice(cut, cut + 2))) cut = Math.max(0, groups[0].lastIndexOf(".", cut - 1));
+  for (const g of groups) out.set(g, tidy(groups.length > 1 ? g.slice(cut) : lastSegment(g)));
+  return out;
+}
+
+function lastSegment(name: string): string {
+  const match = /(\.[A-Za-z_$][\w$]*|\[[^\]]*\])$/.exec(name);
+  return match && match.index > 0 ? match[0] : name;
+}
+
+/** `.wte` → `wte`, `["layer0.attn_wq"]` → `layer0.attn_wq`, `['wte']` → `wte`. */
+function tidy(name: string): string {
+  if (name.startsWith(".")) return name.slice(1);
+  const quoted = /^\[(["'])(.*?)\1\](.*)$/.exec(name);
+  if (quoted) return `${quoted[2]}${quoted[3]}`;
+  return name;
+}

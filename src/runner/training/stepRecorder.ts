@@ -1,0 +1,253 @@
+/**
+ * Per-step statistics of a training loop on GradLens's engine, recorded at each `backward()`.
+ *
+ * Parameters are the leaves that persist from one step to the next: a leaf seen in two steps'
+ * graphs (or named by a parameter path) is one; constants wrapped afresh each step are not.
+ * A step's record is completed at the next backward() (or at the end of the run), because the
+ * update ratio |Δp|/|p| needs the data the optimizer left, and the first step's parameters are
+ * only known once they show up again. Grads are read right after backward() — before the
+ * optimizer zeroes them — so the numbers are those a learner would print there.
+ */
+import { Value, topologicalOrder } from "../../engine";
+import type { GroupStep, StepRecord } from "../../protocol/training";
+import { groupOfPath } from "../paramPaths";
+
+export interface StepRecorderOptions {
+  /** Paths of the values the program keeps (see paramPaths.ts); asked at the first backward() and once more. */
+  parameterPaths?: () => Map<Value, string>;
+  /** A group for a parameter without a path: the source line that made it. */
+  groupOfSite: (site: number) => string;
+  /** Turns raw group keys into the names shown (common prefix dropped); applied when paths are read. */
+  shortNames?: (groups: readonly string[]) => Map<string, string>;
+  /** Milliseconds since the run started. */
+  now: () => number;
+}
+
+/** What a step leaves behind until the next backward() completes its record. */
+interface OpenStep {
+  step: number;
+  loss: number;
+  deadReluFraction: number | null;
+  nonFinite: boolean;
+  timeMs: number;
+  /** Data and grad of params[0 .. data.length) right after this backward(). */
+  data: Float64Array;
+  grad: Float64Array;
+  /** Leaves first seen in this step, with their numbers: if they come back they were parameters. */
+  candidates: Value[];
+  candidateData: Float64Array;
+  candidateGrad: Float64Array;
+}
+
+/** The walk of one step's graph: its leaves, its ReLUs, and whether any number is non-finite. */
+export interface GraphScan {
+  leaves: Value[];
+  relus: number;
+  deadRelus: number;
+  nonFinite: boolean;
+  nodeCount: number;
+}
+
+/** One walk of the engine's own (its fastest: per-node stamps, no Set), then a pass over the nodes. */
+export function scanGraph(root: Value): GraphScan {
+  const order = topologicalOrder(root);
+  const leaves: Value[] = [];
+  let relus = 0;
+  let deadRelus = 0;
+  for (const v of order) {
+    if (v.childCount === 0) leaves.push(v);
+    else if (v.op === "relu") {
+      relus++;
+      if (v.child(0).data <= 0) deadRelus++;
+    }
+  }
+  // Non-finite numbers flow to the loss (forward) and to the leaves' grads (backward): checking
+  // those is enough, and far cheaper than reading every node's numbers. x − x is NaN for NaN and ±Infinity.
+  let nonFinite = root.data - root.data !== 0;
+  for (let i = 0; i < leaves.length && !nonFinite; i++) {
+    const leaf = leaves[i];
+    if (leaf.data - leaf.data !== 0 || leaf.grad - leaf.grad !== 0) nonFinite = true;
+  }
+  return { leaves, relus, deadRelus, nonFinite, nodeCount: order.length };
+}
+
+/** ReLUs made since the last backward() (the runner counts them as they are made), and how many got input ≤ 0. */
+export interface ReluCount {
+  calls: number;
+  dead: number;
+}
+
+/**
+ * Which steps walk their whole graph (to find parameters among the leaves, and ReLUs the runner
+ * could not count): the first two, then two in a row every sixteen — a leaf seen in two
+ * consecutive walks is a parameter. Walking every step cost about a fifth of a microgpt step.
+ */
+export function shouldScan(step: number): boolean {
+  return step <= 2 || step % 16 === 0 || step % 16 === 1;
+}
+
+export class StepRecorder {
+  /** Every parameter found so far, and its group (an index into `groups`). */
+  readonly params: Value[] = [];
+  readonly paramIndex = new Map<Value, number>();
+  private readonly paramGroup: number[] = [];
+  /** Group names in the order first seen. */
+  readonly groups: string[] = [];
+  private readonly groupIndex = new Map<string, number>();
+  /**
+   * The previous step's new leaves: one that shows up again is a parameter. Only one step is kept
+   * (a WeakSet of all leaves ever seen made the garbage collector's work grow by half).
+   */
+  private previousCandidates = new Set<Value>();
+  private paths: Map<Value, string> | undefined;
+  private shortNames = new Map<string, string>();
+  /** Groups named by a path (the others are source lines, kept as they are). */
+  private readonly pathGroups = new Set<string>();
+  private open: OpenStep | undefined;
+  /** backward() calls recorded so far. */
+  steps = 0;
+
+  constructor(private readonly options: StepRecorderOptions) {}
+
+  /**
+   * Call right after backward() on `root`. Returns the record of the previous step, now complete,
+   * and the scan of this step's graph.
+   */
+  afterBackward(root: Value, relus?: ReluCount): { completed: StepRecord | undefined; nonFinite: boolean; step: number; data: Float64Array; grad: Float64Array } {
+    this.steps++;
+    const scan = shouldScan(this.steps) ? scanGraph(root) : undefined;
+    // The program's structure is read at the first two steps: a leaf it holds at both is a parameter
+    // (inputs a binding happens to hold at one step are not), used in this step's graph or not.
+    const named = this.steps <= 2 ? this.readPaths() : undefined;
+    const previous = this.open;
+    const candidates: Value[] = [];
+    const isCandidate = new Set<Value>();
+    const consider = (leaf: Value): void => {
+      if (this.paramIndex.has(leaf) || isCandidate.has(leaf)) return;
+      if (this.previousCandidates.has(leaf)) {
+        this.addParam(leaf);
+      } else {
+        isCandidate.add(leaf);
+        candidates.push(leaf);
+      }
+    };
+    for (const leaf of named?.keys() ?? []) consider(leaf);
+    for (const leaf of scan?.leaves ?? []) consider(leaf);
+    // Candidates only count from a step walked just before this one.
+    this.previousCandidates = shouldScan(this.steps + 1) ? isCandidate : new Set();
+    if (this.steps === 2 && this.options.shortNames) this.shortNames = this.options.shortNames(this.groups.filter((g) => this.pathGroups.has(g)));
+    const n = this.params.length;
+    const data = new Float64Array(n);
+    const grad = new Float64Array(n);
+    let paramsFinite = 0;
+    for (let j = 0; j < n; j++) {
+      const p = this.params[j];
+      const d = p.data;
+      const g = p.grad;
+      data[j] = d;
+      grad[j] = g;
+      // x − x is 0 for every finite x, NaN for NaN and ±Infinity: the sum stays 0 while all are finite.
+      paramsFinite += d - d + (g - g);
+    }
+    const candidateData = new Float64Array(candidates.length);
+    const candidateGrad = new Float64Array(candidates.length);
+    for (let i = 0; i < candidates.length; i++) {
+      candidateData[i] = candidates[i].data;
+      candidateGrad[i] = candidates[i].grad;
+    }
+    const completed = previous ? this.complete(previous) : undefined;
+    const loss = root.data;
+    const reluCount = relus && relus.calls > 0 ? relus : scan ? { calls: scan.relus, dead: scan.deadRelus } : undefined;
+    const nonFinite = loss - loss !== 0 || paramsFinite !== 0 || (scan?.nonFinite ?? false);
+    this.open = {
+      step: this.steps,
+      loss,
+      deadReluFraction: reluCount && reluCount.calls > 0 ? reluCount.dead / reluCount.calls : null,
+      nonFinite,
+      timeMs: this.options.now(),
+      data,
+      grad,
+      candidates,
+      candidateData,
+      candidateGrad,
+    };
+    return { completed, nonFinite, step: this.steps, data, grad };
+  }
+
+  /** Completes the last step with the data as it is now (the end of the run). */
+  finish(): StepRecord | undefined {
+    const last = this.open;
+    this.open = undefined;
+    return last ? this.complete(last) : undefined;
+  }
+
+  /** The display name of every group, in order. */
+  groupNames(): string[] {
+    return this.groups.map((g) => this.displayName(g));
+  }
+
+  private displayName(group: string): string {
+    return this.shortNames.get(group) ?? group;
+  }
+
+  /** The leaves the program's structure names now (their paths name their groups). */
+  private readPaths(): Map<Value, string> | undefined {
+    const found = this.options.parameterPaths?.();
+    if (!found) return undefined;
+    this.paths = found;
+    return found;
+  }
+
+  private addParam(v: Value): void {
+    const path = this.paths?.get(v);
+    const group = path !== undefined ? groupOfPath(path) : this.options.groupOfSite(v.site);
+    if (path !== undefined) this.pathGroups.add(group);
+    this.paramIndex.set(v, this.params.length);
+    this.params.push(v);
+    this.paramGroup.push(this.groupNumber(group));
+  }
+
+  private groupNumber(group: string): number {
+    let g = this.groupIndex.get(group);
+    if (g === undefined) {
+      g = this.groups.length;
+      this.groups.push(group);
+      this.groupIndex.set(group, g);
+    }
+    return g;
+  }
+
+  private complete(open: OpenStep): StepRecord {
+    const groupCount = this.groups.length;
+    const gradSq = new Float64Array(groupCount);
+    const dataSq = new Float64Array(groupCount);
+    const deltaSq = new Float64Array(groupCount);
+    const add = (j: number, data: number, grad: number) => {
+      const g = this.paramGroup[j];
+      const delta = this.params[j].data - data;
+      gradSq[g] += grad * grad;
+      dataSq[g] += data * data;
+      deltaSq[g] += delta * delta;
+    };
+    for (let j = 0; j < open.data.length; j++) add(j, open.data[j], open.grad[j]);
+    for (let i = 0; i < open.candidates.length; i++) {
+      const j = this.paramIndex.get(open.candidates[i]);
+      if (j !== undefined && j >= open.data.length) add(j, open.candidateData[i], open.candidateGrad[i]);
+    }
+    let total = 0;
+    const groups: Record<string, GroupStep> = {};
+    for (let g = 0; g < groupCount; g++) {
+      total += gradSq[g];
+      groups[this.displayName(this.groups[g])] = { gradNorm: Math.sqrt(gradSq[g]), updateRatio: dataSq[g] > 0 ? Math.sqrt(deltaSq[g] / dataSq[g]) : 0 };
+    }
+    return {
+      step: open.step,
+      loss: open.loss,
+      gradNorm: Math.sqrt(total),
+      groups,
+      deadReluFraction: open.deadReluFraction,
+      nonFinite: open.nonFinite,
+      timeMs: open.timeMs,
+    };
+  }
+}

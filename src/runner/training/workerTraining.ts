@@ -1,0 +1,214 @@
+/**
+ * The training recorder inside the worker, beside the user's code: hooked into `backward()`, it
+ * records a StepRecord per call (stepRecorder.ts), streams them in batches, keeps full graphs for
+ * a few steps, and ends the program cleanly when asked to stop (Stop, `--steps N`).
+ */
+import { existsSync } from "node:fs";
+import { Value, snapshotGraph, topologicalOrder, type GraphSnapshot } from "../../engine";
+import { packLabels, type PackedLabels } from "../labelTransfer";
+import { findParameterPaths, shortGroupNames, type PathRoot } from "../paramPaths";
+import { StepRecorder } from "./stepRecorder";
+import type { StepRecord, TrainingProgress } from "../../protocol/training";
+
+/** What the caller asks of a training run (travels in WorkerInput). */
+export interface WorkerTrainingInput {
+  /** The caller creates this file to ask the program to stop (at its next backward()). */
+  stopPath: string;
+  /** Stop at the backward() after this many (the program ends cleanly). */
+  maxSteps?: number;
+  /** "model.ts:12" per site id: the group of a parameter no path reaches. */
+  siteLabels: string[];
+}
+
+/** A kept graph as the worker sends it; the caller maps sites to positions. */
+export interface WorkerStepGraph {
+  step: number;
+  name: string;
+  siteId: number;
+  graph: GraphSnapshot;
+  labels: PackedLabels;
+  paths: Record<number, string>;
+}
+
+export interface WorkerTrainingOutput {
+  steps: StepRecord[];
+  groups: string[];
+  graphs: WorkerStepGraph[];
+  stoppedAfter?: number;
+}
+
+/** Thrown from backward() to end the user's program when the run is asked to stop; not an error. */
+export class StopTraining {
+  constructor(readonly afterSteps: number) {}
+}
+
+/** How many of the most recent steps keep their full graph. */
+export const RECENT_GRAPHS = 1;
+/** How often the stop file is looked for (a file system call: not at every step of a fast loop). */
+const STOP_CHECK_MS = 50;
+/** Streamed batches at most this often (the view redraws per batch). */
+const BATCH_MS = 100;
+
+interface RecentStep {
+  step: number;
+  root: Value;
+  siteId: number;
+  data: Float64Array;
+  grad: Float64Array;
+}
+
+export class WorkerTraining {
+  private readonly recorder: StepRecorder;
+  private lastStopCheck = 0;
+  private readonly steps: StepRecord[] = [];
+  private readonly graphs: WorkerStepGraph[] = [];
+  private readonly recent: RecentStep[] = [];
+  private readonly bindingObjects: unknown[] = [];
+  private batch: StepRecord[] = [];
+  private announcedGroups = 0;
+  private lastFlush = 0;
+  private nonFiniteKept = false;
+  private stoppedAfter: number | undefined;
+  /** ReLUs made since the last backward() (counted by the patched `relu`). */
+  private readonly relus = { calls: 0, dead: 0 };
+
+  constructor(
+    private readonly input: WorkerTrainingInput,
+    private readonly options: {
+      bindingNames: readonly string[];
+      /** Values bound to each binding id (the worker's table). */
+      boundValues: readonly (Value | undefined)[];
+      groupOfSite: (site: number) => string;
+      nodeLimit?: number;
+      post: (progress: TrainingProgress) => void;
+      started: number;
+    },
+  ) {
+    const relu = Value.prototype.relu;
+    const relus = this.relus;
+    // Counting ReLUs as they are made is far cheaper than finding them in each step's graph.
+    Value.prototype.relu = function (this: Value): Value {
+      relus.calls++;
+      if (this.data <= 0) relus.dead++;
+      return relu.call(this);
+    };
+    this.recorder = new StepRecorder({
+      parameterPaths: () => this.parameterPaths(),
+      groupOfSite: options.groupOfSite,
+      shortNames: (groups) => shortGroupNames(groups),
+      now: () => performance.now() - options.started,
+    });
+  }
+
+  /** The bind helper reports objects too while training, so parameter paths can start at them. */
+  noteBinding(binding: number, x: object): void {
+    this.bindingObjects[binding] = x;
+  }
+
+  /** Called after each recorded backward(): throws StopTraining when the run should end here. */
+  stopIfAsked(): void {
+    const done = this.recorder.steps;
+    let asked = this.input.maxSteps !== undefined && done >= this.input.maxSteps;
+    const now = performance.now();
+    if (!asked && now - this.lastStopCheck >= STOP_CHECK_MS) {
+      this.lastStopCheck = now;
+      asked = existsSync(this.input.stopPath);
+    }
+    if (asked) {
+      this.stoppedAfter = done;
+      throw new StopTraining(done);
+    }
+  }
+
+  afterBackward(root: Value, siteId: number): void {
+    const { completed, nonFinite, step, data, grad } = this.recorder.afterBackward(root, this.relus);
+    this.relus.calls = 0;
+    this.relus.dead = 0;
+    if (completed) this.push(completed);
+    if (step === 1) this.keepNow(root, step, siteId);
+    else if (nonFinite && !this.nonFiniteKept) this.keepNow(root, step, siteId);
+    if (nonFinite) this.nonFiniteKept = true;
+    this.recent.push({ step, root, siteId, data, grad });
+    if (this.recent.length > RECENT_GRAPHS) this.recent.shift();
+    const now = performance.now();
+    if (now - this.lastFlush >= BATCH_MS) this.flush(now);
+  }
+
+  /** Completes the last step, captures the recent graphs, and sends what is left. */
+  finish(): WorkerTrainingOutput {
+    const last = this.recorder.finish();
+    if (last) this.push(last);
+    this.flush(performance.now());
+    const kept = new Set(this.graphs.map((g) => g.step));
+    for (const r of this.recent) {
+      if (kept.has(r.step)) continue;
+      const graph = this.capture(r.root, r.step, r.siteId, r.data, r.grad);
+      if (graph) this.graphs.push(graph);
+    }
+    this.graphs.sort((a, b) => a.step - b.step);
+    const out: WorkerTrainingOutput = { steps: this.steps, groups: this.recorder.groupNames(), graphs: this.graphs };
+    if (this.stoppedAfter !== undefined) out.stoppedAfter = this.stoppedAfter;
+    return out;
+  }
+
+  private push(record: StepRecord): void {
+    this.steps.push(record);
+    this.batch.push(record);
+  }
+
+  private flush(now: number): void {
+    this.lastFlush = now;
+    const names = this.recorder.groupNames();
+    if (this.batch.length === 0 && names.length === this.announcedGroups) return;
+    const progress: TrainingProgress = { steps: this.batch, newGroups: names.slice(this.announcedGroups) };
+    this.announcedGroups = names.length;
+    this.batch = [];
+    this.options.post(progress);
+  }
+
+  /** The first step and the first non-finite one are captured at once (their numbers are exact now). */
+  private keepNow(root: Value, step: number, siteId: number): void {
+    const graph = this.capture(root, step, siteId);
+    if (graph) this.graphs.push(graph);
+  }
+
+  /**
+   * A graph snapshot; `data`/`grad` (the parameters' numbers at that backward()) put back what the
+   * optimizer changed since — the other nodes of a step are not written to by a training loop.
+   */
+  private capture(root: Value, step: number, siteId: number, data?: Float64Array, grad?: Float64Array): WorkerStepGraph | undefined {
+    const order = topologicalOrder(root);
+    if (this.options.nodeLimit !== undefined && order.length > this.options.nodeLimit) return undefined;
+    const graph = snapshotGraph(root, order);
+    const paths: Record<number, string> = {};
+    const parameterPaths = this.lastPaths;
+    for (let i = 0; i < order.length; i++) {
+      if (order[i].childCount > 0) continue;
+      const path = parameterPaths?.get(order[i]);
+      if (path !== undefined) paths[i] = path;
+      const j = this.recorder.paramIndex.get(order[i]);
+      if (j !== undefined && data && grad && j < data.length) {
+        graph.data[i] = data[j];
+        graph.grad[i] = grad[j];
+      }
+    }
+    const labels = packLabels(graph.labels);
+    graph.labels = {};
+    return { step, name: root.label ?? "loss", siteId, graph, labels, paths };
+  }
+
+  private lastPaths: Map<Value, string> | undefined;
+
+  private parameterPaths(): Map<Value, string> {
+    const roots: PathRoot[] = [];
+    const { bindingNames, boundValues } = this.options;
+    for (let id = 0; id < bindingNames.length; id++) {
+      const value = this.bindingObjects[id] ?? boundValues[id];
+      if (value !== undefined) roots.push({ name: bindingNames[id], value });
+    }
+    // Only leaves can be parameters (a bound `loss`, or last step's outputs in a list, are not).
+    this.lastPaths = findParameterPaths(roots, (x): x is Value => x instanceof Value);
+    for (const v of this.lastPaths.keys()) if (v.childCount > 0) this.lastPaths.delete(v);
+    return this.lastPaths;
+  }
+}

@@ -1,0 +1,51 @@
+/** Pure helpers of the training view (no DOM): smoothing, the nearest kept graph, heatmap colours. */
+
+/** Exponential moving average, debiased at the start (as TensorBoard smooths); non-finite points are skipped. */
+export function smooth(values: readonly number[], weight = 0.9): (number | null)[] {
+  const out: (number | null)[] = [];
+  let last = 0;
+  let count = 0;
+  for (const v of values) {
+    if (!Number.isFinite(v)) {
+      out.push(null);
+      continue;
+    }
+    last = last * weight + (1 - weight) * v;
+    count++;
+    out.push(last / (1 - weight ** count));
+  }
+  return out;
+}
+
+/** The kept graph nearest to `step` (ties: the earlier one); undefined when none is kept. */
+export function nearestGraphStep(step: number, kept: readonly number[]): number | undefined {
+  let best: number | undefined;
+  for (const k of kept) if (best === undefined || Math.abs(k - step) < Math.abs(best - step)) best = k;
+  return best;
+}
+
+/** Numbers a log-scale chart can draw: ≤ 0 and non-finite become gaps. */
+export function forLogScale(values: readonly number[]): (number | null)[] {
+  return values.map((v) => (Number.isFinite(v) && v > 0 ? v : null));
+}
+
+/** 0..1 position of `v` on a log scale between `lo` and `hi` (clamped; non-positive → 0). */
+export function logPosition(v: number, lo: number, hi: number): number {
+  if (!(v > 0) || !(hi > lo) || !(lo > 0)) return 0;
+  return Math.min(1, Math.max(0, (Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))));
+}
+
+/** Seconds as "42 s", "3 min 5 s", "1 h 2 min". */
+export function durationText(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+export function formatValue(v: number | null | undefined): string {
+  if (v === null || v === undefined) return "–";
+  if (!Number.isFinite(v)) return String(v);
+  if (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5)) return v.toExponential(3);
+  return v.toPrecision(5);
+}

@@ -1,0 +1,64 @@
+/**
+ * End to end, as a learner: train examples/microgpt.grad.ts from the command palette, watch the
+ * loss curve fall in the training view, click a kept step, and see that step's graph.
+ */
+import * as assert from "node:assert/strict";
+import type { Frame } from "playwright-core";
+import { serverUrl, vscodeVersion, Workbench } from "./workbench";
+
+interface TrainingHook {
+  gradlensTraining?: { steps: { step: number; loss: number }[] };
+}
+
+describe(`GradLens training view in VS Code ${vscodeVersion}`, function () {
+  let wb: Workbench;
+
+  before(async function () {
+    wb = await Workbench.open(serverUrl("trusted"), "training", { trusted: true });
+  });
+  after(async function () {
+    await wb?.close();
+  });
+  afterEach(async function () {
+    if (this.currentTest?.state === "failed") await wb?.shot(`failed-${this.currentTest.title.replace(/\W+/g, "-").slice(0, 40)}`);
+  });
+
+  async function trainingFrame(timeout = 120_000): Promise<Frame> {
+    const deadline = Date.now() + timeout;
+    while (Date.now() < deadline) {
+      for (const frame of wb.page.frames()) {
+        const found = await frame.evaluate(() => (window as unknown as TrainingHook).gradlensTraining !== undefined).catch(() => false);
+        if (found) return frame;
+      }
+      await wb.page.waitForTimeout(250);
+    }
+    throw new Error("no training view");
+  }
+
+  it("trains microgpt.grad.ts from the palette: the loss falls, a kept step opens its graph", async function () {
+    this.timeout(300_000);
+    await wb.openFile("microgpt.grad.ts");
+    await wb.toggleSideBar();
+    await wb.runCommand("GradLens: Train (Run with Training View)");
+    const view = await trainingFrame();
+    // Steps arrive while the program runs, then the run finishes with all 50.
+    await view.waitForFunction(() => ((window as unknown as TrainingHook).gradlensTraining?.steps.length ?? 0) > 0, undefined, { timeout: 120_000 });
+    await view.locator(".status", { hasText: "Finished" }).waitFor({ state: "visible", timeout: 240_000 });
+    const steps = await view.evaluate(() => (window as unknown as TrainingHook).gradlensTraining?.steps ?? []);
+    assert.equal(steps.length, 50);
+    const mean = (xs: { loss: number }[]) => xs.reduce((s, x) => s + x.loss, 0) / xs.length;
+    assert.ok(mean(steps.slice(-10)) < mean(steps.slice(0, 10)) - 0.3, `loss ${mean(steps.slice(0, 10))} → ${mean(steps.slice(-10))}`);
+    assert.ok((await view.locator(".chart.loss canvas").count()) > 0);
+    await wb.shot("training-view");
+    // The kept steps are buttons: the last one opens its graph in the graph panel.
+    const kept = view.locator("button.graphstep");
+    assert.deepEqual(await kept.allInnerTexts(), ["1", "50"]);
+    await kept.last().click();
+    const graph = await wb.graphFrame(120_000);
+    assert.ok((await wb.graphNodes(graph)).length > 0);
+    await wb.page.locator(".tab", { hasText: "step 50" }).first().waitFor({ state: "visible" });
+    // No error toast from the view (a learner would see it).
+    assert.equal(await wb.page.locator(".notifications-toasts", { hasText: "Training view" }).count(), 0);
+    await wb.shot("training-graph", { docsName: "training.png" });
+  });
+});

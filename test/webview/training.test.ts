@@ -1,0 +1,135 @@
+// The training view in headless Chromium: records of a real training run reach it while the run
+// goes (≥ 5 redraws a second), Stop and "open this step" go back to the host, many groups become a
+// heatmap, the page fits 600 px, and the CSP blocks nothing (uPlot styles through the CSSOM).
+import * as assert from "node:assert/strict";
+import * as path from "node:path";
+import { buildSync } from "esbuild";
+import { runFile } from "../../src/runner";
+import type { StepRecord } from "../../src/protocol/training";
+import { TrainingHarness, trainingTestStrings } from "./trainingHarness";
+
+const root = path.resolve(__dirname, "../..");
+const fixture = (name: string) => path.join(root, "test", "fixtures", "training", name);
+
+function useBuiltWorker(): void {
+  const outfile = path.join(root, "out", "test-webview-runner", "runnerWorker.js");
+  buildSync({ entryPoints: [path.join(root, "src", "runner", "worker.ts")], outfile, bundle: true, platform: "node", format: "cjs", target: "es2022", external: ["esbuild"], logLevel: "error" });
+  process.env.GRADLENS_RUNNER_WORKER = outfile;
+}
+
+function syntheticSteps(n: number, groups: string[]): StepRecord[] {
+  return Array.from({ length: n }, (_, i) => ({
+    step: i + 1,
+    loss: 3 * Math.exp(-i / 300) + 0.1 * Math.sin(i),
+    gradNorm: 1 + Math.cos(i / 10),
+    groups: Object.fromEntries(groups.map((g, k) => [g, { gradNorm: (k + 1) * 0.01 * (1 + Math.sin(i / 20)), updateRatio: 1e-3 * (1 + k / 10) }])),
+    deadReluFraction: 0.4 + 0.1 * Math.sin(i / 50),
+    nonFinite: false,
+    timeMs: i * 10,
+  }));
+}
+
+describe("training view (headless Chromium)", function () {
+  this.timeout(180_000);
+  const harness = new TrainingHarness();
+  before(async () => {
+    useBuiltWorker();
+    await harness.start();
+  });
+  after(() => harness.stop());
+
+  it("draws a real run's steps live, while the run goes", async () => {
+    await harness.open();
+    await harness.send({ type: "init", strings: trainingTestStrings, file: "mlp.grad.ts", groups: [], steps: [], graphSteps: [], status: "running" });
+    const started = Date.now();
+    const seenDuringRun: { at: number; steps: number; updates: number }[] = [];
+    let sending = Promise.resolve();
+    let pending: StepRecord[] = [];
+    let groups: string[] = [];
+    // As the extension does: forward what streams in, in batches of at most one per 150 ms.
+    const timer = setInterval(() => {
+      const steps = pending;
+      const newGroups = groups;
+      pending = [];
+      groups = [];
+      if (steps.length === 0 && newGroups.length === 0) return;
+      sending = sending.then(async () => {
+        await harness.send({ type: "progress", steps, newGroups, elapsedMs: Date.now() - started });
+        const r = await harness.rendered();
+        if (r) seenDuringRun.push({ at: Date.now(), ...r });
+      });
+    }, 150);
+    // microgpt-shaped steps take tens of milliseconds each: a run of a few seconds.
+    process.env.GL_STEPS = "60";
+    const result = await runFile(fixture("microgptAdam.grad.ts"), {
+      timeLimitMs: 120_000,
+      training: {
+        onProgress: (p) => {
+          pending.push(...p.steps);
+          groups.push(...p.newGroups);
+        },
+      },
+    });
+    delete process.env.GL_STEPS;
+    clearInterval(timer);
+    await sending;
+    if (pending.length > 0) await harness.send({ type: "progress", steps: pending, newGroups: groups, elapsedMs: Date.now() - started });
+    const runMs = Date.now() - started;
+    console.log(`      run ${runMs} ms, ${seenDuringRun.length} redraws seen during it`);
+    assert.equal(result.error, undefined);
+    assert.ok(seenDuringRun.length >= 3, `the view drew ${seenDuringRun.length} times during the run`);
+    // Drawn steps grow while the run goes; every streamed step ends up drawn. (How many redraws a
+    // second the view manages is measured in bench/training.bench.ts, not asserted here.)
+    for (let i = 1; i < seenDuringRun.length; i++) assert.ok(seenDuringRun[i].steps >= seenDuringRun[i - 1].steps);
+    assert.ok(seenDuringRun[0].steps < 60, "the first steps were drawn before the run ended");
+    await harness.page.waitForFunction(() => (window as unknown as { __posted: { type: string; steps?: number }[] }).__posted.some((m) => m.type === "rendered" && m.steps === 60));
+    await harness.send({ type: "status", status: "finished", graphSteps: result.training!.graphs.map((g) => g.step) });
+    assert.deepEqual(await harness.cspViolations(), []);
+    assert.deepEqual(harness.errors, []);
+  });
+
+  it("Stop and the kept steps' buttons post to the host; a click on a chart opens the nearest kept step", async () => {
+    const page = await harness.open();
+    const steps = syntheticSteps(200, ["wte", "lm_head"]);
+    await harness.send({ type: "init", strings: trainingTestStrings, file: "f.py", groups: ["wte", "lm_head"], steps, graphSteps: [], status: "running" });
+    await page.click("button.stop");
+    assert.ok((await harness.posted()).some((m) => m.type === "stop"));
+    await harness.send({ type: "status", status: "stopped", graphSteps: [1, 199, 200] });
+    await page.waitForSelector("button.graphstep");
+    assert.deepEqual(await page.$$eval("button.graphstep", (bs) => bs.map((b) => b.textContent)), ["1", "199", "200"]);
+    await page.click('button.graphstep[data-step="199"]');
+    // A click on the loss chart at about step 20 opens step 1, the nearest kept one, and says so.
+    const over = await page.$(".chart.loss .u-over");
+    const box = (await over!.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.1, box.y + box.height / 2);
+    await page.mouse.click(box.x + box.width * 0.1, box.y + box.height / 2);
+    const opened = (await harness.posted()).filter((m) => m.type === "openStep").map((m) => (m as { step: number }).step);
+    assert.deepEqual(opened, [199, 1]);
+    assert.match((await page.textContent(".note")) ?? "", /No graph was kept for step \d+; showing step 1\./);
+    assert.equal(await page.isHidden("button.stop"), true);
+    // Readable at 600 px: nothing wider than the panel.
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 600));
+    await page.screenshot({ path: path.join(root, "out", "training-view-600.png"), fullPage: true });
+  });
+
+  it("many groups become a heatmap with numbers on hover; 1,000 steps × 20 groups draw quickly", async () => {
+    const page = await harness.open({ width: 900, height: 1000 });
+    const groups = Array.from({ length: 20 }, (_, i) => `layer${i}.w`);
+    const steps = syntheticSteps(1000, groups);
+    const t0 = Date.now();
+    await harness.send({ type: "init", strings: trainingTestStrings, file: "big.py", groups, steps, graphSteps: [1, 1000], status: "finished" });
+    await page.waitForFunction(() => (window as unknown as { __posted: { type: string; steps?: number }[] }).__posted.some((m) => m.type === "rendered" && m.steps === 1000));
+    const drawMs = Date.now() - t0;
+    const inPage = (await harness.posted()).filter((m) => m.type === "rendered").map((m) => (m as { drawMs?: number }).drawMs ?? 0);
+    const canvas = await page.$(".heatmap canvas");
+    assert.ok(canvas, "a heatmap");
+    const box = (await canvas.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + 3);
+    assert.match((await page.textContent(".heatinfo")) ?? "", /step \d+ · layer0\.w · Gradient norm/);
+    // The update-ratio chart still has a line per group (uPlot's legend lists them).
+    assert.equal(await page.$$eval(".chart.ratio .u-legend .u-series", (s) => s.length), 21);
+    console.log(`      1,000 steps × 20 groups: ${drawMs} ms from message to "rendered", ${Math.max(...inPage).toFixed(0)} ms drawing in the page`);
+    assert.deepEqual(await harness.cspViolations(), []);
+    assert.deepEqual(harness.errors, []);
+  });
+});
