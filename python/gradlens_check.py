@@ -17,6 +17,9 @@ from gradlens_messages import message_fields, said
 from gradlens_values import children_attribute
 
 KINK_OPS = ("relu", "ReLU", "Relu")
+ROUNDING = 64 * 2.220446049250313e-16  # as src/engine/gradcheck.ts
+SWEEP_STEPS = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8)  # SWEEP_STEPS there
+MAX_SWEPT = 8
 
 
 def run_checks(request, scope, run):
@@ -91,6 +94,7 @@ def _check(fn, value_class, params, point, options, result, recorder):
     op_of = lambda v: getattr(v, "_op", None) or recorder.op_hint(v)  # noqa: E731
     base_kinks = _kink_pattern(out, op_of)
     checks = []
+    swept = 0
     for a, xs in enumerate(base_point):
         for k, x in enumerate(xs):
             def moved(delta):
@@ -100,10 +104,10 @@ def _check(fn, value_class, params, point, options, result, recorder):
             minus, _, minus_out = evaluate(moved(-eps), False)
             numeric = (plus - minus) / (2 * eps)
             g = analytic[a][k]
-            abs_error = abs(g - numeric)
             name = "%s[%d]" % (names[a], k) if is_array[a] else names[a]
-            ok = abs_error <= atol + rtol * abs(numeric)
-            check = {"name": name, "analytic": g, "numeric": numeric, "absError": abs_error, "relError": _relative_error(g, numeric), "ok": ok, "verdict": "ok"}
+            scale = max(abs(plus), abs(minus), abs(output))
+            check = {"name": name, **_compare(g, numeric, atol, rtol, ROUNDING * scale / eps), "verdict": "ok"}
+            ok = check["ok"]
             if not math.isfinite(g) or not math.isfinite(numeric):
                 check["ok"] = False
                 check["verdict"] = "non-finite"
@@ -118,12 +122,85 @@ def _check(fn, value_class, params, point, options, result, recorder):
             elif not ok:
                 check["verdict"] = "mismatch"
                 check["note"] = "backprop says %s, numerical differentiation says %s" % (_js(g), _js(numeric))
+                if swept < MAX_SWEPT:
+                    swept += 1
+
+                    def numeric_at(h):
+                        return (evaluate(moved(h), False)[0] - evaluate(moved(-h), False)[0]) / (2 * h)
+
+                    _sweep(check, numeric_at, lambda n, h: _compare(g, n, atol, rtol, ROUNDING * scale / h)["ok"])
+            elif check.get("undecided"):
+                check["note"] = "|gradient| is below the rounding noise of the difference (%s): the check cannot tell" % _precision2(ROUNDING * scale / eps)
+            elif check["weak"]:
+                check["note"] = "|gradient| is small next to atol = %s: judged by relative error (%s) instead" % (_js(atol), _precision2(check["relError"]))
             checks.append(check)
     result["ok"] = all(c["ok"] for c in checks)
     result["output"] = output
     result["inputs"] = checks
     finite = [c["relError"] for c in checks if math.isfinite(c["relError"])]
     result["maxRelError"] = max(finite) if finite else 0
+
+
+def _compare(analytic, numeric, atol, rtol, noise):
+    """As compare() in src/engine/gradcheck.ts: |a - n| <= atol + rtol*|n|, and which term decided; a
+    weak check (|grad| below atol, or passing only thanks to atol) is judged by the relative term."""
+    abs_error = abs(analytic - numeric)
+    relative = rtol * abs(numeric)
+    tolerance = atol + relative
+    out = {
+        "analytic": analytic, "numeric": numeric, "absError": abs_error, "relError": _relative_error(analytic, numeric),
+        "ok": abs_error <= tolerance, "tolerance": tolerance, "decidedBy": "atol" if atol >= relative else "rtol", "weak": False,
+    }
+    if not math.isfinite(abs_error):
+        return out
+    size = max(abs(analytic), abs(numeric))
+    if size < atol or (out["ok"] and abs_error > relative + noise):
+        out["weak"] = True
+        if size <= noise:
+            out["ok"] = True
+            out["undecided"] = True
+            return out
+        out["ok"] = abs_error <= relative + noise
+    return out
+
+
+def _sweep(check, numeric_at, agrees):
+    """As sweepInput() in src/engine/gradcheck.ts: a wrong gradient stays wrong at every step of
+    1e-2 ... 1e-8; a poor difference at the default step agrees somewhere in between."""
+    sweep = []
+    for h in SWEEP_STEPS:
+        try:
+            n = numeric_at(h)
+        except (ArithmeticError, ValueError):
+            n = math.nan
+        sweep.append({"eps": h, "numeric": n, "absError": abs(check["analytic"] - n)})
+    check["sweep"] = sweep
+    agreeing = [p for p in sweep if math.isfinite(p["numeric"]) and agrees(p["numeric"], p["eps"])]
+    if not agreeing:
+        check["sweepVerdict"] = "wrong-gradient"
+        best = min(p["absError"] for p in sweep)
+        check["note"] = "backprop says %s, numerical differentiation says %s; at every step from 1e-2 to 1e-8 the error stays (at least %s): the gradient is wrong" % (
+            _js(check["analytic"]), _js(check["numeric"]), _precision2(best))
+        return
+    best = min(agreeing, key=lambda p: p["absError"])
+    check["sweepVerdict"] = "poor-difference"
+    check["ok"] = True
+    check["verdict"] = "ok"
+    check["note"] = "a poor finite difference, not a wrong gradient: at step %s numerical differentiation gives %s, which agrees (the error shrinks, then grows)" % (
+        _js(best["eps"]), _js(best["numeric"]))
+
+
+def _precision2(x):
+    """JavaScript's x.toPrecision(2)."""
+    if not math.isfinite(x):
+        return _js(x)
+    if x == 0:
+        return "0.0"
+    mantissa, exponent = ("%.1e" % x).split("e")
+    e = int(exponent)
+    if e < -6 or e >= 2:
+        return "%se%s%d" % (mantissa, "+" if e >= 0 else "-", abs(e))
+    return "%.*f" % (1 - e, x)
 
 
 def _relative_error(analytic, numeric):
@@ -159,8 +236,11 @@ def _json_ready(result):
         if key in result:
             result[key] = json_number(as_float(result[key]))
     for check in result["inputs"]:
-        for key in ("analytic", "numeric", "absError", "relError"):
+        for key in ("analytic", "numeric", "absError", "relError", "tolerance"):
             check[key] = json_number(check[key])
+        for point in check.get("sweep", ()):
+            for key in ("numeric", "absError"):
+                point[key] = json_number(point[key])
     return result
 
 

@@ -68,7 +68,7 @@ def packed(typecode, values):
     return base64.b64encode(numbers_.tobytes()).decode("ascii")
 
 
-def _inputs(recorder, taken):
+def inputs_of(recorder, taken):
     """Per node (capture order): its inputs that are values, in a stable order, and their positions
     in the node's own container (for lining local gradients up with them)."""
     shapes, sequence_of = recorder.shapes, recorder.sequence_of
@@ -197,7 +197,7 @@ def snapshot(recorder, taken):
     nodes = taken.nodes
     if taken.data is None:  # a root that is not a value after all
         return None, {}
-    inputs, slots = _inputs(recorder, taken)
+    inputs, slots = inputs_of(recorder, taken)
     order, index, counts, child = _order(recorder, nodes, inputs)
     ordered = list(map(nodes.__getitem__, order))
     child_start = packed_array(array("I", accumulate(counts, initial=0)))

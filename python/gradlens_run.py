@@ -17,11 +17,13 @@ import sys
 import threading
 import time
 
+from gradlens_backward_watch import BackwardWatch
 from gradlens_capture import capture
 from gradlens_errors import describe_exception, describe_op_error, error_of, file_lines_in, syntax_error_of
 from gradlens_graph import GraphCycle, as_float, json_number, label_of, op_of, roots_from_heap, snapshot
 from gradlens_limits import TimeLimitReached, limit_memory, on_time_limit, seconds_text
 from gradlens_messages import message_fields, said
+from gradlens_opcheck import OpChecks
 from gradlens_output import Console, Output
 from gradlens_sources import BIND_HELPER, EXPRESSION_HELPER, LINK_HELPER, BindingTable, Chunk, instrument, select_context, uses_undefined_value
 from gradlens_values import OP_OF_METHOD, Recorder, RecordingLimit
@@ -138,7 +140,7 @@ def execute(run, compiled, request, scope):
     return None
 
 
-def collect(run, request):
+def collect(run, request, op_checks=None):
     recorder = run.recorder
     recorder.enabled = False
     # Reading a graph makes many small objects and no garbage cycles: the collector would only
@@ -190,6 +192,8 @@ def collect(run, request):
         if calls > 1:
             root["calls"] = calls
         roots.append(root)
+        if op_checks is not None:
+            op_checks.add_root(root_index, taken, index)
         for key in bound:
             node = index.get(key)
             if node is not None:
@@ -309,6 +313,7 @@ def main(request_path):
 
     recorder = run.recorder
     recorder.install()
+    backward_watch = BackwardWatch(recorder)
     import gradlens_tutorial_value  # made after install(), so its class is recorded like the user's
 
     builtins.Value = gradlens_tutorial_value.Value  # only seen when the code defines or imports no Value
@@ -356,13 +361,18 @@ def main(request_path):
             scope.clear()
             gc.collect()
         # A closure engine's backward steps are called again to read local gradients: quietly.
+        op_checks = OpChecks(run) if request.get("opChecks") else None
         sys.stdout = sys.stderr = open(os.devnull, "w")
         try:
-            result["roots"], result["bindings"], problem = collect(run, request)
+            result["roots"], result["bindings"], problem = collect(run, request, op_checks)
+            if op_checks is not None:
+                result["opChecks"] = op_checks.results()
         finally:
             sys.stdout, sys.stderr = real_stdout, real_stderr
         if problem is not None and "error" not in result:
             result["error"] = problem
+        if backward_watch.warnings:
+            result["warnings"] = backward_watch.warnings
     except MemoryError:
         scope.clear()
         result["roots"], result["bindings"] = [], []

@@ -84,6 +84,7 @@ class Recorder:
         self.labels = {}  # id(value) -> (its record then, the first name it was bound to)
         self.backward_roots = {}  # site -> [Capture, calls]
         self.backward_listeners = []  # f(capture, site, calls) after each recorded backward()
+        self.backward_start_listeners = []  # f(value, site) right before each recorded backward() runs
         self.binding_counts = {}
         self.binding_last = {}
         self.last_value = None
@@ -187,6 +188,8 @@ class Recorder:
                 training = recorder.training
                 if training is not None:
                     training.before_backward()  # may end the program here (Stop, --steps N)
+                if recorder.backward_start_listeners:
+                    recorder.backward_started(self, sys._getframe(1))
                 recorder._in_backward += 1
                 try:
                     result = backward(self, *args, **kwargs)
@@ -318,6 +321,12 @@ class Recorder:
         if cacheable:
             self._op_of_code[code] = op_index
         return op_index
+
+    def backward_started(self, value, caller):
+        """Tells the start listeners (the grads are still as the program left them)."""
+        site = self.site_of_frame(self.making_frame(caller))
+        for listener in self.backward_start_listeners:
+            listener(value, site)
 
     def record_backward(self, value, caller):
         """The graph of `value` as backward() left it, kept per call site (the last call's)."""

@@ -4,5 +4,6 @@
  * maps, worker host), so opening a `.grad.ts` file loads this small bundle instead of dist/runner.js.
  */
 export { findCheckableFunctions, type CheckableFunction } from "../runner/staticAnalysis";
+export { findModelFunctions, type ModelFunction } from "../runner/modelFunctions";
 export { findCheckablePythonFunctions } from "../runner/python/checkableFunctions";
 export { pythonBlocksOf } from "../runner/python/markdownBlocks";

@@ -1,7 +1,24 @@
 /** The `gradlens check` outputs: JSON for CI, and a table for people. */
 import { toJsonNumber, type JsonNumber } from "../engine/snapshot";
-import type { FunctionCheckResult } from "../protocol/result";
+import type { FunctionCheckResult, OpCheckResult } from "../protocol/result";
+import { checkPassed, culpritOp, inputVerdictText, mutationMessage, opMessage, worstInput, type VerdictWords } from "../protocol/checkVerdict";
 import { formatNumber, table } from "./graphOutput";
+
+export { checkPassed };
+
+const cliWords: VerdictWords = { number: formatNumber };
+
+export interface OpJson {
+  op: string;
+  line: number;
+  ok: boolean;
+  /** The worst instance's inputs and local gradients (empty when the op could not be checked). */
+  inputs: JsonNumber[];
+  analytic: JsonNumber[];
+  numeric: JsonNumber[];
+  /** Why the op could not be checked. */
+  note?: string;
+}
 
 export interface CheckJson {
   ok: boolean;
@@ -11,12 +28,23 @@ export interface CheckJson {
     line: number;
     point: Record<string, number | number[]>;
     error?: string;
-    inputs: { name: string; analytic: JsonNumber; numeric: JsonNumber; ok: boolean; verdict: string; note?: string }[];
+    inputs: { name: string; analytic: JsonNumber; numeric: JsonNumber; ok: boolean; verdict: string; note?: string; weak: boolean }[];
+    ops: OpJson[];
   }[];
 }
 
-/** A check passes when it ran without error and every input agreed. */
-export const checkPassed = (c: FunctionCheckResult): boolean => c.ok && c.error === undefined;
+export function opJson(op: OpCheckResult): OpJson {
+  const numbers = (xs: readonly number[] | undefined) => (xs ?? []).map(toJsonNumber);
+  return {
+    op: op.op,
+    line: op.position?.line ?? 0,
+    ok: op.ok,
+    inputs: numbers(op.worst?.inputs),
+    analytic: numbers(op.worst?.analytic),
+    numeric: numbers(op.worst?.numeric),
+    ...(op.unchecked && !op.worst ? { note: op.unchecked } : {}),
+  };
+}
 
 export function checkJson(checks: readonly FunctionCheckResult[]): CheckJson {
   return {
@@ -34,7 +62,9 @@ export function checkJson(checks: readonly FunctionCheckResult[]): CheckJson {
         ok: i.ok,
         verdict: i.verdict,
         ...(i.note ? { note: i.note } : {}),
+        weak: i.weak === true,
       })),
+      ops: (c.ops ?? []).map(opJson),
     })),
   };
 }
@@ -51,10 +81,28 @@ export function checkTable(checks: readonly FunctionCheckResult[]): string {
       continue;
     }
     c.inputs.forEach((i, k) => rows.push([k === 0 ? c.name : "", i.name, formatNumber(i.analytic), formatNumber(i.numeric), i.verdict, k === 0 ? mark : ""]));
+    if (c.inputs.length === 0) rows.push([c.name, "", "", "", c.mode === "fast" ? "ok (random directions)" : "", mark]);
+    // Under a failing function: the op that is wrong, with its line.
+    const culprit = checkPassed(c) ? undefined : culpritOp(c);
+    if (culprit?.worst) {
+      const at = worstInput(culprit.worst);
+      rows.push(["", `op ${culprit.op} (line ${culprit.position?.line ?? "?"})`, formatNumber(culprit.worst.analytic[at]), formatNumber(culprit.worst.numeric[at]), "wrong op", ""]);
+      notes.push(`${c.name}: ${opMessage(culprit, cliWords)}`);
+    }
+    const mutation = mutationMessage(c, cliWords);
+    if (mutation) notes.push(`${c.name}: ${mutation}`);
     for (const i of c.inputs) if (i.note && i.verdict !== "ok") notes.push(`${c.name}: ${i.note}`);
+    for (const i of c.inputs) if (i.verdict === "ok" && (i.weak || i.sweepVerdict)) notes.push(`${c.name}: ${i.name}: ${inputVerdictText(i, cliWords)}`);
     if (c.note) notes.push(`${c.name}: ${c.note}`);
+    if (c.pointSource === "random") notes.push(`${c.name}: at ${pointText(c.point)}`);
   }
   const passed = checks.filter(checkPassed).length;
   const summary = `${passed} of ${checks.length} function${checks.length === 1 ? "" : "s"} passed`;
   return [table(["function", "input", "analytic", "numeric", "verdict", "result"], rows), "", ...notes.map((n) => `note: ${n}`), summary].join("\n");
+}
+
+function pointText(point: FunctionCheckResult["point"]): string {
+  return Object.entries(point)
+    .map(([name, value]) => `${name} = ${Array.isArray(value) ? `[${value.map(formatNumber).join(", ")}]` : formatNumber(value)}`)
+    .join(", ");
 }

@@ -3,7 +3,7 @@ export { Value, toValue, topologicalOrder, zeroGrad, creationSite, valuesCreated
 export type { Operand } from "./value";
 export { add, sub, mul, div, pow, neg, exp, log, relu, tanh, sigmoid, sum } from "./ops";
 export { gradcheck, mulberry32 } from "./gradcheck";
-export type { GradcheckInput, GradcheckOptions, GradcheckResult, InputCheck, Verdict } from "./gradcheck";
+export type { GradcheckInput, GradcheckOptions, GradcheckResult, InputCheck, InputMutation, SweepPoint, Verdict } from "./gradcheck";
 export { findNonFiniteOrigin, findNonFiniteData, findNonFiniteGrad } from "./nonfinite";
 export type { NonFiniteOrigin } from "./nonfinite";
 export { snapshotGraph, snapshotNodes, snapshotEdges, toJsonNumber, fromJsonNumber, snapshotToJson, snapshotFromJson } from "./snapshot";

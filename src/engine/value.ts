@@ -29,6 +29,11 @@ let backwardObserver: ((root: Value) => void) | undefined;
 export function observeBackward(observer: ((root: Value) => void) | undefined): void {
   backwardObserver = observer;
 }
+/** Told right before every `backward()` starts (grads still as the program left them); `undefined` removes it. */
+let backwardStartObserver: ((root: Value) => void) | undefined;
+export function observeBackwardStart(observer: ((root: Value) => void) | undefined): void {
+  backwardStartObserver = observer;
+}
 
 /** Creation counter: a child is always created before its parent, so ids grow along every edge. */
 let nextId = 0;
@@ -237,6 +242,7 @@ export class Value {
    * both contributions — and so does calling `backward()` twice (see `zeroGrad`).
    */
   backward(): void {
+    backwardStartObserver?.(this);
     countParents(this);
     // A node passes its grad on only once every parent has added to it (Kahn's algorithm),
     // so each node's grad is complete when it is used: the order is topological.

@@ -3,10 +3,11 @@
  * in the Markdown preview. The document is generated from the stored check, so it is never out of date.
  */
 import * as vscode from "vscode";
-import type { FunctionCheckResult, InputCheckResult } from "../protocol/result";
+import type { FunctionCheckResult, OpCheckResult } from "../protocol/result";
+import { decidedByText, inputVerdictText, mutationMessage, opMessage } from "../protocol/checkVerdict";
 import { formatNumber } from "./format";
 import type { ResultStore } from "./results";
-import { verdictTitle } from "./verdict";
+import { editorWords, verdictTitle } from "./verdict";
 
 export const checkDetailsScheme = "gradlens-check";
 
@@ -45,16 +46,13 @@ export class CheckDetailsProvider implements vscode.TextDocumentContentProvider,
 
 export function renderCheck(check: FunctionCheckResult): string {
   const lines = [`# ${vscode.l10n.t("Gradient check of {0}", check.name)}`, "", `**${verdictTitle(check)}**`, ""];
-  const point = Object.entries(check.point)
-    .map(([name, value]) => `${name} = ${Array.isArray(value) ? `[${value.map(formatNumber).join(", ")}]` : formatNumber(value)}`)
-    .join(", ");
-  lines.push(
-    check.pointSource === "@gradcheck"
-      ? vscode.l10n.t("At the point from the @gradcheck tag: {0}", point)
-      : vscode.l10n.t("At a random point (setting gradlens.gradcheck.seed): {0}", point),
-    "",
-  );
+  if (check.pointSource === "@gradcheck") lines.push(vscode.l10n.t("At the point from the @gradcheck tag: {0}", pointText(check.point)), "");
+  else if (check.pointSource === "random") lines.push(vscode.l10n.t("At a random point (setting gradlens.gradcheck.seed): {0}", pointText(check.point)), "");
+  if (check.note) lines.push(check.note, "");
+  const mutation = mutationMessage(check, editorWords);
+  if (mutation) lines.push(`⚠ ${mutation}`, "");
   if (check.output !== undefined) lines.push(vscode.l10n.t("Output: {0}", formatNumber(check.output)), "");
+  if (check.mode === "fast") lines.push(vscode.l10n.t("Checked along random directions (many inputs); only inputs that disagree are listed."), "");
   if (check.inputs.length > 0) {
     const header = [
       vscode.l10n.t("Input"),
@@ -62,35 +60,48 @@ export function renderCheck(check: FunctionCheckResult): string {
       vscode.l10n.t("Numeric"),
       vscode.l10n.t("Abs. error"),
       vscode.l10n.t("Rel. error"),
+      vscode.l10n.t("Decided by"),
       vscode.l10n.t("Verdict"),
     ];
     lines.push(`| ${header.join(" | ")} |`, `|${header.map(() => " --- ").join("|")}|`);
     for (const input of check.inputs) {
-      const verdict = input.ok ? "✓" : input.verdict === "kink" ? "⚠" : "✗";
+      const verdict = input.ok ? (input.weak ? "◐" : "✓") : input.verdict === "kink" ? "⚠" : "✗";
       lines.push(
-        `| ${escapeCell(input.name)} | ${formatNumber(input.analytic)} | ${formatNumber(input.numeric)} | ${formatNumber(input.absError)} | ${formatNumber(input.relError)} | ${verdict} ${escapeCell(verdictText(input))} |`,
+        `| ${escapeCell(input.name)} | ${formatNumber(input.analytic)} | ${formatNumber(input.numeric)} | ${formatNumber(input.absError)} | ${formatNumber(input.relError)} | ${escapeCell(decidedByText(input, editorWords))} | ${verdict} ${escapeCell(inputVerdictText(input, editorWords))} |`,
       );
     }
     lines.push("");
+    for (const input of check.inputs) {
+      if (!input.sweep) continue;
+      lines.push(vscode.l10n.t("Step sweep for {0}:", input.name), "", `| ε | ${vscode.l10n.t("Numeric")} | ${vscode.l10n.t("Abs. error")} |`, "| --- | --- | --- |");
+      for (const s of input.sweep) lines.push(`| ${s.eps} | ${formatNumber(s.numeric)} | ${formatNumber(s.absError)} |`);
+      lines.push("");
+    }
   }
+  if (check.ops && check.ops.length > 0) lines.push(...renderOps(check.ops));
   if (check.error) lines.push(check.error.message, "");
   return lines.join("\n");
 }
 
-/** The verdict of one input and why, in the display language (the engine's own note is English). */
-function verdictText(input: InputCheckResult): string {
-  const backprop = formatNumber(input.analytic);
-  const numeric = formatNumber(input.numeric);
-  switch (input.verdict) {
-    case "ok":
-      return vscode.l10n.t("ok");
-    case "mismatch":
-      return vscode.l10n.t("mismatch: backprop says {0}, numerical differentiation says {1}", backprop, numeric);
-    case "kink":
-      return vscode.l10n.t("kink: {0} sits where a relu argument is within ε of 0, so the derivative is undefined there; backprop uses relu'(0) = 0, the central difference averages both sides", input.name);
-    case "non-finite":
-      return vscode.l10n.t("non-finite: the gradient is not finite here (backprop {0}, numeric {1})", backprop, numeric);
+/** The op rows: each op kind and site, the worst instance's inputs and its local gradients both ways. */
+export function renderOps(ops: readonly OpCheckResult[]): string[] {
+  const header = [vscode.l10n.t("Op"), vscode.l10n.t("Line"), vscode.l10n.t("Checked"), vscode.l10n.t("Inputs"), vscode.l10n.t("Local gradient"), vscode.l10n.t("Numeric"), vscode.l10n.t("Verdict")];
+  const lines = [`## ${vscode.l10n.t("Local gradients of the ops")}`, "", `| ${header.join(" | ")} |`, `|${header.map(() => " --- ").join("|")}|`];
+  const list = (xs: readonly number[] | undefined) => (xs ? xs.map(formatNumber).join(", ") : "");
+  for (const op of ops) {
+    const verdict = op.unchecked ? "–" : op.ok ? "✓" : "✗";
+    lines.push(
+      `| ${escapeCell(op.op)} | ${op.position?.line ?? ""} | ${op.checked}/${op.total} | ${list(op.worst?.inputs)} | ${list(op.worst?.analytic)} | ${list(op.worst?.numeric)} | ${verdict} ${op.ok && !op.unchecked ? "" : escapeCell(opMessage(op, editorWords))} |`,
+    );
   }
+  lines.push("");
+  return lines;
+}
+
+function pointText(point: FunctionCheckResult["point"]): string {
+  return Object.entries(point)
+    .map(([name, value]) => `${name} = ${Array.isArray(value) ? `[${value.map(formatNumber).join(", ")}]` : formatNumber(value)}`)
+    .join(", ");
 }
 
 function escapeCell(text: string): string {

@@ -7,7 +7,8 @@ import * as vscode from "vscode";
 import { loadAnalysis } from "./analysis";
 import { gradFileSelector } from "./runTarget";
 import type { ResultStore } from "./results";
-import { verdictTitle } from "./verdict";
+import { opMessage } from "../protocol/checkVerdict";
+import { editorWords, verdictTitle } from "./verdict";
 import type { FunctionArgs } from "./commands";
 
 /** Where gradient-check lenses appear: grad files, Python files, and Markdown (its ```python blocks). */
@@ -72,7 +73,42 @@ export class GradientCheckLensProvider implements vscode.CodeLensProvider, vscod
         arguments: [args],
       }));
     }
+    lenses.push(...this.modelLenses(document));
+    lenses.push(...this.opsLenses(document));
     return lenses;
+  }
+
+  /** "Check gradient (all parameters)" above a function that returns a Value but takes no Value parameters. */
+  private modelLenses(document: vscode.TextDocument): vscode.CodeLens[] {
+    if (document.languageId === "python" || document.languageId === "markdown") return []; // TypeScript's model checks
+    const { findModelFunctions } = loadAnalysis();
+    const lenses: vscode.CodeLens[] = [];
+    for (const fn of findModelFunctions(document.getText(), document.uri.fsPath)) {
+      const line = Math.max(0, fn.range.line - 1);
+      const range = new vscode.Range(line, 0, line, 0);
+      const args = { file: document.uri.fsPath, functionName: fn.name };
+      const check = this.store.freshCheck(document.uri.fsPath, fn.name);
+      if (check) lenses.push(new vscode.CodeLens(range, { title: verdictTitle(check), tooltip: vscode.l10n.t("Show the check of each input"), command: "gradlens.showCheckDetails", arguments: [args] }));
+      lenses.push(new vscode.CodeLens(range, {
+        title: vscode.l10n.t("Check gradient (all parameters)"),
+        tooltip: vscode.l10n.t("Compare backprop with numerical differentiation for {0} with respect to every leaf of the graph it builds, at the program's own values", fn.name),
+        command: "gradlens.checkFunction",
+        arguments: [args],
+      }));
+    }
+    return lenses;
+  }
+
+  /**
+   * After "Check ops" (command palette): at the top of the file, whether every op's local gradient
+   * agreed, or the first wrong op; clicking checks again. No lens before: the palette starts it.
+   */
+  private opsLenses(document: vscode.TextDocument): vscode.CodeLens[] {
+    const ops = this.store.freshRun(document.uri.fsPath)?.opChecks;
+    if (!ops) return [];
+    const wrong = ops.filter((op) => !op.ok);
+    const title = wrong.length > 0 ? `✗ ${opMessage(wrong[0], editorWords)}` : vscode.l10n.t("✓ the local gradients of {0} op kinds agree", ops.length);
+    return [new vscode.CodeLens(new vscode.Range(0, 0, 0, 0), { title, tooltip: vscode.l10n.t("Run the file and check the local gradient of every op it used"), command: "gradlens.checkOps", arguments: [document.uri] })];
   }
 
   dispose(): void {

@@ -10,6 +10,8 @@ import type { ResultStore } from "./results";
 import type { RunService } from "./runService";
 import { isGradFile, targetFromEditor, type RunTarget } from "./runTarget";
 import { ensureTrusted } from "./trust";
+import { opMessage } from "../protocol/checkVerdict";
+import { editorWords } from "./verdict";
 import { loadRunner } from "./runners";
 
 const findCodeBlockAt = (markdown: string, line: number) => loadRunner().findCodeBlockAt(markdown, line);
@@ -69,6 +71,14 @@ export function registerCommands(context: vscode.ExtensionContext, runs: RunServ
       const target = checkTarget(args, document);
       const result = await runs.run({ target, mode: "check", functionName: args.functionName, feedback: "notification" });
       if (result) reportChecks(result);
+      return result;
+    }),
+
+    register("gradlens.checkOps", async (resource?: vscode.Uri) => {
+      const target = await targetFor(resource, false);
+      if (!target || !ensureTrusted()) return undefined;
+      const result = await runs.run({ target, mode: "run", opsOnly: true, feedback: "notification" });
+      if (result && !reportError(result)) reportOps(result);
       return result;
     }),
 
@@ -158,4 +168,12 @@ function reportChecks(result: RunResult): void {
     .then((choice) => {
       if (choice === details) void vscode.commands.executeCommand("gradlens.showCheckDetails", { file: result.file, functionName: failed[0].name });
     });
+}
+
+/** After "Check ops": the wrong ops, or that all agreed. */
+function reportOps(result: RunResult): void {
+  const ops = result.opChecks ?? [];
+  const wrong = ops.filter((op) => !op.ok);
+  if (wrong.length > 0) void vscode.window.showWarningMessage(wrong.map((op) => opMessage(op, editorWords)).join("\n"));
+  else void vscode.window.showInformationMessage(vscode.l10n.t("GradLens: the local gradients of all {0} op kinds agree with central differences.", ops.length));
 }

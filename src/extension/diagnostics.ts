@@ -3,8 +3,9 @@
  * gradient mismatch at its function. Rebuilt from the result store, so a new run clears what it fixed.
  */
 import * as vscode from "vscode";
-import type { FunctionCheckResult, RunResult, SourcePosition, SourceRange } from "../protocol/result";
-import { formatNumber } from "./format";
+import type { FunctionCheckResult, OpCheckResult, RunResult, SourcePosition, SourceRange } from "../protocol/result";
+import { mismatchSummary, opMessage } from "../protocol/checkVerdict";
+import { editorWords } from "./verdict";
 import type { ResultStore } from "./results";
 
 export class ResultDiagnostics implements vscode.Disposable {
@@ -34,6 +35,7 @@ export class ResultDiagnostics implements vscode.Disposable {
       for (const check of entry.checks.values()) {
         const d = checkDiagnostic(check);
         if (d) add(check.range.file, d);
+        for (const [file, op] of opDiagnostics(check.ops ?? [])) add(file, op);
       }
     }
     this.collection.clear();
@@ -54,6 +56,11 @@ function runDiagnostics(result: RunResult): [string, vscode.Diagnostic][] {
     const position = error.position ?? { file: result.file, line: 1, column: 1 };
     out.push([position.file, diagnostic(position, error.message, vscode.DiagnosticSeverity.Error, error.kind)]);
   }
+  for (const warning of result.warnings ?? []) {
+    const at = warning.position ?? { file: result.file, line: 1, column: 1 };
+    out.push([at.file, diagnostic(at, warning.message, vscode.DiagnosticSeverity.Warning, warning.kind)]);
+  }
+  out.push(...opDiagnostics(result.opChecks ?? []));
   const nonFinite = result.nonFinite;
   if (nonFinite?.position) {
     out.push([nonFinite.position.file, diagnostic(nonFinite.position, nonFinite.message, vscode.DiagnosticSeverity.Warning, "non-finite")]);
@@ -64,14 +71,20 @@ function runDiagnostics(result: RunResult): [string, vscode.Diagnostic][] {
 function checkDiagnostic(check: FunctionCheckResult): vscode.Diagnostic | undefined {
   // Underline the function's first line, not its whole body.
   const at: SourcePosition = { file: check.range.file, line: check.range.line, column: check.range.column };
-  if (check.error) return diagnostic(at, vscode.l10n.t("Could not check the gradient of {0}: {1}", check.name, check.error.message), vscode.DiagnosticSeverity.Warning, "gradient-check");
-  if (check.ok) return undefined;
-  const failures = check.inputs.filter((input) => !input.ok && input.verdict !== "kink");
-  if (failures.length === 0) return undefined;
-  const details = failures
-    .map((input) => vscode.l10n.t("{0}: backprop {1}, numeric {2}", input.name, formatNumber(input.analytic), formatNumber(input.numeric)))
-    .join("; ");
-  return diagnostic(at, vscode.l10n.t("Gradient mismatch in {0} — {1}", check.name, details), vscode.DiagnosticSeverity.Warning, "gradient-mismatch");
+  const message = mismatchSummary(check, editorWords);
+  if (!message) return undefined;
+  return diagnostic(at, message, vscode.DiagnosticSeverity.Warning, check.error ? "gradient-check" : "gradient-mismatch");
+}
+
+/** A failing op at its line: where it is defined when that is known (the fix goes there), else where it was made. */
+function opDiagnostics(ops: readonly OpCheckResult[]): [string, vscode.Diagnostic][] {
+  const out: [string, vscode.Diagnostic][] = [];
+  for (const op of ops) {
+    const at = op.definition ?? op.position;
+    if (op.ok || !at) continue;
+    out.push([at.file, diagnostic(at, opMessage(op, editorWords), vscode.DiagnosticSeverity.Warning, "wrong-local-gradient")]);
+  }
+  return out;
 }
 
 function diagnostic(at: SourcePosition | SourceRange, message: string, severity: vscode.DiagnosticSeverity, code: string): vscode.Diagnostic {

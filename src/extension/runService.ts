@@ -20,6 +20,8 @@ export interface RunRequest {
   mode: "run" | "check";
   /** Check only this function (a CodeLens click). */
   functionName?: string;
+  /** A "run" that also checks the local gradient of every op the run used ("Check ops"). */
+  opsOnly?: boolean;
   /** "notification": a cancellable notification when the run takes over a second; "background": the status bar only (run on save). */
   feedback: "notification" | "background";
 }
@@ -102,6 +104,7 @@ export class RunService implements vscode.Disposable {
       }
     }
     const runner = runnerFor(target.language);
+    if (request.opsOnly && target.kind === "file") return runner.checkFile(target.file, { ...options, opsOnly: true });
     if (request.mode === "check") return runner.checkFile(target.file, { ...options, functionName: request.functionName });
     // The editor's text, so a Markdown block can build on the code blocks above it.
     return target.kind === "file" ? runner.runFile(target.file, options) : runner.runSnippet(target.code, target.origin, { ...options, document: target.document.getText() });

@@ -1,19 +1,16 @@
-/** The one-line verdict of a gradient check, as the CodeLens shows it. */
+/** The check verdicts in the editor's words: the shared phrasing (src/protocol/checkVerdict.ts) in the display language. */
 import * as vscode from "vscode";
+import * as l10n from "@vscode/l10n";
 import type { FunctionCheckResult } from "../protocol/result";
+import { verdictTitle as title, type VerdictWords } from "../protocol/checkVerdict";
 import { formatNumber } from "./format";
 
-/** "✓ gradient OK · max rel err 3.2e-10", "✗ mismatch in b: backprop 1, numeric 0.5", … */
+// The shared phrasing speaks through @vscode/l10n: give it the bundle VS Code loaded for this extension.
+l10n.config({ contents: vscode.l10n.bundle ?? {} });
+
+export const editorWords: VerdictWords = { number: formatNumber };
+
+/** "✓ gradient OK · max rel err 3.2e-10", "✗ `softplus` at model.grad.ts:6 gives 6.74 for d/dx, …", … */
 export function verdictTitle(check: FunctionCheckResult): string {
-  if (check.error) return vscode.l10n.t("✗ could not check: {0}", check.error.message);
-  const mismatch = check.inputs.find((input) => input.verdict === "mismatch" || input.verdict === "non-finite");
-  if (mismatch) {
-    return vscode.l10n.t("✗ mismatch in {0}: backprop {1}, numeric {2}", mismatch.name, formatNumber(mismatch.analytic), formatNumber(mismatch.numeric));
-  }
-  const kink = check.inputs.find((input) => input.verdict === "kink");
-  if (kink) {
-    return vscode.l10n.t("⚠ at a kink in {0}: backprop {1}, numeric {2}", kink.name, formatNumber(kink.analytic), formatNumber(kink.numeric));
-  }
-  if (!check.ok) return vscode.l10n.t("✗ gradient check failed");
-  return vscode.l10n.t("✓ gradient OK · max rel err {0}", formatNumber(check.maxRelError));
+  return title(check, editorWords);
 }

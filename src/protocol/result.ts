@@ -4,6 +4,7 @@
  * Types only: no runtime code, no Node or vscode imports, so the webview may import it too.
  */
 import type { GraphSnapshot } from "../engine/snapshot";
+import type { InputCheck, InputMutation } from "../engine/gradcheck";
 import type { TrainingResult } from "./training";
 
 /** A place in the user's source. Lines and columns are 1-based, as editors show them. */
@@ -133,15 +134,59 @@ export interface NonFiniteReport {
   message: string;
 }
 
-export interface InputCheckResult {
-  name: string;
-  analytic: number;
-  numeric: number;
-  absError: number;
-  relError: number;
+/** The check of one scalar input: the engine's own type, so runners, CLI and editor read the same fields. */
+export type InputCheckResult = InputCheck;
+
+/** One recorded instance of an op, checked: its inputs, and d(output)/d(input) from the op and from differences. */
+export interface OpInstanceCheck {
+  /** The data of each input (child) of the node. */
+  inputs: number[];
+  output: number;
+  /** The local gradients the op recorded (or its `_backward` produced). */
+  analytic: number[];
+  /** Central differences of the op's forward at the same inputs. */
+  numeric: number[];
   ok: boolean;
-  verdict: "ok" | "mismatch" | "kink" | "non-finite";
-  note?: string;
+  /** Its node, where it is in one of the run's graphs (`RunResult.roots`). */
+  node?: { root: number; id: number };
+}
+
+/**
+ * The local gradients of one op kind at one source site, checked numerically at a sample of the
+ * instances the run recorded. `worst` is the instance with the largest error.
+ */
+export interface OpCheckResult {
+  op: string;
+  /** The site that made the nodes (`RunResult.sites`), and where it is. */
+  siteId: number;
+  position?: SourcePosition;
+  /** Where the op is defined, when that is another line (a method of the user's Value class). */
+  definition?: SourcePosition;
+  /** "built-in": GradLens's own op; "user": an op the user's code defines. */
+  kind: "built-in" | "user";
+  /** false when an instance disagrees; true when all agree or the op could not be checked (see `unchecked`). */
+  ok: boolean;
+  /** Instances recorded at this site, and how many of them were checked. */
+  total: number;
+  checked: number;
+  failed: number;
+  worst?: OpInstanceCheck;
+  /** Why the op could not be checked numerically (its forward could not be re-run). */
+  unchecked?: string;
+  /**
+   * The op overwrites its inputs' grads instead of adding to them (`=` instead of `+=` in a
+   * `_backward`): found by calling `_backward` with non-zero grads already in place.
+   */
+  overwrites?: boolean;
+  /** Failing instances' nodes in the run's graphs: what the graph view marks. */
+  nodes?: { root: number; id: number }[];
+}
+
+/** Something that ran but is probably not what the learner meant (a second backward() without zeroing). */
+export interface RunWarning {
+  kind: "double-backward" | "grads-not-reset";
+  message: string;
+  position?: SourcePosition;
 }
 
 /** A gradient check of one function of a `.grad.ts` file. */
@@ -149,9 +194,12 @@ export interface FunctionCheckResult {
   name: string;
   /** Where the function is declared (the CodeLens goes here). */
   range: SourceRange;
-  /** The point, by parameter name; "@gradcheck" when it came from the JSDoc tag, else "random". */
+  /**
+   * The point, by parameter name; "@gradcheck" when it came from the JSDoc tag, else "random";
+   * "program" for a model checked at the run's own values with respect to all its leaves (point empty).
+   */
   point: Record<string, number | number[]>;
-  pointSource: "@gradcheck" | "random";
+  pointSource: "@gradcheck" | "random" | "program";
   ok: boolean;
   output?: number;
   maxRelError: number;
@@ -160,6 +208,14 @@ export interface FunctionCheckResult {
   error?: RunError;
   /** How the point was made where it was not obvious (e.g. random arrays of a default length). */
   note?: string;
+  /** "fast" above ~100 scalar inputs: random directions, failing inputs found by bisection. */
+  mode?: "full" | "fast";
+  /** The inputs the function wrote to: the check is of another point. */
+  mutations?: InputMutation[];
+  /** The local gradients of the ops the function's graph used. */
+  ops?: OpCheckResult[];
+  /** Array parameters whose length was inferred from what the function read (else the default). */
+  inferredLengths?: Record<string, number>;
 }
 
 /**
@@ -184,6 +240,10 @@ export interface RunResult {
   error?: RunError;
   nonFinite?: NonFiniteReport;
   checks?: FunctionCheckResult[];
+  /** The local gradients of the ops in the run's graphs (a "Check ops" run). */
+  opChecks?: OpCheckResult[];
+  /** Likely learner bugs that do not stop the run (backward() twice without zeroing). */
+  warnings?: RunWarning[];
   /** Per-step records of a training run (the Train command, `gradlens train`). */
   training?: TrainingResult;
   /** Shown where the learner looks (status bar, notification, the graph view). */

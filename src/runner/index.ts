@@ -12,10 +12,12 @@ import { runInWorker } from "./workerHost";
 import { unpackLabels } from "./labelTransfer";
 import { BundlePositions, formatStack } from "./sourcePositions";
 import { findCheckableFunctionsDetailed, topLevelNames } from "./staticAnalysis";
+import { placeOps, positioned } from "./opCheckPositions";
+import { findModelFunctions } from "./modelFunctions";
 import { fileDeclaresOwnValue } from "./userValueClasses";
 import type { SourceOffset } from "./instrument";
 import type { CheckRequest, WorkerConsoleLine, WorkerError, WorkerOutput } from "./protocol";
-import type { BindingValue, ConsoleLine, FunctionCheckResult, RunError, RunResult, SourcePosition } from "../protocol/result";
+import type { BindingValue, ConsoleLine, FunctionCheckResult, RunError, RunResult, SourcePosition, SourceRange } from "../protocol/result";
 import { trainingInput, trainingResult, watchStopFlag } from "./training/fromWorker";
 import { emptyResult as emptyRunResult } from "../protocol/emptyResult";
 import { DEFAULT_TIME_LIMIT_MS, DEFAULT_MEMORY_LIMIT_MB, resolveLimits, type RunLimits } from "../protocol/limits";
@@ -24,6 +26,7 @@ import { languageOfFile, type Runner, type RunnerOptions, type RunLanguage, type
 import { pythonRunner } from "./python";
 
 export { findCheckableFunctions, findCodeBlockAt } from "./staticAnalysis";
+export { findModelFunctions } from "./modelFunctions";
 export type { CheckableFunction } from "./staticAnalysis";
 export { useTranslations } from "./localization";
 
@@ -59,23 +62,31 @@ export function runSnippet(code: string, origin: SnippetOrigin, options: RunOpti
   return guarded(file, () => runBundle({ entry: { code, origin: offset }, sourceTracking: options.sourceTracking ?? true }, file, options, { injected, snippet: offset }));
 }
 
-/** Runs the file, then a gradient check of every checkable function (or only `functionName`). */
-export function checkFile(file: string, options: RunOptions & { functionName?: string } = {}): Promise<RunResult> {
+/**
+ * Runs the file, then a gradient check of every checkable function (or only `functionName`, or none
+ * with `opsOnly`), and an op check of the run's own graphs (see opCheck.ts).
+ */
+export function checkFile(file: string, options: RunOptions & { functionName?: string; opsOnly?: boolean } = {}): Promise<RunResult> {
   const absolute = path.resolve(file);
   return guarded(absolute, async () => {
     const source = await readFile(absolute, "utf8");
-    const functions = findCheckableFunctionsDetailed(source, absolute).filter((f) => options.functionName === undefined || f.name === options.functionName);
+    const all = findCheckableFunctionsDetailed(source, absolute);
+    const functions = all.filter((f) => options.functionName === undefined || f.name === options.functionName);
     const request: BundleRequest = {
       entry: { file: absolute },
       // Checks need the functions handed over, so tracking stays on whatever the option says.
       sourceTracking: true,
-      // A file with its own Value class hands it over too: checks build their inputs with it (userValues.ts).
-      registerFunctions: [...functions.map((f) => ({ name: f.name, hoisted: f.hoisted })), ...(functions.length > 0 && fileDeclaresOwnValue(source) ? [{ name: "Value", hoisted: false }] : [])],
+      // All of them, not just the checked ones: a user-defined op is re-run through its function. A file
+      // with its own Value class hands it over too: checks build their inputs with it (userValues.ts).
+      registerFunctions: [...all.map((f) => ({ name: f.name, hoisted: f.hoisted })), ...(functions.length > 0 && fileDeclaresOwnValue(source) ? [{ name: "Value", hoisted: false }] : [])],
     };
-    const checks: CheckRequest[] = functions.map((f) => ({ name: f.name, params: f.params, ...(f.point ? { point: f.point } : {}) }));
-    const result = await runBundle(request, absolute, options, { checks });
-    const byName = new Map(functions.map((f) => [f.name, f]));
-    result.checks = (result.checks ?? []).map((c) => ({ ...c, range: byName.get(c.name)?.range ?? c.range }));
+    const checked = options.opsOnly ? [] : functions;
+    const checks: CheckRequest[] = checked.map((f) => ({ name: f.name, params: f.params, ...(f.point ? { point: f.point } : {}) }));
+    const result = await runBundle(request, absolute, options, { checks, opChecks: true });
+    const byName = new Map<string, { range: SourceRange }>([...findModelFunctions(source, absolute), ...functions].map((f) => [f.name, f]));
+    // Model checks (all leaves of a backward() graph) come for every root; keep the ones asked for.
+    const wanted = (c: FunctionCheckResult) => !options.opsOnly && (options.functionName === undefined || c.name === options.functionName);
+    result.checks = (result.checks ?? []).filter(wanted).map((c) => ({ ...c, range: byName.get(c.name)?.range ?? c.range }));
     return result;
   });
 }
@@ -115,6 +126,7 @@ interface RunExtras {
   injected?: string[];
   snippet?: SourceOffset;
   checks?: CheckRequest[];
+  opChecks?: boolean;
 }
 
 async function runBundle(request: BundleRequest, file: string, options: RunOptions, extras: RunExtras = {}): Promise<RunResult> {
@@ -135,6 +147,8 @@ async function runBundle(request: BundleRequest, file: string, options: RunOptio
       nodeLimit: options.nodeLimit,
       checks: extras.checks,
       gradcheck: options.gradcheck,
+      ...(extras.checks || extras.opChecks ? { siteFunctions: bundle.registry.sites.map((site) => site.functionName ?? null) } : {}),
+      ...(extras.opChecks ? { opChecks: true } : {}),
       ...(training ? { training } : {}),
     },
     { ...limits, signal: options.signal, onTraining: options.training?.onProgress },
@@ -173,10 +187,13 @@ async function runBundle(request: BundleRequest, file: string, options: RunOptio
       result.checks = output.checks.map((c): FunctionCheckResult => {
         const { error, ...check } = c;
         const out: FunctionCheckResult = { ...check, range: { file, line: 1, column: 1, endLine: 1, endColumn: 1 } };
+        if (out.ops) out.ops = placeOps(out.ops, sitePosition);
         if (error) out.error = toRunError(error);
         return out;
       });
     }
+    if (output.opChecks) result.opChecks = placeOps(output.opChecks, sitePosition);
+    if (output.warnings) result.warnings = output.warnings.map(({ siteId, ...w }) => ({ ...w, ...positioned(sitePosition(siteId)) }));
   }
   // The child's own account of its end (it knows the line it was stopped at), else the host's.
   const error = output?.error && !outcome.fromCheckpoint ? toRunError(output.error) : outcome.error ? finishHostError(outcome.error, limits, result) : undefined;

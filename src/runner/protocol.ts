@@ -11,7 +11,7 @@
  */
 import type { GraphSnapshot } from "../engine/snapshot";
 import type { PackedLabels } from "./labelTransfer";
-import type { BindingValue, FunctionCheckResult, NonFiniteReport, RootGraph, RunErrorKind } from "../protocol/result";
+import type { BindingValue, FunctionCheckResult, NonFiniteReport, OpCheckResult, RootGraph, RunErrorKind, RunWarning } from "../protocol/result";
 import type { TrainingProgress } from "../protocol/training";
 import type { WorkerTrainingInput, WorkerTrainingOutput } from "./training/workerTraining";
 import { parseTrainingProgress } from "./training/validate";
@@ -37,6 +37,10 @@ export interface WorkerInput {
   gradcheck?: { eps?: number; atol?: number; rtol?: number; seed?: number };
   /** The extension's l10n bundle, so messages made in the child are in the display language. */
   translations?: Record<string, string>;
+  /** The enclosing function of each site (by site id), for re-running user-defined ops in op checks. */
+  siteFunctions?: (string | null)[];
+  /** Also check the local gradients of the ops in the run's own graphs. */
+  opChecks?: boolean;
   /** Record per-step training statistics (a training run); see training/workerTraining.ts. */
   training?: WorkerTrainingInput;
   /** The child stops itself softly at these (and the host kills it a little later). */
@@ -93,6 +97,9 @@ export interface WorkerOutput {
   error?: WorkerError;
   nonFinite?: Omit<NonFiniteReport, "position"> & { siteId: number };
   checks?: (Omit<FunctionCheckResult, "range" | "error"> & { error?: WorkerError })[];
+  /** Op checks carry site ids; the caller adds positions. */
+  opChecks?: OpCheckResult[];
+  warnings?: (Omit<RunWarning, "position"> & { siteId: number })[];
   durationMs: number;
   /** The child's used heap after the graphs were captured (near its peak), in MB. */
   heapUsedMb: number;
@@ -208,6 +215,24 @@ function isCheck(x: unknown): boolean {
   return isObject(x) && isString(x.name) && isObject(x.point) && isArrayOf(x.inputs, isObject) && typeof x.ok === "boolean" && (x.error === undefined || isWorkerError(x.error));
 }
 
+const isNumbers = (x: unknown): x is number[] => isArrayOf(x, isNumber);
+
+function isNodeRef(x: unknown): x is { root: number; id: number } {
+  return isObject(x) && isInt(x.root) && isInt(x.id);
+}
+
+function isOpCheck(x: unknown): x is OpCheckResult {
+  if (!isObject(x) || !isString(x.op) || !isInt(x.siteId) || (x.kind !== "built-in" && x.kind !== "user") || typeof x.ok !== "boolean") return false;
+  if (!isInt(x.total) || !isInt(x.checked) || !isInt(x.failed) || (x.unchecked !== undefined && !isString(x.unchecked))) return false;
+  if (x.nodes !== undefined && !isArrayOf(x.nodes, isNodeRef)) return false;
+  const w = x.worst;
+  return w === undefined || (isObject(w) && isNumbers(w.inputs) && isNumber(w.output) && isNumbers(w.analytic) && isNumbers(w.numeric) && typeof w.ok === "boolean" && (w.node === undefined || isNodeRef(w.node)));
+}
+
+function isWarning(x: unknown): x is NonNullable<WorkerOutput["warnings"]>[number] {
+  return isObject(x) && (x.kind === "double-backward" || x.kind === "grads-not-reset") && isString(x.message) && isInt(x.siteId);
+}
+
 function isOutput(x: unknown): x is WorkerOutput {
   return (
     isObject(x) &&
@@ -216,6 +241,9 @@ function isOutput(x: unknown): x is WorkerOutput {
     (x.error === undefined || isWorkerError(x.error)) &&
     (x.nonFinite === undefined || (isObject(x.nonFinite) && isString(x.nonFinite.message) && isInt(x.nonFinite.siteId))) &&
     (x.checks === undefined || (Array.isArray(x.checks) && x.checks.every(isCheck))) &&
+    (x.checks === undefined || x.checks.every((c: Record<string, unknown>) => c.ops === undefined || isArrayOf(c.ops, isOpCheck))) &&
+    (x.opChecks === undefined || isArrayOf(x.opChecks, isOpCheck)) &&
+    (x.warnings === undefined || isArrayOf(x.warnings, isWarning)) &&
     isNumber(x.durationMs) &&
     isNumber(x.heapUsedMb)
   );

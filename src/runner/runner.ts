@@ -39,8 +39,11 @@ export interface Runner {
    * as the editor has it, for code blocks that build on earlier ones.
    */
   runSnippet(code: string, origin: SnippetOrigin, options?: RunnerOptions & { document?: string }): Promise<RunResult>;
-  /** Runs the file, then a gradient check of every checkable function (or only `functionName`). */
-  checkFile(file: string, options?: RunnerOptions & { functionName?: string }): Promise<RunResult>;
+  /**
+   * Runs the file, then a gradient check of every checkable function (or only `functionName`), and
+   * of the local gradients of the ops in the run's graphs; `opsOnly`: the op checks alone ("Check ops").
+   */
+  checkFile(file: string, options?: RunnerOptions & { functionName?: string; opsOnly?: boolean }): Promise<RunResult>;
 }
 
 /** The language a file is run as, by its name (Markdown code blocks say theirs). */

@@ -14,10 +14,13 @@ import * as l10n from "@vscode/l10n";
 import { useTranslations } from "./localization";
 import * as engine from "../engine";
 import { Value, creationSite, valuesCreated, topologicalOrder, snapshotGraph, findNonFiniteData, findNonFiniteGrad, type GraphSnapshot } from "../engine";
-import { observeBackward } from "../engine/value";
+import { observeBackward, observeBackwardStart } from "../engine/value";
 import { HELPERS } from "./helpers";
 import { describeThrown, framesOf, BUNDLE_FILENAME } from "./workerErrors";
-import { runChecks } from "./workerChecks";
+import { modelChecks, runChecks } from "./workerChecks";
+import { BackwardWatch } from "./backwardWarnings";
+import { checkOps, type OpGraph } from "./opCheck";
+import { rerunForward } from "./opCheckRerun";
 import { packLabels } from "./labelTransfer";
 import { BackwardStates } from "./backwardState";
 import { describeNonFinite } from "./nonFiniteMessage";
@@ -84,9 +87,13 @@ async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
   const backwardRoots = new Map<number, { value: Value; calls: number; epoch: number }>();
   let recordBackward = true;
   const states = new BackwardStates();
+  const watch = new BackwardWatch();
   let training: WorkerTraining | undefined;
   let lastCheckpoint = started;
   let lastBackward = 0;
+  observeBackwardStart((root) => {
+    if (recordBackward) watch.before(root, creationSite.site);
+  });
   observeBackward((root) => {
     if (!recordBackward) return;
     const site = creationSite.site;
@@ -118,6 +125,7 @@ async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
   let lastValue: Value | undefined;
   let lastBinding = -1;
   const registered = new Map<string, unknown>();
+  const functionOfSite = (site: number): string | undefined => input.siteFunctions?.[site] ?? undefined;
   // Learners' own Value classes; their backward() calls count as the engine's do.
   const userValues = new UserValues(input.bindingNames, () => {
     lastBackward = performance.now();
@@ -244,7 +252,7 @@ async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
     if (final && input.checks && stopReason === undefined) {
       recordBackward = false;
       states.enabled = false;
-      output.checks = runChecks(input.checks, userValues.adaptForChecks(registered), input.gradcheck ?? {}, errorOf);
+      output.checks = runChecks(input.checks, userValues.adaptForChecks(registered), input.gradcheck ?? {}, errorOf, { functionOfSite });
       recordBackward = true;
     }
 
@@ -259,6 +267,8 @@ async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
       if (v) bindingNodes.set(v, [...(bindingNodes.get(v) ?? []), id]);
     });
     const nodeOfBinding: (WorkerBinding["node"] | undefined)[] = new Array(bindingCount).fill(undefined);
+    const checkingOps = final && input.opChecks === true && stopReason === undefined;
+    const opGraphs = new Map<OpGraph, readonly Value[]>();
     try {
       for (const root of roots) {
         const order = topologicalOrder(root.value);
@@ -275,6 +285,7 @@ async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
         }
         const graph = snapshotGraph(root.value, order);
         if (root.epoch !== undefined) restoreBackwardState(graph, order, states, root.epoch);
+        if (checkingOps) opGraphs.set({ root: index, graph: { ...graph } }, order); // a copy keeps the labels packed below
         const labels = packLabels(graph.labels);
         graph.labels = {};
         const workerRoot: WorkerRoot = { name, reason: root.reason, siteId: root.siteId, graph, labels };
@@ -311,6 +322,19 @@ async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
     } catch (thrown) {
       output.error ??= errorOf(thrown);
     }
+    if (checkingOps) {
+      // Op checks of the run's graphs, and each backward() graph checked against all its leaves (opCheck*.ts).
+      recordBackward = false;
+      states.enabled = false;
+      try {
+        const tolerances = { atol: input.gradcheck?.atol, rtol: input.gradcheck?.rtol };
+        output.opChecks = checkOps([...opGraphs.keys()], { userForward: rerunForward(opGraphs, registered, functionOfSite), tolerances });
+        if (output.checks) output.checks.push(...modelChecks(opGraphs, output.roots, registered, input.gradcheck ?? {}, { functionOfSite }, new Set(output.checks.map((c) => c.name))));
+      } catch (thrown) {
+        output.error ??= errorOf(thrown);
+      }
+    }
+    if (watch.warnings.length > 0) output.warnings = [...watch.warnings];
     bindingLast.forEach((v, id) => {
       if (!v) return;
       const binding: WorkerBinding = { id, data: v.data, grad: v.grad, op: v.op, count: bindingCounts[id] };

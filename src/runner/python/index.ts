@@ -26,16 +26,17 @@ export type { PythonRunInput } from "./request";
 export { useTranslations } from "../localization";
 export { pythonBlocksOf, codeBlocksOf, isPythonFence, type MarkdownCodeBlock } from "./markdownBlocks";
 
-export type PythonRunOptions = RunOptions & { pythonPath?: string; /** "check" mode (check.ts) */ checkRequest?: CheckRequestFields };
+/** `opChecks`: also check the local gradients of the ops in the run's graphs (a "Check ops" run). */
+export type PythonRunOptions = RunOptions & { pythonPath?: string; opChecks?: boolean; /** "check" mode (check.ts) */ checkRequest?: CheckRequestFields };
 export { checkPython } from "./check";
 export { findCheckablePythonFunctions } from "./checkableFunctions";
 
-/** Python through the runner interface: files, selections and code blocks, and gradient checks (check.ts). */
+/** Python through the runner interface: files, selections and code blocks, gradient checks (check.ts) and op checks. */
 export const pythonRunner: Runner = {
   language: "python",
   runFile: (file, options) => runPython({ file }, options),
   runSnippet: (code, origin, options = {}) => runPython({ file: origin.file, code, origin, ...(options.document !== undefined ? { document: options.document } : {}) }, options),
-  checkFile: (file, options) => checkPython({ file }, options),
+  checkFile: (file, options = {}) => (options.opsOnly ? runPython({ file }, { ...options, opChecks: true }) : checkPython({ file }, options)),
 };
 
 /** Never rejects: every failure is a `RunResult` with an error at a source line where there is one. */
@@ -58,7 +59,12 @@ export async function runPython(input: PythonRunInput, options: PythonRunOptions
     let request;
     try {
       const { timeLimitMs, memoryLimitMb } = resolveLimits(options);
-      const limits = { timeLimitMs, heapLimitMb: memoryLimitMb, ...(options.nodeLimit !== undefined ? { nodeLimit: options.nodeLimit } : {}) };
+      const limits = {
+        timeLimitMs,
+        heapLimitMb: memoryLimitMb,
+        ...(options.nodeLimit !== undefined ? { nodeLimit: options.nodeLimit } : {}),
+        ...(options.opChecks ? { opChecks: true } : {}),
+      };
       request = { ...(await buildRequest({ ...input, file }, limits, { resultPath, dumpPath })), ...options.checkRequest };
     } catch {
       return emptyPythonResult(file, { kind: "runtime", message: l10n.t("cannot read {0}", file) }, elapsed());

@@ -43,6 +43,8 @@ export interface TracerRequest {
   timeLimitMs: number;
   heapLimitMb: number;
   nodeLimit?: number;
+  /** Also check the local gradients of the ops in the run's graphs (python/gradlens_opcheck.py). */
+  opChecks?: boolean;
   resultPath: string;
   dumpPath: string;
 }
@@ -51,6 +53,7 @@ export interface RequestLimits {
   timeLimitMs: number;
   heapLimitMb: number;
   nodeLimit?: number;
+  opChecks?: boolean;
 }
 
 export async function buildRequest(input: PythonRunInput, limits: RequestLimits, paths: { resultPath: string; dumpPath: string }): Promise<TracerRequest> {

@@ -5,7 +5,9 @@
 import { fromJsonNumber, type GraphSnapshot, type JsonNumber } from "../../engine/snapshot";
 import { Value } from "../../engine/value";
 import { describeNonFinite } from "../nonFiniteMessage";
-import type { BindingValue, ConsoleLine, NonFiniteReport, RootGraph, RunError, RunNote, RunResult, SourcePosition, SourceRange, SourceSite } from "../../protocol/result";
+import { placeOps, positioned } from "../opCheckPositions";
+import { backwardWarningMessage } from "../backwardWarnings";
+import type { BindingValue, ConsoleLine, NonFiniteReport, OpCheckResult, RootGraph, RunError, RunNote, RunResult, SourcePosition, SourceRange, SourceSite } from "../../protocol/result";
 import type { TracerRequest } from "./request";
 import { localizeTracerError, localizeTracerLine, localizeTracerNote, type MessageParts } from "./tracerMessages";
 import * as l10n from "@vscode/l10n";
@@ -48,7 +50,13 @@ export interface TracerOutput {
   checks?: TracerCheck[];
   /** The interpreter binary that ran (differs from the one started when that was a launcher script). */
   executable?: string;
+  /** python/gradlens_opcheck.py's op checks (numbers as JSON numbers). */
+  opChecks?: TracerOpCheck[];
+  /** python/gradlens_backward_watch.py: a second backward() without zeroing; the words are made here. */
+  warnings?: { kind: "double-backward" | "grads-not-reset"; siteId: number; name: string; grad: JsonNumber }[];
 }
+
+type TracerOpCheck = Omit<OpCheckResult, "worst"> & { worst?: { inputs: JsonNumber[]; output: JsonNumber; analytic: JsonNumber[]; numeric: JsonNumber[]; ok: boolean; node?: { root: number; id: number } } };
 
 export function emptyPythonResult(file: string, error: RunError | undefined, durationMs: number, console: ConsoleLine[] = []): RunResult {
   return emptyResult("python", file, error, durationMs, console);
@@ -121,6 +129,10 @@ export function fromTracerOutput(file: string, output: TracerOutput, durationMs:
     stats: { durationMs, nodeCount: roots.reduce((n, r) => n + r.graph.nodeCount, 0) },
   };
   if (output.error) result.error = localizeTracerError(output.error);
+  if (output.opChecks) result.opChecks = placeOps(output.opChecks.map(fromTracerOp), positionOfSite);
+  if (output.warnings) {
+    result.warnings = output.warnings.map((w) => ({ kind: w.kind, message: backwardWarningMessage(w.kind, w.name, fromJsonNumber(w.grad)), ...positioned(positionOfSite(w.siteId)) }));
+  }
   if (output.checks) result.checks = output.checks.map((c) => checkFromTracer(file, c));
   const notes = (output.notes ?? []).map(localizeTracerNote);
   if (notes.length) result.notes = notes;
@@ -233,4 +245,11 @@ export function lineFromDump(dump: string, request: TracerRequest): SourcePositi
 function rootName(name: string): string {
   const made = /^root #(\d+)$/.exec(name);
   return made ? l10n.t("root #{0}", made[1]) : name;
+}
+
+function fromTracerOp(op: TracerOpCheck): OpCheckResult {
+  const { worst, ...rest } = op;
+  if (!worst) return rest;
+  const numbers = (xs: JsonNumber[]) => xs.map(fromJsonNumber);
+  return { ...rest, worst: { ...worst, inputs: numbers(worst.inputs), output: fromJsonNumber(worst.output), analytic: numbers(worst.analytic), numeric: numbers(worst.numeric) } };
 }

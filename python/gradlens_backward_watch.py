@@ -1,0 +1,51 @@
+"""backward() called twice on the same graph without zeroing, or a training loop that never resets
+the grads: both show as leaves that already hold a grad when backward() starts (as in the TypeScript
+runner, src/runner/backwardWarnings.ts, which also words the message). A start listener of the
+recorder (`backward_start_listeners`): the captures are taken when backward() returns, too late to see
+the grads it found. Only the first few calls per call site are looked at: each costs a walk of the graph."""
+from gradlens_capture import capture
+from gradlens_graph import as_float, json_number, label_of
+
+CALLS_WATCHED_PER_SITE = 3
+GRAPH_LIMIT = 200_000
+
+
+class BackwardWatch:
+    def __init__(self, recorder):
+        self.recorder = recorder
+        self.warnings = []
+        self._roots = {}  # id -> value, kept alive so ids are not reused
+        self._calls = {}
+        self._warned = set()
+        self._any = False
+        recorder.backward_start_listeners.append(self.before)
+
+    def before(self, value, site):
+        calls = self._calls.get(site, 0)
+        self._calls[site] = calls + 1
+        again = id(value) in self._roots
+        self._roots[id(value)] = value
+        first = not self._any
+        self._any = True
+        if first or calls >= CALLS_WATCHED_PER_SITE:
+            return
+        try:
+            self._look(value, site, again)
+        except Exception:  # noqa: BLE001 — a value class GradLens cannot read: no warning, the run goes on
+            pass
+
+    def _look(self, value, site, again):
+        taken = capture(self.recorder, value, GRAPH_LIMIT)
+        if taken.too_large or taken.grad is None:
+            return
+        for node, children, grad in zip(taken.nodes, taken.children, taken.grad):
+            if children:
+                continue
+            grad = as_float(grad)
+            if grad != 0:
+                kind = "double-backward" if again else "grads-not-reset"
+                if (kind, site) in self._warned:
+                    return
+                self._warned.add((kind, site))
+                self.warnings.append({"kind": kind, "siteId": site, "name": label_of(self.recorder, node) or "", "grad": json_number(grad)})
+                return

@@ -1,0 +1,190 @@
+import * as assert from "node:assert/strict";
+import * as path from "node:path";
+import * as os from "node:os";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { checkFile, runFile } from "../../src/runner";
+import { runPython } from "../../src/runner/python";
+import { checkJson, checkTable } from "../../src/cli/checkOutput";
+import { verdictTitle } from "../../src/protocol/checkVerdict";
+import { formatNumber } from "../../src/cli/graphOutput";
+import { fixture, repoRoot, useBuiltWorker } from "./runnerSupport";
+import { bigCheckSource } from "./bigCheckSource";
+
+const opFixture = (name: string) => path.join(repoRoot, "test", "fixtures", "opcheck", name);
+const words = { number: formatNumber };
+
+describe("runner: op-level gradient checks", function () {
+  this.timeout(60_000);
+  before(useBuiltWorker);
+
+  it("names a wrong user-defined op (softplus) at its line, inside a function check and the run", async () => {
+    const result = await checkFile(fixture("wrongOp.grad.ts"));
+    const neuron = result.checks!.find((c) => c.name === "neuron")!;
+    assert.equal(neuron.ok, false);
+    const culprit = neuron.ops!.find((op) => !op.ok)!;
+    assert.equal(culprit.op, "softplus");
+    assert.equal(culprit.kind, "user");
+    assert.equal(culprit.position?.line, 6);
+    // The worst instance: softplus at act = 0.8·1.5 − 0.4·2 + 1.2 = 1.6; it says e^x, the truth is σ(x).
+    const { inputs, analytic, numeric } = culprit.worst!;
+    assert.ok(Math.abs(inputs[0] - 1.6) < 1e-12);
+    assert.ok(Math.abs(analytic[0] - Math.exp(1.6)) < 1e-9);
+    assert.ok(Math.abs(numeric[0] - 1 / (1 + Math.exp(-1.6))) < 1e-6);
+    // Every built-in op of the graph agrees.
+    assert.deepEqual(neuron.ops!.filter((op) => !op.ok).map((op) => op.op), ["softplus"]);
+    assert.match(verdictTitle(neuron, words), /`softplus` at wrongOp\.grad\.ts:6 gives 4\.95\d* for d\/dx, central differences give 0\.832/);
+    // The run's own graph: the op's node is marked for the graph view.
+    const runOp = result.opChecks!.find((op) => op.op === "softplus")!;
+    assert.equal(runOp.ok, false);
+    assert.deepEqual(runOp.nodes?.map((n) => n.root), [0]);
+    assert.equal(result.roots[0].graph.opNames[result.roots[0].graph.op[runOp.nodes![0].id]], "softplus");
+  });
+
+  it("reports no failing op for a correct model with user-defined and built-in ops", async () => {
+    const result = await checkFile(fixture("rightOp.grad.ts"));
+    const neuron = result.checks!.find((c) => c.name === "neuron")!;
+    assert.equal(neuron.ok, true, verdictTitle(neuron, words));
+    assert.ok(neuron.ops!.length >= 8);
+    assert.ok(neuron.ops!.every((op) => op.ok && op.checked > 0), JSON.stringify(neuron.ops!.filter((op) => !op.ok || op.checked === 0)));
+    assert.ok(result.opChecks!.every((op) => op.ok));
+  });
+
+  it("gives --json an ops entry per op kind and site, and prints the culprit under a failing function", async () => {
+    const result = await checkFile(fixture("wrongOp.grad.ts"));
+    const json = checkJson(result.checks!);
+    const neuron = json.functions.find((f) => f.name === "neuron")!;
+    assert.deepEqual(Object.keys(neuron.ops[0]).sort(), ["analytic", "inputs", "line", "numeric", "ok", "op"]);
+    assert.deepEqual([neuron.ops[0].op, neuron.ops[0].line, neuron.ops[0].ok], ["softplus", 6, false]);
+    assert.ok(neuron.inputs.every((i) => i.weak === false));
+    const table = checkTable(result.checks!);
+    assert.match(table, /op softplus \(line 6\)/);
+  });
+
+  it("infers the length of an untagged array from the elements the function reads, and shows the point", async () => {
+    const result = await checkFile(fixture("checkSafety.grad.ts"), { functionName: "forward" });
+    const forward = result.checks![0];
+    assert.equal(forward.error, undefined);
+    assert.equal((forward.point.x as number[]).length, 2);
+    assert.deepEqual(forward.inferredLengths, { x: 2 });
+    assert.equal(forward.ok, true);
+    assert.match(checkTable(result.checks!), /note: forward: at x = \[/);
+  });
+
+  it("reports a function that changes its input: the check is of another point", async () => {
+    const result = await checkFile(fixture("checkSafety.grad.ts"), { functionName: "sneaky" });
+    const sneaky = result.checks![0];
+    assert.equal(sneaky.ok, false);
+    assert.deepEqual(sneaky.mutations, [{ input: "x", field: "data" }]);
+    assert.equal(verdictTitle(sneaky, words), "✗ sneaky changed x.data: the check is of another point");
+  });
+
+  it("warns at the second backward() without zeroing, and at a training step whose grads were not reset", async () => {
+    const result = await runFile(fixture("checkSafety.grad.ts"));
+    const warnings = (result.warnings ?? []).map((w) => [w.kind, w.position?.line]);
+    assert.deepEqual(warnings, [
+      ["double-backward", 17],
+      ["grads-not-reset", 23],
+    ]);
+  });
+
+  it("checks 10,000 inputs in fast mode and names a wrong one", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "gradlens-big-"));
+    const file = path.join(dir, "big.grad.ts");
+    const point = Array.from({ length: 10_000 }, (_, i) => ((i * 37) % 200) / 100 - 1).join(", ");
+    writeFileSync(file, bigCheckSource(point));
+    // A generous limit: the machine is shared, and this test is of correctness, not of time (see npm run bench).
+    const result = await checkFile(file, { timeLimitMs: 60_000 });
+    rmSync(dir, { recursive: true, force: true });
+    const wide = result.checks!.find((c) => c.name === "wide")!;
+    assert.equal(wide.mode, "fast");
+    assert.equal(wide.ok, true);
+    const wrong = result.checks!.find((c) => c.name === "wideWrong")!;
+    assert.equal(wrong.ok, false);
+    assert.deepEqual(wrong.inputs.filter((i) => !i.ok).map((i) => i.name), ["w[1234]"]);
+  });
+});
+
+describe("python: op-level gradient checks on a learner's own class", function () {
+  this.timeout(60_000);
+
+  it("finds a sign error in sub and `=` instead of `+=` in mul, each at its line", async () => {
+    const result = await runPython({ file: opFixture("closures_wrong.py") }, { opChecks: true });
+    assert.equal(result.error, undefined, result.error?.message);
+    const wrong = new Map(result.opChecks!.filter((op) => !op.ok).map((op) => [op.op, op]));
+    assert.deepEqual([...wrong.keys()].sort(), ["*", "-"]);
+    const sub = wrong.get("-")!;
+    assert.equal(sub.definition?.line, 25);
+    assert.equal(sub.position?.line, 77);
+    assert.deepEqual(sub.worst!.analytic, [1, 1]);
+    assert.ok(Math.abs(sub.worst!.numeric[1] + 1) < 1e-6);
+    const mul = wrong.get("*")!;
+    assert.equal(mul.overwrites, true);
+    assert.equal(mul.definition?.line, 36);
+    assert.ok(result.opChecks!.filter((op) => op.ok).map((op) => op.op).includes("tanh"));
+  });
+
+  it("warns at the second backward() without zeroing, and when a loop never resets the grads", async () => {
+    const result = await runPython({ file: opFixture("backward_twice.py") });
+    assert.equal(result.error, undefined, result.error?.message);
+    assert.deepEqual(
+      (result.warnings ?? []).map((w) => [w.kind, w.position?.line]),
+      [
+        ["double-backward", 6],
+        ["grads-not-reset", 12],
+      ],
+    );
+    assert.match(result.warnings![0].message, /already 5/);
+  });
+
+  it("checks ops at the numbers they had at backward(), though the weights moved afterwards", async () => {
+    const result = await runPython({ file: opFixture("closures_trained.py") }, { opChecks: true });
+    assert.equal(result.error, undefined, result.error?.message);
+    const ops = result.opChecks!;
+    assert.deepEqual(ops.filter((op) => !op.ok).map((op) => [op.op, op.position?.line]), [["tanh", 82]]);
+    const tanh = ops.find((op) => op.op === "tanh")!;
+    assert.equal(tanh.checked, 3, "every instance of the last backward()'s graph");
+    const [x] = tanh.worst!.inputs;
+    assert.ok(Math.abs(tanh.worst!.output - Math.tanh(x)) < 1e-12, "the recorded output, at the recorded input");
+    assert.ok(Math.abs(tanh.worst!.analytic[0] - (1 - Math.tanh(x))) < 1e-9);
+    assert.ok(Math.abs(tanh.worst!.numeric[0] - (1 - Math.tanh(x) ** 2)) < 1e-6);
+    assert.ok(tanh.nodes!.length > 0, "the failing nodes are marked in the graph");
+    assert.ok(ops.filter((op) => op.ok).every((op) => op.checked > 0 && op.unchecked === undefined), JSON.stringify(ops));
+  });
+
+  it("reports no op for the same class without the bugs", async () => {
+    const result = await runPython({ file: opFixture("closures_right.py") }, { opChecks: true });
+    assert.ok(result.opChecks!.length >= 4);
+    assert.ok(result.opChecks!.every((op) => op.ok && op.checked > 0), JSON.stringify(result.opChecks));
+  });
+});
+
+
+describe("runner: a model's loss checked with respect to all its parameters", function () {
+  this.timeout(120_000);
+  before(useBuiltWorker);
+
+  it("checks a loss over data at the program's values and names the leaves that disagree", async () => {
+    const result = await checkFile(fixture("modelLoss.grad.ts"));
+    const loss = result.checks!.find((c) => c.name === "loss")!;
+    assert.equal(loss.pointSource, "program");
+    assert.equal(loss.range.line, 12);
+    assert.equal(loss.ok, false);
+    assert.ok(loss.inputs.some((i) => i.name === "b" && !i.ok));
+    assert.match(loss.note ?? "", /all \d+ leaves/);
+    assert.match(verdictTitle(loss, words), /`softplus` at modelLoss\.grad\.ts:5 gives/);
+    // Only that function, from its lens:
+    const only = await checkFile(fixture("modelLoss.grad.ts"), { functionName: "loss" });
+    assert.deepEqual(only.checks!.map((c) => c.name), ["loss"]);
+  });
+
+  it("checks microgpt's documentLoss with respect to its 4,192 parameters (and constants) in fast mode after an Adam step", async () => {
+    const result = await checkFile(fixture("microgptCheck.grad.ts"), { timeLimitMs: 100_000 });
+    assert.equal(result.error, undefined, result.error?.message);
+    const check = result.checks!.find((c) => c.name === "documentLoss")!;
+    assert.equal(check.mode, "fast");
+    assert.equal(check.ok, true, JSON.stringify(check.inputs.slice(0, 3)));
+    const leaves = Number(/all (\d+) leaves/.exec(check.note ?? "")?.[1]);
+    assert.ok(leaves >= 4192, `${leaves} leaves`);
+    assert.ok(result.opChecks!.every((op) => op.ok));
+  });
+});
