@@ -5,7 +5,7 @@
  * Closing the panel ends the run.
  */
 import * as vscode from "vscode";
-import { randomBytes } from "node:crypto";
+import { webviewHtml } from "./webviewHtml";
 import type { StepRecord, TrainingProgress } from "../protocol/training";
 import { parseViewMessage, type TrainingHostMessage, type TrainingStatus } from "../protocol/trainingMessages";
 import { trainingStrings } from "./trainingStrings";
@@ -160,24 +160,10 @@ export class TrainingPanel {
   }
 }
 
-/** The view's HTML: a strict CSP with a nonce; uPlot sets sizes through the CSSOM, which the CSP allows. */
+/** The view's HTML; uPlot sets sizes through the CSSOM, which the CSP allows. */
 function trainingHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
-  const nonce = randomBytes(16).toString("base64");
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, "dist", "webviewTraining.js"));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, "dist", "webviewTraining.css"));
-  const csp = ["default-src 'none'", `script-src 'nonce-${nonce}'`, `style-src ${webview.cspSource}`, `img-src ${webview.cspSource} data:`, `font-src ${webview.cspSource}`].join("; ");
-  return `<!DOCTYPE html>
-<html lang="${vscode.env.language}">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>GradLens</title>
-</head>
-<body>
-<div id="app"></div>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
+  return webviewHtml(webview, {
+    script: vscode.Uri.joinPath(extensionUri, "dist", "webviewTraining.js"),
+    style: vscode.Uri.joinPath(extensionUri, "dist", "webviewTraining.css"),
+  });
 }
