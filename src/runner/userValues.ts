@@ -345,7 +345,7 @@ export class UserValues {
         adapted.set(name, fn);
         continue;
       }
-      adapted.set(name, (...args: (EngineValue | EngineValue[])[]) => {
+      const wrapper = (...args: (EngineValue | EngineValue[])[]) => {
         const leaves: EngineValue[] = [];
         const own: UserValue[] = [];
         const toOwn = (v: EngineValue) => {
@@ -369,10 +369,22 @@ export class UserValues {
         } finally {
           this.enabled = wasEnabled;
         }
-      });
+      };
+      learnerClassWrappers.add(wrapper);
+      adapted.set(name, wrapper);
     }
     return adapted;
   }
+}
+
+/**
+ * Functions `adaptForChecks` made: their engine graph is one stand-in node over the user's own graph,
+ * so the engine's op checks would judge the stand-in, not the learner's ops.
+ */
+const learnerClassWrappers = new WeakSet<object>();
+
+export function wrapsLearnerClass(fn: unknown): boolean {
+  return typeof fn === "function" && learnerClassWrappers.has(fn);
 }
 
 /** d(v)/d(c) for each distinct input c, from one isolated call of v's backward step. */
