@@ -61,10 +61,13 @@ export function childrenOf(v: UserValue): unknown[] | undefined {
   return undefined;
 }
 
+/** The op name of a value whose class names no ops. */
+export const UNNAMED_OP = "op";
+
 export function opOf(v: UserValue, hasInputs: boolean): string {
   const op = field(v, OP_KEYS);
   if (typeof op === "string" && op !== "") return op;
-  return hasInputs ? "op" : "";
+  return hasInputs ? UNNAMED_OP : "";
 }
 
 export const numberOf = (x: unknown): number => (typeof x === "number" ? x : typeof x === "object" && x !== null && typeof (x as UserValue).data === "number" ? ((x as UserValue).data as number) : Number.NaN);

@@ -2,7 +2,7 @@
 import { Value, gradcheck, mulberry32, snapshotGraph, topologicalOrder, type GradcheckInput } from "../engine";
 import type { CheckRequest, WorkerError, WorkerOutput } from "./protocol";
 import { checkOps, type OpGraph } from "./opCheck";
-import { wrapsLearnerClass, type LearnerGraph } from "./userValues";
+import { UNNAMED_OP, wrapsLearnerClass, type LearnerGraph } from "./userValues";
 import { learnerForward } from "./opCheckLearner";
 import type { OpCheckResult } from "../protocol/result";
 import { rerunForward } from "./opCheckRerun";
@@ -201,7 +201,9 @@ export function learnerOpChecks(
 ): OpCheckResult[] {
   const nodes = new Map<OpGraph, LearnerGraph["nodes"]>(graphs.map((g) => [{ ...(g.root !== undefined ? { root: g.root } : {}), graph: g.graph }, g.nodes]));
   const forward = learnerForward({ nodesOf: (graph) => nodes.get(graph), registered, functionOfSite });
-  return checkOps([...nodes.keys()], { userForward: forward, ownClass: true, ...opTolerances(options) });
+  const ops = checkOps([...nodes.keys()], { userForward: forward, ownClass: true, ...opTolerances(options) });
+  // A class that names no ops (microgpt's shape) is read as "op": the method that makes it says more.
+  return ops.map((op) => (op.op === UNNAMED_OP && op.method ? { ...op, op: op.method } : op));
 }
 
 /** The user's atol/rtol (settings) apply to op checks too; without them ops use their own, tighter defaults. */

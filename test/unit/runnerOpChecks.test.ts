@@ -104,6 +104,84 @@ describe("runner: op-level gradient checks", function () {
   });
 });
 
+describe("runner: op-level gradient checks on a learner's own TypeScript class", function () {
+  this.timeout(60_000);
+  before(useBuiltWorker);
+
+  it("finds a sign error in sub and `=` instead of `+=` in mul (a `_prev` Set, `_op`, `_backward` closures), each at its method's line", async () => {
+    const result = await checkFile(opFixture("learnerClosures.grad.ts"));
+    assert.equal(result.error, undefined, result.error?.message);
+    const wrong = result.opChecks!.filter((op) => !op.ok);
+    assert.deepEqual(wrong.map((op) => [op.op, op.method, op.definition?.line, op.position?.line]).sort(), [
+      ["*", "mul", 35, 70],
+      ["*", "mul", 35, 78],
+      ["-", "sub", 26, 77],
+    ]);
+    const sub = wrong.find((op) => op.op === "-")!;
+    assert.equal(sub.kind, "user");
+    assert.deepEqual(sub.worst!.analytic, [1, 1]);
+    assert.ok(Math.abs(sub.worst!.numeric[1] + 1) < 1e-6, "d(a − b)/db = −1");
+    assert.ok(wrong.filter((op) => op.op === "*").every((op) => op.overwrites === true));
+    assert.match(verdictTitle({ ...result.checks!.find((c) => c.name === "neuron")! }, words), /`\*` at learnerClosures\.grad\.ts:70 overwrites its inputs' grads/);
+    // The correct ops of the same class agree, and the failing nodes are marked in the run's graph.
+    assert.deepEqual(result.opChecks!.filter((op) => op.ok).map((op) => op.op).sort(), ["+", "tanh"]);
+    assert.ok(result.opChecks!.every((op) => op.checked > 0));
+    const node = sub.nodes![0];
+    assert.equal(result.roots[node.root].graph.opNames[result.roots[node.root].graph.op[node.id]], "-");
+  });
+
+  it("names the culprit op under a failing function check of the learner's class", async () => {
+    const result = await checkFile(opFixture("learnerClosures.grad.ts"), { functionName: "neuron" });
+    const neuron = result.checks![0];
+    assert.equal(neuron.ok, false);
+    assert.deepEqual(neuron.ops!.filter((op) => !op.ok).map((op) => [op.op, op.definition?.line]), [["*", 35]]);
+    assert.match(checkTable(result.checks!), /op \* \(line 70\)/);
+  });
+
+  it("finds a wrong stored local gradient in a class without op names (`_children` array, `_localGrads`), named by its method", async () => {
+    const result = await checkFile(opFixture("learnerLocalGrads.grad.ts"));
+    assert.equal(result.error, undefined, result.error?.message);
+    const wrong = result.opChecks!.filter((op) => !op.ok);
+    assert.deepEqual(wrong.map((op) => [op.op, op.definition?.line, op.position?.line]), [["div", 18, 43]]);
+    const { inputs, analytic, numeric } = wrong[0].worst!;
+    const [a, b] = inputs;
+    assert.ok(Math.abs(analytic[1] - 1 / (b * b)) < 1e-12, "what the class says");
+    assert.ok(Math.abs(numeric[1] + a / (b * b)) < 1e-6, "d(a/b)/db = −a/b²");
+    assert.deepEqual(result.opChecks!.filter((op) => op.ok).map((op) => op.op).sort(), ["add", "exp", "mul"]);
+  });
+
+  it("reports no wrong op for a correct class (sub through add and neg, pow, relu, x·x), with and without a function check", async () => {
+    const result = await checkFile(opFixture("learnerRight.grad.ts"));
+    assert.equal(result.error, undefined, result.error?.message);
+    assert.ok(result.opChecks!.length >= 5);
+    assert.ok(result.opChecks!.every((op) => op.ok && op.checked > 0 && op.kind === "user"), JSON.stringify(result.opChecks!.filter((op) => !op.ok || op.checked === 0)));
+    const model = result.checks!.find((c) => c.name === "model")!;
+    assert.equal(model.ok, true, verdictTitle(model, words));
+    assert.ok(model.ops!.length >= 5 && model.ops!.every((op) => op.ok && op.checked > 0));
+  });
+
+  it("warns at the second backward() without zeroing, and at a loop that never resets the grads", async () => {
+    const result = await runFile(opFixture("learnerRight.grad.ts"));
+    assert.deepEqual(
+      (result.warnings ?? []).map((w) => [w.kind, w.position?.line]),
+      [
+        ["double-backward", 75],
+        ["grads-not-reset", 81],
+      ],
+    );
+    assert.match(result.warnings![0].message, /x\.grad was already 2\.8/);
+  });
+
+  it("checks a learner's class whose ops are subclasses (`new Mul(x, x)`), a repeated input included", async () => {
+    const result = await checkFile(path.join(repoRoot, "test", "fixtures", "userClasses", "stepMethods.grad.ts"), { opsOnly: true });
+    assert.equal(result.error, undefined, result.error?.message);
+    assert.deepEqual(result.opChecks!.map((op) => [op.op, op.position?.line, op.ok, op.checked]), [
+      ["*", 36, true, 1],
+      ["*", 37, true, 1],
+    ]);
+  });
+});
+
 describe("python: op-level gradient checks on a learner's own class", function () {
   this.timeout(60_000);
 
