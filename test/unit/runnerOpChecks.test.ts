@@ -1,8 +1,8 @@
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import * as os from "node:os";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { checkFile, runFile } from "../../src/runner";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { checkFile, findCodeBlockAt, runFile, runnerFor } from "../../src/runner";
 import { runPython } from "../../src/runner/python";
 import { checkJson, checkTable } from "../../src/cli/checkOutput";
 import { verdictTitle } from "../../src/protocol/checkVerdict";
@@ -236,6 +236,35 @@ describe("python: op-level gradient checks on a learner's own class", function (
   });
 });
 
+
+describe("Check ops on a Markdown block (with the earlier blocks it needs)", function () {
+  this.timeout(60_000);
+  before(useBuiltWorker);
+  const file = opFixture("chapter_wrong.md");
+  const block = (line: number) => {
+    const text = readFileSync(file, "utf8");
+    const found = findCodeBlockAt(text, line)!;
+    return { text, code: found.code, origin: { file, line: found.startLine, column: 1 } };
+  };
+
+  it("a ```python block: the class and function from an earlier block, the wrong op at its lines in the Markdown file", async () => {
+    const { text, code, origin } = block(59);
+    const result = await runnerFor("python").runSnippet(code, origin, { document: text, opChecks: true });
+    assert.equal(result.error, undefined, result.error?.message);
+    const wrong = result.opChecks!.filter((op) => !op.ok);
+    assert.deepEqual(wrong.map((op) => [op.op, op.position?.file, op.position?.line, op.definition?.line]), [["-", file, 51, 24]]);
+    assert.ok(result.opChecks!.some((op) => op.op === "*" && op.ok && op.checked === 1));
+    // Without the option a block runs as before: no op checks.
+    assert.equal((await runnerFor("python").runSnippet(code, origin, { document: text })).opChecks, undefined);
+  });
+
+  it("a ```ts block with a learner's class: the wrong op at its call and its method's line", async () => {
+    const { code, origin } = block(84);
+    const result = await runnerFor("typescript").runSnippet(code, origin, { opChecks: true });
+    assert.equal(result.error, undefined, result.error?.message);
+    assert.deepEqual(result.opChecks!.map((op) => [op.op, op.ok, op.position?.line, op.definition?.file, op.definition?.line]), [["-", false, 84, file, 71]]);
+  });
+});
 
 describe("runner: a model's loss checked with respect to all its parameters", function () {
   this.timeout(120_000);
