@@ -229,6 +229,22 @@ describe("python: op-level gradient checks on a learner's own class", function (
     assert.ok(ops.filter((op) => op.ok).every((op) => op.checked > 0 && op.unchecked === undefined), JSON.stringify(ops));
   });
 
+  it("checks every op of a set-children engine (micrograd's `_prev` set): order lost, x*x with one child, ops via other ops, a top-level op", async () => {
+    const result = await runPython({ file: opFixture("micrograd_sets.py") }, { opChecks: true });
+    assert.equal(result.error, undefined, result.error?.message);
+    const ops = result.opChecks!;
+    assert.deepEqual([...new Set(ops.map((op) => op.op))].sort(), ["*", "**-1", "+", "exp", "log", "minus", "softplus"]);
+    assert.ok(ops.every((op) => op.ok && op.checked === op.total && op.unchecked === undefined), JSON.stringify(ops.filter((op) => !op.ok || op.checked < op.total)));
+    // `minus(w1, x1)` and `minus(x1, w1)`: the set forgot which input came first; the recorded output tells.
+    const minus = ops.find((op) => op.op === "minus")!;
+    assert.equal(minus.checked, 2);
+  });
+
+  it("re-makes inputs of a subclass whose constructor wants more than a number with its base class", async () => {
+    const result = await runPython({ file: path.join(repoRoot, "test", "fixtures", "python", "shapes", "plain_subclass.py") }, { opChecks: true });
+    assert.deepEqual(result.opChecks!.map((op) => [op.op, op.ok, op.checked]).sort(), [["*", true, 2], ["+", true, 2], ["square", true, 1]]);
+  });
+
   it("reports no op for the same class without the bugs", async () => {
     const result = await runPython({ file: opFixture("closures_right.py") }, { opChecks: true });
     assert.ok(result.opChecks!.length >= 4);
