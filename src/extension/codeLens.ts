@@ -10,7 +10,7 @@ import type { ResultStore } from "./results";
 import { opMessage } from "../protocol/checkVerdict";
 import { editorWords, verdictTitle } from "./verdict";
 import type { FunctionArgs } from "./commands";
-import type { OpCheckResult } from "../protocol/result";
+import type { RunResult } from "../protocol/result";
 import { codeBlocksOf, type MarkdownCodeBlock } from "../analysis/codeBlocks";
 
 /** Where gradient-check lenses appear: grad files, Python files, and Markdown (its ```python blocks). */
@@ -39,11 +39,12 @@ function checkableFunctionsOf(document: vscode.TextDocument): LensSite[] {
 }
 
 /**
- * In Markdown, the code block a "Check ops" run was of: the one with the last op in it (the blocks it
- * needed ran first, so their ops come earlier).
+ * In Markdown, the code block a "Check ops" run was of: the one with the last line the run recorded
+ * (its ops, its backward() calls; the blocks it needed ran first, so their lines come earlier).
  */
-function blockThatRan(document: vscode.TextDocument, ops: readonly OpCheckResult[]): MarkdownCodeBlock | undefined {
-  const lines = ops.filter((op) => op.position?.file === document.uri.fsPath).map((op) => op.position!.line);
+function blockThatRan(document: vscode.TextDocument, run: RunResult): MarkdownCodeBlock | undefined {
+  const positions = [...(run.opChecks ?? []).map((op) => op.position), ...run.roots.map((root) => root.position)];
+  const lines = positions.filter((p) => p?.file === document.uri.fsPath).map((p) => p!.line);
   if (lines.length === 0) return undefined;
   const last = Math.max(...lines);
   return codeBlocksOf(document.getText()).find((b) => b.startLine <= last && last <= b.endLine);
@@ -117,11 +118,12 @@ export class GradientCheckLensProvider implements vscode.CodeLensProvider, vscod
    * agreed, or the first wrong op; clicking checks again. No lens before: the palette starts it.
    */
   private opsLenses(document: vscode.TextDocument): vscode.CodeLens[] {
-    const ops = this.store.freshRun(document.uri.fsPath)?.opChecks;
-    if (!ops) return [];
+    const run = this.store.freshRun(document.uri.fsPath);
+    const ops = run?.opChecks;
+    if (!run || !ops) return [];
     const wrong = ops.filter((op) => !op.ok);
     const title = wrong.length > 0 ? `✗ ${opMessage(wrong[0], editorWords)}` : vscode.l10n.t("✓ the local gradients of {0} op kinds agree", ops.length);
-    const block = document.languageId === "markdown" ? blockThatRan(document, ops) : undefined;
+    const block = document.languageId === "markdown" ? blockThatRan(document, run) : undefined;
     const line = block ? block.startLine - 1 : 0;
     return [
       new vscode.CodeLens(new vscode.Range(line, 0, line, 0), {
