@@ -186,7 +186,8 @@ function checkGroup(group: Group, context: OpCheckContext): OpCheckResult {
   return result;
 }
 
-function reproduces(value: number | undefined, recorded: number): boolean {
+/** Whether a re-run gave the recorded output (to rounding). */
+export function reproduces(value: number | undefined, recorded: number): boolean {
   if (value === undefined) return false;
   if (Object.is(value, recorded)) return true;
   return Math.abs(value - recorded) <= 1e-12 * Math.max(1, Math.abs(recorded));

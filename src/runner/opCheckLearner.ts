@@ -10,7 +10,7 @@
  * (called once with them at zero and once with them already non-zero, the sums must differ by that).
  */
 import * as l10n from "@vscode/l10n";
-import type { OpForward, OpGraph, UserForward } from "./opCheck";
+import { reproduces, type OpForward, type OpGraph, type UserForward } from "./opCheck";
 import { childrenOf, field, LOCAL_GRAD_KEYS, numberOf, opOf, STEP_KEYS, type UserValue } from "./userValues";
 
 /** Grads the inputs already hold in the second call of a backward step (any non-zero number). */
@@ -246,10 +246,6 @@ function localGradients(node: UserValue, leaves: readonly UserValue[], args: rea
     // A step that throws on its own: the recorded local gradients stand.
   }
   return {};
-}
-
-function reproduces(value: number, recorded: number): boolean {
-  return Object.is(value, recorded) || Math.abs(value - recorded) <= 1e-12 * Math.max(1, Math.abs(recorded));
 }
 
 function protoName(v: UserValue): string {
