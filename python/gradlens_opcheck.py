@@ -17,6 +17,7 @@ import gc
 import math
 import random
 
+from gradlens_capture import capture
 from gradlens_graph import as_float, inputs_of, json_number
 from gradlens_values import TAG_MASK
 
@@ -93,6 +94,17 @@ class OpChecks:
     def _position_of_code(self, code):
         chunk = self.run.chunks.get(code.co_filename)
         return chunk.position(code.co_firstlineno) if chunk is not None else None
+
+
+def check_function_graph(run, out, limit=200_000):
+    """The op checks of the graph a gradient check's call built (its nodes are not in the run's roots:
+    no node marks), or None when it cannot be read."""
+    taken = capture(run.recorder, out, limit)
+    if taken.too_large or not taken.nodes:
+        return None
+    checks = OpChecks(run)
+    checks.add_root(None, taken, {})
+    return checks.results()
 
 
 def _check_group(recorder, op_index, site, group, position_of_code):

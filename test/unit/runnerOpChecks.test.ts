@@ -3,7 +3,7 @@ import * as path from "node:path";
 import * as os from "node:os";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { checkFile, findCodeBlockAt, runFile, runnerFor } from "../../src/runner";
-import { runPython } from "../../src/runner/python";
+import { checkPython, runPython } from "../../src/runner/python";
 import { checkJson, checkTable } from "../../src/cli/checkOutput";
 import { verdictTitle } from "../../src/protocol/checkVerdict";
 import { formatNumber } from "../../src/cli/graphOutput";
@@ -243,6 +243,19 @@ describe("python: op-level gradient checks on a learner's own class", function (
   it("re-makes inputs of a subclass whose constructor wants more than a number with its base class", async () => {
     const result = await runPython({ file: path.join(repoRoot, "test", "fixtures", "python", "shapes", "plain_subclass.py") }, { opChecks: true });
     assert.deepEqual(result.opChecks!.map((op) => [op.op, op.ok, op.checked]).sort(), [["*", true, 2], ["+", true, 2], ["square", true, 1]]);
+  });
+
+  it("names the culprit op under a failing Python function check, at its line and its method's", async () => {
+    const result = await checkPython({ file: path.join(repoRoot, "test", "fixtures", "userClasses", "python", "wrong_op.py") });
+    assert.equal(result.error, undefined, result.error?.message);
+    const f = result.checks![0];
+    assert.equal(f.ok, false);
+    assert.deepEqual(f.ops!.map((op) => [op.op, op.ok, op.position?.line, op.definition?.line]), [
+      ["*", false, 41, 18],
+      ["+", true, 41, 14],
+    ]);
+    assert.match(verdictTitle(f, words), /`\*` at wrong_op\.py:41 gives 3 for d\/db, central differences give 2/);
+    assert.match(checkTable(result.checks!), /op \* \(line 41\)/);
   });
 
   it("reports no op for the same class without the bugs", async () => {
