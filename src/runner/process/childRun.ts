@@ -13,7 +13,7 @@ import { spawn, type ChildProcess, type StdioOptions } from "node:child_process"
 import { StringDecoder } from "node:string_decoder";
 import { MAX_LINE_CHARS, OUTPUT_BUDGET_CHARS, STOP_GRACE_MS, type RunLimits } from "../../protocol/limits";
 import { LineSplitter, OutputBudget, type SplitLine } from "./outputBudget";
-import { killRunProcesses, newRunMark, residentMemoryMb, POSIX, RUN_MARK_VARIABLE } from "./processTree";
+import { killRunProcesses, killRunProcessesSoon, newRunMark, residentMemoryMb, POSIX, RUN_MARK_VARIABLE } from "./processTree";
 
 export type StopCause = "timeout" | "memory" | "cancelled";
 
@@ -179,16 +179,26 @@ export function prepareChild(spec: ProcessSpec): PreparedChild {
         settle();
       }
     });
+    let swept = false;
+    let closed = false;
     child.on("exit", (code, signal) => {
       exited = true;
       end.exitCode = code;
       end.signal = signal;
-      // Whatever the program started goes with it; then the pipes close.
-      kill();
-      drainTimer = setTimeout(settle, DRAIN_MS);
+      // Whatever the program started goes with it (found without blocking the caller); then the pipes close.
+      void killRunProcessesSoon(child.pid, mark).then(() => {
+        swept = true;
+        if (closed) settle();
+      });
+      drainTimer = setTimeout(() => {
+        closed = true;
+        if (swept) settle();
+      }, DRAIN_MS);
     });
     child.on("close", () => {
-      if (exited) settle();
+      if (!exited) return;
+      closed = true;
+      if (swept) settle();
     });
   });
   const handles = [child, child.channel, child.stdout, child.stderr, ...child.stdio.slice(3)] as ({ ref?: () => void; unref?: () => void } | null | undefined)[];
