@@ -14,6 +14,7 @@ import { currentTranslations } from "./localization";
 import { PROTOCOL_VERSION, readChildMessage, type HostMessage, type WorkerConsoleLine, type WorkerInput, type WorkerOutput } from "./protocol";
 import { type PreparedChild, type ProcessSpec, type StopCause } from "./process/childRun";
 import { WarmChild } from "./process/warmChild";
+import { ColumnAssembly } from "./process/columnTransfer";
 import { CHECKPOINT_INTERVAL_MS, MAX_LINE_CHARS, OUTPUT_BUDGET_CHARS, type RunLimits } from "../protocol/limits";
 import type { RunError } from "../protocol/result";
 import type { TrainingProgress } from "../protocol/training";
@@ -104,6 +105,7 @@ export async function runInWorker(input: ChildInput, limits: WorkerLimits, prepa
   let checkpoint: WorkerOutput | undefined;
   let failure: string | undefined;
   let stderrTail: string[] = [];
+  const columns = new ColumnAssembly();
   const child = prepared.child.start({
     limits,
     signal: limits.signal,
@@ -114,12 +116,15 @@ export async function runInWorker(input: ChildInput, limits: WorkerLimits, prepa
       if (stream === "stderr") stderrTail = [...stderrTail.slice(-20), text];
     },
     onMessage: (raw) => {
-      const message = readChildMessage(raw, token);
+      const message = readChildMessage(raw, token, columns);
       if (!message) {
         outcome.foreignMessages++;
         return;
       }
       switch (message.type) {
+        case "column":
+          if (!columns.add(message.piece)) outcome.foreignMessages++;
+          break;
         case "console":
           for (const line of message.lines) outcome.console.push(line);
           outcome.droppedChars += message.droppedChars;
