@@ -31,7 +31,8 @@ interface ColumnRef {
   gradlensColumn: number;
 }
 
-const isRef = (x: unknown): x is ColumnRef => typeof x === "object" && x !== null && Object.keys(x).length === 1 && Number.isInteger((x as ColumnRef).gradlensColumn);
+// Not Object.keys: on a typed array that lists every index.
+const isRef = (x: unknown): x is ColumnRef => typeof x === "object" && x !== null && !ArrayBuffer.isView(x) && !Array.isArray(x) && Number.isInteger((x as Partial<ColumnRef>).gradlensColumn);
 
 function kindOf(x: unknown): ColumnType | undefined {
   for (const kind of Object.keys(TYPES) as ColumnType[]) if (x instanceof TYPES[kind]) return kind;
@@ -97,6 +98,7 @@ export class ColumnAssembly {
   resolve<T>(message: T): T | undefined {
     let complete = true;
     const walk = (x: unknown): unknown => {
+      if (ArrayBuffer.isView(x)) return x;
       if (isRef(x)) {
         const entry = this.columns.get(x.gradlensColumn);
         if (!entry || entry.filled !== entry.column.length) {
@@ -106,7 +108,6 @@ export class ColumnAssembly {
         this.columns.delete(x.gradlensColumn);
         return entry.column;
       }
-      if (ArrayBuffer.isView(x)) return x;
       if (Array.isArray(x)) return x.some((y) => typeof y === "object" && y !== null) ? x.map(walk) : x;
       if (typeof x === "object" && x !== null) {
         const out: Record<string, unknown> = {};
