@@ -11,7 +11,7 @@ import type { RunTarget } from "./runTarget";
 import { runOptionsFromSettings } from "./settings";
 import { errorKindLabel } from "./errorKinds";
 import { pythonInterpreterFor } from "./pythonInterpreter";
-import { loadPythonRunner, runnerFor } from "./runners";
+import { loadedRunner, loadPythonRunner, loadRunner, runnerFor } from "./runners";
 import { emptyResult } from "../protocol/emptyResult";
 
 export interface RunRequest {
@@ -88,6 +88,7 @@ export class RunService implements vscode.Disposable {
 
   dispose(): void {
     this.cancelAll();
+    loadedRunner()?.keepChildWarm(false);
     this.finished.dispose();
   }
 
@@ -103,6 +104,8 @@ export class RunService implements vscode.Disposable {
         return loadPythonRunner().checkPython(input, { ...options, functionName: request.functionName });
       }
     }
+    // The editor runs files again and again: the next run's process starts while this one's result is read.
+    if (target.language === "typescript") loadRunner().keepChildWarm(true);
     const runner = runnerFor(target.language);
     if (request.opsOnly) {
       // A selection or a Markdown block: it runs as "Run" runs it (after the blocks it needs), then its ops are checked.

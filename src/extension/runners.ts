@@ -19,6 +19,11 @@ export function runnerFor(language: RunLanguage): Runner {
   return loadRunner().runnerFor(language);
 }
 
+/** The TypeScript runner if a run has loaded it (disposing must not load it). */
+export function loadedRunner(): TypeScriptRunner | undefined {
+  return typescriptRunner;
+}
+
 export function loadRunner(): TypeScriptRunner {
   typescriptRunner ??= withTranslations(load<TypeScriptRunner>("runner.js"));
   return typescriptRunner;

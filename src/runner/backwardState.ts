@@ -39,23 +39,45 @@ export class BackwardStates {
   /** Called before user code writes `v.data` or `v.grad` (the instrumenter inserts the call). */
   beforeWrite(v: Value): void {
     if (!this.enabled || this.live.size === 0) return;
-    let list = this.saved.get(v);
-    if (list && list[list.length - 1].epoch === this.epoch) return; // already saved since the last backward()
-    const entry = { epoch: this.epoch, data: v.data, grad: v.grad };
+    const list = this.saved.get(v);
     if (!list) {
-      this.saved.set(v, [entry]);
+      this.saved.set(v, [{ epoch: this.epoch, data: v.data, grad: v.grad }]);
       return;
     }
-    list.push(entry);
-    // Keep only what a live epoch can ask for: for each, the first state saved at or after it.
-    if (list.length > this.live.size + 1) {
-      const needed = new Set<SavedState>();
+    if (list[list.length - 1].epoch === this.epoch) return; // already saved since the last backward()
+    // A training loop writes every parameter at every step: the states no live epoch needs make room
+    // and are reused, so a step saves its numbers without allocating (and without feeding the GC).
+    const spare = list.length >= this.live.size ? this.dropUnneeded(list) : undefined;
+    if (spare) {
+      spare.epoch = this.epoch;
+      spare.data = v.data;
+      spare.grad = v.grad;
+      list.push(spare);
+    } else list.push({ epoch: this.epoch, data: v.data, grad: v.grad });
+  }
+
+  /**
+   * Keeps, in order, the states a live epoch can ask for (for each, the first saved at or after
+   * it: the state at i serves the live epochs after the state before it, up to its own), and
+   * returns one of those dropped.
+   */
+  private dropUnneeded(list: SavedState[]): SavedState | undefined {
+    let kept = 0;
+    let spare: SavedState | undefined;
+    let after = -Infinity;
+    for (const state of list) {
+      let needed = false;
       for (const epoch of this.live) {
-        const first = list.find((s) => s.epoch >= epoch);
-        if (first) needed.add(first);
+        if (epoch > after && epoch <= state.epoch) {
+          needed = true;
+          break;
+        }
       }
-      list = list.filter((s) => needed.has(s));
-      this.saved.set(v, list);
+      after = state.epoch;
+      if (needed) list[kept++] = state;
+      else spare ??= state;
     }
+    list.length = kept;
+    return spare;
   }
 }

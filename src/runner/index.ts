@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import * as path from "node:path";
 import * as l10n from "@vscode/l10n";
 import { bundleUserCode, type Bundle, type BundleRequest } from "./bundle";
-import { runInWorker } from "./workerHost";
+import { prepareWorker, releaseWorker, runInWorker } from "./workerHost";
 import { unpackLabels } from "./labelTransfer";
 import { BundlePositions, formatStack } from "./sourcePositions";
 import { findCheckableFunctionsDetailed, topLevelNames } from "./staticAnalysis";
@@ -30,6 +30,7 @@ export { findCheckableFunctions, findCodeBlockAt } from "./staticAnalysis";
 export { findModelFunctions } from "./modelFunctions";
 export type { CheckableFunction } from "./staticAnalysis";
 export { useTranslations } from "./localization";
+export { keepChildWarm } from "./workerHost";
 
 export interface RunOptions extends RunnerOptions {
   /** Stop the run after this many milliseconds (default 10000). */
@@ -135,8 +136,16 @@ interface RunExtras {
 async function runBundle(request: BundleRequest, file: string, options: RunOptions, extras: RunExtras = {}): Promise<RunResult> {
   const started = performance.now();
   const limits = resolveLimits(options);
-  const bundled = await bundleUserCode(request);
-  if (!bundled.ok) return emptyResult(file, bundled.error, performance.now() - started);
+  // The child starts while the code is bundled (or was started ahead of the run: keepChildWarm).
+  const prepared = prepareWorker(limits);
+  const bundled = await bundleUserCode(request).catch((error: unknown) => {
+    releaseWorker(prepared);
+    throw error;
+  });
+  if (!bundled.ok) {
+    releaseWorker(prepared);
+    return emptyResult(file, bundled.error, performance.now() - started);
+  }
   const { bundle } = bundled;
   const bundleMs = performance.now() - started;
   const training = options.training ? trainingInput(options.training, bundle.registry.sites) : undefined;
@@ -155,6 +164,7 @@ async function runBundle(request: BundleRequest, file: string, options: RunOptio
       ...(training ? { training } : {}),
     },
     { ...limits, signal: options.signal, onTraining: options.training?.onProgress },
+    prepared,
   ).finally(() => stopWatch?.());
   const sites = bundle.registry.sites;
   const sitePosition = (id: number): SourcePosition | undefined => {

@@ -15,9 +15,10 @@ import type { BindingValue, FunctionCheckResult, NonFiniteReport, OpCheckResult,
 import type { TrainingProgress } from "../protocol/training";
 import type { WorkerTrainingInput, WorkerTrainingOutput } from "./training/workerTraining";
 import { parseTrainingProgress } from "./training/validate";
+import type { ColumnAssembly, ColumnPiece } from "./process/columnTransfer";
 
 /** Bumped when a message changes shape: a child of another version is refused, not misread. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 export interface CheckRequest {
   name: string;
@@ -121,6 +122,8 @@ export type HostMessage =
 export type ChildMessage =
   /** Output so far, in batches. */
   | { type: "console"; token: string; lines: WorkerConsoleLine[]; droppedChars: number }
+  /** A piece of a big typed array of the next checkpoint or result (process/columnTransfer.ts). */
+  | { type: "column"; token: string; piece: ColumnPiece }
   /** The graphs of the latest completed backward(): what a hard kill still leaves. */
   | { type: "checkpoint"; token: string; output: WorkerOutput }
   /** The end of the run: finished, threw, stopped or exited, with everything recorded. */
@@ -249,16 +252,24 @@ function isOutput(x: unknown): x is WorkerOutput {
   );
 }
 
-/** The message if it is GradLens's own of this run and well formed; otherwise undefined. */
-export function readChildMessage(raw: unknown, token: string): ChildMessage | undefined {
+/**
+ * The message if it is GradLens's own of this run and well formed; otherwise undefined. A
+ * checkpoint's or result's big arrays came before it in pieces: `columns` puts them back.
+ */
+export function readChildMessage(raw: unknown, token: string, columns?: ColumnAssembly): ChildMessage | undefined {
   try {
     if (!isObject(raw) || raw.token !== token || !isString(raw.type)) return undefined;
     switch (raw.type) {
       case "console":
         return isArrayOf(raw.lines, isConsoleLine) && isNumber(raw.droppedChars) ? (raw as ChildMessage) : undefined;
+      case "column":
+        // Its contents are checked as it is put in place (ColumnAssembly.add).
+        return isObject(raw.piece) ? (raw as ChildMessage) : undefined;
       case "checkpoint":
-      case "result":
-        return isOutput(raw.output) ? (raw as ChildMessage) : undefined;
+      case "result": {
+        const output = columns ? columns.resolve(raw.output) : raw.output;
+        return isOutput(output) ? { type: raw.type, token, output } : undefined;
+      }
       case "failure":
         return isString(raw.message) ? (raw as ChildMessage) : undefined;
       case "training": {

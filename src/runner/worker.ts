@@ -29,7 +29,7 @@ import { CallFrameRecorder } from "./callFrames";
 import type { WorkerInput, WorkerOutput, WorkerRoot, WorkerBinding, WorkerError } from "./protocol";
 import { StopTraining, WorkerTraining } from "./training/workerTraining";
 import { exitProcess, guardProcessKill, openChildChannel, type ChildChannel } from "./process/childChannel";
-import { startWatchdog, STOP, type StopReason } from "./process/watchdog";
+import { startWatchdog, STOP, type StopReason, type Watchdog } from "./process/watchdog";
 import { ConsoleCapture } from "./process/consoleCapture";
 
 const MAX_BACKWARD_SITES = 16;
@@ -48,15 +48,22 @@ class StopRequest extends Error {
   }
 }
 
-async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
+async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdog): Promise<void> {
   const started = performance.now();
   useTranslations(input.translations);
+  // The process may have been started before its run (process/warmChild.ts): the program's directory is set now.
+  try {
+    process.chdir(dirname(input.entryFile));
+  } catch {
+    // A snippet of a file not on disk: its directory may not exist; the process's own stays.
+  }
 
   // --- how the run ends: once, with everything recorded -----------------------------------
   let ending: WorkerError | undefined;
   let ended = false;
   let stopReason: StopReason | "cancelled" | undefined;
-  const stopFlag = startWatchdog(input, (reason) => requestStop(reason));
+  const stopFlag = watchdog.flag;
+  watchdog.arm(input, (reason) => requestStop(reason));
   const requestStop = (reason: StopReason | "cancelled") => {
     stopReason ??= reason;
     if (Atomics.load(stopFlag, 0) === STOP.none) Atomics.store(stopFlag, 0, reason === "memory" ? STOP.memory : STOP.timeout);
@@ -369,13 +376,15 @@ function restoreBackwardState(graph: GraphSnapshot, order: readonly Value[], sta
   }
 }
 
+// Started while the process waits for its run.
+const watchdog = startWatchdog();
 openChildChannel().then(
   (opened) => {
     if (!opened) {
       process.stderr.write("GradLens: runnerWorker.js runs user code for GradLens's runner; it is not started by hand.\n");
       exitProcess(2);
     }
-    main(opened.input, opened.channel).catch((error: unknown) => {
+    main(opened.input, opened.channel, watchdog).catch((error: unknown) => {
       opened.channel.send({ type: "failure", message: describeThrown(error) }, () => exitProcess(1));
     });
   },

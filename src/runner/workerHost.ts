@@ -12,7 +12,9 @@ import * as path from "node:path";
 import * as l10n from "@vscode/l10n";
 import { currentTranslations } from "./localization";
 import { PROTOCOL_VERSION, readChildMessage, type HostMessage, type WorkerConsoleLine, type WorkerInput, type WorkerOutput } from "./protocol";
-import { startChild, type StopCause } from "./process/childRun";
+import { type PreparedChild, type ProcessSpec, type StopCause } from "./process/childRun";
+import { WarmChild } from "./process/warmChild";
+import { ColumnAssembly } from "./process/columnTransfer";
 import { CHECKPOINT_INTERVAL_MS, MAX_LINE_CHARS, OUTPUT_BUDGET_CHARS, type RunLimits } from "../protocol/limits";
 import type { RunError } from "../protocol/result";
 import type { TrainingProgress } from "../protocol/training";
@@ -49,11 +51,51 @@ export function workerScriptPath(): string | undefined {
 
 export type ChildInput = Omit<WorkerInput, "translations" | "timeLimitMs" | "startedAt" | "memoryLimitMb" | "outputBudgetChars" | "maxLineChars" | "checkpointIntervalMs">;
 
-export async function runInWorker(input: ChildInput, limits: WorkerLimits): Promise<WorkerOutcome> {
-  const outcome: WorkerOutcome = { fromCheckpoint: false, console: [], droppedChars: 0, foreignMessages: 0 };
+const warm = new WarmChild();
+
+/**
+ * On (the editor): each run's process is started ahead of it, while the previous result is read,
+ * so a run does not wait for Node to start (process/warmChild.ts). Off (the default, the CLI).
+ */
+export function keepChildWarm(enabled: boolean): void {
+  warm.setEnabled(enabled);
+}
+
+/** The pid of the process waiting for the next run (tests). */
+export function warmChildPid(): number | undefined {
+  return warm.pid;
+}
+
+/** A child process for a run, started before its code is bundled (the two overlap). */
+export interface PreparedWorker {
+  spec: ProcessSpec;
+  child: PreparedChild;
+}
+
+/** Starts (or takes the waiting) child for a run with these limits; undefined when the worker script is missing. */
+export function prepareWorker(limits: RunLimits): PreparedWorker | undefined {
   const script = workerScriptPath();
-  if (!script) return { ...outcome, error: { kind: "internal", message: l10n.t("the runner's worker script (runnerWorker.js) is missing: run `npm run build`") } };
-  if (limits.signal?.aborted) return { ...outcome, error: { kind: "cancelled", message: l10n.t("the run was cancelled") } };
+  if (!script) return undefined;
+  const env: NodeJS.ProcessEnv = { ...process.env, ELECTRON_RUN_AS_NODE: "1" };
+  // Not the caller's options (a loader hook, an inspector port): user code gets a plain Node.
+  delete env.NODE_OPTIONS;
+  // The run's own directory is set when it starts (the child changes to it): any process can wait for any run.
+  const spec: ProcessSpec = { command: process.execPath, args: [...heapFlags(limits.memoryLimitMb), script], cwd: path.dirname(script), env, ipc: true };
+  return { spec, child: warm.take(spec) };
+}
+
+/** A prepared child whose run did not happen (the code did not bundle): it waits for the next run, or goes. */
+export function releaseWorker(prepared: PreparedWorker | undefined): void {
+  if (prepared) warm.giveBack(prepared.spec, prepared.child);
+}
+
+export async function runInWorker(input: ChildInput, limits: WorkerLimits, prepared = prepareWorker(limits)): Promise<WorkerOutcome> {
+  const outcome: WorkerOutcome = { fromCheckpoint: false, console: [], droppedChars: 0, foreignMessages: 0 };
+  if (!prepared) return { ...outcome, error: { kind: "internal", message: l10n.t("the runner's worker script (runnerWorker.js) is missing: run `npm run build`") } };
+  if (limits.signal?.aborted) {
+    releaseWorker(prepared);
+    return { ...outcome, error: { kind: "cancelled", message: l10n.t("the run was cancelled") } };
+  }
 
   const token = randomBytes(18).toString("base64url");
   const started = performance.now();
@@ -63,15 +105,8 @@ export async function runInWorker(input: ChildInput, limits: WorkerLimits): Prom
   let checkpoint: WorkerOutput | undefined;
   let failure: string | undefined;
   let stderrTail: string[] = [];
-  const env: NodeJS.ProcessEnv = { ...process.env, ELECTRON_RUN_AS_NODE: "1" };
-  // Not the caller's options (a loader hook, an inspector port): user code gets a plain Node.
-  delete env.NODE_OPTIONS;
-  const child = startChild({
-    command: process.execPath,
-    args: [...heapFlags(limits.memoryLimitMb), script],
-    cwd: path.dirname(input.entryFile),
-    env,
-    ipc: true,
+  const columns = new ColumnAssembly();
+  const child = prepared.child.start({
     limits,
     signal: limits.signal,
     onStopRequest: (reason) => send({ type: "stop", reason }),
@@ -81,12 +116,15 @@ export async function runInWorker(input: ChildInput, limits: WorkerLimits): Prom
       if (stream === "stderr") stderrTail = [...stderrTail.slice(-20), text];
     },
     onMessage: (raw) => {
-      const message = readChildMessage(raw, token);
+      const message = readChildMessage(raw, token, columns);
       if (!message) {
         outcome.foreignMessages++;
         return;
       }
       switch (message.type) {
+        case "column":
+          if (!columns.add(message.piece)) outcome.foreignMessages++;
+          break;
         case "console":
           for (const line of message.lines) outcome.console.push(line);
           outcome.droppedChars += message.droppedChars;
@@ -131,6 +169,8 @@ export async function runInWorker(input: ChildInput, limits: WorkerLimits): Prom
   });
 
   const end = await child.ended;
+  // The next run's process starts now, while this result is read (when kept warm).
+  warm.prepareNext(prepared.spec);
   outcome.droppedChars += end.droppedChars;
   outcome.stopped = end.stopped;
   if (end.startError) return { ...outcome, error: { kind: "internal", message: l10n.t("could not start the worker: {0}", end.startError.message) } };

@@ -5,6 +5,7 @@
  * the functions it sends and exits with, taken before user code could replace them.
  */
 import { readHostMessage, type ChildMessage, type HostMessage, type WorkerInput } from "../protocol";
+import { splitColumns } from "./columnTransfer";
 
 type Payload = ChildMessage extends infer M ? (M extends { token: string } ? Omit<M, "token"> : never) : never;
 type RawSend = (message: unknown, handle: undefined, options: object, callback: (error: Error | null) => void) => boolean;
@@ -60,11 +61,18 @@ export function openChildChannel(): Promise<{ input: WorkerInput; channel: Child
   process.on("disconnect", killOwnGroup);
   return new Promise((resolve) => {
     let token: string | undefined;
+    let columnIds = 0;
     const stopListeners: ((reason: "timeout" | "memory" | "cancelled") => void)[] = [];
     let pendingStop: "timeout" | "memory" | "cancelled" | undefined;
     const channel: ChildChannel = {
       send(message, done) {
         try {
+          // A graph's big columns go first, in pieces (columnTransfer.ts): the host stays responsive.
+          if (message.type === "checkpoint" || message.type === "result") {
+            const split = splitColumns(message, () => columnIds++);
+            for (const piece of split.pieces) rawSend.call(process, { type: "column", piece, token }, undefined, {}, () => undefined);
+            message = split.message;
+          }
           rawSend.call(process, { ...message, token }, undefined, {}, () => done?.());
         } catch {
           done?.();

@@ -4,6 +4,7 @@
  * in a session of its own, or orphaned since). Best effort everywhere, never a throw.
  */
 import { readdirSync, readFileSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 
 export const POSIX = process.platform !== "win32";
@@ -23,6 +24,40 @@ export function killRunProcesses(pid: number | undefined, mark: string): void {
     killQuietly(-marked);
     killQuietly(marked);
   }
+}
+
+/**
+ * The same, without holding up the caller's event loop: reading every process's environment takes
+ * 10–50 ms on a busy machine, so at a run's normal end it is read a few files at a time.
+ */
+export async function killRunProcessesSoon(pid: number | undefined, mark: string): Promise<void> {
+  if (pid !== undefined) killQuietly(POSIX ? -pid : pid);
+  for (const marked of await processesMarkedSoon(mark)) {
+    killQuietly(-marked);
+    killQuietly(marked);
+  }
+}
+
+async function processesMarkedSoon(mark: string): Promise<number[]> {
+  if (!LINUX) return [];
+  const needle = Buffer.from(`${RUN_MARK_VARIABLE}=${mark}\0`);
+  const entries = await readdir("/proc").catch(() => [] as string[]);
+  const pids = entries.map(Number).filter((pid) => Number.isInteger(pid) && pid !== process.pid);
+  const found: number[] = [];
+  const BATCH = 16;
+  for (let i = 0; i < pids.length; i += BATCH) {
+    await Promise.all(
+      pids.slice(i, i + BATCH).map((pid) =>
+        readFile(`/proc/${pid}/environ`).then(
+          (environ) => {
+            if (environ.includes(needle)) found.push(pid);
+          },
+          () => undefined, // gone already, or not ours to read
+        ),
+      ),
+    );
+  }
+  return found;
 }
 
 /** Processes (other than this one) whose environment has the run's mark. Linux only; elsewhere none. */

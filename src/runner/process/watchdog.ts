@@ -22,11 +22,13 @@ export interface WatchdogOptions {
 /** How often the thread looks: small against any limit, negligible in CPU. */
 const SAMPLE_MS = 10;
 
-// Plain JavaScript, run by the thread from this string: it needs no bundle of its own.
+// Plain JavaScript, run by the thread from this string: it needs no bundle of its own. Until its
+// run starts (`limits[0]`, the deadline, is still 0) it only watches the host.
 const THREAD = `
 const { workerData, parentPort } = require("node:worker_threads");
 const flag = new Int32Array(workerData.flag);
-const { deadline, memoryLimitBytes, parent } = workerData;
+const limits = new Float64Array(workerData.limits);
+const { parent } = workerData;
 const stop = (reason) => {
   if (Atomics.compareExchange(flag, 0, 0, reason) === 0) parentPort.postMessage(reason);
 };
@@ -35,32 +37,50 @@ setInterval(() => {
     try { process.kill(-process.pid, "SIGKILL"); } catch {}
     process.kill(process.pid, "SIGKILL");
   }
+  const deadline = limits[0];
+  if (deadline === 0) return;
   if (Date.now() >= deadline) stop(${STOP.timeout});
-  else if (process.memoryUsage.rss() > memoryLimitBytes) stop(${STOP.memory});
+  else if (process.memoryUsage.rss() > limits[1]) stop(${STOP.memory});
 }, ${SAMPLE_MS});
 `;
 
+export interface Watchdog {
+  /** `flag[0]` becomes a STOP value at a limit. */
+  readonly flag: Int32Array;
+  /** Gives it the run's limits; `onStop` runs when the main thread next gets to its event loop. */
+  arm(options: WatchdogOptions, onStop: (reason: StopReason) => void): void;
+}
+
 /**
- * Starts the thread; `flag[0]` becomes a STOP value at a limit, and `onStop` runs when the main
- * thread next gets to its event loop.
+ * Starts the thread before the run is known (while the process waits for it: a thread costs
+ * milliseconds to start); `arm` hands it the limits.
  */
-export function startWatchdog(options: WatchdogOptions, onStop: (reason: StopReason) => void): Int32Array {
+export function startWatchdog(): Watchdog {
   const flag = new Int32Array(new SharedArrayBuffer(4));
+  const limits = new Float64Array(new SharedArrayBuffer(16));
+  let listener: ((reason: StopReason) => void) | undefined;
   try {
     const thread = new Worker(THREAD, {
       eval: true,
-      workerData: { flag: flag.buffer, deadline: options.startedAt + options.timeLimitMs, memoryLimitBytes: options.memoryLimitMb * 2 ** 20, parent: process.ppid },
+      workerData: { flag: flag.buffer, limits: limits.buffer, parent: process.ppid },
       resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 2 },
       stdout: false,
       stderr: false,
       execArgv: [],
     });
-    thread.on("message", (reason: number) => onStop(reason === STOP.memory ? "memory" : "timeout"));
+    thread.on("message", (reason: number) => listener?.(reason === STOP.memory ? "memory" : "timeout"));
     thread.on("error", () => undefined);
     // The program's own event loop decides when the run ends, not the watchdog.
     thread.unref();
   } catch {
     // Without the thread the host's limits still hold (it kills the process group at limit + grace).
   }
-  return flag;
+  return {
+    flag,
+    arm(options, onStop) {
+      listener = onStop;
+      limits[1] = options.memoryLimitMb * 2 ** 20;
+      limits[0] = options.startedAt + options.timeLimitMs;
+    },
+  };
 }

@@ -15,11 +15,12 @@ import { resolveLimits } from "../../protocol/limits";
 import { runTracerProcess } from "./childProcess";
 import { resolvePythonPath } from "./interpreter";
 import { buildRequest, type PythonRunInput } from "./request";
-import { emptyPythonResult, fromTracerOutput, fromUnfinishedRun, type TracerOutput } from "./result";
+import { consoleOfRun, emptyPythonResult, fromTracerOutput, fromUnfinishedRun } from "./result";
+import { readTracerResult } from "./readResult";
 import { tracerScriptPath } from "./tracerScript";
 import { interpreterToStart, rememberBinary } from "./launcherCache";
 import { checkPython, type CheckRequestFields } from "./check";
-import { PythonTrainingSession, type TracerTraining } from "../training/python";
+import { PythonTrainingSession } from "../training/python";
 
 export { resolvePythonPath, type ResolvedPython } from "./interpreter";
 export type { PythonRunInput } from "./request";
@@ -84,8 +85,15 @@ export async function runPython(input: PythonRunInput, options: PythonRunOptions
     await training?.close();
     if (run.startError) return emptyPythonResult(file, failedToStart(interpreter.path, run.startError), elapsed());
     if (run.stopped !== "cancelled") {
-      const output = await readFile(resultPath, "utf8").then((text) => JSON.parse(text) as TracerOutput & { training?: TracerTraining }, () => undefined);
-      if (output) {
+      // Parsed and checked off this thread when big (readResult.ts): it was written by a process that ran user code.
+      const reading = await readTracerResult(resultPath);
+      if (reading && "problem" in reading) {
+        const unreadable = emptyPythonResult(file, { kind: "internal", message: l10n.t("GradLens could not read the Python tracer's result: {0}", reading.problem) }, elapsed(), consoleOfRun(run));
+        if (training) unreadable.training = training.result(undefined, unreadable.sites);
+        return unreadable;
+      }
+      if (reading) {
+        const { output } = reading;
         await rememberBinary(interpreter.path, cwd, output.executable);
         const result = fromTracerOutput(file, output, elapsed());
         if (training) result.training = training.result(output.training, result.sites);

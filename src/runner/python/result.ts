@@ -2,7 +2,8 @@
  * The tracer's JSON (columns of plain numbers; NaN and infinities as strings) turned into the
  * shared `RunResult`, and the results of runs that never wrote one (killed, crashed, no Python).
  */
-import { fromJsonNumber, type GraphSnapshot, type JsonNumber } from "../../engine/snapshot";
+import { fromJsonNumber, type JsonNumber } from "../../engine/snapshot";
+import type { DecodedTracerOutput } from "./tracerResult";
 import { Value } from "../../engine/value";
 import { describeNonFinite } from "../nonFiniteMessage";
 import { placeOps, positioned } from "../opCheckPositions";
@@ -58,58 +59,22 @@ export interface TracerOutput {
 
 export type TracerOpCheck = Omit<OpCheckResult, "worst"> & { worst?: { inputs: JsonNumber[]; output: JsonNumber; analytic: JsonNumber[]; numeric: JsonNumber[]; ok: boolean; node?: { root: number; id: number } } };
 
+export { toSnapshot } from "./snapshotColumns";
+
 export function emptyPythonResult(file: string, error: RunError | undefined, durationMs: number, console: ConsoleLine[] = []): RunResult {
   return emptyResult("python", file, error, durationMs, console);
 }
 
-type NumberArray = Float64Array | Uint32Array | Int32Array | Uint16Array;
-
-function column<T extends NumberArray>(make: (buffer: ArrayBuffer) => T, bytesPerElement: number, base64: unknown, count: number, name: string): T {
-  if (typeof base64 !== "string") throw new Error(`the tracer's graph has no ${name} column`);
-  const bytes = Buffer.from(base64, "base64");
-  if (bytes.byteLength !== count * bytesPerElement) throw new Error(`the tracer's ${name} column has ${bytes.byteLength / bytesPerElement} entries, not ${count}`);
-  // A copy: Buffer's pooled memory is not aligned for 8-byte elements.
-  const copy = new Uint8Array(bytes.byteLength);
-  copy.set(bytes);
-  return make(copy.buffer);
-}
-
-/** The tracer's graph as a snapshot; throws when its columns do not fit together. */
-export function toSnapshot(json: TracerGraph): GraphSnapshot {
-  const n = json.nodeCount;
-  if (!Number.isInteger(n) || n < 1 || json.root !== n - 1 || !Array.isArray(json.opNames)) throw new Error("the tracer's graph has no nodes");
-  const childStart = column((b) => new Uint32Array(b), 4, json.childStart, n + 1, "childStart");
-  const edges = childStart[n];
-  const snapshot: GraphSnapshot = {
-    nodeCount: n,
-    opNames: json.opNames,
-    op: column((b) => new Uint16Array(b), 2, json.op, n, "op"),
-    data: column((b) => new Float64Array(b), 8, json.data, n, "data"),
-    grad: column((b) => new Float64Array(b), 8, json.grad, n, "grad"),
-    site: column((b) => new Int32Array(b), 4, json.site, n, "site"),
-    labels: {},
-    childStart,
-    child: column((b) => new Uint32Array(b), 4, json.child, edges, "child"),
-    localGrad: column((b) => new Float64Array(b), 8, json.localGrad, edges, "localGrad"),
-    root: n - 1,
-  };
-  for (let i = 0; i < n; i++) {
-    if (childStart[i] > childStart[i + 1] || snapshot.op[i] >= json.opNames.length) throw new Error(`the tracer's node ${i} is malformed`);
-    for (let e = childStart[i]; e < childStart[i + 1]; e++) if (snapshot.child[e] >= i) throw new Error(`the tracer's node ${i} has an input that is not before it`);
-  }
-  for (const [id, label] of Object.entries(json.labels ?? {})) if (typeof label === "string") snapshot.labels[Number(id)] = label;
-  return snapshot;
-}
-
-export function fromTracerOutput(file: string, output: TracerOutput, durationMs: number): RunResult {
+/** The tracer's output (read and checked by tracerResult.ts, its graphs decoded) as a RunResult. */
+export function fromTracerOutput(file: string, output: DecodedTracerOutput, durationMs: number): RunResult {
   const sites = output.sites;
   const positionOfSite = (id: number): SourcePosition | undefined => {
     const site = id > 0 ? sites[id] : undefined;
     return site ? { file: site.file, line: site.line, column: site.column } : undefined;
   };
   const roots: RootGraph[] = output.roots.map((r) => {
-    const root: RootGraph = { name: rootName(r.name), reason: r.reason, graph: toSnapshot(r.graph) };
-    const unknown = r.graph.unknownLocalGrad?.filter((e) => Number.isInteger(e) && e >= 0 && e < root.graph.child.length);
+    const { unknownLocalGrad: unknown, ...graph } = r.graph;
+    const root: RootGraph = { name: rootName(r.name), reason: r.reason, graph };
     if (unknown?.length) root.unknownLocalGrad = unknown;
     const position = positionOfSite(r.site);
     if (position) root.position = position;
@@ -182,12 +147,7 @@ export function fromUnfinishedRun(
   interpreter: string,
   durationMs: number,
 ): RunResult {
-  const console: ConsoleLine[] = [
-    ...linesOf(run.stdout).map((text): ConsoleLine => ({ stream: "stdout", text })),
-    ...linesOf(run.stderr)
-      .filter((text) => !text.startsWith("GRADLENS_"))
-      .map((text): ConsoleLine => ({ stream: "stderr", text })),
-  ];
+  const console = consoleOfRun(run);
   let error: RunError;
   if (run.stopped === "cancelled") {
     error = { kind: "cancelled", message: l10n.t("cancelled") };
@@ -220,6 +180,16 @@ export function fromUnfinishedRun(
     };
   }
   return emptyPythonResult(request.file, error, durationMs, console);
+}
+
+/** What the process printed on its own streams (GradLens's own markers left out). */
+export function consoleOfRun(run: { stdout: string; stderr: string }): ConsoleLine[] {
+  return [
+    ...linesOf(run.stdout).map((text): ConsoleLine => ({ stream: "stdout", text })),
+    ...linesOf(run.stderr)
+      .filter((text) => !text.startsWith("GRADLENS_"))
+      .map((text): ConsoleLine => ({ stream: "stderr", text })),
+  ];
 }
 
 function linesOf(text: string): string[] {

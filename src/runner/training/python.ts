@@ -6,6 +6,7 @@
 import { open, writeFile, type FileHandle } from "node:fs/promises";
 import * as path from "node:path";
 import { toSnapshot, type TracerGraph } from "../python/result";
+import type { GraphSnapshot } from "../../engine/snapshot";
 import type { TrainingRunOptions } from "./options";
 import type { SourcePosition, SourceSite } from "../../protocol/result";
 import type { StepRecord, TrainingProgress, TrainingResult } from "../../protocol/training";
@@ -24,7 +25,8 @@ export interface PythonTrainingSpec {
 export interface TracerTraining {
   steps: unknown[];
   groups: string[];
-  graphs: { step: number; name: string; site: number; graph: TracerGraph; paths: Record<string, string> }[];
+  /** Graphs as the tracer wrote them, or decoded already (python/tracerResult.ts). */
+  graphs: { step: number; name: string; site: number; graph: TracerGraph | GraphSnapshot; paths: Record<string, string> }[];
   stoppedAfter?: number;
 }
 

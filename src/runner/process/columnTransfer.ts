@@ -1,0 +1,122 @@
+/**
+ * Big typed arrays (a graph's columns) sent over the child's channel in pieces. The channel
+ * delivers a message only once all of it has arrived, and then copies and decodes it in one go on
+ * the caller's thread: a million-node graph as one message held the extension host for hundreds of
+ * milliseconds. Sent as pieces of at most PIECE_BYTES, each is a small task, and the caller's
+ * event loop turns between them; the message that refers to them then carries only small fields.
+ */
+
+/** Larger typed arrays travel in pieces of this size. */
+export const PIECE_BYTES = 1 << 20;
+/** No column is assembled larger than this (a forged size must not make the caller allocate without end). */
+const MAX_COLUMN_BYTES = 2 ** 31;
+
+const TYPES = { Float64Array, Uint32Array, Int32Array, Uint16Array, Uint8Array } as const;
+type ColumnType = keyof typeof TYPES;
+type Column = InstanceType<(typeof TYPES)[ColumnType]>;
+
+/** One piece of a column, as it crosses the channel. */
+export interface ColumnPiece {
+  id: number;
+  kind: ColumnType;
+  /** Length of the whole column, in elements. */
+  length: number;
+  /** Where this piece starts, in elements. */
+  offset: number;
+  data: Column;
+}
+
+/** Stands in for a column in the message that refers to it. */
+interface ColumnRef {
+  gradlensColumn: number;
+}
+
+// Not Object.keys: on a typed array that lists every index.
+const isRef = (x: unknown): x is ColumnRef => typeof x === "object" && x !== null && !ArrayBuffer.isView(x) && !Array.isArray(x) && Number.isInteger((x as Partial<ColumnRef>).gradlensColumn);
+
+function kindOf(x: unknown): ColumnType | undefined {
+  for (const kind of Object.keys(TYPES) as ColumnType[]) if (x instanceof TYPES[kind]) return kind;
+  return undefined;
+}
+
+/** Child side: `message` with its big typed arrays replaced by references, and the pieces to send first. */
+export function splitColumns<T>(message: T, nextId: () => number): { message: T; pieces: ColumnPiece[] } {
+  const pieces: ColumnPiece[] = [];
+  const walk = (x: unknown): unknown => {
+    if (ArrayBuffer.isView(x)) {
+      const kind = kindOf(x);
+      if (!kind || x.byteLength <= PIECE_BYTES) return x;
+      const column = x as Column;
+      const id = nextId();
+      const step = PIECE_BYTES / column.BYTES_PER_ELEMENT;
+      for (let offset = 0; offset < column.length; offset += step) pieces.push({ id, kind, length: column.length, offset, data: column.subarray(offset, offset + step) });
+      return { gradlensColumn: id } satisfies ColumnRef;
+    }
+    if (Array.isArray(x)) return x.some((y) => typeof y === "object" && y !== null) ? x.map(walk) : x;
+    if (typeof x === "object" && x !== null) {
+      const out: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(x)) out[key] = walk(value);
+      return out;
+    }
+    return x;
+  };
+  return { message: walk(message) as T, pieces };
+}
+
+/** Caller side: pieces assembled as they arrive (checked: a malformed piece is refused, never a throw). */
+export class ColumnAssembly {
+  private readonly columns = new Map<number, { kind: ColumnType; column: Column; filled: number }>();
+
+  /** Adds a piece; false when it is malformed (the caller counts it as a foreign message). */
+  add(raw: unknown): boolean {
+    if (typeof raw !== "object" || raw === null) return false;
+    const piece = raw as Partial<ColumnPiece>;
+    const { id, kind, length, offset, data } = piece;
+    if (!Number.isInteger(id) || !Number.isInteger(length) || !Number.isInteger(offset) || typeof kind !== "string" || !(kind in TYPES)) return false;
+    if (!(data instanceof TYPES[kind as ColumnType]) || (offset as number) < 0 || (offset as number) + data.length > (length as number)) return false;
+    let entry = this.columns.get(id as number);
+    if (!entry) {
+      const type = TYPES[kind as ColumnType];
+      if ((length as number) * type.BYTES_PER_ELEMENT > MAX_COLUMN_BYTES) return false;
+      try {
+        entry = { kind: kind as ColumnType, column: new type(length as number), filled: 0 };
+      } catch {
+        return false;
+      }
+      this.columns.set(id as number, entry);
+    }
+    if (entry.kind !== kind || entry.column.length !== length) return false;
+    (entry.column as Float64Array).set(data as unknown as Float64Array, offset as number);
+    entry.filled += data.length;
+    return true;
+  }
+
+  /**
+   * `message` with each reference replaced by its assembled column (undefined if one is missing or
+   * incomplete). Assembled columns are used once: the next checkpoint sends its own.
+   */
+  resolve<T>(message: T): T | undefined {
+    let complete = true;
+    const walk = (x: unknown): unknown => {
+      if (ArrayBuffer.isView(x)) return x;
+      if (isRef(x)) {
+        const entry = this.columns.get(x.gradlensColumn);
+        if (!entry || entry.filled !== entry.column.length) {
+          complete = false;
+          return x;
+        }
+        this.columns.delete(x.gradlensColumn);
+        return entry.column;
+      }
+      if (Array.isArray(x)) return x.some((y) => typeof y === "object" && y !== null) ? x.map(walk) : x;
+      if (typeof x === "object" && x !== null) {
+        const out: Record<string, unknown> = {};
+        for (const [key, value] of Object.entries(x)) out[key] = walk(value);
+        return out;
+      }
+      return x;
+    };
+    const resolved = walk(message) as T;
+    return complete ? resolved : undefined;
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * Reading the Python tracer's result (tracerResult.ts, readResult.ts): written by a process that
+ * ran user code, so it is checked before it is used. Malformed results are named problems, never a
+ * throw; a program that forges one gets a reported error, and the caller survives. Big results are
+ * decoded on a thread of their own, the caller's event loop turning meanwhile.
+ */
+import * as assert from "node:assert/strict";
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { buildSync } from "esbuild";
+import { runPython } from "../../src/runner/python";
+import { decodeTracerResult } from "../../src/runner/python/tracerResult";
+import { INLINE_RESULT_BYTES, readTracerResult } from "../../src/runner/python/readResult";
+import { repoRoot } from "./runnerSupport";
+import { withHeartbeat } from "./isolationSupport";
+
+const dir = mkdtempSync(path.join(os.tmpdir(), "gradlens-tracer-result-"));
+
+/** Base64 of a typed array's bytes, as python/gradlens_graph.py writes a column. */
+const b64 = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString("base64");
+
+/** A well-formed result: one graph `c = a * b` with `n` extra leaves summed in (for size). */
+function wellFormed(extra = 0): Record<string, unknown> {
+  const n = 3 + 2 * extra;
+  const childStart = new Uint32Array(n + 1);
+  const child: number[] = [];
+  const op = new Uint16Array(n);
+  // Leaves a, b; then c = a * b; then pairs (leaf, sum) each adding a leaf to the previous sum.
+  childStart[0] = 0;
+  childStart[1] = 0;
+  childStart[2] = 0;
+  child.push(0, 1);
+  op[2] = 1;
+  childStart[3] = child.length;
+  for (let k = 0; k < extra; k++) {
+    const leaf = 3 + 2 * k;
+    childStart[leaf + 1] = child.length;
+    child.push(leaf - 1, leaf);
+    op[leaf + 1] = 2;
+    childStart[leaf + 2] = child.length;
+  }
+  const data = new Float64Array(n).map((_, i) => i + 0.5);
+  return {
+    roots: [
+      {
+        name: "c",
+        reason: "backward",
+        site: 1,
+        graph: {
+          nodeCount: n,
+          opNames: ["", "*", "+"],
+          labels: { 0: "a", 1: "b" },
+          root: n - 1,
+          op: b64(op),
+          site: b64(new Int32Array(n).fill(1)),
+          childStart: b64(childStart),
+          child: b64(new Uint32Array(child)),
+          data: b64(data),
+          grad: b64(new Float64Array(n).fill(1)),
+          localGrad: b64(new Float64Array(child.length).fill(NaN)),
+          unknownLocalGrad: [0, 99],
+        },
+      },
+    ],
+    bindings: [{ name: "c", range: { file: "/x.py", line: 3, column: 1, endLine: 3, endColumn: 2 }, data: 0.75, grad: "NaN", op: "*", count: 1 }],
+    sites: [
+      { id: 0, file: "", line: 0, column: 0, endLine: 0, endColumn: 0, text: "(library code)" },
+      { id: 1, file: "/x.py", line: 3, column: 5, endLine: 3, endColumn: 10, text: "a * b" },
+    ],
+    console: [{ stream: "stdout", text: "hi" }],
+    durationMs: 4,
+  };
+}
+
+/** The result with one field replaced (a path of keys, the last one set). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- test data, edited freely to break it
+function broken(change: (r: any) => void): string {
+  const r = wellFormed();
+  change(r);
+  return JSON.stringify(r);
+}
+
+describe("runner: reading the Python tracer's result", function () {
+  this.timeout(60_000);
+
+  it("decodes a well-formed result: columns as typed arrays, labels, unknown local gradients in range", () => {
+    const reading = decodeTracerResult(JSON.stringify(wellFormed()));
+    assert.ok("output" in reading, "problem" in reading ? reading.problem : "");
+    const graph = reading.output.roots[0].graph;
+    assert.ok(graph.data instanceof Float64Array && graph.child instanceof Uint32Array);
+    assert.deepEqual([...graph.data], [0.5, 1.5, 2.5]);
+    assert.deepEqual([...graph.child], [0, 1]);
+    assert.deepEqual(graph.labels, { 0: "a", 1: "b" });
+    assert.deepEqual(graph.unknownLocalGrad, [0], "an edge index out of range is dropped");
+  });
+
+  const malformed: [string, string, RegExp][] = [
+    ["not JSON", '{"roots": [', /not JSON/],
+    ["not an object", "[1, 2]", /not an object/],
+    ["roots not a list", broken((r) => (r.roots = { 0: 1 })), /roots is not a list/],
+    ["a root without a name", broken((r) => delete r.roots[0].name), /roots\[0\] is malformed/],
+    ["a column of the wrong length", broken((r) => (r.roots[0].graph.data = b64(new Float64Array(2)))), /data column has 2 entries, not 3/],
+    ["a column that is not base64 text", broken((r) => (r.roots[0].graph.op = 7)), /no op column/],
+    ["an input that is not before its node", broken((r) => (r.roots[0].graph.child = b64(new Uint32Array([0, 2])))), /input that is not before it/],
+    ["an op index out of range", broken((r) => (r.roots[0].graph.op = b64(new Uint16Array([0, 0, 9])))), /node 2 is malformed/],
+    ["a binding whose number is text", broken((r) => (r.bindings[0].data = "lots")), /bindings\[0\] is malformed/],
+    ["a site without a line", broken((r) => delete r.sites[1].line), /sites\[1\] is malformed/],
+    ["a console line of another stream", broken((r) => (r.console[0].stream = "stdin")), /console\[0\] is malformed/],
+    ["an error of an unknown kind", broken((r) => (r.error = { kind: "format-disk", message: "x" })), /error is malformed/],
+    ["a training summary without steps", broken((r) => (r.training = { groups: [] })), /training is malformed/],
+  ];
+  for (const [what, text, problem] of malformed) {
+    it(`names the problem, without throwing: ${what}`, () => {
+      const reading = decodeTracerResult(text);
+      assert.ok("problem" in reading, `accepted: ${what}`);
+      assert.match(reading.problem, problem);
+    });
+  }
+
+  it("reads a big result on a thread of its own, the caller's event loop turning", async () => {
+    const script = path.join(repoRoot, "out", "test-runner", "pythonResultThread.js");
+    buildSync({ entryPoints: [path.join(repoRoot, "src", "runner", "python", "resultThread.ts")], outfile: script, bundle: true, platform: "node", format: "cjs", target: "es2022", logLevel: "error" });
+    process.env.GRADLENS_PYTHON_RESULT_THREAD = script;
+    const file = path.join(dir, "big.json");
+    writeFileSync(file, JSON.stringify(wellFormed(200_000)));
+    const { value: reading, longestGapMs } = await withHeartbeat(() => readTracerResult(file));
+    assert.ok(reading && "output" in reading, reading && "problem" in reading ? reading.problem : "no result");
+    assert.equal(reading.thread, true);
+    assert.equal(reading.output.roots[0].graph.nodeCount, 400_003);
+    assert.equal(reading.output.roots[0].graph.data[400_002], 400_002.5);
+    assert.ok(longestGapMs < 100, `the caller's event loop stalled for ${longestGapMs.toFixed(0)} ms`);
+    // A small one is read here.
+    const small = path.join(dir, "small.json");
+    writeFileSync(small, JSON.stringify(wellFormed()));
+    assert.equal((await readTracerResult(small))?.thread, false);
+    assert.ok(JSON.stringify(wellFormed()).length < INLINE_RESULT_BYTES);
+    // A malformed big one is a problem from the thread too.
+    writeFileSync(file, `${JSON.stringify(wellFormed(200_000)).slice(0, -10)}`);
+    const bad = await readTracerResult(file);
+    assert.ok(bad && "problem" in bad && bad.thread, "a malformed big result is reported");
+  });
+
+  it("reports a forged result (written by the 'interpreter' instead of the tracer) as an error, not a crash", async () => {
+    // A stand-in interpreter: it ignores the tracer and writes its own result file.
+    const fake = path.join(dir, "fake-python");
+    writeFileSync(
+      fake,
+      `#!/usr/bin/env python3\nimport json, sys\nrequest = json.load(open(sys.argv[-1]))\nopen(request["resultPath"], "w").write(json.dumps({"roots": [{"name": "x", "reason": "backward", "site": 0, "graph": {"nodeCount": 2, "root": 1, "opNames": [""], "op": "AAAA", "site": "", "childStart": "", "child": "", "data": "", "grad": "", "localGrad": ""}}], "bindings": [], "sites": [], "console": []}))\nprint("forged")\n`,
+    );
+    chmodSync(fake, 0o755);
+    const program = path.join(dir, "prog.py");
+    writeFileSync(program, "print('hi')\n");
+    const result = await runPython({ file: program }, { pythonPath: fake });
+    assert.equal(result.ok, false);
+    assert.equal(result.error?.kind, "internal");
+    assert.match(result.error!.message, /could not read the Python tracer's result: roots\[0\]\.graph: the tracer's childStart column/);
+    assert.deepEqual(result.roots, []);
+    assert.ok(result.console.some((c) => c.text === "forged"), "what the process printed is kept");
+  });
+});
