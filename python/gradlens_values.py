@@ -96,6 +96,8 @@ class Recorder:
         self._code_kinds = {}  # id(code object) of the value classes' methods -> METHOD, POWER or INIT
         self._kept_codes = []  # the code objects those ids are of, kept alive so ids are not reused
         self._sequence = itertools.count(1)
+        self.next_number = self._sequence.__next__  # the creation counter (gradlens_frames.py numbers calls by it too)
+        self.calls = None  # a gradlens_frames.CallRecorder once the run is set up
         self.record_made = self._record  # (value, the frame that made it)
 
     @property
@@ -321,6 +323,16 @@ class Recorder:
         if cacheable:
             self._op_of_code[code] = op_index
         return op_index
+
+    def site_of_call(self, frame):
+        """The site of the line a frame is at (a call expression), 0 outside the user's code."""
+        if frame is None or frame.f_code.co_filename not in self.user_files:
+            return 0
+        line_key = (frame.f_code, frame.f_lineno)
+        site = self._site_of_line.get(line_key)
+        if site is None:
+            site = self._site_of_line[line_key] = self.site_of_frame(frame)
+        return site
 
     def backward_started(self, value, caller):
         """Tells the start listeners (the grads are still as the program left them)."""
