@@ -317,7 +317,7 @@ async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
       const user = userValues.results(output.roots.length, input.nodeLimit, output.roots.length === 0);
       output.roots.push(...user.roots);
       output.bindings.push(...user.bindings);
-      if (user.error) output.error ??= user.error;
+      if (user.error) output.error = user.replacesError ? user.error : (output.error ?? user.error); // a cycle explains the failure it caused
       if (user.nonFinite) output.nonFinite ??= user.nonFinite;
     } catch (thrown) {
       output.error ??= errorOf(thrown);
