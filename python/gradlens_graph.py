@@ -18,7 +18,7 @@ from operator import ge, lt
 
 from gradlens_attributes import read
 from gradlens_closures import recover_local_grads
-from gradlens_values import TAG_BITS, TAG_MASK, is_number
+from gradlens_values import NUMBER_MASK, TAG_MASK, is_number
 
 
 class GraphCycle(Exception):
@@ -250,7 +250,7 @@ def snapshot(recorder, taken):
     }
     if unknown:
         columns["unknownLocalGrad"] = unknown
-    frames = recorder.calls.frames_for([k >> TAG_BITS for k in records]) if recorder.calls is not None else None
+    frames = recorder.calls.frames_for([k & NUMBER_MASK for k in records]) if recorder.calls is not None else None
     if frames is not None:
         columns["frames"] = {key: packed_array(v) if isinstance(v, array) else v for key, v in frames.items()}
     return columns, index
