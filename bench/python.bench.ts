@@ -18,7 +18,7 @@ const program = path.join(root, "test", "fixtures", "python", "microgpt_style", 
 const python = process.env.GRADLENS_BENCH_PYTHON ?? "python3";
 const CASES = [
   { steps: 1, repeats: 7, goal: 1.5 },
-  { steps: 20, repeats: 3, goal: 1.3 },
+  { steps: 20, repeats: 5, goal: 1.3 },
 ];
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

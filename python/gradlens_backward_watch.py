@@ -14,7 +14,10 @@ class BackwardWatch:
     def __init__(self, recorder):
         self.recorder = recorder
         self.warnings = []
-        self._roots = {}  # id -> value, kept alive so ids are not reused
+        # The roots seen, by their creation record (unique in a run, unlike ids): holding the roots
+        # themselves would keep every step's whole graph alive.
+        self._seen = set()
+        self._unrecorded = {}  # id -> value, for roots made before recording (kept so ids stay unique)
         self._calls = {}
         self._warned = set()
         self._any = False
@@ -23,8 +26,13 @@ class BackwardWatch:
     def before(self, value, site):
         calls = self._calls.get(site, 0)
         self._calls[site] = calls + 1
-        again = id(value) in self._roots
-        self._roots[id(value)] = value
+        record = self.recorder.made.get(id(value))
+        if record is None:
+            again = id(value) in self._unrecorded
+            self._unrecorded[id(value)] = value
+        else:
+            again = record in self._seen
+            self._seen.add(record)
         first = not self._any
         self._any = True
         if first or calls >= CALLS_WATCHED_PER_SITE:

@@ -32,15 +32,27 @@ def capture(recorder, root, limit):
     taken = Capture(root)
     if not recorder.is_value(root):
         return taken
+    nodes = kinds = None
     try:
-        nodes = _reachable_fast(recorder, root, limit)
-    except TypeError:  # unhashable values (a class with __eq__ but no __hash__), odd containers
-        nodes = _reachable_slow(recorder, root, limit)
+        nodes = _reachable_one_kind(recorder, root, limit)
+        if nodes is None:
+            taken.too_large = True
+            return taken
+        kinds = set(map(type, nodes))
+        if not kinds <= recorder.shapes.keys():
+            nodes = kinds = None  # something else with the same attribute: the careful walk
+    except Exception:  # noqa: BLE001 — numbers among the inputs, several value classes, a raising __getattr__
+        nodes = kinds = None
+    if kinds is None:
+        try:
+            nodes = _reachable_fast(recorder, root, limit)
+        except TypeError:  # unhashable values (a class with __eq__ but no __hash__), odd containers
+            nodes = _reachable_slow(recorder, root, limit)
     if nodes is None:
         taken.too_large = True
         return taken
     taken.nodes = nodes
-    shapes = {recorder.shapes[kind] for kind in set(map(type, nodes))}
+    shapes = {recorder.shapes[kind] for kind in (kinds or set(map(type, nodes)))}
     try:
         taken.data = list(map(get_data, nodes))
         taken.grad = list(map(get_grad, nodes))
@@ -64,6 +76,26 @@ def _children_getter(recorder, kinds):
     if len(names) == 1:
         return attrgetter(names.pop())
     return lambda v: read(v, recorder.shapes[type(v)].children) or ()
+
+
+def _reachable_one_kind(recorder, root, limit):
+    """The usual case, at C speed: every input is a value whose inputs are under the root's attribute
+    name. Raises AttributeError (or TypeError) when that is not so; None past `limit`."""
+    get_children = attrgetter(recorder.shapes[type(root)].children)
+    seen = {root}
+    nodes = [root]
+    frontier = [root]
+    while frontier:
+        found = set(chain.from_iterable(map(get_children, frontier)))
+        found -= seen
+        if not found:
+            break
+        seen |= found
+        nodes.extend(found)
+        if len(nodes) > limit:
+            return None
+        frontier = found
+    return nodes
 
 
 def _reachable_fast(recorder, root, limit):

@@ -18,7 +18,7 @@ from operator import ge, lt
 
 from gradlens_attributes import read
 from gradlens_closures import recover_local_grads
-from gradlens_values import TAG_MASK, is_number
+from gradlens_values import NUMBER_MASK, TAG_MASK, is_number
 
 
 class GraphCycle(Exception):
@@ -206,7 +206,8 @@ def snapshot(recorder, taken):
     local, unknown = _local_gradients(recorder, taken, inputs, slots, order, counts)
 
     made = recorder.made
-    tags = [k & TAG_MASK for k in map(made.get, map(id, ordered), repeat(0))]
+    records = list(map(made.get, map(id, ordered), repeat(0)))
+    tags = [k & TAG_MASK for k in records]
     site = list(map(recorder.tag_site.__getitem__, tags))
     shapes = recorder.shapes
     named = any(shapes[k].op for k in set(map(type, ordered)))
@@ -249,6 +250,9 @@ def snapshot(recorder, taken):
     }
     if unknown:
         columns["unknownLocalGrad"] = unknown
+    frames = recorder.calls.frames_for([k & NUMBER_MASK for k in records]) if recorder.calls is not None else None
+    if frames is not None:
+        columns["frames"] = {key: packed_array(v) if isinstance(v, array) else v for key, v in frames.items()}
     return columns, index
 
 

@@ -19,13 +19,14 @@ import time
 
 from gradlens_backward_watch import BackwardWatch
 from gradlens_capture import capture
+from gradlens_frames import CallRecorder
 from gradlens_errors import describe_exception, describe_op_error, error_of, file_lines_in, syntax_error_of
 from gradlens_graph import GraphCycle, as_float, json_number, label_of, op_of, roots_from_heap, snapshot
 from gradlens_limits import TimeLimitReached, limit_memory, on_time_limit, seconds_text
 from gradlens_messages import message_fields, said
 from gradlens_opcheck import OpChecks
 from gradlens_output import Console, Output
-from gradlens_sources import BIND_HELPER, EXPRESSION_HELPER, LINK_HELPER, BindingTable, Chunk, instrument, select_context, uses_undefined_value
+from gradlens_sources import BIND_HELPER, ENTER_HELPER, EXPRESSION_HELPER, LEAVE_HELPER, LINK_HELPER, BindingTable, Chunk, instrument, select_context, uses_undefined_value
 from gradlens_values import OP_OF_METHOD, Recorder, RecordingLimit
 from gradlens_training import Training
 
@@ -47,6 +48,7 @@ class Run:
         self.sites = [{"id": 0, "file": "", "line": 0, "column": 0, "endLine": 0, "endColumn": 0, "text": "(library code)"}]
         self._site_ids = {}
         self.bindings = BindingTable()
+        self.functions = []  # the user's functions whose calls are reported: (qualified name, position)
         self.recorder = Recorder(set(self.chunks), self.site_of_frame)
         self.recorder.node_limit = request.get("nodeLimit") or DEFAULT_NODE_LIMIT
         self.output = Output(lambda frame: self.position_of_frame(self.recorder.user_frame(frame)))
@@ -299,7 +301,7 @@ def main(request_path):
     compiled = []
     for chunk in run.context + [run.main]:
         try:
-            compiled.append((chunk, instrument(chunk, run.bindings)))
+            compiled.append((chunk, instrument(chunk, run.bindings, run.functions)))
         except SyntaxError as error:
             result["error"] = syntax_error_of(chunk, error)
             write_result(result_path, result)
@@ -321,6 +323,11 @@ def main(request_path):
     names = [e["name"] for e in run.bindings.entries]
     setattr(builtins, BIND_HELPER, recorder.bind_helper(names))
     setattr(builtins, LINK_HELPER, run.linked)
+    calls = recorder.calls = CallRecorder(recorder.next_number, recorder.site_of_call)
+    for name, position in run.functions:
+        calls.define(name, position)
+    setattr(builtins, ENTER_HELPER, calls.enter)
+    setattr(builtins, LEAVE_HELPER, calls.leave)
 
     user_file = request["file"]
     directory = os.path.dirname(user_file) or os.getcwd()

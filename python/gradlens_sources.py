@@ -15,6 +15,9 @@ MAX_SITE_TEXT = 80
 BIND_HELPER = "_gradlens_bind"
 EXPRESSION_HELPER = "_gradlens_expr"
 LINK_HELPER = "_gradlens_linked"
+ENTER_HELPER = "_gradlens_enter"  # a user function starts and ends (gradlens_frames.py)
+LEAVE_HELPER = "_gradlens_leave"
+_CALL_TOKEN = "_gradlens_call"
 _INPUT_NAMES = ("_children", "_prev")
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -213,9 +216,10 @@ class BindingTable:
 
 
 class _Instrument(ast.NodeTransformer):
-    def __init__(self, chunk, bindings):
+    def __init__(self, chunk, bindings, functions):
         self.chunk = chunk
         self.bindings = bindings
+        self.functions = functions  # (qualified name, position) per reported function; its index is its id
         self.scopes = []  # (qualified name, names declared global there)
 
     # scopes
@@ -232,7 +236,31 @@ class _Instrument(ast.NodeTransformer):
         return node
 
     def visit_FunctionDef(self, node):
-        return self._visit_scope(node, node.name)
+        self._visit_scope(node, node.name)
+        if self.functions is not None and not _is_generator(node):
+            self._report_call(node)
+        return node
+
+    def _report_call(self, node):
+        """`_gradlens_call = _gradlens_enter(ID); try: <body> finally: _gradlens_leave(_gradlens_call)`,
+        after the docstring. Generators are left alone: their body runs in pieces, interleaved with
+        their caller's."""
+        qualified = node.name if not self.scopes else self.scopes[-1][0] + "." + node.name
+        function_id = len(self.functions)
+        self.functions.append((qualified, self.chunk.position(node.lineno)))
+        body = node.body
+        head = body[:1] if ast.get_docstring(node, clean=False) is not None else []
+        rest = body[len(head):]
+        if not rest:
+            return
+        at = rest[0]
+        enter = ast.Assign(
+            targets=[ast.Name(id=_CALL_TOKEN, ctx=ast.Store())],
+            value=ast.Call(func=ast.Name(id=ENTER_HELPER, ctx=ast.Load()), args=[ast.Constant(value=function_id)], keywords=[]),
+        )
+        leave = ast.Expr(value=ast.Call(func=ast.Name(id=LEAVE_HELPER, ctx=ast.Load()), args=[ast.Name(id=_CALL_TOKEN, ctx=ast.Load())], keywords=[]))
+        guarded = ast.Try(body=rest, handlers=[], orelse=[], finalbody=[ast.copy_location(leave, at)])
+        node.body = head + [ast.copy_location(enter, at), ast.copy_location(guarded, at)]
 
     def visit_AsyncFunctionDef(self, node):
         return self._visit_scope(node, node.name)
@@ -344,6 +372,19 @@ def _is_value_class(node):
     return "grad" in stored and ("_children" in stored or "_prev" in stored)
 
 
+def _is_generator(function):
+    """Whether a function's own body (not a nested function's) yields."""
+    pending = list(function.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.Yield, ast.YieldFrom, ast.Await)):
+            return True
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        pending.extend(ast.iter_child_nodes(node))
+    return False
+
+
 def _as_load(target):
     if isinstance(target, ast.Name):
         return ast.Name(id=target.id, ctx=ast.Load())
@@ -363,10 +404,11 @@ def uses_undefined_value(chunks):
     return used and not bound
 
 
-def instrument(chunk, bindings):
-    """Parse, index and rewrite a chunk; returns its code object. Raises SyntaxError."""
+def instrument(chunk, bindings, functions=None):
+    """Parse, index and rewrite a chunk; returns its code object. Raises SyntaxError. `functions`:
+    a list the user's functions are added to, as (qualified name, position), when their calls are reported."""
     chunk.tree = ast.parse(chunk.code, chunk.compile_name, "exec")
     index_statements(chunk)
-    tree = _Instrument(chunk, bindings).visit(chunk.tree)
+    tree = _Instrument(chunk, bindings, functions).visit(chunk.tree)
     ast.fix_missing_locations(tree)
     return compile(tree, chunk.compile_name, "exec", dont_inherit=True)

@@ -26,7 +26,7 @@ OP_OF_METHOD = {
 }
 MAX_RECORDED = 4_000_000
 MAX_BACKWARD_SITES = 16
-# made[id(value)] = sequence << TAG_BITS | tag, where a tag names one (op, site) pair. The sequence
+# made[id(value)] = number | tag (number: the creation counter, a multiple of 1 << TAG_BITS), where a tag names one (op, site) pair. The sequence
 # has no limit (Python integers grow); more distinct (op, site) pairs than fit is an error, not a wrap.
 TAG_BITS = 32
 CHILDREN_NAMES = ("_children", "_prev")
@@ -70,7 +70,7 @@ class Recorder:
         self.shapes = {}  # value class -> Shape
         self.other_types = set()
         self.problems = {}  # class -> what its attribute access raised
-        self.made = {}  # id(value) -> sequence << TAG_BITS | tag; overwritten when an id is reused
+        self.made = {}  # id(value) -> creation number | tag; overwritten when an id is reused
         self.tag_op = [0]  # tag -> op index
         self.tag_site = [0]  # tag -> site id
         self._tags = {(0, 0): 0}
@@ -95,7 +95,10 @@ class Recorder:
         self._state = [True]  # recording on (a list: read by the generated __init__ wrappers)
         self._code_kinds = {}  # id(code object) of the value classes' methods -> METHOD, POWER or INIT
         self._kept_codes = []  # the code objects those ids are of, kept alive so ids are not reused
-        self._sequence = itertools.count(1)
+        # Counts in steps of 1 << TAG_BITS, so a record is `number | tag`: one new integer per value, not three.
+        self._sequence = itertools.count(1 << TAG_BITS, 1 << TAG_BITS)
+        self.next_number = self._sequence.__next__  # the creation counter (gradlens_frames.py numbers calls by it too)
+        self.calls = None  # a gradlens_frames.CallRecorder once the run is set up
         self.record_made = self._record  # (value, the frame that made it)
 
     @property
@@ -257,7 +260,7 @@ class Recorder:
         namespace = {
             "_init": init, "_getframe": sys._getframe, "_state": self._state, "_kinds": self._code_kinds,
             "_user_files": self.user_files, "_places": self._tag_of_place, "_made": self.made,
-            "_next": self._sequence.__next__, "_tag_of": self._tag_of, "_record": self._record, "_BITS": TAG_BITS,
+            "_next": self._sequence.__next__, "_tag_of": self._tag_of, "_record": self._record, "_CLEAR_CHECK": CLEAR_CHECK, "_MAX": MAX_RECORDED,
         }
         parameters, arguments = _signature_text(init, namespace)
         source = RECORDING_INIT.format(parameters=parameters, arguments=arguments)
@@ -273,10 +276,10 @@ class Recorder:
         if kind == INIT:
             return  # super().__init__ of a subclass: the subclass's wrapper records it
         tag = self._tag_of(caller)
-        sequence = next(self._sequence)
-        if not sequence & 0xFFFF and len(self.made) >= MAX_RECORDED:
+        number = next(self._sequence)
+        if not number & CLEAR_CHECK and len(self.made) >= MAX_RECORDED:
             self.made.clear()  # keep recording the newest values; older ones lose their line
-        self.made[id(value)] = (sequence << TAG_BITS) | tag
+        self.made[id(value)] = number | tag
 
     def _tag_of(self, caller):
         code = caller.f_code
@@ -321,6 +324,16 @@ class Recorder:
         if cacheable:
             self._op_of_code[code] = op_index
         return op_index
+
+    def site_of_call(self, frame):
+        """The site of the line a frame is at (a call expression), 0 outside the user's code."""
+        if frame is None or frame.f_code.co_filename not in self.user_files:
+            return 0
+        line_key = (frame.f_code, frame.f_lineno)
+        site = self._site_of_line.get(line_key)
+        if site is None:
+            site = self._site_of_line[line_key] = self.site_of_frame(frame)
+        return site
 
     def backward_started(self, value, caller):
         """Tells the start listeners (the grads are still as the program left them)."""
@@ -393,6 +406,8 @@ class Recorder:
 
 
 TAG_MASK = (1 << TAG_BITS) - 1
+NUMBER_MASK = ~TAG_MASK  # a record's creation number (a multiple of 1 << TAG_BITS)
+CLEAR_CHECK = 0xFFFF << TAG_BITS  # the size of `made` is looked at once every 65,536 values
 METHOD, POWER, INIT = 1, 2, 3
 
 # The body of every value class's recording __init__ (see Recorder.recording_init).
@@ -419,10 +434,10 @@ def __init__({parameters}):
     tag = _places.get(place)
     if tag is None:
         tag = _places[place] = _tag_of(caller)
-    sequence = _next()
-    if not sequence & 0xFFFF and len(_made) >= 4_000_000:
+    number = _next()
+    if not number & _CLEAR_CHECK and len(_made) >= _MAX:
         _made.clear()
-    _made[id(self)] = (sequence << _BITS) | tag
+    _made[id(self)] = number | tag
 """
 
 

@@ -16,6 +16,24 @@ import { packLabels } from "./labelTransfer";
 import { findNonFinite } from "./python/result";
 import type { WorkerBinding, WorkerError, WorkerOutput, WorkerRoot } from "./protocol";
 
+/** A value among its own inputs; `nodes` go around the cycle. */
+class GraphCycle extends Error {
+  constructor(readonly nodes: UserValue[]) {
+    super("cycle");
+  }
+}
+
+/** The values on the path from `to` down to the top of the stack (entered, not done): the cycle. */
+function pathBack(stack: readonly UserValue[], state: ReadonlyMap<UserValue, 1 | 2>, to: UserValue): UserValue[] {
+  const path = new Set<UserValue>();
+  for (let i = stack.length - 1; i >= 0; i--) {
+    const u = stack[i];
+    if (state.get(u) === 1) path.add(u);
+    if (u === to) break;
+  }
+  return [...path].reverse();
+}
+
 /** Where a class keeps a value's inputs, its op name, its local gradients and its backward step. */
 export const CHILDREN_KEYS = ["children", "_children", "_prev", "prev"] as const;
 const OP_KEYS = ["op", "_op"] as const;
@@ -83,6 +101,8 @@ export class UserValues {
   private readonly bindingCounts = new Map<number, number>();
   private lastValue: { value: UserValue; binding: number } | undefined;
   private backwardDepth = 0;
+  /** The first graph found with a value among its own inputs: an error, its graph not drawn (as in Python). */
+  private cycle: { through: number; siteId: number; name?: string } | undefined;
 
   /** The learner's graph of the last gradient check call (adaptForChecks), for its op checks. */
   private lastCheckOutput: UserValue | undefined;
@@ -146,6 +166,14 @@ export class UserValues {
     const enter = (root: unknown, site: number) => {
       if (this.backwardDepth++ === 0 && this.enabled && this.isValue(root)) this.onBackwardStart(root, site);
     };
+    const noteCycle = (root: unknown) => {
+      if (this.backwardDepth > 0 || !this.isValue(root)) return;
+      try {
+        this.read(root);
+      } catch (thrown) {
+        if (thrown instanceof GraphCycle) this.noteCycle(thrown);
+      }
+    };
     // Only the outermost call records: a recursive backward() calls itself on every node.
     const leave = (root: unknown, site: number) => {
       this.backwardDepth--;
@@ -162,6 +190,8 @@ export class UserValues {
       } finally {
         if (finished) leave(this, site);
         else leave(undefined, site);
+        // A backward() that failed on a cyclic graph (endless recursion): the cycle is the error.
+        if (!finished) noteCycle(this);
       }
     };
     (wrapped as unknown as UserValue)[WRAPPED] = true;
@@ -176,7 +206,8 @@ export class UserValues {
     let graph: RecordedGraph;
     try {
       graph = this.read(root);
-    } catch {
+    } catch (thrown) {
+      if (thrown instanceof GraphCycle) this.noteCycle(thrown);
       return; // a value GradLens cannot read (a getter that throws): the user's backward() still returns normally
     }
     const entry = this.roots.get(site);
@@ -189,7 +220,14 @@ export class UserValues {
     this.onBackward();
   }
 
-  /** Every value `root` depends on, children before parents (first input first), with the numbers now. */
+  private noteCycle(cycle: GraphCycle): void {
+    if (this.cycle) return;
+    // Where the value whose inputs lead back to itself was made (the nearest known line).
+    const siteId = [...cycle.nodes].reverse().map((v) => this.sites.get(v) ?? 0).find((s) => s > 0) ?? 0;
+    this.cycle = { through: cycle.nodes.length, siteId, name: this.labelOf(cycle.nodes[0]) };
+  }
+
+  /** Every value `root` depends on, children before parents (first input first), with the numbers now. Throws GraphCycle. */
   private read(root: UserValue): RecordedGraph {
     const state = new Map<UserValue, 1 | 2>(); // 1 entered, 2 done
     const inputsOf = new Map<UserValue, UserValue[]>();
@@ -207,6 +245,10 @@ export class UserValues {
           inputs = [];
         }
         inputsOf.set(v, inputs);
+        for (const c of inputs) {
+          // An input entered but not done is on the path from the root to here: a cycle.
+          if (state.get(c) === 1) throw new GraphCycle(pathBack(stack, state, c));
+        }
         for (let j = inputs.length - 1; j >= 0; j--) if (!state.has(inputs[j])) stack.push(inputs[j]);
       } else {
         stack.pop();
@@ -226,14 +268,26 @@ export class UserValues {
     rootStart: number,
     nodeLimit: number | undefined,
     allowLastValue: boolean,
-  ): { roots: WorkerRoot[]; bindings: WorkerBinding[]; error?: WorkerError; nonFinite?: WorkerOutput["nonFinite"]; graphs: LearnerGraph[] } {
+  ): { roots: WorkerRoot[]; bindings: WorkerBinding[]; error?: WorkerError; replacesError?: boolean; nonFinite?: WorkerOutput["nonFinite"]; graphs: LearnerGraph[] } {
     const chosen: { graph: RecordedGraph; siteId: number; calls: number; reason: "backward" | "last-value"; name?: string }[] = [];
     for (const [siteId, { graph, calls }] of this.roots) chosen.push({ graph, siteId, calls, reason: "backward" });
-    if (chosen.length === 0 && allowLastValue && this.lastValue) {
+    if (chosen.length === 0 && allowLastValue && this.lastValue && !this.cycle) {
       const { value, binding } = this.lastValue;
-      chosen.push({ graph: this.read(value), siteId: this.sites.get(value) ?? 0, calls: 0, reason: "last-value", name: binding >= 0 ? this.bindingNames[binding] : undefined });
+      try {
+        chosen.push({ graph: this.read(value), siteId: this.sites.get(value) ?? 0, calls: 0, reason: "last-value", name: binding >= 0 ? this.bindingNames[binding] : undefined });
+      } catch (thrown) {
+        if (!(thrown instanceof GraphCycle)) throw thrown;
+        this.noteCycle(thrown);
+        this.cycle!.name ??= binding >= 0 ? this.bindingNames[binding] : undefined;
+      }
     }
     const out: ReturnType<UserValues["results"]> = { roots: [], bindings: [], graphs: [] };
+    if (this.cycle) {
+      const { through, siteId, name } = this.cycle;
+      const message = l10n.t("the graph of {0} has a cycle: a value is among its own inputs (through {1} values), so it cannot be drawn and backward() cannot be right", name ?? l10n.t("root #{0}", rootStart + 1), through);
+      out.error = { kind: "runtime", message, frames: [], siteId };
+      out.replacesError = true;
+    }
     const nodeOf = new Map<UserValue, { root: number; id: number }>();
     for (const c of chosen) {
       const root = c.graph.nodes[c.graph.nodes.length - 1];

@@ -332,7 +332,7 @@ async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdo
       learnerGraphs = user.graphs;
       output.roots.push(...user.roots);
       output.bindings.push(...user.bindings);
-      if (user.error) output.error ??= user.error;
+      if (user.error) output.error = user.replacesError ? user.error : (output.error ?? user.error); // a cycle explains the failure it caused
       if (user.nonFinite) output.nonFinite ??= user.nonFinite;
     } catch (thrown) {
       output.error ??= errorOf(thrown);

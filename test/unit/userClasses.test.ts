@@ -172,3 +172,26 @@ describe("user classes: a run that is killed hard", function () {
     assert.deepEqual(snapshotEdges(result.roots[0].graph).map((e) => e.localGrad), [1]);
   });
 });
+
+describe("user classes: a graph with a cycle", function () {
+  this.timeout(60_000);
+  before(() => useBuiltWorker());
+
+  it("is an error naming the cycle, not a silent graph, when backward() finishes anyway (`_children = [a, c]`)", async () => {
+    const result = await runFile(fixture("cycleAssigned.grad.ts"));
+    assert.ok(result.error, "an error");
+    assert.equal(result.error.kind, "runtime");
+    assert.match(result.error.message, /^the graph of c has a cycle: a value is among its own inputs \(through 1 values\)/);
+    assert.equal(result.error.position?.line, 33, "the line that made the value now among its own inputs");
+    assert.equal(result.roots.length, 0, "the cyclic graph is not drawn");
+  });
+
+  it("is the error, not the stack overflow, when the learner's backward() recursed forever (`children.push`)", async () => {
+    const result = await runFile(fixture("cyclePushed.grad.ts"));
+    assert.ok(result.error, "an error");
+    assert.equal(result.error.kind, "runtime");
+    assert.match(result.error.message, /has a cycle: a value is among its own inputs \(through 2 values\)/);
+    assert.doesNotMatch(result.error.message, /call stack/);
+    assert.ok([30, 31].includes(result.error.position?.line ?? 0), `line ${result.error.position?.line}`);
+  });
+});

@@ -8,6 +8,7 @@ import { Value } from "../../engine/value";
 import { describeNonFinite } from "../nonFiniteMessage";
 import { placeOps, positioned } from "../opCheckPositions";
 import { backwardWarningMessage } from "../backwardWarnings";
+import { framesFromTracer, type TracerFrames } from "./tracerFrames";
 import type { BindingValue, ConsoleLine, NonFiniteReport, OpCheckResult, RootGraph, RunError, RunNote, RunResult, SourcePosition, SourceRange, SourceSite } from "../../protocol/result";
 import type { TracerRequest } from "./request";
 import { localizeTracerError, localizeTracerLine, localizeTracerNote, type MessageParts } from "./tracerMessages";
@@ -36,6 +37,8 @@ export interface TracerGraph {
   localGrad: string;
   /** Edges whose local gradient is unknown (their localGrad is NaN). */
   unknownLocalGrad?: number[];
+  /** The user's function calls that made the nodes (python/gradlens_frames.py). */
+  frames?: TracerFrames;
 }
 
 export interface TracerOutput {
@@ -80,6 +83,8 @@ export function fromTracerOutput(file: string, output: DecodedTracerOutput, dura
     if (position) root.position = position;
     if (r.calls !== undefined) root.calls = r.calls;
     if (r.truncated) root.truncated = true;
+    const frames = framesFromTracer(r.graph.frames, root.graph.nodeCount, sites.length);
+    if (frames) root.frames = frames;
     return root;
   });
   const bindings: BindingValue[] = output.bindings.map((b) => ({ ...b, data: fromJsonNumber(b.data), grad: fromJsonNumber(b.grad) }));

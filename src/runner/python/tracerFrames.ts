@@ -1,0 +1,42 @@
+/**
+ * The call stacks the Python tracer writes beside a graph (python/gradlens_frames.py): the same
+ * `CallFrames` the TypeScript runner records, with its int32 columns as base64 of little-endian arrays.
+ * Anything that does not fit together is dropped (the view then groups by expression), never thrown.
+ */
+import type { CallFrames } from "../../protocol/result";
+
+export interface TracerFrames {
+  functions: unknown;
+  parent: unknown;
+  fn: unknown;
+  callSite: unknown;
+  node: unknown;
+}
+
+function int32s(base64: unknown): Int32Array | undefined {
+  if (typeof base64 !== "string") return undefined;
+  const bytes = Buffer.from(base64, "base64");
+  if (bytes.byteLength % 4 !== 0) return undefined;
+  const copy = new Uint8Array(bytes.byteLength); // Buffer's pooled memory is not aligned
+  copy.set(bytes);
+  return new Int32Array(copy.buffer);
+}
+
+const isFunction = (f: unknown): f is { name: string; file: string; line: number } =>
+  typeof f === "object" && f !== null && typeof (f as { name?: unknown }).name === "string" && typeof (f as { file?: unknown }).file === "string" && Number.isInteger((f as { line?: unknown }).line);
+
+/** The frames of a graph of `nodeCount` nodes with `siteCount` sites, or undefined when absent or malformed. */
+export function framesFromTracer(json: TracerFrames | undefined, nodeCount: number, siteCount: number): CallFrames | undefined {
+  if (!json || !Array.isArray(json.functions) || !json.functions.every(isFunction)) return undefined;
+  const functions = json.functions.map((f) => ({ name: f.name, file: f.file, line: f.line }));
+  const [parent, fn, callSite, node] = [json.parent, json.fn, json.callSite, json.node].map(int32s);
+  if (!parent || !fn || !callSite || !node) return undefined;
+  const calls = parent.length;
+  if (fn.length !== calls || callSite.length !== calls || node.length !== nodeCount) return undefined;
+  for (let k = 0; k < calls; k++) {
+    // Callers come before their callees.
+    if (parent[k] >= k || parent[k] < -1 || fn[k] < 0 || fn[k] >= functions.length || callSite[k] < 0 || callSite[k] >= siteCount) return undefined;
+  }
+  for (let i = 0; i < nodeCount; i++) if (node[i] < -1 || node[i] >= calls) return undefined;
+  return { functions, parent, fn, callSite, node };
+}
