@@ -2,13 +2,13 @@
  * The tracer's JSON (columns of plain numbers; NaN and infinities as strings) turned into the
  * shared `RunResult`, and the results of runs that never wrote one (killed, crashed, no Python).
  */
+import type { TracerFrames } from "./tracerFrames";
 import { fromJsonNumber, type JsonNumber } from "../../engine/snapshot";
 import type { DecodedTracerOutput } from "./tracerResult";
 import { Value } from "../../engine/value";
 import { describeNonFinite } from "../nonFiniteMessage";
 import { placeOps, positioned } from "../opCheckPositions";
 import { backwardWarningMessage } from "../backwardWarnings";
-import { framesFromTracer, type TracerFrames } from "./tracerFrames";
 import type { BindingValue, ConsoleLine, NonFiniteReport, OpCheckResult, RootGraph, RunError, RunNote, RunResult, SourcePosition, SourceRange, SourceSite } from "../../protocol/result";
 import type { TracerRequest } from "./request";
 import { localizeTracerError, localizeTracerLine, localizeTracerNote, type MessageParts } from "./tracerMessages";
@@ -76,14 +76,13 @@ export function fromTracerOutput(file: string, output: DecodedTracerOutput, dura
     return site ? { file: site.file, line: site.line, column: site.column } : undefined;
   };
   const roots: RootGraph[] = output.roots.map((r) => {
-    const { unknownLocalGrad: unknown, ...graph } = r.graph;
+    const { unknownLocalGrad: unknown, frames, ...graph } = r.graph;
     const root: RootGraph = { name: rootName(r.name), reason: r.reason, graph };
     if (unknown?.length) root.unknownLocalGrad = unknown;
     const position = positionOfSite(r.site);
     if (position) root.position = position;
     if (r.calls !== undefined) root.calls = r.calls;
     if (r.truncated) root.truncated = true;
-    const frames = framesFromTracer(r.graph.frames, root.graph.nodeCount, sites.length);
     if (frames) root.frames = frames;
     return root;
   });

@@ -8,9 +8,11 @@
 import type { GraphSnapshot } from "../../engine/snapshot";
 import type { TracerGraph, TracerOutput } from "./result";
 import { toSnapshot } from "./snapshotColumns";
+import { framesFromTracer, type TracerFrames } from "./tracerFrames";
+import type { CallFrames } from "../../protocol/result";
 
-/** A graph as result.ts uses it: decoded, with the edges whose local gradient is unknown. */
-export type DecodedGraph = GraphSnapshot & { unknownLocalGrad?: number[] };
+/** A graph as result.ts uses it: decoded, with the edges whose local gradient is unknown and its call stacks. */
+export type DecodedGraph = GraphSnapshot & { unknownLocalGrad?: number[]; frames?: CallFrames };
 
 type TracerRoot = TracerOutput["roots"][number];
 type TrainingGraph = { step: number; name: string; site: number; graph: DecodedGraph; paths: Record<string, string> };
@@ -54,7 +56,7 @@ function listProblem(x: unknown, name: string, check: (y: unknown) => boolean): 
 }
 
 /** A graph's columns decoded and checked (toSnapshot names what does not fit). */
-function decodeGraph(x: unknown, name: string): DecodedGraph | string {
+function decodeGraph(x: unknown, name: string, siteCount: number): DecodedGraph | string {
   if (!isObject(x)) return `${name} is not a graph`;
   try {
     const graph: DecodedGraph = toSnapshot(x as unknown as TracerGraph);
@@ -62,6 +64,9 @@ function decodeGraph(x: unknown, name: string): DecodedGraph | string {
       if (!Array.isArray(x.unknownLocalGrad)) return `${name}.unknownLocalGrad is not a list`;
       graph.unknownLocalGrad = x.unknownLocalGrad.filter((e): e is number => isInt(e) && e >= 0 && e < graph.child.length);
     }
+    // Malformed call stacks are dropped (the view then groups by expression), not a failed result.
+    const frames = isObject(x.frames) ? framesFromTracer(x.frames as unknown as TracerFrames, graph.nodeCount, siteCount) : undefined;
+    if (frames) graph.frames = frames;
     return graph;
   } catch (error) {
     return `${name}: ${error instanceof Error ? error.message : String(error)}`;
@@ -94,7 +99,7 @@ export function decodeTracerResult(text: string): TracerResultReading {
 
   const roots: DecodedTracerOutput["roots"] = [];
   for (const [i, root] of (raw.roots as Record<string, unknown>[]).entries()) {
-    const graph = decodeGraph(root.graph, `roots[${i}].graph`);
+    const graph = decodeGraph(root.graph, `roots[${i}].graph`, (raw.sites as unknown[]).length);
     if (typeof graph === "string") return { problem: graph };
     roots.push({ ...(root as unknown as TracerRoot), graph });
   }
@@ -103,7 +108,7 @@ export function decodeTracerResult(text: string): TracerResultReading {
     const graphs: TrainingGraph[] = [];
     for (const [i, g] of ((raw.training.graphs as unknown[] | undefined) ?? []).entries()) {
       if (!isObject(g) || !isInt(g.step) || !isString(g.name) || !isInt(g.site) || !optional(g.paths, isObject)) return { problem: `training.graphs[${i}] is malformed` };
-      const graph = decodeGraph(g.graph, `training.graphs[${i}].graph`);
+      const graph = decodeGraph(g.graph, `training.graphs[${i}].graph`, (raw.sites as unknown[]).length);
       if (typeof graph === "string") return { problem: graph };
       graphs.push({ step: g.step, name: g.name, site: g.site, graph, paths: (g.paths as Record<string, string> | undefined) ?? {} });
     }
