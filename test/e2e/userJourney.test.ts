@@ -170,7 +170,7 @@ describe(`GradLens from its VSIX in VS Code ${vscodeVersion} (trusted workspace)
     // Open the biggest call: its contents and a breadcrumb back.
     const biggest = await gpt.evaluate(() => {
       const cy = (window as unknown as { gradlensView: { cy: import("cytoscape").Core } }).gradlensView.cy;
-      return cy.nodes(".group").sort((a, b) => Number(/×(\d+)/.exec(b.data("label"))?.[1]) - Number(/×(\d+)/.exec(a.data("label"))?.[1])).first().id();
+      return cy.nodes(".group").sort((a, b) => (b.data("count") as number) - (a.data("count") as number)).first().id();
     });
     const at = await wb.nodeOnPage(gpt, biggest);
     await wb.page.mouse.dblclick(at.x, at.y);
