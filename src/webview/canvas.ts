@@ -22,7 +22,10 @@ const buttonStep = 1.25;
 const padding = 24;
 const minZoom = 0.02;
 const maxZoom = 4;
-/** Elements per slice after the first view (each slice is one task of a few tens of ms). */
+/**
+ * Elements in the first view's slice at most, then per later slice, doubling: every slice costs a
+ * redraw of what is already in, so a few growing slices beat many small ones.
+ */
 const sliceSize = 250;
 
 export interface CanvasEvents {
@@ -299,10 +302,10 @@ export class Canvas {
   }
 
   private async addLater(cy: Core, rest: ElementDefinition[], serial: number): Promise<void> {
-    for (let k = 0; k < rest.length; k += sliceSize) {
+    for (let k = 0, size = 2 * sliceSize; k < rest.length; k += size, size *= 2) {
       await nextTask();
       if (serial !== this.serial || cy.destroyed()) return;
-      cy.add(rest.slice(k, k + sliceSize));
+      cy.add(rest.slice(k, k + size));
     }
   }
 
