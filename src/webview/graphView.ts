@@ -11,7 +11,7 @@ import { Canvas, type Viewport } from "./canvas";
 import { groupTitle } from "./captions";
 import { bindControls, buildControls, renderBreadcrumb, type Controls } from "./controls";
 import { el, setText } from "./dom";
-import { buildLevel, type LabelContext } from "./elements";
+import type { LabelContext } from "./elements";
 import { exportDot, exportImage } from "./exporter";
 import { Finder } from "./finder";
 import { fillIn } from "./format";
@@ -19,13 +19,14 @@ import { buildModel, type GraphModel } from "./graphModel";
 import { Hierarchy } from "./hierarchy";
 import { hoverRows, sourceOf } from "./inspect";
 import { bindKeys } from "./keys";
-import { layoutInWorker, layoutUsesWorker } from "./layout";
-import { flatLevel, groupLevel, itemElementId, type Level } from "./level";
+import { layoutUsesWorker } from "./layout";
+import type { Level } from "./level";
 import { markLine, markMatches, markPaths } from "./marks";
 import { Minimap } from "./minimap";
 import { Navigation } from "./navigation";
 import { Playback } from "./playback";
 import { SidePanel } from "./sidePanel";
+import { Stage } from "./stage";
 import { readPalette, type Palette } from "./theme";
 import { Tooltip } from "./tooltip";
 import { SavedState } from "./viewState";
@@ -42,15 +43,14 @@ interface Shown extends LabelContext {
 
 export class GraphView {
   private shown: Shown | undefined;
-  private level: Level | undefined;
   private nav = new Navigation(undefined);
   private controls: Controls | undefined;
-  private minimap: Minimap | undefined;
   private readonly container = el("div", { id: "graph", class: "graph", tabindex: "0" });
   private readonly notice = el("div", { class: "notice", role: "status" });
   private readonly staleBanner = el("div", { class: "stale-banner", role: "status", hidden: "" });
   private readonly area = el("div", { class: "graph-area" }, this.container);
   private readonly canvas: Canvas;
+  private readonly stage: Stage;
   private readonly side = new SidePanel((i) => this.pickNode(i));
   private readonly tooltip = new Tooltip(() => this.shown?.strings as GraphStrings);
   private readonly finder = new Finder();
@@ -68,10 +68,11 @@ export class GraphView {
       tap: (node) => this.revealSourceOf(node),
       open: (node) => void this.openElement(node),
       close: () => void this.up(),
-      viewport: () => (this.tooltip.hide(), this.minimap?.update(), this.saved.soon()),
+      viewport: () => (this.tooltip.hide(), this.stage.minimap?.update(), this.saved.soon()),
     });
+    this.stage = new Stage(this.canvas, this.timings);
     this.saved = new SavedState(host, () => this.state());
-    this.playback = new Playback(() => this.controls, this.side, () => (this.cy && this.level && this.shown ? { cy: this.cy, level: this.level, shown: this.shown } : undefined), () => this.saved.soon());
+    this.playback = new Playback(() => this.controls, this.side, () => (this.cy && this.stage.level && this.shown ? { cy: this.cy, level: this.stage.level, shown: this.shown } : undefined), () => this.saved.soon());
     this.area.append(this.tooltip.element);
     this.root.append(this.notice, this.staleBanner, el("div", { class: "body" }, this.area, this.side.element));
     new MutationObserver(() => this.applyTheme()).observe(document.body, { attributes: true, attributeFilter: ["class", "style"] });
@@ -160,46 +161,19 @@ export class GraphView {
     );
   }
 
-  /**
-   * Builds the open level, lays it out in the worker and shows it; resolves when every element
-   * is in, with the time the first view was drawn.
-   */
+  /** Shows the open level; resolves when every element is in, with when its first view was drawn. */
   private async render(viewport?: Viewport, moved = false): Promise<number> {
     const shown = this.shown;
-    if (!shown) return performance.now();
-    const serial = this.serial;
-    const { model, hierarchy } = shown;
-    const open = this.nav.current;
-    const level = hierarchy && open ? groupLevel(model, hierarchy, open) : flatLevel(model);
-    let mark = performance.now();
-    const built = buildLevel(shown, level);
-    this.timings.elements = performance.now() - mark;
-    mark = performance.now();
-    const positions = await layoutInWorker(built.layout);
-    this.timings.layout = performance.now() - mark;
-    if (serial !== this.serial) return performance.now();
-    built.ids.forEach((_, k) => (built.elements[k].position = { x: positions.x[k], y: positions.y[k] }));
-    mark = performance.now();
-    this.level = level;
-    this.playback.setLevel(level, hierarchy !== undefined);
-    const cy = this.canvas.show(built.elements, this.palette, this.focusOf(level), viewport);
-    if (viewport) this.canvas.moved = moved;
-    this.timings.cytoscape = performance.now() - mark;
-    const firstPaint = new Promise<number>((done) => requestAnimationFrame(() => requestAnimationFrame(() => done(performance.now()))));
-    this.minimap?.attach(cy, this.palette, this.canvas.boxes, this.canvas.bounds);
+    const on = shown ? await this.stage.show(shown, this.nav.current, this.palette, viewport, moved) : undefined;
+    if (!shown || !on) return performance.now();
+    this.playback.setLevel(on.level, shown.hierarchy !== undefined);
     this.renderBreadcrumb();
     await this.canvas.ready;
-    if (serial !== this.serial || this.level !== level) return firstPaint;
+    if (this.stage.level !== on.level) return on.firstPaint;
     // Marks again, now that the whole level is in.
     this.playback.refresh();
     if (this.controls?.search.value) this.search(this.controls.search.value, false);
-    return firstPaint;
-  }
-
-  /** The element a big level's first view centres on: the item holding the level's last value (the output). */
-  private focusOf(level: Level): string | undefined {
-    for (let i = level.rep.length - 1; i >= 0; i--) if (level.rep[i] >= 0) return itemElementId(level.items[level.rep[i]]);
-    return undefined;
+    return on.firstPaint;
   }
 
   // ---- groups and nodes ------------------------------------------------------------------
@@ -235,9 +209,8 @@ export class GraphView {
     if (!shown || i < 0 || i >= shown.model.snapshot.nodeCount) return;
     if (this.nav.reach(i)) await this.render();
     await this.canvas.ready;
-    const item = this.level && this.level.rep[i] >= 0 ? this.level.items[this.level.rep[i]] : undefined;
-    if (!item || !this.cy) return;
-    const id = itemElementId(item);
+    const id = this.stage.elementOf(i);
+    if (!id || !this.cy) return;
     this.cy.nodes(":selected").unselect();
     this.cy.getElementById(id).select();
     this.canvas.reveal(id);
@@ -253,7 +226,8 @@ export class GraphView {
   // ---- marks: search, paths, the editor's line, stale -------------------------------------
 
   search(query: string, move = true): number {
-    const { shown, cy, level, controls } = this;
+    const { shown, cy, controls } = this;
+    const level = this.stage.level;
     if (!shown || !cy || !level || !controls) return 0;
     const mark = performance.now();
     const matches = this.finder.run(shown.model, shown.calls, query);
@@ -275,7 +249,8 @@ export class GraphView {
 
   /** Highlights how the selected node (or group) reaches the output. */
   showPaths(): void {
-    const { shown, cy, level } = this;
+    const { shown, cy } = this;
+    const level = this.stage.level;
     if (!shown || !cy || !level) return;
     const selected = cy.nodes(":selected").first();
     const data = selected.nonempty() ? (selected.data() as { node?: number; group?: string }) : {};
@@ -284,7 +259,7 @@ export class GraphView {
   }
 
   highlightLine(file: string, line: number): void {
-    if (this.shown && this.cy && this.level) markLine(this.cy, this.level, this.shown, this.shown.result.sites, file, line);
+    if (this.shown && this.cy && this.stage.level) markLine(this.cy, this.stage.level, this.shown, this.shown.result.sites, file, line);
   }
 
   private setStale(stale: boolean): void {
@@ -326,7 +301,7 @@ export class GraphView {
     this.controls = c;
     this.root.prepend(c.toolbar, c.breadcrumb);
     const minimap = new Minimap(strings.minimap);
-    this.minimap = minimap;
+    this.stage.minimap = minimap;
     minimap.onUserMove = () => (this.canvas.moved = true);
     this.area.append(minimap.element);
     bindControls(c, {
@@ -336,7 +311,7 @@ export class GraphView {
         this.host.postMessage({ type: "state", state: { rootIndex: k } });
         void this.showGraph(shown.result, k, shown.strings, shown.settings);
       },
-      setMode: (mode) => this.playback.setMode(mode, this.shown?.hierarchy ? this.level : undefined),
+      setMode: (mode) => this.playback.setMode(mode, this.shown?.hierarchy ? this.stage.level : undefined),
       reset: () => (this.playback.stop(), this.seek(0)),
       stepBy: (d) => this.seek(this.step + d),
       togglePlay: () => this.playback.toggle(),
@@ -385,7 +360,7 @@ export class GraphView {
     this.palette = readPalette();
     this.canvas.restyle(this.palette);
     if (this.shown) this.side.renderLegend(this.shown.strings, this.shown.model, this.palette);
-    if (this.cy) this.minimap?.attach(this.cy, this.palette, this.canvas.boxes, this.canvas.bounds);
+    if (this.cy) this.stage.minimap?.attach(this.cy, this.palette, this.canvas.boxes, this.canvas.bounds);
   }
 
   private state(): ViewState | undefined {
@@ -415,9 +390,8 @@ export class GraphView {
   private clear(message: string): void {
     this.serial++;
     this.playback.stop();
-    this.canvas.destroy();
+    this.stage.clear();
     this.shown = undefined;
-    this.level = undefined;
     this.nav = new Navigation(undefined);
     if (this.controls) this.controls.breadcrumb.hidden = true;
     this.showNotice(message);
@@ -425,7 +399,7 @@ export class GraphView {
 
   /** Test hooks: the model, the level, the hierarchy; whether the layout ran in its worker. */
   get current(): { model: GraphModel; level: Level; hierarchy: Hierarchy | undefined; path: string[] } | undefined {
-    return this.shown && this.level ? { model: this.shown.model, level: this.level, hierarchy: this.shown.hierarchy, path: this.nav.keys } : undefined;
+    return this.shown && this.stage.level ? { model: this.shown.model, level: this.stage.level, hierarchy: this.shown.hierarchy, path: this.nav.keys } : undefined;
   }
 
   get layoutRanInWorker(): boolean {
