@@ -59,5 +59,15 @@ export function graphStrings(): GraphStrings {
     backwardDone: vscode.l10n.t("backward pass done"),
     forwardDone: vscode.l10n.t("forward pass done"),
     groupStep: vscode.l10n.t("{0}: {1} grads pushed, sum {2}"),
+    groupSize: vscode.l10n.t("{0} values"),
+    groupSizeAtLine: vscode.l10n.t("{0} values · line {1}"),
+    callNumber: vscode.l10n.t("{0} · call {1}"),
+    callCount: vscode.l10n.t("{0} × {1} calls"),
+    partOf: vscode.l10n.t("{0} · part {1} of {2}"),
+    constants: vscode.l10n.t("constants"),
+    maxGrad: vscode.l10n.t("largest |grad|"),
+    runningGrad: vscode.l10n.t("grad so far"),
+    unknown: vscode.l10n.t("unknown"),
+    unknownLocalGrad: vscode.l10n.t("unknown: the engine computes it inside its backward function"),
   };
 }

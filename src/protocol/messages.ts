@@ -28,6 +28,8 @@ export interface WireRoot {
   truncated?: boolean;
   frames?: CallFrames;
   parameterPaths?: ParameterPaths;
+  /** Edges whose local gradient is unknown (`RootGraph.unknownLocalGrad`). */
+  unknownLocalGrad?: number[];
 }
 
 /** The part of a `RunResult` the view needs. */
@@ -96,6 +98,18 @@ export interface GraphStrings {
   backwardDone: string;
   forwardDone: string;
   groupStep: string;
+  /** Group captions and titles (captions.ts). */
+  groupSize: string;
+  groupSizeAtLine: string;
+  callNumber: string;
+  callCount: string;
+  partOf: string;
+  constants: string;
+  maxGrad: string;
+  runningGrad: string;
+  /** A local gradient (or a grad that depends on one) nobody can know: a closure-based engine keeps it inside its `_backward`. */
+  unknown: string;
+  unknownLocalGrad: string;
 }
 
 export interface ViewSettings {
@@ -122,7 +136,10 @@ export type RenderedReport = {
   elementCount: number;
   grouped: boolean;
   tooLarge: boolean;
+  /** From the message to the last element drawn. */
   ms: number;
+  /** From the message to the first view drawn (the rest of a big level follows in slices). */
+  firstPaintMs?: number;
 };
 
 /** Webview → extension. */
@@ -175,6 +192,7 @@ export function toWireResult(r: RunResult): WireResult {
       if (root.truncated) w.truncated = true;
       if (root.frames) w.frames = root.frames;
       if (root.parameterPaths) w.parameterPaths = root.parameterPaths;
+      if (root.unknownLocalGrad?.length) w.unknownLocalGrad = root.unknownLocalGrad;
       return w;
     }),
     sites: r.sites,
@@ -235,7 +253,9 @@ export function readViewMessage(x: unknown): ViewMessage | undefined {
     case "rendered": {
       const fields = ["nodeCount", "visibleNodes", "elementCount", "ms"] as const;
       if (!fields.every((f) => typeof x[f] === "number") || typeof x.grouped !== "boolean" || typeof x.tooLarge !== "boolean") return undefined;
-      return { type: "rendered", nodeCount: x.nodeCount as number, visibleNodes: x.visibleNodes as number, elementCount: x.elementCount as number, grouped: x.grouped, tooLarge: x.tooLarge, ms: x.ms as number };
+      const rendered: RenderedReport = { type: "rendered", nodeCount: x.nodeCount as number, visibleNodes: x.visibleNodes as number, elementCount: x.elementCount as number, grouped: x.grouped, tooLarge: x.tooLarge, ms: x.ms as number };
+      if (isNumber(x.firstPaintMs)) rendered.firstPaintMs = x.firstPaintMs;
+      return rendered;
     }
     default:
       return undefined;

@@ -106,12 +106,12 @@ export function buildControls(t: GraphStrings): Controls {
 }
 
 /** The open groups as links back up (the first is the graph's root); hidden on an ungrouped graph. */
-export function renderBreadcrumb(c: Controls, path: Group[], rootName: string, up: (levels: number) => void): void {
+export function renderBreadcrumb(c: Controls, path: Group[], rootName: string, title: (g: Group) => string, up: (levels: number) => void): void {
   c.breadcrumb.hidden = path.length === 0;
   c.up.hidden = path.length <= 1;
   const crumbs = path.map((g, k) => {
     const last = k === path.length - 1;
-    const crumb = el("button", { type: "button", class: "crumb", "data-key": g.key, ...(last ? { "aria-current": "true" } : {}) }, k === 0 ? rootName : g.title);
+    const crumb = el("button", { type: "button", class: "crumb", "data-key": g.key, ...(last ? { "aria-current": "true" } : {}) }, k === 0 ? rootName : title(g));
     crumb.addEventListener("click", () => up(path.length - 1 - k));
     return crumb;
   });
@@ -121,3 +121,50 @@ export function renderBreadcrumb(c: Controls, path: Group[], rootName: string, u
 
 /** Steps per second for each position of the speed slider. */
 export const speeds = [0.5, 1, 2, 4, 8, 20, 60];
+
+/** What the toolbar's controls do (the controller supplies it). */
+export interface ControlActions {
+  pickRoot(index: number): void;
+  setMode(mode: "backward" | "forward"): void;
+  reset(): void;
+  stepBy(delta: number): void;
+  togglePlay(): void;
+  speedChanged(): void;
+  search(query: string): void;
+  nextMatch(back: boolean): void;
+  zoomIn(): void;
+  zoomOut(): void;
+  zoomReset(): void;
+  fit(): void;
+  up(): void;
+  paths(): void;
+  toggleSide(): void;
+  toggleMinimap(): void;
+  exportFile(format: "png" | "svg" | "dot"): void;
+}
+
+export function bindControls(c: Controls, a: ControlActions): void {
+  const on = (element: HTMLElement, event: string, handler: () => void): void => element.addEventListener(event, handler);
+  on(c.rootSelect, "change", () => a.pickRoot(Number(c.rootSelect.value)));
+  on(c.mode, "change", () => a.setMode(c.mode.value === "forward" ? "forward" : "backward"));
+  on(c.reset, "click", () => a.reset());
+  on(c.stepBack, "click", () => a.stepBy(-1));
+  on(c.play, "click", () => a.togglePlay());
+  on(c.step, "click", () => a.stepBy(1));
+  on(c.speed, "change", () => a.speedChanged());
+  on(c.search, "input", () => a.search(c.search.value));
+  c.search.addEventListener("keydown", (e) => {
+    if (e.key === "Enter") a.nextMatch(e.shiftKey);
+  });
+  on(c.zoomIn, "click", () => a.zoomIn());
+  on(c.zoomOut, "click", () => a.zoomOut());
+  on(c.zoomReset, "click", () => a.zoomReset());
+  on(c.fit, "click", () => a.fit());
+  on(c.up, "click", () => a.up());
+  on(c.paths, "click", () => a.paths());
+  on(c.sideToggle, "click", () => a.toggleSide());
+  on(c.minimapToggle, "click", () => a.toggleMinimap());
+  on(c.exportPng, "click", () => a.exportFile("png"));
+  on(c.exportSvg, "click", () => a.exportFile("svg"));
+  on(c.exportDot, "click", () => a.exportFile("dot"));
+}

@@ -6,7 +6,8 @@
 import type { ElementDefinition } from "cytoscape";
 import type { GraphStrings } from "../protocol/messages";
 import { formatNumber } from "./format";
-import { gradBucket, nameOf, opOf, roleOf, type GraphModel } from "./graphModel";
+import { groupCaption, groupTitle } from "./captions";
+import { gradBucket, localGradUnknown, nameOf, opOf, roleOf, type GraphModel } from "./graphModel";
 import type { Group, Hierarchy } from "./hierarchy";
 import { itemElementId, type Level } from "./level";
 import type { LayoutInput } from "./layout";
@@ -39,25 +40,29 @@ function box(lines: string[]): { w: number; h: number } {
   return { w: Math.ceil(widest * charWidth + 18), h: Math.ceil(lines.length * lineHeight + 12) };
 }
 
-/** The record: name (with the op as a badge when asked), data, grad. */
-export function valueLines(c: LabelContext, i: number, withOp: boolean, grad?: number, dataKnown = true): string[] {
+/** The record: name (with the op as a badge when asked), data, grad (null: unknown while stepping). */
+export function valueLines(c: LabelContext, i: number, withOp: boolean, grad: number | null = c.model.snapshot.grad[i], dataKnown = true): string[] {
   const s = c.model.snapshot;
   const op = withOp ? opOf(c.model, i) : "";
-  const shownGrad = grad ?? s.grad[i];
-  const warn = !Number.isFinite(s.data[i]) || !Number.isFinite(shownGrad) ? "⚠ " : "";
-  return [`${warn}${op ? `${op} · ` : ""}${nameOf(c.model, i)}`, `${c.strings.data} ${dataKnown ? formatNumber(s.data[i]) : "?"}`, `${c.strings.grad} ${formatNumber(shownGrad)}`];
+  const warn = !Number.isFinite(s.data[i]) || (grad !== null && !Number.isFinite(grad)) ? "⚠ " : "";
+  return [`${warn}${op ? `${op} · ` : ""}${nameOf(c.model, i)}`, `${c.strings.data} ${dataKnown ? formatNumber(s.data[i]) : "?"}`, `${c.strings.grad} ${grad === null ? c.strings.unknown : formatNumber(grad)}`];
 }
 
-export function valueClasses(model: GraphModel, i: number, grad: number): string {
+/** Role, |grad| colour and NaN marks; an unknown grad (null) gets no colour and no NaN mark. */
+export function valueClasses(model: GraphModel, i: number, grad: number | null): string {
   const s = model.snapshot;
-  const bucket = gradBucket(model, grad);
-  const nonFinite = !Number.isFinite(s.data[i]) || !Number.isFinite(grad);
+  const bucket = grad === null ? -1 : gradBucket(model, grad);
+  const nonFinite = !Number.isFinite(s.data[i]) || (grad !== null && !Number.isFinite(grad));
   return `value ${roleOf(model, i)}${bucket >= 0 ? ` b${bucket}` : ""}${nonFinite ? " nonfinite" : ""}${model.origin === i ? " origin" : ""}`;
 }
 
 export function groupLines(c: LabelContext, g: Group): string[] {
-  const site = g.site > 0 ? c.model.sites[g.site] : undefined;
-  return [g.title, `×${g.count}${site ? `  ·  :${site.line}` : ""}`];
+  return [groupTitle(c.strings, g), groupCaption(c.strings, c.model, g)];
+}
+
+/** An edge's local gradient as drawn on it. */
+function localGradText(c: LabelContext, e: number): string {
+  return localGradUnknown(c.model, e) ? c.strings.unknown : formatNumber(c.model.snapshot.localGrad[e]);
 }
 
 function groupClasses(c: LabelContext, g: Group): string {
@@ -102,7 +107,9 @@ export function buildLevel(c: LabelContext, level: Level): BuiltLevel {
   };
   const valueNode = (i: number, withOp: boolean): ElementDefinition => {
     const lines = valueLines(c, i, withOp);
-    return { group: "nodes", data: { id: `n${i}`, label: lines.join("\n"), ...box(lines), node: i }, classes: valueClasses(model, i, s.grad[i]) };
+    // `data.classes` remembers the value's own classes, so marks.ts changes only those.
+    const classes = valueClasses(model, i, s.grad[i]);
+    return { group: "nodes", data: { id: `n${i}`, label: lines.join("\n"), ...box(lines), node: i, classes }, classes };
   };
   const flat = level.group === undefined;
   if (flat && s.nodeCount <= opNodeLimit) {
@@ -113,7 +120,7 @@ export function buildLevel(c: LabelContext, level: Level): BuiltLevel {
       const op = opOf(model, i);
       add({ group: "nodes", data: { id: `o${i}`, label: op, w: Math.max(30, op.length * charWidth + 16), h: 30, op: i }, classes: "op" }, 2 * model.layer[i] - 1);
       edge(`o${i}`, `n${i}`, {});
-      for (let e = s.childStart[i]; e < s.childStart[i + 1]; e++) edge(`n${s.child[e]}`, `o${i}`, labels ? { label: formatNumber(s.localGrad[e]), edge: e } : { edge: e });
+      for (let e = s.childStart[i]; e < s.childStart[i + 1]; e++) edge(`n${s.child[e]}`, `o${i}`, labels ? { label: localGradText(c, e), edge: e } : { edge: e });
     }
   } else if (flat) {
     for (let i = 0; i < s.nodeCount; i++) {
@@ -130,7 +137,7 @@ export function buildLevel(c: LabelContext, level: Level): BuiltLevel {
         return;
       }
       const lines = groupLines(c, item.group);
-      add({ group: "nodes", data: { id: itemElementId(item), label: lines.join("\n"), ...box(lines), group: item.group.key }, classes: groupClasses(c, item.group) }, 0);
+      add({ group: "nodes", data: { id: itemElementId(item), label: lines.join("\n"), ...box(lines), group: item.group.key, count: item.group.count }, classes: groupClasses(c, item.group) }, 0);
       let sum = 0;
       let count = 0;
       for (const i of c.hierarchy?.members(item.group) ?? []) {

@@ -24,9 +24,11 @@ export interface GraphModel {
   origin: number | undefined;
   /** Parameter paths by node, when the runner found them. */
   paths: Map<number, string> | undefined;
+  /** 1 for each edge whose local gradient is unknown (a closure-based engine keeps it in `_backward`). */
+  unknownEdge: Uint8Array | undefined;
 }
 
-export function buildModel(snapshot: GraphSnapshot, sites: SourceSite[], extra: { origin?: number; paths?: ParameterPaths } = {}): GraphModel {
+export function buildModel(snapshot: GraphSnapshot, sites: SourceSite[], extra: { origin?: number; paths?: ParameterPaths; unknownLocalGrad?: readonly number[] } = {}): GraphModel {
   const n = snapshot.nodeCount;
   const { childStart, child } = snapshot;
   const layer = new Int32Array(n);
@@ -74,7 +76,18 @@ export function buildModel(snapshot: GraphSnapshot, sites: SourceSite[], extra: 
     for (let k = 0; k < extra.paths.node.length; k++) paths.set(extra.paths.node[k], extra.paths.path[k]);
   }
   const origin = extra.origin !== undefined && extra.origin >= 0 && extra.origin < n ? extra.origin : firstNonFinite(snapshot, nonFinite);
-  return { snapshot, sites, layer, parentStart, parent, nonFinite, logGradRange: [lo, hi], origin, paths };
+  let unknownEdge: Uint8Array | undefined;
+  for (const e of extra.unknownLocalGrad ?? []) {
+    if (!Number.isInteger(e) || e < 0 || e >= child.length) continue;
+    unknownEdge ??= new Uint8Array(child.length);
+    unknownEdge[e] = 1;
+  }
+  return { snapshot, sites, layer, parentStart, parent, nonFinite, logGradRange: [lo, hi], origin, paths, unknownEdge };
+}
+
+/** Whether edge e's local gradient is unknown (not a NaN the program computed). */
+export function localGradUnknown(model: GraphModel, e: number): boolean {
+  return model.unknownEdge !== undefined && model.unknownEdge[e] === 1;
 }
 
 /**

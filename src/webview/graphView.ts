@@ -1,27 +1,32 @@
 /**
  * The graph view's controller: takes the host's messages and wires the parts — the model and its
- * hierarchy, the level on screen (elements.ts, layout.ts, canvas.ts), the stepper, the side panel,
- * the toolbar, search, and the saved state.
+ * hierarchy (graphModel, hierarchy), which groups are open (navigation), the level on screen
+ * (level, elements, layout, canvas), stepping (playback), search (finder), the hover card
+ * (inspect, tooltip), the side panel, the toolbar and keys, exports, and the saved state.
  */
 import type { NodeSingular } from "cytoscape";
 import { fromWireGraph } from "../protocol/messages";
 import type { GraphStrings, HostMessage, ViewSettings, ViewState, WireResult } from "../protocol/messages";
-import { Canvas } from "./canvas";
-import { buildControls, renderBreadcrumb, speeds, type Controls } from "./controls";
+import { Canvas, type Viewport } from "./canvas";
+import { groupTitle } from "./captions";
+import { bindControls, buildControls, renderBreadcrumb, type Controls } from "./controls";
 import { el, setText } from "./dom";
-import { graphToDot } from "./dot";
-import { buildLevel, type LabelContext } from "./elements";
+import type { LabelContext } from "./elements";
+import { exportDot, exportImage } from "./exporter";
+import { Finder } from "./finder";
 import { fillIn } from "./format";
-import { buildModel, nameOf, type GraphModel } from "./graphModel";
-import { Hierarchy, type Group } from "./hierarchy";
-import { layoutInWorker, layoutUsesWorker } from "./layout";
-import { flatLevel, groupLevel, itemElementId, type Level } from "./level";
+import { buildModel, type GraphModel } from "./graphModel";
+import { Hierarchy } from "./hierarchy";
+import { hoverRows, sourceOf } from "./inspect";
+import { bindKeys } from "./keys";
+import { layoutUsesWorker } from "./layout";
+import type { Level } from "./level";
+import { markLine, markMatches, markPaths } from "./marks";
 import { Minimap } from "./minimap";
-import { findNodes } from "./search";
-import { markLine, markMatches, markPaths, markStep } from "./marks";
+import { Navigation } from "./navigation";
+import { Playback } from "./playback";
 import { SidePanel } from "./sidePanel";
-import { Stepper, type StepMode } from "./stepper";
-import { graphToSvg } from "./svgExport";
+import { Stage } from "./stage";
 import { readPalette, type Palette } from "./theme";
 import { Tooltip } from "./tooltip";
 import { SavedState } from "./viewState";
@@ -38,24 +43,20 @@ interface Shown extends LabelContext {
 
 export class GraphView {
   private shown: Shown | undefined;
-  private level: Level | undefined;
-  /** The open groups, outermost first (empty: the graph node by node). */
-  private path: Group[] = [];
-  private stepper: Stepper | undefined;
+  private nav = new Navigation(undefined);
   private controls: Controls | undefined;
-  private minimap: Minimap | undefined;
   private readonly container = el("div", { id: "graph", class: "graph", tabindex: "0" });
   private readonly notice = el("div", { class: "notice", role: "status" });
   private readonly staleBanner = el("div", { class: "stale-banner", role: "status", hidden: "" });
   private readonly area = el("div", { class: "graph-area" }, this.container);
   private readonly canvas: Canvas;
+  private readonly stage: Stage;
   private readonly side = new SidePanel((i) => this.pickNode(i));
   private readonly tooltip = new Tooltip(() => this.shown?.strings as GraphStrings);
+  private readonly finder = new Finder();
+  private readonly playback: Playback;
   private readonly saved: SavedState;
   private palette: Palette = readPalette();
-  private matches: number[] = [];
-  private matchIndex = 0;
-  private playing: ReturnType<typeof setInterval> | undefined;
   private serial = 0;
   /** Milliseconds per phase of the last render (reported by the benchmark). */
   readonly timings: Record<string, number> = {};
@@ -67,17 +68,28 @@ export class GraphView {
       tap: (node) => this.revealSourceOf(node),
       open: (node) => void this.openElement(node),
       close: () => void this.up(),
-      viewport: () => {
-        this.tooltip.hide();
-        this.minimap?.update();
-        this.saved.soon();
-      },
+      viewport: () => (this.tooltip.hide(), this.stage.minimap?.update(), this.saved.soon()),
     });
+    this.stage = new Stage(this.canvas, this.timings);
     this.saved = new SavedState(host, () => this.state());
+    this.playback = new Playback(() => this.controls, this.side, () => (this.cy && this.stage.level && this.shown ? { cy: this.cy, level: this.stage.level, shown: this.shown } : undefined), () => this.saved.soon());
     this.area.append(this.tooltip.element);
     this.root.append(this.notice, this.staleBanner, el("div", { class: "body" }, this.area, this.side.element));
     new MutationObserver(() => this.applyTheme()).observe(document.body, { attributes: true, attributeFilter: ["class", "style"] });
-    document.addEventListener("keydown", (e) => this.onKey(e));
+    bindKeys({
+      togglePlay: () => this.playback.toggle(),
+      stepBy: (d) => this.seek(this.step + d),
+      first: () => this.seek(0),
+      last: () => this.seek(this.playback.stepper?.stepCount ?? 0),
+      focusSearch: () => this.controls?.search.focus(),
+      zoomIn: () => this.canvas.zoomIn(),
+      zoomOut: () => this.canvas.zoomOut(),
+      zoomReset: () => this.canvas.zoomReset(),
+      fit: () => this.canvas.fit(),
+      paths: () => this.showPaths(),
+      up: () => void this.up(),
+      openSelected: () => this.cy?.nodes(":selected").forEach((n) => void this.openElement(n)),
+    });
     (window as unknown as { gradlensView?: GraphView }).gradlensView = this;
   }
 
@@ -90,33 +102,28 @@ export class GraphView {
     else if (message.type === "revealNode") void this.revealNode(message.nodeId);
     else if (message.type === "highlightLine") this.highlightLine(message.file, message.line);
     else if (message.type === "stale") this.setStale(message.stale);
-    else {
-      this.clear();
-      this.showNotice(message.message);
-    }
+    else this.clear(message.message);
   }
 
   async showGraph(result: WireResult, rootIndex: number, strings: GraphStrings, settings: ViewSettings): Promise<void> {
     const started = performance.now();
     const serial = ++this.serial;
-    this.stop();
     this.ensureControls(strings);
     const index = Math.max(0, Math.min(rootIndex, result.roots.length - 1));
     const root = result.roots[index];
     this.fillRoots(result, index);
     this.setStale(false);
-    const report = (grouped: boolean, tooLarge: boolean): void =>
-      this.host.postMessage({ type: "rendered", nodeCount: root?.graph.nodeCount ?? 0, visibleNodes: this.cy?.nodes().length ?? 0, elementCount: this.cy?.elements().length ?? 0, grouped, tooLarge, ms: performance.now() - started });
+    const report = (grouped: boolean, tooLarge: boolean, firstPaintMs?: number): void =>
+      this.host.postMessage({ type: "rendered", nodeCount: root?.graph.nodeCount ?? 0, visibleNodes: this.cy?.nodes().length ?? 0, elementCount: this.cy?.elements().length ?? 0, grouped, tooLarge, ms: performance.now() - started, firstPaintMs });
     if (!root || root.graph.nodeCount > settings.nodeLimit) {
-      this.clear();
-      this.showNotice(root ? fillIn(strings.tooLarge, root.graph.nodeCount, settings.nodeLimit) : (result.error?.message ?? strings.empty));
+      this.clear(root ? fillIn(strings.tooLarge, root.graph.nodeCount, settings.nodeLimit) : (result.error?.message ?? strings.empty));
       report(false, root !== undefined || result.error?.kind === "too-large");
       return;
     }
     let mark = performance.now();
     const snapshot = fromWireGraph(root.graph);
     const origin = result.nonFinite?.root === index ? result.nonFinite.id : undefined;
-    const model = buildModel(snapshot, result.sites, { origin, paths: root.parameterPaths });
+    const model = buildModel(snapshot, result.sites, { origin, paths: root.parameterPaths, unknownLocalGrad: root.unknownLocalGrad });
     const grouped = snapshot.nodeCount > settings.groupThreshold;
     // Call stacks name a node's calls in the tooltip and in search at any size; groups only when big.
     const calls = new Hierarchy(model, root.frames);
@@ -125,16 +132,15 @@ export class GraphView {
     this.shown = { result, rootIndex: index, strings, settings, model, hierarchy, calls, key };
     this.timings.model = performance.now() - mark;
     const restore = this.saved.restoreFor(key);
-    this.path = hierarchy ? hierarchy.openPath(restore?.path) : [];
-    this.stepper = new Stepper(model);
-    this.stepper.mode = restore?.animation?.mode ?? "backward";
-    if (this.controls) this.controls.mode.value = this.stepper.mode;
+    this.nav = new Navigation(hierarchy);
+    this.nav.start(restore?.path);
+    this.playback.start(this.shown, restore?.animation?.mode ?? "backward");
     this.side.restore(restore?.sideOpen);
     this.showNotice([root.truncated ? strings.truncated : "", grouped ? fillIn(strings.grouped, snapshot.nodeCount) : ""].filter((x) => x).join(" "));
     this.side.renderLegend(strings, model, this.palette);
     this.side.renderNonFinite(strings, model);
     mark = performance.now();
-    await this.render(restore?.zoom !== undefined && restore.pan ? { zoom: restore.zoom, pan: restore.pan } : undefined, restore?.moved);
+    const paint = await this.render(restore?.zoom !== undefined && restore.pan ? { zoom: restore.zoom, pan: restore.pan } : undefined, restore?.moved);
     if (serial !== this.serial) return;
     this.timings.render = performance.now() - mark;
     if (restore?.animation?.step) this.seek(restore.animation.step);
@@ -144,69 +150,43 @@ export class GraphView {
     }
     if (restore?.selected) this.cy?.getElementById(restore.selected).select();
     this.saved.now();
-    // "Rendered" means the first frame with the graph was drawn.
+    this.timings.firstPaint = paint - started;
+    // "Rendered" means every element is in and a frame with them was drawn.
     requestAnimationFrame(() =>
       requestAnimationFrame(() => {
         if (serial !== this.serial) return;
         this.timings.total = performance.now() - started;
-        report(grouped, false);
+        report(grouped, false, this.timings.firstPaint);
       }),
     );
   }
 
-  /** Builds the open level, lays it out in the worker, and shows it. */
-  private async render(viewport?: { zoom: number; pan: { x: number; y: number } }, moved = false): Promise<void> {
+  /** Shows the open level; resolves when every element is in, with when its first view was drawn. */
+  private async render(viewport?: Viewport, moved = false): Promise<number> {
     const shown = this.shown;
-    if (!shown) return;
-    const serial = this.serial;
-    const { model, hierarchy } = shown;
-    const open = this.path[this.path.length - 1];
-    const level = hierarchy && open ? groupLevel(model, hierarchy, open) : flatLevel(model);
-    let mark = performance.now();
-    const built = buildLevel(shown, level);
-    this.timings.elements = performance.now() - mark;
-    mark = performance.now();
-    const positions = await layoutInWorker(built.layout);
-    this.timings.layout = performance.now() - mark;
-    if (serial !== this.serial) return;
-    built.ids.forEach((_, k) => (built.elements[k].position = { x: positions.x[k], y: positions.y[k] }));
-    mark = performance.now();
-    this.level = level;
-    this.stepper?.setLevel(hierarchy ? level : undefined);
-    const cy = this.canvas.show(built.elements, this.palette, this.focusOf(level), viewport);
-    if (viewport) this.canvas.moved = moved;
-    this.timings.cytoscape = performance.now() - mark;
-    this.minimap?.attach(cy, this.palette);
+    const on = shown ? await this.stage.show(shown, this.nav.current, this.palette, viewport, moved) : undefined;
+    if (!shown || !on) return performance.now();
+    this.playback.setLevel(on.level, shown.hierarchy !== undefined);
     this.renderBreadcrumb();
-    this.refreshStep();
+    await this.canvas.ready;
+    if (this.stage.level !== on.level) return on.firstPaint;
+    // Marks again, now that the whole level is in.
+    this.playback.refresh();
     if (this.controls?.search.value) this.search(this.controls.search.value, false);
+    return on.firstPaint;
   }
 
-  /** The element a big level's first view centres on: the item holding the level's last value (the output). */
-  private focusOf(level: Level): string | undefined {
-    for (let i = level.rep.length - 1; i >= 0; i--) if (level.rep[i] >= 0) return itemElementId(level.items[level.rep[i]]);
-    return undefined;
-  }
-
-  // ---- groups: open, up, breadcrumb ---------------------------------------------------
+  // ---- groups and nodes ------------------------------------------------------------------
 
   async openGroup(key: string): Promise<void> {
-    const h = this.shown?.hierarchy;
-    const open = this.path[this.path.length - 1];
-    const item = h && open ? h.contents(open).find((x) => x.kind === "group" && x.group.key === key) : undefined;
-    if (!h || !item || item.kind !== "group") return;
-    this.path = h.descend([...this.path, item.group]);
+    if (!this.nav.open(key)) return;
     await this.render();
     this.saved.now();
   }
 
   async up(levels = 1): Promise<void> {
-    if (this.path.length <= 1) return;
-    const left = this.path[this.path.length - 1];
-    this.path = this.path.slice(0, Math.max(1, this.path.length - levels));
-    // A group that opened by itself (the only one on its level) closes with its parent.
-    const h = this.shown?.hierarchy;
-    while (h && this.path.length > 1 && h.contents(this.path[this.path.length - 1]).length === 1) this.path.pop();
+    const left = this.nav.up(levels);
+    if (!left) return;
     await this.render();
     this.cy?.getElementById(`g${left.key}`).select();
     this.saved.now();
@@ -220,21 +200,16 @@ export class GraphView {
   private renderBreadcrumb(): void {
     const { controls, shown } = this;
     if (!controls || !shown) return;
-    renderBreadcrumb(controls, this.path, shown.result.roots[shown.rootIndex]?.name ?? "", (levels) => void this.up(levels));
+    renderBreadcrumb(controls, this.nav.path, shown.result.roots[shown.rootIndex]?.name ?? "", (g) => groupTitle(shown.strings, g), (levels) => void this.up(levels));
   }
 
   /** Opens the groups down to node i and selects it there. */
   async revealNode(i: number): Promise<void> {
     const shown = this.shown;
     if (!shown || i < 0 || i >= shown.model.snapshot.nodeCount) return;
-    if (shown.hierarchy) {
-      const path = shown.hierarchy.pathTo(i);
-      if (path.map((g) => g.key).join("/") !== this.path.map((g) => g.key).join("/")) {
-        this.path = path;
-        await this.render();
-      }
-    }
-    const id = this.elementOf(i);
+    if (this.nav.reach(i)) await this.render();
+    await this.canvas.ready;
+    const id = this.stage.elementOf(i);
     if (!id || !this.cy) return;
     this.cy.nodes(":selected").unselect();
     this.cy.getElementById(id).select();
@@ -242,44 +217,40 @@ export class GraphView {
     this.saved.soon();
   }
 
-  private elementOf(i: number): string | undefined {
-    const item = this.level && this.level.rep[i] >= 0 ? this.level.items[this.level.rep[i]] : undefined;
-    return item ? itemElementId(item) : undefined;
-  }
-
   private pickNode(i: number): void {
     void this.revealNode(i);
-    const shown = this.shown;
-    const site = shown && shown.model.snapshot.site[i] > 0 ? shown.result.sites[shown.model.snapshot.site[i]] : undefined;
+    const site = this.shown && this.shown.model.snapshot.site[i] > 0 ? this.shown.result.sites[this.shown.model.snapshot.site[i]] : undefined;
     if (site) this.host.postMessage({ type: "revealSource", file: site.file, line: site.line, column: site.column });
   }
 
-  // ---- search, paths, editor line ---------------------------------------------------------
+  // ---- marks: search, paths, the editor's line, stale -------------------------------------
 
   search(query: string, move = true): number {
-    const shown = this.shown;
-    const cy = this.cy;
-    if (!shown || !cy || !this.controls) return 0;
+    const { shown, cy, controls } = this;
+    const level = this.stage.level;
+    if (!shown || !cy || !level || !controls) return 0;
     const mark = performance.now();
-    this.matches = findNodes(shown.model, shown.calls, query);
-    this.matchIndex = 0;
-    markMatches(cy, this.level as Level, this.matches);
+    const matches = this.finder.run(shown.model, shown.calls, query);
+    markMatches(cy, level, matches);
     this.timings.search = performance.now() - mark;
-    setText(this.controls.searchCount, query.trim() ? (this.matches.length > 0 ? `1/${this.matches.length}` : shown.strings.noMatch) : "");
-    if (move && this.matches.length > 0) void this.focusMatch();
+    setText(controls.searchCount, this.finder.count(shown.strings));
+    const first = this.finder.focused;
+    if (move && first !== undefined) void this.revealNode(first);
     this.saved.soon();
-    return this.matches.length;
+    return matches.length;
   }
 
-  private async focusMatch(): Promise<void> {
-    if (!this.controls || this.matches.length === 0) return;
-    setText(this.controls.searchCount, `${this.matchIndex + 1}/${this.matches.length}`);
-    await this.revealNode(this.matches[this.matchIndex]);
+  private nextMatch(back: boolean): void {
+    const node = this.finder.move(back ? -1 : 1);
+    if (node === undefined || !this.shown || !this.controls) return;
+    setText(this.controls.searchCount, this.finder.count(this.shown.strings));
+    void this.revealNode(node);
   }
 
   /** Highlights how the selected node (or group) reaches the output. */
   showPaths(): void {
-    const { shown, cy, level } = this;
+    const { shown, cy } = this;
+    const level = this.stage.level;
     if (!shown || !cy || !level) return;
     const selected = cy.nodes(":selected").first();
     const data = selected.nonempty() ? (selected.data() as { node?: number; group?: string }) : {};
@@ -288,7 +259,7 @@ export class GraphView {
   }
 
   highlightLine(file: string, line: number): void {
-    if (this.shown && this.cy && this.level) markLine(this.cy, this.level, this.shown, this.shown.result.sites, file, line);
+    if (this.shown && this.cy && this.stage.level) markLine(this.cy, this.stage.level, this.shown, this.shown.result.sites, file, line);
   }
 
   private setStale(stale: boolean): void {
@@ -297,158 +268,66 @@ export class GraphView {
     setText(this.staleBanner, stale ? (this.shown?.strings.stale ?? "") : "");
   }
 
-  // ---- stepping ------------------------------------------------------------------------
+  // ---- stepping, hover, click -----------------------------------------------------------
 
   get step(): number {
-    return this.stepper?.step ?? 0;
+    return this.playback.step;
   }
 
   get animationGrads(): Float64Array | undefined {
-    return this.stepper?.animation.grad;
+    return this.playback.stepper?.animation.grad;
   }
 
   seek(target: number): void {
-    this.stepper?.seek(target);
-    this.refreshStep();
-    this.saved.soon();
+    this.playback.seek(target);
   }
-
-  setMode(mode: StepMode): void {
-    this.stop();
-    this.stepper?.setMode(mode, this.shown?.hierarchy ? this.level : undefined);
-    if (this.controls) this.controls.mode.value = mode;
-    this.refreshStep();
-    this.saved.soon();
-  }
-
-  togglePlay(): void {
-    const stepper = this.stepper;
-    if (this.playing || !stepper) {
-      this.stop();
-      return;
-    }
-    if (stepper.step >= stepper.stepCount) this.seek(0);
-    const speed = speeds[Number(this.controls?.speed.value ?? 2)] ?? 2;
-    this.playing = setInterval(() => (stepper.step >= stepper.stepCount ? this.stop() : this.seek(stepper.step + 1)), 1000 / speed);
-    if (this.controls) {
-      setText(this.controls.play, "❚❚");
-      this.controls.play.title = this.shown?.strings.pause ?? "";
-    }
-  }
-
-  private stop(): void {
-    if (this.playing) clearInterval(this.playing);
-    this.playing = undefined;
-    if (this.controls) {
-      setText(this.controls.play, "▶");
-      this.controls.play.title = this.shown?.strings.play ?? "";
-    }
-  }
-
-  /** Labels with the grads (or values) known at this step, the active item, the trace. */
-  private refreshStep(): void {
-    const { cy, shown, level, stepper } = this;
-    if (!cy || !shown || !level || !stepper || !this.controls) return;
-    markStep(cy, level, shown, stepper);
-    setText(this.controls.stepLabel, `${stepper.step}/${stepper.stepCount}`);
-    this.side.showTrace(stepper.traceLines(shown.strings, (k) => {
-      const item = level.items[k];
-      return !item ? shown.strings.topLevel : item.kind === "node" ? nameOf(shown.model, item.node) : item.group.title;
-    }));
-  }
-
-  // ---- hover, click, keys ------------------------------------------------------------------
 
   private hover(node: NodeSingular, at: { x: number; y: number }): void {
-    const shown = this.shown;
-    if (!shown) return;
-    const data = node.data() as { node?: number; group?: string; op?: number };
-    const i = data.node ?? data.op;
-    const running = this.stepper && this.stepper.mode === "backward" && this.stepper.rawStep > 0 ? this.stepper.animation.grad : undefined;
-    const group = data.group !== undefined ? shown.hierarchy?.get(data.group) : undefined;
-    const rows = i !== undefined ? this.tooltip.nodeRows(shown.model, i, running?.[i], shown.calls) : group && shown.hierarchy ? this.tooltip.groupRows(shown.model, group, shown.hierarchy.members(group)) : undefined;
+    const rows = this.shown ? hoverRows({ ...this.shown, sites: this.shown.result.sites }, this.tooltip, node, this.playback.stepper) : undefined;
     if (rows) this.tooltip.showAt(at.x, at.y, rows);
   }
 
   /** Click: the editor shows the line that made the node (or the group's call). */
   private revealSourceOf(node: NodeSingular): void {
-    const shown = this.shown;
-    if (!shown) return;
-    const data = node.data() as { node?: number; group?: string; op?: number };
-    const i = data.node ?? data.op;
-    const siteId = i !== undefined ? shown.model.snapshot.site[i] : data.group !== undefined ? (shown.hierarchy?.get(data.group)?.site ?? 0) : 0;
-    const site = siteId > 0 ? shown.result.sites[siteId] : undefined;
+    const site = this.shown ? sourceOf({ ...this.shown, sites: this.shown.result.sites }, node) : undefined;
     if (site) this.host.postMessage({ type: "revealSource", file: site.file, line: site.line, column: site.column });
   }
 
-  private onKey(e: KeyboardEvent): void {
-    const target = e.target as HTMLElement | null;
-    if (target && /^(INPUT|SELECT|TEXTAREA)$/.test(target.tagName)) return;
-    if (target?.tagName === "BUTTON" && (e.key === " " || e.key === "Enter")) return;
-    const selected = this.cy?.nodes(":selected").first();
-    const actions: Record<string, () => void> = {
-      " ": () => this.togglePlay(),
-      ArrowRight: () => this.seek(this.step + 1),
-      ArrowLeft: () => this.seek(this.step - 1),
-      Home: () => this.seek(0),
-      End: () => this.seek(this.stepper?.stepCount ?? 0),
-      "/": () => this.controls?.search.focus(),
-      "+": () => this.canvas.zoomIn(),
-      "=": () => this.canvas.zoomIn(),
-      "-": () => this.canvas.zoomOut(),
-      "0": () => this.canvas.zoomReset(),
-      f: () => this.canvas.fit(),
-      p: () => this.showPaths(),
-      Backspace: () => void this.up(),
-      Enter: () => selected && selected.nonempty() && void this.openElement(selected),
-    };
-    const action = actions[e.key];
-    if (action && !e.ctrlKey && !e.metaKey && !e.altKey) {
-      e.preventDefault();
-      action();
-    }
-  }
-
-  // ---- toolbar, export, theme, state ----------------------------------------------------
+  // ---- toolbar, exports, theme, state --------------------------------------------------
 
   private ensureControls(strings: GraphStrings): void {
     if (this.controls) return;
     const c = buildControls(strings);
     this.controls = c;
     this.root.prepend(c.toolbar, c.breadcrumb);
-    this.minimap = new Minimap(strings.minimap);
-    this.minimap.onUserMove = () => (this.canvas.moved = true);
-    this.area.append(this.minimap.element);
-    const on = (element: HTMLElement, event: string, handler: () => void): void => element.addEventListener(event, handler);
-    on(c.rootSelect, "change", () => {
-      const shown = this.shown;
-      if (!shown) return;
-      this.host.postMessage({ type: "state", state: { rootIndex: Number(c.rootSelect.value) } });
-      void this.showGraph(shown.result, Number(c.rootSelect.value), shown.strings, shown.settings);
+    const minimap = new Minimap(strings.minimap);
+    this.stage.minimap = minimap;
+    minimap.onUserMove = () => (this.canvas.moved = true);
+    this.area.append(minimap.element);
+    bindControls(c, {
+      pickRoot: (k) => {
+        const shown = this.shown;
+        if (!shown) return;
+        this.host.postMessage({ type: "state", state: { rootIndex: k } });
+        void this.showGraph(shown.result, k, shown.strings, shown.settings);
+      },
+      setMode: (mode) => this.playback.setMode(mode, this.shown?.hierarchy ? this.stage.level : undefined),
+      reset: () => (this.playback.stop(), this.seek(0)),
+      stepBy: (d) => this.seek(this.step + d),
+      togglePlay: () => this.playback.toggle(),
+      speedChanged: () => this.playback.playing && (this.playback.stop(), this.playback.toggle()),
+      search: (q) => this.search(q),
+      nextMatch: (back) => this.nextMatch(back),
+      zoomIn: () => this.canvas.zoomIn(),
+      zoomOut: () => this.canvas.zoomOut(),
+      zoomReset: () => this.canvas.zoomReset(),
+      fit: () => this.canvas.fit(),
+      up: () => void this.up(),
+      paths: () => this.showPaths(),
+      toggleSide: () => (this.side.setOpen(!this.side.open), this.saved.soon()),
+      toggleMinimap: () => ((minimap.enabled = !minimap.enabled), minimap.update()),
+      exportFile: (format) => void (format === "dot" ? this.exportDot() : this.exportImage(format)),
     });
-    on(c.mode, "change", () => this.setMode(c.mode.value === "forward" ? "forward" : "backward"));
-    on(c.reset, "click", () => (this.stop(), this.seek(0)));
-    on(c.stepBack, "click", () => this.seek(this.step - 1));
-    on(c.play, "click", () => this.togglePlay());
-    on(c.step, "click", () => this.seek(this.step + 1));
-    on(c.speed, "change", () => this.playing && (this.stop(), this.togglePlay()));
-    on(c.search, "input", () => this.search(c.search.value));
-    c.search.addEventListener("keydown", (e) => {
-      if (e.key !== "Enter" || this.matches.length === 0) return;
-      this.matchIndex = (this.matchIndex + (e.shiftKey ? this.matches.length - 1 : 1)) % this.matches.length;
-      void this.focusMatch();
-    });
-    on(c.zoomIn, "click", () => this.canvas.zoomIn());
-    on(c.zoomOut, "click", () => this.canvas.zoomOut());
-    on(c.zoomReset, "click", () => this.canvas.zoomReset());
-    on(c.fit, "click", () => this.canvas.fit());
-    on(c.up, "click", () => void this.up());
-    on(c.paths, "click", () => this.showPaths());
-    on(c.sideToggle, "click", () => (this.side.setOpen(!this.side.open), this.saved.soon()));
-    on(c.minimapToggle, "click", () => this.minimap && ((this.minimap.enabled = !this.minimap.enabled), this.minimap.update()));
-    on(c.exportPng, "click", () => this.exportImage("png"));
-    on(c.exportSvg, "click", () => this.exportImage("svg"));
-    on(c.exportDot, "click", () => this.exportDot());
   }
 
   private fillRoots(result: WireResult, index: number): void {
@@ -460,19 +339,15 @@ export class GraphView {
   }
 
   exportImage(format: "png" | "svg"): string | undefined {
-    const cy = this.cy;
-    if (!cy) return undefined;
-    const bg = this.palette.background;
-    const data = format === "png" ? cy.png({ output: "base64uri", full: true, bg, maxWidth: 8000, maxHeight: 8000 }) : graphToSvg(cy, bg);
-    this.host.postMessage({ type: "exportFile", format, data });
+    const data = this.cy ? exportImage(this.cy, format, this.palette.background) : undefined;
+    if (data) this.host.postMessage({ type: "exportFile", format, data });
     return data;
   }
 
   exportDot(): string | undefined {
     const shown = this.shown;
-    if (!shown) return undefined;
-    const data = graphToDot(shown.model, shown.result.roots[shown.rootIndex]?.name ?? "graph");
-    this.host.postMessage({ type: "exportFile", format: "dot", data });
+    const data = shown ? exportDot(shown.model, shown.result.roots[shown.rootIndex]?.name ?? "") : undefined;
+    if (data) this.host.postMessage({ type: "exportFile", format: "dot", data });
     return data;
   }
 
@@ -485,14 +360,14 @@ export class GraphView {
     this.palette = readPalette();
     this.canvas.restyle(this.palette);
     if (this.shown) this.side.renderLegend(this.shown.strings, this.shown.model, this.palette);
-    if (this.cy) this.minimap?.attach(this.cy, this.palette);
+    if (this.cy) this.stage.minimap?.attach(this.cy, this.palette, this.canvas.boxes, this.canvas.bounds);
   }
 
   private state(): ViewState | undefined {
-    const shown = this.shown;
-    const cy = this.cy;
+    const { shown, cy } = this;
     if (!shown) return undefined;
     const selected = cy?.nodes(":selected").first();
+    const stepper = this.playback.stepper;
     return {
       rootIndex: shown.rootIndex,
       graphKey: shown.key,
@@ -500,8 +375,8 @@ export class GraphView {
       pan: cy?.pan(),
       moved: this.canvas.moved,
       selected: selected && selected.nonempty() ? selected.id() : undefined,
-      path: this.path.map((g) => g.key),
-      animation: this.stepper ? { mode: this.stepper.mode, step: this.stepper.step } : undefined,
+      path: this.nav.keys,
+      animation: stepper ? { mode: stepper.mode, step: stepper.step } : undefined,
       search: this.controls?.search.value || undefined,
       sideOpen: this.side.open,
     };
@@ -511,18 +386,20 @@ export class GraphView {
     this.saved.now();
   }
 
-  private clear(): void {
-    this.stop();
-    this.canvas.destroy();
+  /** No graph: a message instead. */
+  private clear(message: string): void {
+    this.serial++;
+    this.playback.stop();
+    this.stage.clear();
     this.shown = undefined;
-    this.level = undefined;
-    this.path = [];
+    this.nav = new Navigation(undefined);
     if (this.controls) this.controls.breadcrumb.hidden = true;
+    this.showNotice(message);
   }
 
   /** Test hooks: the model, the level, the hierarchy; whether the layout ran in its worker. */
   get current(): { model: GraphModel; level: Level; hierarchy: Hierarchy | undefined; path: string[] } | undefined {
-    return this.shown && this.level ? { model: this.shown.model, level: this.level, hierarchy: this.shown.hierarchy, path: this.path.map((g) => g.key) } : undefined;
+    return this.shown && this.stage.level ? { model: this.shown.model, level: this.stage.level, hierarchy: this.shown.hierarchy, path: this.nav.keys } : undefined;
   }
 
   get layoutRanInWorker(): boolean {

@@ -17,11 +17,28 @@ const separateCalls = 12;
 
 export type GroupKind = "top" | "call" | "calls" | "site" | "part";
 
+/**
+ * What a group is called, in parts: the view puts them into localised words (captions.ts), so
+ * no English is built here.
+ */
+export interface GroupName {
+  /** The call (`logits = gpt()`) or the source expression (`w[i]*x[i]`), as the program writes it. */
+  text: string;
+  /** Values a program made without an expression of its own: the view says "constants". */
+  constants?: boolean;
+  /** Which call of its function this one is, when several are shown apart (1-based). */
+  call?: number;
+  /** How many sibling calls of one function this group folds together. */
+  calls?: number;
+  /** A part of a list too long for one level: [part, of parts] (1-based). */
+  part?: [number, number];
+}
+
 export interface Group {
   /** Stable across renders (the open path is saved by keys). */
   key: string;
   kind: GroupKind;
-  title: string;
+  name: GroupName;
   /** The source site to reveal on click (0 if none). */
   site: number;
   /** Values inside, at any depth. */
@@ -54,7 +71,7 @@ export class Hierarchy {
     this.n = model.snapshot.nodeCount;
     this.frames = frames && frames.node.length === this.n && frames.parent.length === frames.fn.length ? frames : undefined;
     if (this.frames) this.index(this.frames);
-    const top = this.frameGroup(-1, undefined, "t", "");
+    const top = this.frameGroup(-1, undefined, "t", { text: "" });
     this.top = top;
   }
 
@@ -126,7 +143,8 @@ export class Hierarchy {
   functionTitle(k: number): string {
     const f = this.frames;
     if (!f) return "";
-    const name = f.functions[f.fn[k]]?.name ?? "?";
+    // Python calls an object through `__call__`: `model(x)` reads as `MLP()`.
+    const name = (f.functions[f.fn[k]]?.name ?? "?").replace(/\.__call__$/, "");
     const binding = this.model.sites[f.callSite[k]]?.binding;
     const title = /^(new )?[\w$.]+$/.test(name) ? `${name}()` : shorten(name, 40);
     return binding ? `${binding} = ${title}` : title;
@@ -223,14 +241,14 @@ export class Hierarchy {
   }
 
   /** The top level (k = −1) or one call. */
-  private frameGroup(k: number, parent: Group | undefined, key: string, title: string): GroupData {
+  private frameGroup(k: number, parent: Group | undefined, key: string, name: GroupName): GroupData {
     const count = k < 0 ? this.n : this.total[k];
     let members: number[] | undefined;
     let contents: Item[] | undefined;
     const g: GroupData = {
       key,
       kind: k < 0 ? "top" : "call",
-      title,
+      name,
       site: k >= 0 && this.frames ? this.frames.callSite[k] : 0,
       count,
       parent,
@@ -249,15 +267,15 @@ export class Hierarchy {
     const byFunction = new Map<number, number[]>();
     if (f) for (const c of callees) byFunction.set(f.fn[c], [...(byFunction.get(f.fn[c]) ?? []), c]);
     const siteItems = this.siteItems(this.directOf(k), owner);
-    const callTitle = (c: number): string => {
+    const callName = (c: number): GroupName => {
       const same = byFunction.get(f?.fn[c] ?? -1) ?? [];
-      return same.length > 1 ? `${this.functionTitle(c)} [${same.indexOf(c) + 1}]` : this.functionTitle(c);
+      return same.length > 1 ? { text: this.functionTitle(c), call: same.indexOf(c) + 1 } : { text: this.functionTitle(c) };
     };
     // A call that made one value is that value; many calls of one function (a callback per
     // element, a Neuron per output) fold into one group; a few (gpt per position) stay apart.
     const callItem = (c: number): Item => {
       if (this.total[c] === 1) return { kind: "node", node: this.frameMembers(c)[0] };
-      return { kind: "group", group: this.frameGroup(c, owner, `c${c}`, callTitle(c)) };
+      return { kind: "group", group: this.frameGroup(c, owner, `c${c}`, callName(c)) };
     };
     const items: Item[] = [];
     const folded = new Set<number>();
@@ -267,7 +285,7 @@ export class Hierarchy {
       if (calls.length <= separateCalls) items.push(callItem(c));
       else if (!folded.has(fn)) {
         folded.add(fn);
-        items.push({ kind: "group", group: this.callsGroup(fn, calls, owner, callTitle) });
+        items.push({ kind: "group", group: this.callsGroup(fn, calls, owner, callName) });
       }
     }
     return this.chunk([...items, ...siteItems], owner);
@@ -289,19 +307,19 @@ export class Hierarchy {
         items.push({ kind: "node", node: list[0] });
         continue;
       }
-      items.push({ kind: "group", group: this.listGroup("site", `s${site}@${owner.key}`, this.siteTitle(site, list[0]), site, list, owner) });
+      items.push({ kind: "group", group: this.listGroup("site", `s${site}@${owner.key}`, this.siteName(site, list[0]), site, list, owner) });
     }
     return items;
   }
 
-  private siteTitle(site: number, example: number): string {
+  private siteName(site: number, example: number): GroupName {
     const text = this.model.sites[site]?.text;
-    if (site > 0 && text) return shorten(text, 40);
+    if (site > 0 && text) return { text: shorten(text, 40) };
     const op = this.model.snapshot.opNames[this.model.snapshot.op[example]];
-    return op || "constants";
+    return op ? { text: op } : { text: "", constants: true };
   }
 
-  private callsGroup(fn: number, calls: number[], owner: GroupData, callTitle: (c: number) => string): GroupData {
+  private callsGroup(fn: number, calls: number[], owner: GroupData, callName: (c: number) => GroupName): GroupData {
     let members: number[] | undefined;
     let contents: Item[] | undefined;
     let count = 0;
@@ -310,13 +328,13 @@ export class Hierarchy {
     const g: GroupData = {
       key: `f${fn}@${owner.key}`,
       kind: "calls",
-      title: `${this.functionTitle(calls[0])} ×${calls.length}`,
+      name: { text: this.functionTitle(calls[0]), calls: calls.length },
       site: this.frames?.callSite[calls[0]] ?? 0,
       count,
       parent: owner,
       members: () => (members ??= calls.flatMap((c) => this.frameMembers(c)).sort((a, b) => a - b)),
       contents: () =>
-        (contents ??= this.chunk(calls.map((c): Item => (this.total[c] === 1 ? { kind: "node", node: this.frameMembers(c)[0] } : { kind: "group", group: this.frameGroup(c, g, `c${c}`, callTitle(c)) })), g)),
+        (contents ??= this.chunk(calls.map((c): Item => (this.total[c] === 1 ? { kind: "node", node: this.frameMembers(c)[0] } : { kind: "group", group: this.frameGroup(c, g, `c${c}`, callName(c)) })), g)),
       contains: (node) => {
         const f = this.frames;
         if (!f) return false;
@@ -328,13 +346,13 @@ export class Hierarchy {
   }
 
   /** A group of listed values (a source expression's values, or a part of them). */
-  private listGroup(kind: "site" | "part", key: string, title: string, site: number, list: number[], owner: Group): GroupData {
+  private listGroup(kind: "site" | "part", key: string, name: GroupName, site: number, list: number[], owner: Group): GroupData {
     let contents: Item[] | undefined;
     let set: Set<number> | undefined;
     const g: GroupData = {
       key,
       kind,
-      title,
+      name,
       site,
       count: list.length,
       parent: owner,
@@ -366,7 +384,7 @@ export class Hierarchy {
     const g: GroupData = {
       key: `p${p}@${owner.key}`,
       kind: "part",
-      title: `${owner.title || "…"} · ${p + 1}/${parts}`,
+      name: { ...owner.name, part: [p + 1, parts] },
       site: owner.site,
       count,
       parent: owner,

@@ -103,8 +103,12 @@ let workerFailed = false;
 let nextRequest = 0;
 const waiting = new Map<number, (out: LayoutOutput) => void>();
 
-/** Runs `layeredLayout` off the UI thread; falls back to the UI thread if no worker can be made. */
+/** Below this many items the layout takes less than a round trip to the worker. */
+const workerFrom = 600;
+
+/** Runs `layeredLayout` off the UI thread (for big levels); falls back to the UI thread if no worker can be made. */
 export function layoutInWorker(input: LayoutInput): Promise<LayoutOutput> {
+  if (input.count < workerFrom) return Promise.resolve(layeredLayout(input));
   if (!worker && !workerFailed) {
     try {
       const source = `const layeredLayout = ${layeredLayout.toString()};

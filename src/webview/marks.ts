@@ -56,19 +56,30 @@ export function markLine(cy: Core, level: Level, c: LabelContext, sites: SourceS
   mark(cy, "line-hit", elementsHolding(level, nodes));
 }
 
-/** Labels with the grads (or values) known at this step, and the item being worked on. */
+/**
+ * Labels with the grads (or values) known at this step, and the item being worked on. Only what
+ * changed is touched (each change costs cytoscape a restyle), and other marks stay.
+ */
 export function markStep(cy: Core, level: Level, c: LabelContext, stepper: Stepper): void {
   const withOp = level.group !== undefined || c.model.snapshot.nodeCount > opNodeLimit;
   cy.batch(() => {
-    cy.elements(".anim-active, .anim-edge, .anim-hidden").removeClass("anim-active anim-edge anim-hidden");
+    cy.elements(".anim-active, .anim-edge").removeClass("anim-active anim-edge");
     for (const item of level.items) {
       if (item.kind !== "node") continue;
       const i = item.node;
       const node = cy.getElementById(`n${i}`);
+      if (node.empty()) continue;
       const grad = stepper.grad(i);
-      node.data("label", valueLines(c, i, withOp, grad, stepper.known(i)).join("\n"));
-      node.classes(valueClasses(c.model, i, grad));
-      if (!stepper.known(i)) node.addClass("anim-hidden");
+      const known = stepper.known(i);
+      const label = valueLines(c, i, withOp, grad, known).join("\n");
+      if (node.data("label") !== label) node.data("label", label);
+      const classes = `${valueClasses(c.model, i, grad)}${known ? "" : " anim-hidden"}`;
+      const before = node.data("classes") as string | undefined;
+      if (classes !== before) {
+        if (before) node.removeClass(before);
+        node.addClass(classes);
+        node.data("classes", classes);
+      }
     }
     const activeNode = stepper.activeNode;
     const active = stepper.last ? level.items[stepper.last.item] : activeNode !== undefined && level.rep[activeNode] >= 0 ? level.items[level.rep[activeNode]] : undefined;

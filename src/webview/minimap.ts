@@ -3,6 +3,7 @@
  * to move there. Shown only when the graph is bigger than the view.
  */
 import type { Core } from "cytoscape";
+import type { Bounds, NodeBox } from "./canvas";
 import { el } from "./dom";
 import type { Palette } from "./theme";
 
@@ -15,7 +16,8 @@ export class Minimap {
   private frame = 0;
   private scale = 1;
   private origin = { x: 0, y: 0 };
-  private dots: { x: number; y: number; w: number; h: number }[] = [];
+  private dots: readonly NodeBox[] = [];
+  private graph: Bounds = { x1: 0, y1: 0, x2: 0, y2: 0 };
   private palette: Palette | undefined;
   enabled = true;
 
@@ -47,16 +49,16 @@ export class Minimap {
   /** Called when the user navigates with the overview (the view then stays where they put it). */
   onUserMove: (() => void) | undefined;
 
-  attach(cy: Core, palette: Palette): void {
+  /** The level as laid out (its node boxes, not cytoscape's: the view may still be adding them). */
+  attach(cy: Core, palette: Palette, dots: readonly NodeBox[], graph: Bounds): void {
     this.cy = cy;
     this.palette = palette;
-    const box = cy.elements().boundingBox({});
-    this.scale = Math.min(width / Math.max(1, box.w), height / Math.max(1, box.h));
-    this.origin = { x: box.x1 - (width / this.scale - box.w) / 2, y: box.y1 - (height / this.scale - box.h) / 2 };
-    this.dots = cy.nodes().map((n) => {
-      const p = n.position();
-      return { x: p.x, y: p.y, w: n.width(), h: n.height() };
-    });
+    this.dots = dots;
+    this.graph = graph;
+    const w = graph.x2 - graph.x1;
+    const h = graph.y2 - graph.y1;
+    this.scale = Math.min(width / Math.max(1, w), height / Math.max(1, h));
+    this.origin = { x: graph.x1 - (width / this.scale - w) / 2, y: graph.y1 - (height / this.scale - h) / 2 };
     this.update();
   }
 
@@ -74,7 +76,7 @@ export class Minimap {
     const ctx = this.element.getContext("2d");
     if (!cy || !ctx || !this.palette) return;
     const view = cy.extent();
-    const graph = cy.elements().boundingBox({});
+    const graph = this.graph;
     const fits = view.x1 <= graph.x1 && view.y1 <= graph.y1 && view.x2 >= graph.x2 && view.y2 >= graph.y2;
     this.element.hidden = !this.enabled || fits;
     if (this.element.hidden) return;

@@ -8,7 +8,7 @@ import type { GraphStrings } from "../protocol/messages";
 import { BackwardAnimation } from "./animation";
 import { el } from "./dom";
 import { fillIn, formatNumber } from "./format";
-import { nameOf, opOf, type GraphModel } from "./graphModel";
+import { localGradUnknown, nameOf, opOf, type GraphModel } from "./graphModel";
 import type { Level } from "./level";
 
 export type StepMode = "backward" | "forward";
@@ -23,7 +23,10 @@ interface Run {
 export interface StepSummary {
   item: number;
   pushes: number;
+  /** The sum of the known pushes. */
   sum: number;
+  /** Pushes whose local gradient (or grad) was unknown: not in the sum. */
+  unknown: number;
 }
 
 export class Stepper {
@@ -36,7 +39,7 @@ export class Stepper {
   last: StepSummary | undefined;
 
   constructor(private readonly model: GraphModel) {
-    this.animation = new BackwardAnimation(model.snapshot);
+    this.animation = new BackwardAnimation(model.snapshot, model.unknownEdge);
   }
 
   /** Steps by item on a level of groups, node by node on a flat one. */
@@ -81,19 +84,21 @@ export class Stepper {
     this.last = undefined;
     if (this.mode === "forward") {
       this.forwardStep = end;
-      if (k > 0) this.last = { item: this.runs[k - 1].item, pushes: end - start, sum: 0 };
+      if (k > 0) this.last = { item: this.runs[k - 1].item, pushes: end - start, sum: 0, unknown: 0 };
       return;
     }
     this.animation.seek(start);
     let pushes = 0;
     let sum = 0;
+    let unknown = 0;
     while (this.animation.step < end) {
       for (const p of this.animation.next().pushes) {
         pushes++;
-        sum += p.local * p.parentGrad;
+        if (p.unknown) unknown++;
+        else sum += p.local * p.parentGrad;
       }
     }
-    if (k > 0) this.last = { item: this.runs[k - 1].item, pushes, sum };
+    if (k > 0) this.last = { item: this.runs[k - 1].item, pushes, sum, unknown };
   }
 
   /** Whether node i's data is known at this forward step (always in backward mode). */
@@ -101,9 +106,14 @@ export class Stepper {
     return this.mode === "backward" || this.rawStep === 0 || i < this.forwardStep;
   }
 
-  /** The grad to show for node i: the running one while stepping backward. */
-  grad(i: number): number {
-    return this.mode === "backward" && this.rawStep > 0 ? this.animation.grad[i] : this.model.snapshot.grad[i];
+  /**
+   * The grad to show for node i: the running one while stepping backward; null while it depends
+   * on an unknown local gradient (after the last step, the run's own grad).
+   */
+  grad(i: number): number | null {
+    const a = this.animation;
+    if (this.mode !== "backward" || a.step === 0 || (a.step >= a.stepCount && a.unknown[i] === 1)) return this.model.snapshot.grad[i];
+    return a.unknown[i] === 1 ? null : a.grad[i];
   }
 
   /** The node being worked on, if stepping node by node. */
@@ -122,7 +132,8 @@ export class Stepper {
     const s = this.model.snapshot;
     if (this.runs && this.last && this.last.pushes !== 1) {
       const title = itemTitle(this.last.item);
-      return [head(`${step}/${this.stepCount} · ${title}`), line(fillIn(strings.groupStep, title, this.last.pushes, formatNumber(this.last.sum))), ...done];
+      const sum = this.last.unknown > 0 && this.last.unknown === this.last.pushes ? strings.unknown : formatNumber(this.last.sum);
+      return [head(`${step}/${this.stepCount} · ${title}`), line(fillIn(strings.groupStep, title, this.last.pushes, sum)), ...done];
     }
     if (this.mode === "forward") {
       const i = this.forwardStep - 1;
@@ -136,8 +147,14 @@ export class Stepper {
     if (a.step === 1) return [head(`${step}/${this.stepCount}`), line(fillIn(strings.backwardStart, name(s.root))), ...done];
     const v = a.last.active as number;
     const op = opOf(this.model, v);
-    const lines = [head(`${step}/${this.stepCount} · ${name(v)}${op ? ` (${op})` : ""} · grad ${formatNumber(a.grad[v])}`)];
-    for (const p of a.last.pushes) lines.push(line(`${name(p.child)}.grad += ${formatNumber(p.local)} × ${formatNumber(p.parentGrad)} = ${formatNumber(p.after)}`));
+    const number = (x: number, unknown: boolean): string => (unknown ? strings.unknown : formatNumber(x));
+    const gradOfV = number(a.grad[v], a.unknown[v] === 1);
+    const lines = [head(`${step}/${this.stepCount} · ${name(v)}${op ? ` (${op})` : ""} · ${strings.grad} ${gradOfV}`)];
+    for (let k = 0; k < a.last.pushes.length; k++) {
+      const p = a.last.pushes[k];
+      const local = number(p.local, localGradUnknown(this.model, s.childStart[v] + k));
+      lines.push(line(`${name(p.child)}.grad += ${local} × ${gradOfV} = ${number(p.after, p.unknown)}`));
+    }
     if (a.last.pushes.length === 0) lines.push(line(`${name(v)}: ${strings.leaf}`));
     return [...lines, ...done];
   }

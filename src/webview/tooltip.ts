@@ -2,7 +2,8 @@
 import type { GraphStrings } from "../protocol/messages";
 import { el } from "./dom";
 import { formatNumber } from "./format";
-import { type GraphModel, nameOf, opOf, roleOf } from "./graphModel";
+import { groupTitle } from "./captions";
+import { type GraphModel, localGradUnknown, nameOf, opOf, roleOf } from "./graphModel";
 import type { Group, Hierarchy } from "./hierarchy";
 
 export class Tooltip {
@@ -27,23 +28,25 @@ export class Tooltip {
     this.element.style.top = `${Math.max(4, Math.min(y + 14, maxY))}px`;
   }
 
-  nodeRows(model: GraphModel, i: number, animatedGrad: number | undefined, hierarchy?: Hierarchy): HTMLElement[] {
+  /** `animatedGrad`: the running grad while stepping backward (null: unknown so far). */
+  nodeRows(model: GraphModel, i: number, animatedGrad: number | null | undefined, hierarchy?: Hierarchy): HTMLElement[] {
     const t = this.strings();
     const s = model.snapshot;
     const op = opOf(model, i);
+    const role = { leaf: t.leaf, intermediate: t.legendIntermediate, output: t.legendOutput }[roleOf(model, i)];
     const rows = [
-      el("div", { class: "tooltip-title" }, nameOf(model, i), el("span", { class: "tooltip-role" }, ` ${roleOf(model, i)}`)),
+      el("div", { class: "tooltip-title" }, nameOf(model, i), el("span", { class: "tooltip-role" }, ` ${role}`)),
       row(t.op, op || t.leaf, "op"),
       row(t.data, formatNumber(s.data[i]), "data"),
       row(t.grad, formatNumber(s.grad[i]), "grad"),
     ];
-    if (animatedGrad !== undefined) rows.push(row(`${t.grad} ▸`, formatNumber(animatedGrad), "anim-grad"));
+    if (animatedGrad !== undefined) rows.push(row(t.runningGrad, animatedGrad === null ? t.unknown : formatNumber(animatedGrad), "anim-grad"));
     const edges = s.childStart[i + 1] - s.childStart[i];
     if (edges > 0) {
       rows.push(el("div", { class: "tooltip-heading" }, t.localGrad));
       for (let e = s.childStart[i]; e < s.childStart[i + 1]; e++) {
         const c = s.child[e];
-        rows.push(row(`∂/∂${nameOf(model, c)}`, formatNumber(s.localGrad[e]), "local"));
+        rows.push(row(`∂/∂${nameOf(model, c)}`, localGradUnknown(model, e) ? t.unknownLocalGrad : formatNumber(s.localGrad[e]), "local"));
       }
     }
     const stack = hierarchy?.stackOf(i) ?? [];
@@ -54,7 +57,7 @@ export class Tooltip {
 
   groupRows(model: GraphModel, group: Group, members: number[]): HTMLElement[] {
     const t = this.strings();
-    const title = group.title;
+    const title = groupTitle(t, group);
     let maxGrad = 0;
     let nonFinite = 0;
     for (const i of members) {
@@ -65,7 +68,7 @@ export class Tooltip {
     const rows = [
       el("div", { class: "tooltip-title" }, title),
       row(t.instances, String(group.count), "count"),
-      row(`max |${t.grad}|`, formatNumber(maxGrad), "grad"),
+      row(t.maxGrad, formatNumber(maxGrad), "grad"),
     ];
     if (nonFinite > 0) rows.push(row(t.legendNonFinite, String(nonFinite), "nonfinite"));
     rows.push(this.sourceRow(model, group.site));

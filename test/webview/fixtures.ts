@@ -3,7 +3,7 @@
  * each expression gets a `SourceSite` by setting `creationSite.site` before it runs, the way
  * the runner's instrumentation does.
  */
-import { Value, creationSite, mulberry32, snapshotGraph } from "../../src/engine";
+import { Value, creationSite, mulberry32, snapshotGraph, topologicalOrder } from "../../src/engine";
 import type { RunResult, SourceSite } from "../../src/protocol/result";
 import { readFileSync } from "node:fs";
 import { runFile } from "../../src/runner";
@@ -242,5 +242,81 @@ export async function runnerGraph(name: "mlp" | "microgptStep"): Promise<RunResu
   useBuiltWorker();
   const result = await runFile(resolve(__dirname, "../fixtures/callFrames", `${name}.grad.ts`));
   if (!result.ok) throw new Error(result.error?.message ?? "run failed");
+  return result;
+}
+
+/**
+ * micrograd's MLP as the Python tracer reports it (built by hand here): `MLP(3, [16, 16, 1])`
+ * called on one input, each value made inside `MLP.__call__` → `Layer.__call__` → `Neuron.__call__`
+ * (the call frames the tracer records, in the TypeScript runner's format), the parameters made at
+ * the top, and the loss after the call.
+ */
+export function pythonMlpGraph(): RunResult {
+  const random = mulberry32(7);
+  const book = new SiteBook();
+  const file = "/project/demo.py";
+  const functions = ["MLP.__call__", "Layer.__call__", "Neuron.__call__"].map((name, k) => ({ name, file, line: 40 + 10 * k }));
+  const parent: number[] = [];
+  const fn: number[] = [];
+  const callSite: number[] = [];
+  const callOf = new Map<Value, number>();
+  let current = -1;
+  const call = <T>(f: number, site: number, body: () => T): T => {
+    const k = parent.length;
+    parent.push(current);
+    fn.push(f);
+    callSite.push(site);
+    const outer = current;
+    current = k;
+    try {
+      return body();
+    } finally {
+      current = outer;
+    }
+  };
+  const made = (v: Value): Value => (callOf.set(v, current), v);
+  const sizes = [3, 16, 16, 1];
+  book.at(30, "Value(random.uniform(-1, 1))", "w", "__init__");
+  const layers = sizes.slice(1).map((out, l) => Array.from({ length: out }, () => ({ w: Array.from({ length: sizes[l] }, () => made(new Value(random() * 2 - 1))), b: made(new Value(0)) })));
+  book.at(60, "[Value(x) for x in xs]", "x");
+  const xs = [2, 3, -1].map((x) => made(new Value(x)));
+  book.at(61, "model(x)", "out");
+  const callSiteOfModel = creationSite.site;
+  const out = call(0, callSiteOfModel, () => {
+    let x = xs;
+    layers.forEach((layer) => {
+      book.at(41, "layer(x)", "x", "__call__");
+      const layerSite = creationSite.site;
+      x = call(1, layerSite, () =>
+        layer.map((neuron) => {
+          book.at(51, "neuron(x)", undefined, "__call__");
+          return call(2, creationSite.site, () => {
+            book.at(52, "sum((wi*xi for wi, xi in zip(self.w, x)), self.b)", "act", "__call__");
+            let act = neuron.b;
+            neuron.w.forEach((w, i) => (act = made(act.add(made(w.mul(x[i]))))));
+            book.at(53, "act.tanh()", "out", "__call__");
+            return made(act.tanh());
+          });
+        }),
+      );
+      book.at(41, "layer(x)", "x", "__call__");
+    });
+    return x[0];
+  });
+  book.at(62, "(out - 1)**2", "loss");
+  const loss = made(made(out.sub(1)).pow(2));
+  book.done();
+  loss.backward();
+  const result = resultOf(loss, book.sites.map((site) => (site.id > 0 ? { ...site, file } : site)), "loss");
+  const order = topologicalOrder(loss);
+  result.language = "python";
+  result.file = file;
+  result.roots[0].frames = {
+    functions,
+    parent: Int32Array.from(parent),
+    fn: Int32Array.from(fn),
+    callSite: Int32Array.from(callSite),
+    node: Int32Array.from(order, (v) => callOf.get(v) ?? -1),
+  };
   return result;
 }

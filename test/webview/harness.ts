@@ -163,4 +163,7 @@ export const testStrings: GraphStrings = {
   grouped: "{0} nodes, grouped.", empty: "No computation graph yet.",
   forwardStep: "step {0} of {1}: {2} = {3}", backwardStart: "start: {0}.grad = 1", backwardDone: "backward pass done", forwardDone: "forward pass done",
   groupStep: "{0}: {1} grads pushed, sum {2}",
+  groupSize: "{0} values", groupSizeAtLine: "{0} values · line {1}", callNumber: "{0} · call {1}", callCount: "{0} × {1} calls",
+  partOf: "{0} · part {1} of {2}", constants: "constants", maxGrad: "largest |grad|", runningGrad: "grad so far",
+  unknown: "unknown", unknownLocalGrad: "unknown: the engine computes it inside its backward function",
 };

@@ -42,14 +42,14 @@ describe("big graphs and honest marks (Chromium)", function () {
       await h.page.mouse.dblclick(at.x, at.y);
       await h.page.waitForFunction(() => document.querySelectorAll(".crumb").length === 2);
       const inside = await groupLabels();
-      assert.ok(inside.some((l) => l.startsWith("logits = gpt() [1]")), inside.join(" / "));
+      assert.ok(inside.some((l) => l.startsWith("logits = gpt() · call 1\n")), inside.join(" / "));
       let depth = 2;
       // Keep opening the biggest group: every level stays small, until single values.
       for (;;) {
         const elements = await view((v) => v.cy.nodes().length);
         assert.ok(elements <= 200, `${elements} nodes at depth ${depth}`);
         const biggest = await view((v) => {
-          const groups = v.cy.nodes(".group").sort((a, b) => Number(/×(\d+)/.exec(b.data("label"))?.[1]) - Number(/×(\d+)/.exec(a.data("label"))?.[1]));
+          const groups = v.cy.nodes(".group").sort((a, b) => (b.data("count") as number) - (a.data("count") as number));
           return groups.nonempty() ? (groups.first().data("group") as string) : undefined;
         });
         if (!biggest) break;

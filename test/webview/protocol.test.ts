@@ -11,6 +11,8 @@ import { Hierarchy, levelLimit, type Group } from "../../src/webview/hierarchy";
 import { groupLevel } from "../../src/webview/level";
 import { findNodes } from "../../src/webview/search";
 import { escapeRecord } from "../../src/webview/dot";
+import { groupTitle } from "../../src/webview/captions";
+import { testStrings } from "./harness";
 
 describe("graph protocol wire format", () => {
   it("passes the columns as typed arrays (no copy), NaN and ±Infinity intact, labels packed", () => {
@@ -111,23 +113,25 @@ describe("graph view logic (no browser)", () => {
     });
 
     it("groups by call: parameters in createModel(), the loss in documentLoss() → gpt() [t] → linear() …", () => {
-      const top = h.contents(h.top).map((item) => (item.kind === "group" ? item.group.title : "node"));
+      const title = (g: Group): string => groupTitle(testStrings, g);
+      const top = h.contents(h.top).map((item) => (item.kind === "group" ? title(item.group) : "node"));
       // The call's title says what the program calls its result: `const loss = documentLoss(…)`.
       assert.ok(top.includes("model = createModel()") && top.includes("loss = documentLoss()"), top.join(", "));
-      const doc = h.contents(h.top).find((item) => item.kind === "group" && item.group.title.endsWith("documentLoss()"));
+      const doc = h.contents(h.top).find((item) => item.kind === "group" && title(item.group).endsWith("documentLoss()"));
       assert.ok(doc?.kind === "group");
-      const inside = h.contents(doc.group).map((item) => (item.kind === "group" ? item.group.title : "node"));
-      assert.ok(inside.some((t) => /gpt\(\) \[1\]$/.test(t)) && inside.some((t) => /gpt\(\) \[7\]$/.test(t)), inside.join(", "));
+      const inside = h.contents(doc.group).map((item) => (item.kind === "group" ? title(item.group) : "node"));
+      // Which call of gpt, in the extension's words ("{0} · call {1}").
+      assert.ok(inside.some((t) => /gpt\(\) · call 1$/.test(t)) && inside.some((t) => /gpt\(\) · call 7$/.test(t)), inside.join(", "));
     });
 
     it("opens every group step by step, never more than the level limit at once, down to single values", () => {
       let count = 0;
       const walk = (g: Group, depth: number): void => {
         const items = h.contents(g);
-        assert.ok(items.length <= levelLimit, `${g.title}: ${items.length} items`);
+        assert.ok(items.length <= levelLimit, `${groupTitle(testStrings, g)}: ${items.length} items`);
         let inside = 0;
         for (const item of items) inside += item.kind === "node" ? 1 : item.group.count;
-        assert.equal(inside, g.count, `${g.title} holds what its items hold`);
+        assert.equal(inside, g.count, `${groupTitle(testStrings, g)} holds what its items hold`);
         if (depth > 12) return;
         for (const item of items) {
           if (item.kind === "node") count++;
