@@ -12,9 +12,8 @@
 import type { GraphSnapshot } from "../engine/snapshot";
 import type { PackedLabels } from "./labelTransfer";
 import type { BindingValue, FunctionCheckResult, NonFiniteReport, OpCheckResult, RootGraph, RunErrorKind, RunWarning } from "../protocol/result";
-import type { TrainingProgress } from "../protocol/training";
-import type { WorkerTrainingInput, WorkerTrainingOutput } from "./training/workerTraining";
-import { parseTrainingProgress } from "./training/validate";
+import type { WorkerTrainingInput, WorkerTrainingOutput, WorkerTrainingProgress } from "./training/workerTraining";
+import { parseWorkerTrainingProgress } from "./training/validate";
 
 /** Bumped when a message changes shape: a child of another version is refused, not misread. */
 export const PROTOCOL_VERSION = 1;
@@ -128,7 +127,7 @@ export type ChildMessage =
   /** GradLens itself failed inside the child. */
   | { type: "failure"; token: string; message: string }
   /** Step records of a training run, in batches (training/workerTraining.ts). */
-  | { type: "training"; token: string; progress: TrainingProgress };
+  | { type: "training"; token: string; progress: WorkerTrainingProgress };
 
 // --- checks of what arrives ---------------------------------------------------------------------
 
@@ -262,7 +261,7 @@ export function readChildMessage(raw: unknown, token: string): ChildMessage | un
       case "failure":
         return isString(raw.message) ? (raw as ChildMessage) : undefined;
       case "training": {
-        const progress = parseTrainingProgress(raw.progress);
+        const progress = parseWorkerTrainingProgress(raw.progress, (graph, labels) => isSnapshot(graph) && isPackedLabels(labels));
         return progress ? { type: "training", token, progress } : undefined;
       }
       default:

@@ -123,7 +123,7 @@ describe("training records (TypeScript)", function () {
 
   it("streams records in batches while the program runs", async () => {
     const batches: number[] = [];
-    const result = await runFile(fixture("endless.grad.ts"), { timeLimitMs: 30_000, training: { maxSteps: 20_000, onProgress: (p) => batches.push(p.steps.length) } });
+    const result = await runFile(fixture("endless.grad.ts"), { timeLimitMs: 30_000, training: { maxSteps: 20_000, maxKeptSteps: 20_000, onProgress: (p) => batches.push(p.steps.length) } });
     assert.equal(result.training!.steps.length, 20_000);
     assert.ok(batches.length >= 2, `${batches.length} batch(es)`);
     assert.ok(batches.length < 2000, "batched, not one message per step");

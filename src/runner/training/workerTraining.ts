@@ -8,7 +8,8 @@ import { Value, snapshotGraph, topologicalOrder, type GraphSnapshot } from "../.
 import { packLabels, type PackedLabels } from "../labelTransfer";
 import { findParameterPaths, shortGroupNames, type PathRoot } from "../paramPaths";
 import { StepRecorder } from "./stepRecorder";
-import type { StepRecord, TrainingProgress } from "../../protocol/training";
+import { StepLog } from "../../protocol/stepLog";
+import type { StepRecord } from "../../protocol/training";
 
 /** What the caller asks of a training run (travels in WorkerInput). */
 export interface WorkerTrainingInput {
@@ -18,6 +19,10 @@ export interface WorkerTrainingInput {
   maxSteps?: number;
   /** "model.ts:12" per site id: the group of a parameter no path reaches. */
   siteLabels: string[];
+  /** The loop bound read from the source (loopBound.ts), for an ETA. */
+  totalSteps?: number;
+  /** Steps kept exactly before thinning (tests make it small). */
+  maxKeptSteps?: number;
 }
 
 /** A kept graph as the worker sends it; the caller maps sites to positions. */
@@ -35,6 +40,21 @@ export interface WorkerTrainingOutput {
   groups: string[];
   graphs: WorkerStepGraph[];
   stoppedAfter?: number;
+  totalSteps?: number;
+  thinned?: { every: number; steps: number };
+}
+
+/** What the worker streams while the program runs (the caller maps its graphs' sites to positions). */
+export interface WorkerTrainingProgress {
+  steps: StepRecord[];
+  newGroups: string[];
+  /** Graphs kept since the last batch, to open while the run goes. */
+  graphs?: WorkerStepGraph[];
+  /** With `graphs`: every step whose graph is kept now (a newer recent graph replaces the older). */
+  graphSteps?: number[];
+  stride?: number;
+  final?: boolean;
+  totalSteps?: number;
 }
 
 /** Thrown from backward() to end the user's program when the run is asked to stop; not an error. */
@@ -48,6 +68,12 @@ export const RECENT_GRAPHS = 1;
 const STOP_CHECK_MS = 50;
 /** Streamed batches at most this often (the view redraws per batch). */
 const BATCH_MS = 100;
+/**
+ * While the run goes, a recent step's graph is taken this often at most, and never more than
+ * 1/LIVE_GRAPH_SHARE of the run's time (a snapshot of a big step costs a few of its steps).
+ */
+const LIVE_GRAPH_MS = 2_000;
+const LIVE_GRAPH_SHARE = 50;
 
 interface RecentStep {
   step: number;
@@ -60,8 +86,13 @@ interface RecentStep {
 export class WorkerTraining {
   private readonly recorder: StepRecorder;
   private lastStopCheck = 0;
-  private readonly steps: StepRecord[] = [];
+  private readonly steps: StepLog;
   private readonly graphs: WorkerStepGraph[] = [];
+  /** Graphs kept since the last batch (sent with it). */
+  private newGraphs: WorkerStepGraph[] = [];
+  /** The step of the live "recent" graph in `graphs` (replaced by a newer one). */
+  private liveStep: number | undefined;
+  private nextLiveGraphAt = 0;
   private readonly recent: RecentStep[] = [];
   private readonly bindingObjects: unknown[] = [];
   private batch: StepRecord[] = [];
@@ -80,10 +111,12 @@ export class WorkerTraining {
       boundValues: readonly (Value | undefined)[];
       groupOfSite: (site: number) => string;
       nodeLimit?: number;
-      post: (progress: TrainingProgress) => void;
+      post: (progress: WorkerTrainingProgress) => void;
       started: number;
     },
   ) {
+    this.steps = new StepLog(input.maxKeptSteps);
+    this.nextLiveGraphAt = LIVE_GRAPH_MS;
     const relu = Value.prototype.relu;
     const relus = this.relus;
     // Counting ReLUs as they are made is far cheaper than finding them in each step's graph.
@@ -131,14 +164,36 @@ export class WorkerTraining {
     this.recent.push({ step, root, siteId, data, grad });
     if (this.recent.length > RECENT_GRAPHS) this.recent.shift();
     const now = performance.now();
+    if (step > 1 && now - this.options.started >= this.nextLiveGraphAt) this.keepLive(root, step, siteId, now);
     if (now - this.lastFlush >= BATCH_MS) this.flush(now);
+  }
+
+  /** A recent step's graph, taken now (its numbers are exact at its backward()), replacing the previous live one. */
+  private keepLive(root: Value, step: number, siteId: number, now: number): void {
+    const graph = this.capture(root, step, siteId);
+    const cost = performance.now() - now;
+    this.nextLiveGraphAt = now - this.options.started + Math.max(LIVE_GRAPH_MS, cost * LIVE_GRAPH_SHARE);
+    if (!graph) return;
+    if (this.liveStep !== undefined) {
+      const at = this.graphs.findIndex((g) => g.step === this.liveStep);
+      if (at >= 0) this.graphs.splice(at, 1);
+    }
+    this.liveStep = step;
+    this.graphs.push(graph);
+    this.newGraphs.push(graph);
   }
 
   /** Completes the last step, captures the recent graphs, and sends what is left. */
   finish(): WorkerTrainingOutput {
     const last = this.recorder.finish();
-    if (last) this.push(last);
-    this.flush(performance.now());
+    if (last) this.steps.addLast(last);
+    if (last) this.batch.push(last);
+    this.flush(performance.now(), last !== undefined);
+    // The live graph was a stand-in for the last step's, taken below.
+    if (this.liveStep !== undefined && !this.recent.some((r) => r.step === this.liveStep)) {
+      const at = this.graphs.findIndex((g) => g.step === this.liveStep);
+      if (at >= 0) this.graphs.splice(at, 1);
+    }
     const kept = new Set(this.graphs.map((g) => g.step));
     for (const r of this.recent) {
       if (kept.has(r.step)) continue;
@@ -146,30 +201,44 @@ export class WorkerTraining {
       if (graph) this.graphs.push(graph);
     }
     this.graphs.sort((a, b) => a.step - b.step);
-    const out: WorkerTrainingOutput = { steps: this.steps, groups: this.recorder.groupNames(), graphs: this.graphs };
+    const out: WorkerTrainingOutput = { steps: this.steps.records, groups: this.recorder.groupNames(), graphs: this.graphs };
     if (this.stoppedAfter !== undefined) out.stoppedAfter = this.stoppedAfter;
+    if (this.input.totalSteps !== undefined) out.totalSteps = this.input.totalSteps;
+    if (this.steps.stride > 1) out.thinned = { every: this.steps.stride, steps: this.recorder.steps };
     return out;
   }
 
+  /** A completed record: kept (and streamed) when the step log keeps it. */
   private push(record: StepRecord): void {
-    this.steps.push(record);
+    if (!this.steps.keeps(record)) return;
+    this.steps.add(record);
     this.batch.push(record);
   }
 
-  private flush(now: number): void {
+  private flush(now: number, final = false): void {
     this.lastFlush = now;
     const names = this.recorder.groupNames();
-    if (this.batch.length === 0 && names.length === this.announcedGroups) return;
-    const progress: TrainingProgress = { steps: this.batch, newGroups: names.slice(this.announcedGroups) };
+    if (this.batch.length === 0 && names.length === this.announcedGroups && this.newGraphs.length === 0) return;
+    const progress: WorkerTrainingProgress = { steps: this.batch, newGroups: names.slice(this.announcedGroups) };
+    if (this.newGraphs.length > 0) {
+      progress.graphs = this.newGraphs;
+      progress.graphSteps = this.graphs.map((g) => g.step);
+    }
+    if (this.steps.stride > 1) progress.stride = this.steps.stride;
+    if (final) progress.final = true;
+    if (this.input.totalSteps !== undefined) progress.totalSteps = this.input.totalSteps;
     this.announcedGroups = names.length;
     this.batch = [];
+    this.newGraphs = [];
     this.options.post(progress);
   }
 
-  /** The first step and the first non-finite one are captured at once (their numbers are exact now). */
+  /** The first step and the first non-finite one are captured at once (their numbers are exact now), and sent with the next batch. */
   private keepNow(root: Value, step: number, siteId: number): void {
     const graph = this.capture(root, step, siteId);
-    if (graph) this.graphs.push(graph);
+    if (!graph) return;
+    this.graphs.push(graph);
+    this.newGraphs.push(graph);
   }
 
   /**
