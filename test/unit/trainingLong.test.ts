@@ -3,6 +3,7 @@
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { runFile } from "../../src/runner";
 import { resolvePythonPath, runPython } from "../../src/runner/python";
 import { TrainingControl } from "../../src/runner/training/control";
@@ -84,7 +85,7 @@ describe("long training runs (TypeScript)", function () {
     assert.equal(loopBoundOfTypeScript("for (let s = 0; ; s++) { loss.backward(); }"), undefined);
     assert.equal(loopBoundOfTypeScript("for (let i = 0; i < 27; i++) xs.push(i);"), undefined);
     assert.equal(loopBoundOfTypeScript("this does not parse ("), undefined);
-    assert.equal(loopBoundOfTypeScript(require("node:fs").readFileSync(path.join(repoRoot, "examples", "microgpt.grad.ts"), "utf8")), 50);
+    assert.equal(loopBoundOfTypeScript(readFileSync(path.join(repoRoot, "examples", "microgpt.grad.ts"), "utf8")), 50);
     const totals: number[] = [];
     const result = await runFile(fixture("nanAtStep.grad.ts"), { timeLimitMs: 30_000, training: { onProgress: (p) => p.totalSteps !== undefined && totals.push(p.totalSteps) } });
     assert.ok(totals.length > 0 && totals.every((t) => t === 6), `streamed bounds ${totals.join(", ")}`);
