@@ -21,7 +21,7 @@ BATCH_SECONDS = 0.1
 STOP_CHECK_SECONDS = 0.05
 # While the run goes, a recent step's graph is taken this often at most, and never more than
 # 1/LIVE_GRAPH_SHARE of the run's time (as in workerTraining.ts).
-LIVE_GRAPH_SECONDS = 2.0
+LIVE_GRAPH_SECONDS = 10.0
 LIVE_GRAPH_SHARE = 50
 MAX_KEPT_STEPS = 4000  # src/protocol/stepLog.ts
 
@@ -114,8 +114,10 @@ class StopTraining(SystemExit):
 
 
 def should_scan(step):
-    """The steps that walk their whole graph (as in stepRecorder.ts: a leaf in two consecutive walks is a parameter)."""
-    return step <= 2 or step % 16 == 0 or step % 16 == 1
+    """The steps that walk their whole graph (as in stepRecorder.ts: a leaf in two consecutive walks is a parameter):
+    the first two, then pairs at 16, 32, 64, … and every 1,024."""
+    k = step - 1 if step % 2 == 1 else step  # a pair (k, k + 1)
+    return step <= 2 or (k >= 16 and (k & (k - 1) == 0 or k % 1024 == 0))
 
 
 def _finite(x):
@@ -190,7 +192,8 @@ class Training:
         step = self.steps
         if step == 1:
             self._patch_relu()
-        scan = self._scan(root) if should_scan(step) else None
+        taken = self._taken_of(root)
+        scan = self._scan(root, taken) if should_scan(step) else None
         # The program's structure is read at the first two steps: a leaf it holds at both is a
         # parameter (inputs a variable happens to hold at one step are not), used in this graph or not.
         named = self._read_paths() if step <= 2 else {}
@@ -233,19 +236,19 @@ class Training:
             "timeMs": (time.perf_counter() - self.started) * 1000, "data": data, "grad": grad, "candidates": candidates,
         }
         if step == 1 or (non_finite and not self.non_finite_kept):
-            self._keep(root, step)
+            self._keep(root, step, taken=taken)
         if non_finite:
             self.non_finite_kept = True
         self.recent = (root, step, data, grad)
         now = time.perf_counter()
         if step > 1 and now - self.started >= self.next_live_graph:
-            self._keep_live(root, step, now)
+            self._keep_live(root, step, now, taken)
         if now - self.last_flush >= BATCH_SECONDS:
             self._flush(now)
 
-    def _keep_live(self, root, step, now):
+    def _keep_live(self, root, step, now, taken):
         """A recent step's graph, taken now (exact at its backward()), replacing the previous live one."""
-        kept = self._keep(root, step)
+        kept = self._keep(root, step, taken=taken)
         cost = time.perf_counter() - now
         self.next_live_graph = now - self.started + max(LIVE_GRAPH_SECONDS, cost * LIVE_GRAPH_SHARE)
         if kept is None:
@@ -279,7 +282,11 @@ class Training:
         kept = {g["step"] for g in self.graphs}
         if self.recent is not None and self.recent[1] not in kept:
             root, step, data, grad = self.recent
-            self._keep(root, step, data, grad)
+            taken = self._taken_of(root)  # still the tracer's capture of that backward(): exact as it is
+            if taken is not None:
+                self._keep(root, step, taken=taken)
+            else:
+                self._keep(root, step, data, grad)
         self.graphs.sort(key=lambda g: g["step"])
         summary = {"steps": self.records.records, "groups": self.group_names(), "graphs": self.graphs}
         if self.stopped_after is not None:
@@ -349,8 +356,19 @@ class Training:
 
     # one step
 
-    def _scan(self, root):
+    def _taken_of(self, root):
+        """The tracer's own capture of this backward() (gradlens_values.py record_backward), if it kept one."""
+        for entry in self.recorder.backward_roots.values():
+            taken = entry[0]
+            if taken.root is root:
+                return taken if taken.data is not None and not taken.too_large else None
+        return None
+
+    def _scan(self, root, taken=None):
         """(leaves, relus, dead relus) of the graph under `root`."""
+        if taken is not None and taken.children is not None and self.relus[0] > 0:
+            # The tracer's capture already holds every node: its leaves come at C speed; ReLUs are counted by the patched relu.
+            return [v for v, c in zip(taken.nodes, taken.children) if not c], 0, 0
         leaves = []
         relus = dead = 0
         visited = {id(root)}
@@ -437,10 +455,12 @@ class Training:
         self.out.write(json.dumps(line, allow_nan=False) + "\n")
         self.out.flush()
 
-    def _keep(self, root, step, data=None, grad=None):
-        """A full graph of the step; `data`/`grad` put back the parameters' numbers of that backward()."""
+    def _keep(self, root, step, data=None, grad=None, taken=None):
+        """A full graph of the step, from the tracer's capture of it when there is one (`taken`, not
+        changed here); else captured now, `data`/`grad` putting back the parameters' numbers of that backward()."""
         try:
-            taken = capture(self.recorder, root, self.node_limit)
+            if taken is None:
+                taken = capture(self.recorder, root, self.node_limit)
             if taken.too_large or taken.data is None:
                 return None
             if data is not None:

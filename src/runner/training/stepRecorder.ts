@@ -79,11 +79,13 @@ export interface ReluCount {
 
 /**
  * Which steps walk their whole graph (to find parameters among the leaves, and ReLUs the runner
- * could not count): the first two, then two in a row every sixteen — a leaf seen in two
- * consecutive walks is a parameter. Walking every step cost about a fifth of a microgpt step.
+ * could not count): the first two, then pairs at steps 16, 32, 64, … and every 1,024 — a leaf seen
+ * in two consecutive walks is a parameter. Walking every step cost about a fifth of a microgpt
+ * step; parameters a program makes late are still found, only later.
  */
 export function shouldScan(step: number): boolean {
-  return step <= 2 || step % 16 === 0 || step % 16 === 1;
+  const k = step % 2 === 1 ? step - 1 : step; // the pair (k, k + 1)
+  return step <= 2 || (k >= 16 && ((k & (k - 1)) === 0 || k % 1024 === 0));
 }
 
 export class StepRecorder {

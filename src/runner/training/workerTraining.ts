@@ -72,7 +72,7 @@ const BATCH_MS = 100;
  * While the run goes, a recent step's graph is taken this often at most, and never more than
  * 1/LIVE_GRAPH_SHARE of the run's time (a snapshot of a big step costs a few of its steps).
  */
-const LIVE_GRAPH_MS = 2_000;
+const LIVE_GRAPH_MS = 10_000;
 const LIVE_GRAPH_SHARE = 50;
 
 interface RecentStep {
