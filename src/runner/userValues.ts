@@ -26,10 +26,10 @@ const KINK_OPS = new Set(["relu", "ReLU", "Relu"]);
 const MAX_BACKWARD_SITES = 16;
 const WRAPPED = Symbol("gradlens.backward");
 
-type UserValue = Record<string | symbol, unknown>;
+export type UserValue = Record<string | symbol, unknown>;
 
 /** A root's graph as it was when backward() returned: nodes children-first, their inputs and numbers. */
-interface RecordedGraph {
+export interface RecordedGraph {
   nodes: UserValue[];
   inputs: UserValue[][];
   data: Float64Array;
@@ -72,6 +72,8 @@ export class UserValues {
   private readonly bindingCounts = new Map<number, number>();
   private lastValue: { value: UserValue; binding: number } | undefined;
   private backwardDepth = 0;
+  /** A training run's hook (training/workerTraining.ts): each recorded backward() with its graph. */
+  onRecorded: ((root: UserValue, graph: RecordedGraph, site: number) => void) | undefined;
 
   /** `onBackward`: after each recorded backward() (the worker's checkpoints). */
   constructor(
@@ -169,6 +171,7 @@ export class UserValues {
     } else if (this.roots.size < MAX_BACKWARD_SITES) {
       this.roots.set(site, { graph, calls: 1 });
     }
+    this.onRecorded?.(root, graph, site);
     this.onBackward();
   }
 
@@ -251,6 +254,16 @@ export class UserValues {
   private labelOf(v: UserValue): string | undefined {
     const label = v.label;
     return typeof label === "string" && label !== "" ? label : this.labels.get(v);
+  }
+
+  /** The site that made a value of the learner's class (0 if unknown). */
+  siteOf(v: object): number {
+    return this.sites.get(v) ?? 0;
+  }
+
+  /** A recorded graph as the engine's snapshot (a training run's kept steps). */
+  snapshotOf(recorded: RecordedGraph): GraphSnapshot {
+    return this.snapshot(recorded);
   }
 
   private snapshot(recorded: RecordedGraph): GraphSnapshot {

@@ -141,6 +141,7 @@ async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
       post: (progress) => channel.send({ type: "training", progress }),
       started,
     });
+    training.attachUserValues(userValues);
   }
 
   const helpers: Record<string, unknown> = {

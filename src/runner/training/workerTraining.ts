@@ -7,7 +7,8 @@ import { existsSync } from "node:fs";
 import { Value, snapshotGraph, topologicalOrder, type GraphSnapshot } from "../../engine";
 import { packLabels, type PackedLabels } from "../labelTransfer";
 import { findParameterPaths, shortGroupNames, type PathRoot } from "../paramPaths";
-import { StepRecorder } from "./stepRecorder";
+import { StepRecorder, type GraphScan } from "./stepRecorder";
+import { CHILDREN_KEYS, type RecordedGraph, type UserValue, type UserValues } from "../userValues";
 import { StepLog } from "../../protocol/stepLog";
 import type { StepRecord } from "../../protocol/training";
 
@@ -140,7 +141,7 @@ export class WorkerTraining {
 
   /** Called after each recorded backward(): throws StopTraining when the run should end here. */
   stopIfAsked(): void {
-    const done = this.recorder.steps;
+    const done = this.recorder.steps + (this.user?.recorder.steps ?? 0);
     let asked = this.input.maxSteps !== undefined && done >= this.input.maxSteps;
     const now = performance.now();
     if (!asked && now - this.lastStopCheck >= STOP_CHECK_MS) {
@@ -151,6 +152,70 @@ export class WorkerTraining {
       this.stoppedAfter = done;
       throw new StopTraining(done);
     }
+  }
+
+  /** A learner's own Value class (userValues.ts): each backward() it records is a step too, read from the graph it recorded. */
+  attachUserValues(users: UserValues): void {
+    let current: GraphScan<LearnerValue> | undefined;
+    const recorder = new StepRecorder<LearnerValue>({
+      parameterPaths: () => this.userParameterPaths(users),
+      scan: () => current as GraphScan<LearnerValue>,
+      siteOf: (v) => users.siteOf(v),
+      scanEveryStep: true,
+      groupOfSite: this.options.groupOfSite,
+      shortNames: (groups) => shortGroupNames(groups),
+      now: () => performance.now() - this.options.started,
+    });
+    this.user = { users, recorder, kept: [], recent: undefined };
+    users.onRecorded = (root, graph, siteId) => {
+      current = scanRecorded(graph);
+      const { completed, nonFinite, step } = recorder.afterBackward(root as LearnerValue);
+      current = undefined;
+      if (completed) this.push(completed);
+      const user = this.user as UserTraining;
+      if (step === 1 || (nonFinite && !this.nonFiniteKept)) user.kept.push({ step, graph, siteId });
+      if (nonFinite) this.nonFiniteKept = true;
+      user.recent = { step, graph, siteId };
+      const now = performance.now();
+      if (now - this.lastFlush >= BATCH_MS) this.flush(now);
+      this.stopIfAsked();
+    };
+  }
+
+  private user: UserTraining | undefined;
+
+  private userParameterPaths(users: UserValues): Map<LearnerValue, string> {
+    const roots: PathRoot[] = [];
+    const { bindingNames } = this.options;
+    for (let id = 0; id < bindingNames.length; id++) if (this.bindingObjects[id] !== undefined) roots.push({ name: bindingNames[id], value: this.bindingObjects[id] });
+    const paths = findParameterPaths(roots, (x): x is LearnerValue => users.isValue(x));
+    for (const v of paths.keys()) if (hasInputs(v)) paths.delete(v); // only leaves can be parameters
+    this.lastUserPaths = paths;
+    return paths;
+  }
+
+  private lastUserPaths: Map<LearnerValue, string> | undefined;
+
+  /** The user class's kept steps as graphs (their numbers are those recorded at each backward()). */
+  private userGraphs(): WorkerStepGraph[] {
+    const user = this.user;
+    if (!user) return [];
+    const kept = [...user.kept];
+    if (user.recent && !kept.some((k) => k.step === user.recent?.step)) kept.push(user.recent);
+    const out: WorkerStepGraph[] = [];
+    for (const k of kept) {
+      if (this.options.nodeLimit !== undefined && k.graph.nodes.length > this.options.nodeLimit) continue;
+      const graph = user.users.snapshotOf(k.graph);
+      const paths: Record<number, string> = {};
+      k.graph.nodes.forEach((v, i) => {
+        const path = this.lastUserPaths?.get(v as LearnerValue);
+        if (path !== undefined) paths[i] = path;
+      });
+      const labels = packLabels(graph.labels);
+      graph.labels = {};
+      out.push({ step: k.step, name: "loss", siteId: k.siteId, graph, labels, paths });
+    }
+    return out;
   }
 
   afterBackward(root: Value, siteId: number): void {
@@ -185,7 +250,7 @@ export class WorkerTraining {
 
   /** Completes the last step, captures the recent graphs, and sends what is left. */
   finish(): WorkerTrainingOutput {
-    const last = this.recorder.finish();
+    const last = this.recorder.finish() ?? this.user?.recorder.finish();
     if (last) this.steps.addLast(last);
     if (last) this.batch.push(last);
     this.flush(performance.now(), last !== undefined);
@@ -200,11 +265,13 @@ export class WorkerTraining {
       const graph = this.capture(r.root, r.step, r.siteId, r.data, r.grad);
       if (graph) this.graphs.push(graph);
     }
+    this.graphs.push(...this.userGraphs());
     this.graphs.sort((a, b) => a.step - b.step);
-    const out: WorkerTrainingOutput = { steps: this.steps.records, groups: this.recorder.groupNames(), graphs: this.graphs };
+    const groups = this.recorder.steps === 0 && this.user ? this.user.recorder.groupNames() : this.recorder.groupNames();
+    const out: WorkerTrainingOutput = { steps: this.steps.records, groups, graphs: this.graphs };
     if (this.stoppedAfter !== undefined) out.stoppedAfter = this.stoppedAfter;
     if (this.input.totalSteps !== undefined) out.totalSteps = this.input.totalSteps;
-    if (this.steps.stride > 1) out.thinned = { every: this.steps.stride, steps: this.recorder.steps };
+    if (this.steps.stride > 1) out.thinned = { every: this.steps.stride, steps: this.recorder.steps + (this.user?.recorder.steps ?? 0) };
     return out;
   }
 
@@ -217,7 +284,7 @@ export class WorkerTraining {
 
   private flush(now: number, final = false): void {
     this.lastFlush = now;
-    const names = this.recorder.groupNames();
+    const names = this.recorder.steps === 0 && this.user ? this.user.recorder.groupNames() : this.recorder.groupNames();
     if (this.batch.length === 0 && names.length === this.announcedGroups && this.newGraphs.length === 0) return;
     const progress: WorkerTrainingProgress = { steps: this.batch, newGroups: names.slice(this.announcedGroups) };
     if (this.newGraphs.length > 0) {
@@ -280,4 +347,47 @@ export class WorkerTraining {
     for (const v of this.lastPaths.keys()) if (v.childCount > 0) this.lastPaths.delete(v);
     return this.lastPaths;
   }
+}
+
+/** A value of a learner's class: userValues.ts recognises one only with numeric `data` and `grad`. */
+type LearnerValue = UserValue & { data: number; grad: number };
+
+interface UserTraining {
+  users: UserValues;
+  recorder: StepRecorder<LearnerValue>;
+  kept: { step: number; graph: RecordedGraph; siteId: number }[];
+  recent: { step: number; graph: RecordedGraph; siteId: number } | undefined;
+}
+
+function hasInputs(v: UserValue): boolean {
+  for (const key of CHILDREN_KEYS) {
+    const x = v[key];
+    if (Array.isArray(x)) return x.length > 0;
+    if (x instanceof Set) return x.size > 0;
+  }
+  return false;
+}
+
+const RELU_OPS = new Set(["relu", "ReLU", "Relu"]);
+
+/** A step's walk from the graph userValues.ts recorded at backward(): its leaves, ReLUs (by op name) and non-finite numbers. */
+function scanRecorded(graph: RecordedGraph): GraphScan<LearnerValue> {
+  const leaves: LearnerValue[] = [];
+  let relus = 0;
+  let deadRelus = 0;
+  let finite = 0;
+  for (let i = 0; i < graph.nodes.length; i++) {
+    const inputs = graph.inputs[i];
+    if (inputs.length === 0) leaves.push(graph.nodes[i] as LearnerValue);
+    else {
+      const v = graph.nodes[i];
+      const op = v.op ?? v._op;
+      if (typeof op === "string" && RELU_OPS.has(op)) {
+        relus++;
+        if ((inputs[0].data as number) <= 0) deadRelus++;
+      }
+    }
+    finite += graph.data[i] - graph.data[i] + (graph.grad[i] - graph.grad[i]);
+  }
+  return { leaves, relus, deadRelus, nonFinite: finite !== 0, nodeCount: graph.nodes.length };
 }
