@@ -160,7 +160,7 @@ function isConsoleLine(x: unknown): x is WorkerConsoleLine {
 }
 
 /** A snapshot whose arrays have the types and lengths its readers index them by. */
-function isSnapshot(x: unknown): x is GraphSnapshot {
+export function isSnapshot(x: unknown): x is GraphSnapshot {
   if (!isObject(x) || !isInt(x.nodeCount) || x.nodeCount < 0 || !isArrayOf(x.opNames, isString)) return false;
   const n = x.nodeCount;
   const { op, data, grad, site, childStart, child, localGrad } = x;
@@ -174,7 +174,7 @@ function isSnapshot(x: unknown): x is GraphSnapshot {
   return true;
 }
 
-function isPackedLabels(x: unknown): x is PackedLabels {
+export function isPackedLabels(x: unknown): x is PackedLabels {
   if (!isObject(x) || !(x.ids instanceof Uint32Array) || !(x.nameIndex instanceof Uint32Array) || !isArrayOf(x.names, isString)) return false;
   if (x.ids.length !== x.nameIndex.length) return false;
   const names = x.names.length;
@@ -261,7 +261,7 @@ export function readChildMessage(raw: unknown, token: string): ChildMessage | un
       case "failure":
         return isString(raw.message) ? (raw as ChildMessage) : undefined;
       case "training": {
-        const progress = parseWorkerTrainingProgress(raw.progress, (graph, labels) => isSnapshot(graph) && isPackedLabels(labels));
+        const progress = parseWorkerTrainingProgress(raw.progress);
         return progress ? { type: "training", token, progress } : undefined;
       }
       default:

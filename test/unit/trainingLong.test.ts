@@ -117,6 +117,32 @@ describe("long training runs (TypeScript)", function () {
   });
 });
 
+describe("kept graphs of a big model while it trains (TypeScript)", function () {
+  this.timeout(180_000);
+  before(useBuiltWorker);
+
+  it("step 1's graph (tens of thousands of nodes) reaches the caller while the busy loop still runs", async () => {
+    const arrived: { steps: number; nodes: number }[] = [];
+    let last = 0;
+    process.env.GL_STEPS = "20";
+    const result = await runFile(fixture("microgptAdam.grad.ts"), {
+      timeLimitMs: 150_000,
+      training: {
+        onProgress: (p) => {
+          last = p.steps.at(-1)?.step ?? last;
+          for (const g of p.graphs ?? []) arrived.push({ steps: last, nodes: g.root.graph.nodeCount });
+        },
+      },
+    });
+    delete process.env.GL_STEPS;
+    assert.equal(result.error, undefined, result.error?.message);
+    assert.ok(arrived.length > 0, "a graph streamed");
+    assert.ok(arrived[0].nodes > 10_000, `${arrived[0].nodes} nodes`);
+    // A big message in the channel would wait there until the synchronous program ends: this one came at once.
+    assert.ok(arrived[0].steps < 10, `step 1's graph came after ${arrived[0].steps} steps`);
+  });
+});
+
 describe("long training runs (Python)", function () {
   this.timeout(180_000);
   let python: string | undefined;

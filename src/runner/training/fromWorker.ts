@@ -1,11 +1,14 @@
 /** The caller's side of a TypeScript training run: what the worker is asked, and its answer mapped to positions. */
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { unpackLabels } from "../labelTransfer";
 import type { TrainingRunOptions } from "./options";
+import { deserialize } from "node:v8";
 import { loopBoundOfTypeScript } from "./loopBound";
+import { parseWorkerStepGraph } from "./validate";
+import { isPackedLabels, isSnapshot } from "../protocol";
 import type { WorkerStepGraph, WorkerTrainingInput, WorkerTrainingOutput, WorkerTrainingProgress } from "./workerTraining";
 import type { SourcePosition, SourceSite } from "../../protocol/result";
 import type { StepGraph, TrainingProgress, TrainingResult } from "../../protocol/training";
@@ -37,14 +40,28 @@ function loopBoundOf(file: string): number | undefined {
 export function trainingListener(options: TrainingRunOptions, sites: readonly SourceSite[]): (progress: WorkerTrainingProgress) => void {
   const position = sitePositions(sites);
   return (progress) => {
-    const { graphs, ...rest } = progress;
+    const { graphFiles, ...rest } = progress;
     const out: TrainingProgress = rest;
-    if (graphs) {
-      out.graphs = graphs.map((g) => stepGraph(g, position));
+    if (graphFiles) {
+      out.graphs = graphFiles.flatMap(({ file }) => {
+        const graph = readGraphFile(file);
+        return graph ? [stepGraph(graph, position)] : [];
+      });
       out.sites = sites.slice();
     }
     options.onProgress?.(out);
   };
+}
+
+/** A graph file the worker wrote (then removed): read, checked, or undefined. */
+function readGraphFile(file: string): WorkerStepGraph | undefined {
+  try {
+    return parseWorkerStepGraph(deserialize(readFileSync(file)), (graph, labels) => isSnapshot(graph) && isPackedLabels(labels));
+  } catch {
+    return undefined; // gone or unreadable: the graph still comes with the run's result
+  } finally {
+    rmSync(file, { force: true });
+  }
 }
 
 function sitePositions(sites: readonly SourceSite[]): (id: number) => SourcePosition | undefined {
@@ -80,6 +97,13 @@ export function watchStopFlag(options: TrainingRunOptions, input: WorkerTraining
   return () => {
     clearInterval(timer);
     rmSync(input.stopPath, { force: true });
+    // Graph files of a run that ended before its last messages were read.
+    const prefix = `${path.basename(input.stopPath)}.graph-`;
+    try {
+      for (const name of readdirSync(path.dirname(input.stopPath))) if (name.startsWith(prefix)) rmSync(path.join(path.dirname(input.stopPath), name), { force: true });
+    } catch {
+      // The folder is gone: nothing is left in it.
+    }
   };
 }
 

@@ -51,18 +51,20 @@ export function parseTrainingProgress(x: unknown): TrainingProgress | undefined 
   return progress;
 }
 
-/** The worker's batch: as above, plus the graphs it kept, each checked by `isGraph` (the runner protocol's snapshot check). */
-export function parseWorkerTrainingProgress(x: unknown, isGraph: (graph: unknown, labels: unknown) => boolean): WorkerTrainingProgress | undefined {
+/** The worker's batch: as above, plus the files of the graphs it kept (read and checked by fromWorker.ts). */
+export function parseWorkerTrainingProgress(x: unknown): WorkerTrainingProgress | undefined {
   const progress = parseTrainingProgress(x);
   if (!progress || !isRecord(x)) return undefined;
   const { graphs: _graphs, ...rest } = progress;
   const out: WorkerTrainingProgress = rest;
-  if (Array.isArray(x.graphs)) {
-    const graphs = x.graphs.filter(
-      (g): g is WorkerStepGraph =>
-        isRecord(g) && isStepNumber(g.step) && typeof g.name === "string" && typeof g.siteId === "number" && isRecord(g.paths) && isGraph(g.graph, g.labels),
-    );
-    if (graphs.length > 0) out.graphs = graphs;
+  if (Array.isArray(x.graphFiles)) {
+    const files = x.graphFiles.filter((g): g is { step: number; file: string } => isRecord(g) && isStepNumber(g.step) && typeof g.file === "string");
+    if (files.length > 0) out.graphFiles = files;
   }
   return out;
+}
+
+/** A kept graph the worker wrote to a file, checked by `isGraph` (the runner protocol's snapshot check). */
+export function parseWorkerStepGraph(g: unknown, isGraph: (graph: unknown, labels: unknown) => boolean): WorkerStepGraph | undefined {
+  return isRecord(g) && isStepNumber(g.step) && typeof g.name === "string" && typeof g.siteId === "number" && isRecord(g.paths) && isGraph(g.graph, g.labels) ? (g as unknown as WorkerStepGraph) : undefined;
 }

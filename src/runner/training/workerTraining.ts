@@ -3,7 +3,8 @@
  * records a StepRecord per call (stepRecorder.ts), streams them in batches, keeps full graphs for
  * a few steps, and ends the program cleanly when asked to stop (Stop, `--steps N`).
  */
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
+import { serialize } from "node:v8";
 import { Value, snapshotGraph, topologicalOrder, type GraphSnapshot } from "../../engine";
 import { packLabels, type PackedLabels } from "../labelTransfer";
 import { findParameterPaths, shortGroupNames, type PathRoot } from "../paramPaths";
@@ -49,9 +50,12 @@ export interface WorkerTrainingOutput {
 export interface WorkerTrainingProgress {
   steps: StepRecord[];
   newGroups: string[];
-  /** Graphs kept since the last batch, to open while the run goes. */
-  graphs?: WorkerStepGraph[];
-  /** With `graphs`: every step whose graph is kept now (a newer recent graph replaces the older). */
+  /**
+   * Graphs kept since the last batch, to open while the run goes: each in its own file (v8
+   * serialization), as a big message would sit in the channel until the busy program ends.
+   */
+  graphFiles?: { step: number; file: string }[];
+  /** With `graphFiles`: every step whose graph is kept now (a newer recent graph replaces the older). */
   graphSteps?: number[];
   stride?: number;
   final?: boolean;
@@ -288,7 +292,15 @@ export class WorkerTraining {
     if (this.batch.length === 0 && names.length === this.announcedGroups && this.newGraphs.length === 0) return;
     const progress: WorkerTrainingProgress = { steps: this.batch, newGroups: names.slice(this.announcedGroups) };
     if (this.newGraphs.length > 0) {
-      progress.graphs = this.newGraphs;
+      progress.graphFiles = this.newGraphs.flatMap((g) => {
+        const file = `${this.input.stopPath}.graph-${g.step}`;
+        try {
+          writeFileSync(file, serialize(g));
+          return [{ step: g.step, file }];
+        } catch {
+          return []; // no room in the temporary folder: the graph still comes with the result
+        }
+      });
       progress.graphSteps = this.graphs.map((g) => g.step);
     }
     if (this.steps.stride > 1) progress.stride = this.steps.stride;
