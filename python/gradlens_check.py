@@ -15,6 +15,7 @@ from gradlens_errors import describe_exception, error_of
 from gradlens_graph import as_float, json_number
 from gradlens_messages import message_fields, said
 from gradlens_values import children_attribute
+from gradlens_opcheck import check_function_graph
 
 KINK_OPS = ("relu", "ReLU", "Relu")
 ROUNDING = 64 * 2.220446049250313e-16  # as src/engine/gradcheck.ts
@@ -48,7 +49,13 @@ def check_one(spec, scope, options, run):
         return result
     try:
         value_class = _value_class(fn, params, scope)
-        _check(fn, value_class, params, point, options, result, run.recorder)
+        out = _check(fn, value_class, params, point, options, result, run.recorder)
+        # The local gradients of the ops the function's graph used: a failing check names the wrong op.
+        ops = check_function_graph(run, out)
+        if ops is not None:
+            result["ops"] = ops
+            if any(not op["ok"] for op in ops):
+                result["ok"] = False
     except BaseException as error:  # noqa: B036 - the user's function raised: shown at its line
         result["error"] = error_of(run.chunks, error, "runtime", describe_exception(error, run.markdown))
     return result
@@ -139,6 +146,7 @@ def _check(fn, value_class, params, point, options, result, recorder):
     result["inputs"] = checks
     finite = [c["relError"] for c in checks if math.isfinite(c["relError"])]
     result["maxRelError"] = max(finite) if finite else 0
+    return out
 
 
 def _compare(analytic, numeric, atol, rtol, noise):

@@ -17,6 +17,7 @@ import gc
 import math
 import random
 
+from gradlens_capture import capture
 from gradlens_graph import as_float, inputs_of, json_number
 from gradlens_values import TAG_MASK
 
@@ -93,6 +94,17 @@ class OpChecks:
     def _position_of_code(self, code):
         chunk = self.run.chunks.get(code.co_filename)
         return chunk.position(code.co_firstlineno) if chunk is not None else None
+
+
+def check_function_graph(run, out, limit=200_000):
+    """The op checks of the graph a gradient check's call built (its nodes are not in the run's roots:
+    no node marks), or None when it cannot be read."""
+    taken = capture(run.recorder, out, limit)
+    if taken.too_large or not taken.nodes:
+        return None
+    checks = OpChecks(run)
+    checks.add_root(None, taken, {})
+    return checks.results()
 
 
 def _check_group(recorder, op_index, site, group, position_of_code):
@@ -207,6 +219,9 @@ def _forward(taken, op, functions):
     """A function of the inputs' numbers giving the op's output, checked to reproduce it, or a reason."""
     children = taken.children
     cls = type(children[0])
+    makers = [_leaf_maker(type(c)) for c in children]
+    if any(make is None for make in makers):
+        return "could not make a fresh input of class %s from a number alone (its constructor wants more)" % type(children[0]).__name__
     candidates = []
     if op.startswith("**"):
         try:
@@ -237,7 +252,7 @@ def _forward(taken, op, functions):
     for candidate in candidates:
         for order in orders:
             def forward(xs, candidate=candidate, order=order):
-                leaves = [cls(xs[j]) for j in order]
+                leaves = [makers[j](xs[j]) for j in order]
                 out = candidate(leaves)
                 return as_float(getattr(out, "data", math.nan))
             try:
@@ -247,6 +262,21 @@ def _forward(taken, op, functions):
             if again == recorded or abs(again - recorded) <= 1e-9 * max(1.0, abs(recorded)):
                 return forward
     return "re-running %s did not give its recorded output (its inputs changed after it was made, e.g. by an optimizer step)" % (op or "the op")
+
+
+def _leaf_maker(cls):
+    """The class itself, or the nearest base class, whose constructor makes a leaf from a number alone
+    (a `Param(Node)` subclass that also wants a name is re-made as a Node)."""
+    for kind in cls.__mro__:
+        if kind is object:
+            break
+        try:
+            leaf = kind(0.5)
+        except Exception:  # noqa: BLE001 — a constructor that wants more: try the base class
+            continue
+        if as_float(getattr(leaf, "data", math.nan)) == 0.5:
+            return kind
+    return None
 
 
 def _check_instance(taken, op, name, functions):

@@ -10,6 +10,8 @@ import type { ResultStore } from "./results";
 import { opMessage } from "../protocol/checkVerdict";
 import { editorWords, verdictTitle } from "./verdict";
 import type { FunctionArgs } from "./commands";
+import type { RunResult } from "../protocol/result";
+import { codeBlocksOf, type MarkdownCodeBlock } from "../analysis/codeBlocks";
 
 /** Where gradient-check lenses appear: grad files, Python files, and Markdown (its ```python blocks). */
 export const checkLensSelector: vscode.DocumentSelector = [gradFileSelector as vscode.DocumentFilter, { scheme: "file", language: "python" }, { scheme: "file", language: "markdown" }];
@@ -34,6 +36,18 @@ function checkableFunctionsOf(document: vscode.TextDocument): LensSite[] {
     );
   }
   return loadAnalysis().findCheckableFunctions(text, file).map((f) => ({ name: f.name, line: f.range.line }));
+}
+
+/**
+ * In Markdown, the code block a "Check ops" run was of: the one with the last line the run recorded
+ * (its ops, its backward() calls; the blocks it needed ran first, so their lines come earlier).
+ */
+function blockThatRan(document: vscode.TextDocument, run: RunResult): MarkdownCodeBlock | undefined {
+  const positions = [...(run.opChecks ?? []).map((op) => op.position), ...run.roots.map((root) => root.position)];
+  const lines = positions.filter((p) => p?.file === document.uri.fsPath).map((p) => p!.line);
+  if (lines.length === 0) return undefined;
+  const last = Math.max(...lines);
+  return codeBlocksOf(document.getText()).find((b) => b.startLine <= last && last <= b.endLine);
 }
 
 export class GradientCheckLensProvider implements vscode.CodeLensProvider, vscode.Disposable {
@@ -104,11 +118,21 @@ export class GradientCheckLensProvider implements vscode.CodeLensProvider, vscod
    * agreed, or the first wrong op; clicking checks again. No lens before: the palette starts it.
    */
   private opsLenses(document: vscode.TextDocument): vscode.CodeLens[] {
-    const ops = this.store.freshRun(document.uri.fsPath)?.opChecks;
-    if (!ops) return [];
+    const run = this.store.freshRun(document.uri.fsPath);
+    const ops = run?.opChecks;
+    if (!run || !ops) return [];
     const wrong = ops.filter((op) => !op.ok);
     const title = wrong.length > 0 ? `✗ ${opMessage(wrong[0], editorWords)}` : vscode.l10n.t("✓ the local gradients of {0} op kinds agree", ops.length);
-    return [new vscode.CodeLens(new vscode.Range(0, 0, 0, 0), { title, tooltip: vscode.l10n.t("Run the file and check the local gradient of every op it used"), command: "gradlens.checkOps", arguments: [document.uri] })];
+    const block = document.languageId === "markdown" ? blockThatRan(document, run) : undefined;
+    const line = block ? block.startLine - 1 : 0;
+    return [
+      new vscode.CodeLens(new vscode.Range(line, 0, line, 0), {
+        title,
+        tooltip: vscode.l10n.t("Run the file and check the local gradient of every op it used"),
+        command: "gradlens.checkOps",
+        arguments: block ? [document.uri, block.startLine] : [document.uri],
+      }),
+    ];
   }
 
   dispose(): void {

@@ -74,8 +74,9 @@ export function registerCommands(context: vscode.ExtensionContext, runs: RunServ
       return result;
     }),
 
-    register("gradlens.checkOps", async (resource?: vscode.Uri) => {
-      const target = await targetFor(resource, false);
+    register("gradlens.checkOps", async (resource?: vscode.Uri, line?: number) => {
+      // In Markdown the lens says which ```python block (its first line); else the cursor's block or the selection.
+      const target = typeof line === "number" && resource instanceof vscode.Uri ? await blockTarget(resource, line) : await targetFor(resource, true);
       if (!target || !ensureTrusted()) return undefined;
       const result = await runs.run({ target, mode: "run", opsOnly: true, feedback: "notification" });
       if (result && !reportError(result)) reportOps(result);
@@ -121,6 +122,12 @@ function checkTarget(args: FunctionArgs, document: vscode.TextDocument): RunTarg
     if (block) return { kind: "snippet", language: "python", file: args.file, document, code: block.code, origin: { file: args.file, line: block.startLine, column: 1 } };
   }
   return { kind: "file", language: document.languageId === "python" ? "python" : "typescript", file: args.file, document };
+}
+
+/** The ```python block at `line` of a Markdown file, as a lens of that block runs it. */
+async function blockTarget(resource: vscode.Uri, line: number): Promise<RunTarget | undefined> {
+  const document = await vscode.workspace.openTextDocument(resource);
+  return checkTarget({ file: resource.fsPath, functionName: "", line }, document);
 }
 
 /** The code to run: the file the command was invoked on (editor title), else the active editor. */

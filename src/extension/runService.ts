@@ -104,7 +104,12 @@ export class RunService implements vscode.Disposable {
       }
     }
     const runner = runnerFor(target.language);
-    if (request.opsOnly && target.kind === "file") return runner.checkFile(target.file, { ...options, opsOnly: true });
+    if (request.opsOnly) {
+      // A selection or a Markdown block: it runs as "Run" runs it (after the blocks it needs), then its ops are checked.
+      return target.kind === "file"
+        ? runner.checkFile(target.file, { ...options, opsOnly: true })
+        : runner.runSnippet(target.code, target.origin, { ...options, document: target.document.getText(), opChecks: true });
+    }
     if (request.mode === "check") return runner.checkFile(target.file, { ...options, functionName: request.functionName });
     // The editor's text, so a Markdown block can build on the code blocks above it.
     return target.kind === "file" ? runner.runFile(target.file, options) : runner.runSnippet(target.code, target.origin, { ...options, document: target.document.getText() });

@@ -162,6 +162,8 @@ export interface OpCheckResult {
   position?: SourcePosition;
   /** Where the op is defined, when that is another line (a method of the user's Value class). */
   definition?: SourcePosition;
+  /** The method of a learner's TypeScript class that makes the op, where it was found by re-running it. */
+  method?: string;
   /** "built-in": GradLens's own op; "user": an op the user's code defines. */
   kind: "built-in" | "user";
   /** false when an instance disagrees; true when all agree or the op could not be checked (see `unchecked`). */

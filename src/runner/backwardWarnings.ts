@@ -18,13 +18,16 @@ export interface BackwardWarning {
 
 export class BackwardWatch {
   readonly warnings: BackwardWarning[] = [];
-  private readonly seenRoots = new WeakSet<Value>();
+  private readonly seenRoots = new WeakSet<object>();
   private readonly watched = new Map<number, number>();
   private readonly warned = new Set<string>();
   private anyBackward = false;
 
-  /** Called right before `root.backward()` runs at `site`. */
-  before(root: Value, site: number): void {
+  /**
+   * Called right before `root.backward()` runs at `site`; `staleLeaf` finds a leaf that already holds
+   * a grad (a learner's own class walks its own graph).
+   */
+  before(root: object, site: number, staleLeaf: () => { label?: string; grad: number } | undefined = () => engineStaleLeaf(root as Value)): void {
     const calls = this.watched.get(site) ?? 0;
     const again = this.seenRoots.has(root);
     this.seenRoots.add(root);
@@ -35,12 +38,11 @@ export class BackwardWatch {
       return;
     }
     this.watched.set(site, calls + 1);
-    let stale: Value | undefined;
-    for (const v of topologicalOrder(root)) {
-      if (v.childCount === 0 && v.grad !== 0) {
-        stale = v;
-        break;
-      }
+    let stale: { label?: string; grad: number } | undefined;
+    try {
+      stale = staleLeaf();
+    } catch {
+      return; // a value GradLens cannot read: no warning, the user's backward() goes on
     }
     if (!stale) return;
     const kind = again ? "double-backward" : "grads-not-reset";
@@ -49,6 +51,11 @@ export class BackwardWatch {
     this.warned.add(key);
     this.warnings.push({ kind, message: backwardWarningMessage(kind, stale.label, stale.grad), siteId: site });
   }
+}
+
+function engineStaleLeaf(root: Value): { label?: string; grad: number } | undefined {
+  for (const v of topologicalOrder(root)) if (v.childCount === 0 && v.grad !== 0) return { label: v.label, grad: v.grad };
+  return undefined;
 }
 
 /** The warning's words, for both runners (the Python tracer sends kind, leaf name and grad). */

@@ -13,11 +13,12 @@ import { unpackLabels } from "./labelTransfer";
 import { BundlePositions, formatStack } from "./sourcePositions";
 import { findCheckableFunctionsDetailed, topLevelNames } from "./staticAnalysis";
 import { placeOps, positioned } from "./opCheckPositions";
+import { placeMethods } from "./opCheckDefinitions";
 import { findModelFunctions } from "./modelFunctions";
 import { fileDeclaresOwnValue } from "./userValueClasses";
 import type { SourceOffset } from "./instrument";
 import type { CheckRequest, WorkerConsoleLine, WorkerError, WorkerOutput } from "./protocol";
-import type { BindingValue, ConsoleLine, FunctionCheckResult, RunError, RunResult, SourcePosition, SourceRange } from "../protocol/result";
+import type { BindingValue, ConsoleLine, FunctionCheckResult, OpCheckResult, RunError, RunResult, SourcePosition, SourceRange } from "../protocol/result";
 import { trainingInput, trainingListener, trainingResult, watchStopFlag } from "./training/fromWorker";
 import { emptyResult as emptyRunResult } from "../protocol/emptyResult";
 import { DEFAULT_TIME_LIMIT_MS, DEFAULT_MEMORY_LIMIT_MB, resolveLimits, type RunLimits } from "../protocol/limits";
@@ -53,13 +54,14 @@ export function runFile(file: string, options: RunOptions = {}): Promise<RunResu
   return guarded(absolute, () => runBundle({ entry: { file: absolute }, sourceTracking: options.sourceTracking ?? true }, absolute, options));
 }
 
-/** Runs statements selected from any file, with `Value` and the op helpers in scope. */
-export function runSnippet(code: string, origin: SnippetOrigin, options: RunOptions = {}): Promise<RunResult> {
+/** Runs statements selected from any file, with `Value` and the op helpers in scope; `opChecks`: and checks its ops ("Check ops"). */
+export function runSnippet(code: string, origin: SnippetOrigin, options: RunOptions & { opChecks?: boolean } = {}): Promise<RunResult> {
   const file = path.resolve(origin.file);
   const offset: SourceOffset = { file, line: origin.line, column: origin.column };
   const declared = topLevelNames(code);
   const injected = SNIPPET_HELPERS.filter((name) => !declared.has(name));
-  return guarded(file, () => runBundle({ entry: { code, origin: offset }, sourceTracking: options.sourceTracking ?? true }, file, options, { injected, snippet: offset }));
+  const extras: RunExtras = { injected, snippet: offset, snippetCode: code, ...(options.opChecks ? { opChecks: true } : {}) };
+  return guarded(file, () => runBundle({ entry: { code, origin: offset }, sourceTracking: options.sourceTracking ?? true }, file, options, extras));
 }
 
 /**
@@ -125,6 +127,7 @@ function emptyResult(file: string, error: RunError | undefined, durationMs: numb
 interface RunExtras {
   injected?: string[];
   snippet?: SourceOffset;
+  snippetCode?: string;
   checks?: CheckRequest[];
   opChecks?: boolean;
 }
@@ -160,6 +163,9 @@ async function runBundle(request: BundleRequest, file: string, options: RunOptio
   };
   const positions = new BundlePositions(bundle.map, bundle.sourceRoot, extras.snippet);
   const toRunError = (e: WorkerError): RunError => mapError(e, positions, sitePosition, limits);
+  // A failing op of a learner's own class: also where its method is written (opCheckDefinitions.ts).
+  const snippetSource = extras.snippet && extras.snippetCode !== undefined ? { offset: extras.snippet, code: extras.snippetCode } : undefined;
+  const placeAll = (ops: OpCheckResult[]) => placeMethods(placeOps(ops, sitePosition), bundle, snippetSource);
   const result = emptyResult(file, undefined, 0);
   result.sites = sites;
   const notes: ConsoleLine[] = bundle.untracked.map((u) => ({ stream: "stderr" as const, text: l10n.t("GradLens: source tracking is off for {0} ({1})", u.file, u.reason) }));
@@ -187,12 +193,12 @@ async function runBundle(request: BundleRequest, file: string, options: RunOptio
       result.checks = output.checks.map((c): FunctionCheckResult => {
         const { error, ...check } = c;
         const out: FunctionCheckResult = { ...check, range: { file, line: 1, column: 1, endLine: 1, endColumn: 1 } };
-        if (out.ops) out.ops = placeOps(out.ops, sitePosition);
+        if (out.ops) out.ops = placeAll(out.ops);
         if (error) out.error = toRunError(error);
         return out;
       });
     }
-    if (output.opChecks) result.opChecks = placeOps(output.opChecks, sitePosition);
+    if (output.opChecks) result.opChecks = placeAll(output.opChecks);
     if (output.warnings) result.warnings = output.warnings.map(({ siteId, ...w }) => ({ ...w, ...positioned(sitePosition(siteId)) }));
   }
   // The child's own account of its end (it knows the line it was stopped at), else the host's.

@@ -28,6 +28,8 @@ const RTOL = 1e-4;
 /** Step sizes tried in turn: the first that agrees decides (a poor difference is not a wrong op). */
 const STEPS = [1e-6, 1e-4, 1e-8, 1e-3];
 const ROUNDING = 64 * Number.EPSILON;
+/** An op that overwrites grads is wrong whatever its numbers say: its instance ranks as the worst. */
+const OVERWRITE_SCORE = 1e6;
 
 /** A forward of an op: its output at the given inputs (undefined: could not evaluate). */
 export type OpForward = (inputs: readonly number[]) => number | undefined;
@@ -63,12 +65,25 @@ export interface OpGraph {
   graph: GraphSnapshot;
 }
 
+/** A user-defined op's forward, re-run through the user's code, and what the re-run found out besides. */
+export interface UserForward {
+  forward: OpForward;
+  /** Local gradients from the re-run node, for edges whose recorded one is unknown (NaN). */
+  analytic?: readonly number[];
+  /** Its backward step sets the inputs' grads instead of adding to them (`=` for `+=`). */
+  overwrites?: boolean;
+  /** The method of the learner's class that makes the op (the host finds its line). */
+  method?: string;
+}
+
 export interface OpCheckContext {
   /**
    * A forward for a user-defined op's instance (node `id` of `graph`), or undefined with a reason.
    * Called once per sampled instance; the forward may run user code.
    */
-  userForward?: (graph: OpGraph, id: number) => { forward: OpForward } | { reason: string };
+  userForward?: (graph: OpGraph, id: number) => UserForward | { reason: string };
+  /** The graphs are of a learner's own class: every op is the user's code, re-run first (built-in forwards only as a fallback). */
+  ownClass?: boolean;
   /** The user's gradcheck tolerances, where set (else ATOL/RTOL below). */
   tolerances?: { atol?: number; rtol?: number };
 }
@@ -104,13 +119,17 @@ export function checkOps(graphs: readonly OpGraph[], context: OpCheckContext = {
   }
   const results: OpCheckResult[] = [];
   for (const group of groups.values()) results.push(checkGroup(group, context));
-  // Failing ops first, then in the order the run made them (site ids grow along the source).
-  return results.sort((a, b) => Number(a.ok) - Number(b.ok) || a.siteId - b.siteId);
+  return sortOps(results);
+}
+
+/** Failing ops first, then in the order the run made them (site ids grow along the source). */
+export function sortOps(ops: OpCheckResult[]): OpCheckResult[] {
+  return ops.sort((a, b) => Number(a.ok) - Number(b.ok) || a.siteId - b.siteId);
 }
 
 function checkGroup(group: Group, context: OpCheckContext): OpCheckResult {
   const builtIn = builtInForward(group.op);
-  const result: OpCheckResult = { op: group.op, siteId: group.site, kind: builtIn ? "built-in" : "user", ok: true, total: group.total, checked: 0, failed: 0 };
+  const result: OpCheckResult = { op: group.op, siteId: group.site, kind: builtIn && !context.ownClass ? "built-in" : "user", ok: true, total: group.total, checked: 0, failed: 0 };
   let worstScore = -1;
   const nodes: { root: number; id: number }[] = [];
   for (const { graph, id } of group.ids) {
@@ -122,20 +141,35 @@ function checkGroup(group: Group, context: OpCheckContext): OpCheckResult {
       analytic.push(snapshot.localGrad[e]);
     }
     const output = snapshot.data[id];
-    let forward = builtIn;
     // A node named like a built-in whose output the built-in forward does not give was made by user code.
-    if (forward && !reproduces(forward(inputs), output)) forward = undefined;
+    const builtInHere = builtIn && reproduces(builtIn(inputs), output) ? builtIn : undefined;
+    let forward = context.ownClass ? undefined : builtInHere;
+    let rerun: UserForward | undefined;
     if (!forward) {
       const found = context.userForward?.(graph, id) ?? { reason: "no way to re-run this op's forward" };
       if ("reason" in found) {
-        result.unchecked ??= found.reason;
-        continue;
+        forward = builtInHere;
+        if (!forward) {
+          result.unchecked ??= found.reason;
+          continue;
+        }
+      } else {
+        rerun = found;
+        forward = found.forward;
+        result.kind = "user";
+        if (found.method) result.method ??= found.method;
+        found.analytic?.forEach((g, j) => {
+          if (Number.isNaN(analytic[j])) analytic[j] = g;
+        });
       }
-      forward = found.forward;
-      result.kind = "user";
     }
     const instance = checkInstance(group.op, forward, inputs, output, analytic, context.tolerances);
     if (!instance) continue; // on a kink, or the forward failed at a perturbed point
+    if (rerun?.overwrites) {
+      instance.check.ok = false;
+      instance.score = Math.max(instance.score, OVERWRITE_SCORE);
+      result.overwrites = true;
+    }
     result.checked++;
     if (!instance.check.ok) {
       result.failed++;
@@ -152,7 +186,8 @@ function checkGroup(group: Group, context: OpCheckContext): OpCheckResult {
   return result;
 }
 
-function reproduces(value: number | undefined, recorded: number): boolean {
+/** Whether a re-run gave the recorded output (to rounding). */
+export function reproduces(value: number | undefined, recorded: number): boolean {
   if (value === undefined) return false;
   if (Object.is(value, recorded)) return true;
   return Math.abs(value - recorded) <= 1e-12 * Math.max(1, Math.abs(recorded));

@@ -222,7 +222,7 @@ function isNodeRef(x: unknown): x is { root: number; id: number } {
 
 function isOpCheck(x: unknown): x is OpCheckResult {
   if (!isObject(x) || !isString(x.op) || !isInt(x.siteId) || (x.kind !== "built-in" && x.kind !== "user") || typeof x.ok !== "boolean") return false;
-  if (!isInt(x.total) || !isInt(x.checked) || !isInt(x.failed) || (x.unchecked !== undefined && !isString(x.unchecked))) return false;
+  if (!isInt(x.total) || !isInt(x.checked) || !isInt(x.failed) || (x.unchecked !== undefined && !isString(x.unchecked)) || (x.method !== undefined && !isString(x.method))) return false;
   if (x.nodes !== undefined && !isArrayOf(x.nodes, isNodeRef)) return false;
   const w = x.worst;
   return w === undefined || (isObject(w) && isNumbers(w.inputs) && isNumber(w.output) && isNumbers(w.analytic) && isNumbers(w.numeric) && typeof w.ok === "boolean" && (w.node === undefined || isNodeRef(w.node)));

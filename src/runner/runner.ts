@@ -38,7 +38,7 @@ export interface Runner {
    * Runs code selected from a file (or a Markdown code block); `document` is the file's whole text
    * as the editor has it, for code blocks that build on earlier ones.
    */
-  runSnippet(code: string, origin: SnippetOrigin, options?: RunnerOptions & { document?: string }): Promise<RunResult>;
+  runSnippet(code: string, origin: SnippetOrigin, options?: RunnerOptions & { document?: string; /** also check the ops' local gradients ("Check ops") */ opChecks?: boolean }): Promise<RunResult>;
   /**
    * Runs the file, then a gradient check of every checkable function (or only `functionName`), and
    * of the local gradients of the ops in the run's graphs; `opsOnly`: the op checks alone ("Check ops").

@@ -19,14 +19,22 @@ import type { WorkerBinding, WorkerError, WorkerOutput, WorkerRoot } from "./pro
 /** Where a class keeps a value's inputs, its op name, its local gradients and its backward step. */
 export const CHILDREN_KEYS = ["children", "_children", "_prev", "prev"] as const;
 const OP_KEYS = ["op", "_op"] as const;
-const LOCAL_GRAD_KEYS = ["localGrads", "_localGrads", "_local_grads"] as const;
-const STEP_KEYS = ["_backward", "backwardStep"] as const;
+export const LOCAL_GRAD_KEYS = ["localGrads", "_localGrads", "_local_grads"] as const;
+export const STEP_KEYS = ["_backward", "backwardStep"] as const;
 /** Op names whose derivative jumps at 0 (a gradient check there is "at a kink"). */
 const KINK_OPS = new Set(["relu", "ReLU", "Relu"]);
 const MAX_BACKWARD_SITES = 16;
 const WRAPPED = Symbol("gradlens.backward");
 
 export type UserValue = Record<string | symbol, unknown>;
+
+/** A graph of a learner's class as a snapshot, with the user's value of each snapshot node (for op checks). */
+export interface LearnerGraph {
+  /** Index of the graph in the run's roots; undefined for a gradient check's own graph. */
+  root?: number;
+  graph: GraphSnapshot;
+  nodes: readonly UserValue[];
+}
 
 /** A root's graph as it was when backward() returned: nodes children-first, their inputs and numbers. */
 export interface RecordedGraph {
@@ -36,7 +44,7 @@ export interface RecordedGraph {
   grad: Float64Array;
 }
 
-function field(v: UserValue, keys: readonly string[]): unknown {
+export function field(v: UserValue, keys: readonly string[]): unknown {
   for (const key of keys) {
     const x = v[key];
     if (x !== undefined) return x;
@@ -44,7 +52,7 @@ function field(v: UserValue, keys: readonly string[]): unknown {
   return undefined;
 }
 
-function childrenOf(v: UserValue): unknown[] | undefined {
+export function childrenOf(v: UserValue): unknown[] | undefined {
   for (const key of CHILDREN_KEYS) {
     const x = v[key];
     if (Array.isArray(x)) return x;
@@ -53,13 +61,16 @@ function childrenOf(v: UserValue): unknown[] | undefined {
   return undefined;
 }
 
-function opOf(v: UserValue, hasInputs: boolean): string {
+/** The op name of a value whose class names no ops. */
+export const UNNAMED_OP = "op";
+
+export function opOf(v: UserValue, hasInputs: boolean): string {
   const op = field(v, OP_KEYS);
   if (typeof op === "string" && op !== "") return op;
-  return hasInputs ? "op" : "";
+  return hasInputs ? UNNAMED_OP : "";
 }
 
-const numberOf = (x: unknown): number => (typeof x === "number" ? x : typeof x === "object" && x !== null && typeof (x as UserValue).data === "number" ? ((x as UserValue).data as number) : Number.NaN);
+export const numberOf = (x: unknown): number => (typeof x === "number" ? x : typeof x === "object" && x !== null && typeof (x as UserValue).data === "number" ? ((x as UserValue).data as number) : Number.NaN);
 
 export class UserValues {
   /** False while GradLens itself calls the user's backward() (gradient checks). */
@@ -75,10 +86,14 @@ export class UserValues {
   /** A training run's hook (training/workerTraining.ts): each recorded backward() with its graph. */
   onRecorded: ((root: UserValue, graph: RecordedGraph, site: number) => void) | undefined;
 
-  /** `onBackward`: after each recorded backward() (the worker's checkpoints). */
+  /** The learner's graph of the last gradient check call (adaptForChecks), for its op checks. */
+  private lastCheckOutput: UserValue | undefined;
+
+  /** `onBackward`: after each recorded backward() (the worker's checkpoints); `onBackwardStart`: as the outermost one starts. */
   constructor(
     private readonly bindingNames: readonly string[],
     private readonly onBackward: () => void = () => undefined,
+    private readonly onBackwardStart: (root: UserValue, site: number) => void = () => undefined,
   ) {}
 
   isValue(x: unknown): x is UserValue {
@@ -130,7 +145,9 @@ export class UserValues {
     if (!owner || owner === Object.prototype) return;
     const original = (owner as UserValue).backward;
     if (typeof original !== "function" || (original as unknown as UserValue)[WRAPPED]) return;
-    const enter = () => this.backwardDepth++;
+    const enter = (root: unknown, site: number) => {
+      if (this.backwardDepth++ === 0 && this.enabled && this.isValue(root)) this.onBackwardStart(root, site);
+    };
     // Only the outermost call records: a recursive backward() calls itself on every node.
     const leave = (root: unknown, site: number) => {
       this.backwardDepth--;
@@ -138,7 +155,7 @@ export class UserValues {
     };
     const wrapped = function (this: unknown, ...args: unknown[]): unknown {
       const site = creationSite.site;
-      enter();
+      enter(this, site);
       let finished = false;
       try {
         const result = (original as (...a: unknown[]) => unknown).apply(this, args);
@@ -212,14 +229,14 @@ export class UserValues {
     rootStart: number,
     nodeLimit: number | undefined,
     allowLastValue: boolean,
-  ): { roots: WorkerRoot[]; bindings: WorkerBinding[]; error?: WorkerError; nonFinite?: WorkerOutput["nonFinite"] } {
+  ): { roots: WorkerRoot[]; bindings: WorkerBinding[]; error?: WorkerError; nonFinite?: WorkerOutput["nonFinite"]; graphs: LearnerGraph[] } {
     const chosen: { graph: RecordedGraph; siteId: number; calls: number; reason: "backward" | "last-value"; name?: string }[] = [];
     for (const [siteId, { graph, calls }] of this.roots) chosen.push({ graph, siteId, calls, reason: "backward" });
     if (chosen.length === 0 && allowLastValue && this.lastValue) {
       const { value, binding } = this.lastValue;
       chosen.push({ graph: this.read(value), siteId: this.sites.get(value) ?? 0, calls: 0, reason: "last-value", name: binding >= 0 ? this.bindingNames[binding] : undefined });
     }
-    const out: ReturnType<UserValues["results"]> = { roots: [], bindings: [] };
+    const out: ReturnType<UserValues["results"]> = { roots: [], bindings: [], graphs: [] };
     const nodeOf = new Map<UserValue, { root: number; id: number }>();
     for (const c of chosen) {
       const root = c.graph.nodes[c.graph.nodes.length - 1];
@@ -231,6 +248,7 @@ export class UserValues {
         continue;
       }
       const graph = this.snapshot(c.graph);
+      out.graphs.push({ root: index, graph: { ...graph }, nodes: c.graph.nodes });
       const labels = packLabels(graph.labels);
       graph.labels = {};
       const workerRoot: WorkerRoot = { name, reason: c.reason, siteId: c.siteId, graph, labels };
@@ -249,6 +267,23 @@ export class UserValues {
       out.bindings.push(binding);
     }
     return out;
+  }
+
+  /** The learner's graph the last gradient check call built (see adaptForChecks), for its op checks. */
+  lastCheckGraph(): LearnerGraph | undefined {
+    const out = this.lastCheckOutput;
+    if (!out) return undefined;
+    const recorded = this.read(out);
+    return { graph: this.snapshot(recorded), nodes: recorded.nodes };
+  }
+
+  /** The first leaf under `root` that already holds a grad (backward() is about to add to it). */
+  firstStaleLeaf(root: UserValue): { label?: string; grad: number } | undefined {
+    for (const v of this.read(root).nodes) {
+      const grad = numberOf(v.grad);
+      if ((childrenOf(v) ?? []).length === 0 && grad !== 0) return { label: this.labelOf(v), grad };
+    }
+    return undefined;
   }
 
   private labelOf(v: UserValue): string | undefined {
@@ -375,6 +410,7 @@ export class UserValues {
           if (!this.isValue(out)) return out; // the checker says what it returned
           if (typeof out.backward !== "function") throw new TypeError(`${name} returned a value whose class has no backward() method`);
           (out.backward as () => void).call(out);
+          this.lastCheckOutput = out;
           const markers = this.read(out).nodes
             .filter((v) => KINK_OPS.has(opOf(v, true)))
             .map((v) => new EngineValue(0, [new EngineValue(numberOf(childrenOf(v)?.[0]))], [0], "relu"));

@@ -17,9 +17,9 @@ import { Value, creationSite, valuesCreated, topologicalOrder, snapshotGraph, fi
 import { observeBackward, observeBackwardStart } from "../engine/value";
 import { HELPERS } from "./helpers";
 import { describeThrown, framesOf, BUNDLE_FILENAME } from "./workerErrors";
-import { modelChecks, runChecks } from "./workerChecks";
+import { learnerOpChecks, modelChecks, runChecks } from "./workerChecks";
 import { BackwardWatch } from "./backwardWarnings";
-import { checkOps, type OpGraph } from "./opCheck";
+import { checkOps, sortOps, type OpGraph } from "./opCheck";
 import { rerunForward } from "./opCheckRerun";
 import { packLabels } from "./labelTransfer";
 import { BackwardStates } from "./backwardState";
@@ -127,10 +127,14 @@ async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
   const registered = new Map<string, unknown>();
   const functionOfSite = (site: number): string | undefined => input.siteFunctions?.[site] ?? undefined;
   // Learners' own Value classes; their backward() calls count as the engine's do.
-  const userValues = new UserValues(input.bindingNames, () => {
-    lastBackward = performance.now();
-    checkpointIfDue();
-  });
+  const userValues = new UserValues(
+    input.bindingNames,
+    () => {
+      lastBackward = performance.now();
+      checkpointIfDue();
+    },
+    (root, site) => watch.before(root, site, () => userValues.firstStaleLeaf(root)),
+  );
   const frames = new CallFrameRecorder(() => creationSite.site);
   if (input.training) {
     training = new WorkerTraining(input.training, {
@@ -253,8 +257,10 @@ async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
     if (final && input.checks && stopReason === undefined) {
       recordBackward = false;
       states.enabled = false;
-      output.checks = runChecks(input.checks, userValues.adaptForChecks(registered), input.gradcheck ?? {}, errorOf, { functionOfSite });
+      userValues.enabled = false;
+      output.checks = runChecks(input.checks, userValues.adaptForChecks(registered), input.gradcheck ?? {}, errorOf, { functionOfSite, lastLearnerGraph: () => userValues.lastCheckGraph() });
       recordBackward = true;
+      userValues.enabled = true;
     }
 
     // --- results ---------------------------------------------------------------------------
@@ -270,6 +276,7 @@ async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
     const nodeOfBinding: (WorkerBinding["node"] | undefined)[] = new Array(bindingCount).fill(undefined);
     const checkingOps = final && input.opChecks === true && stopReason === undefined;
     const opGraphs = new Map<OpGraph, readonly Value[]>();
+    let learnerGraphs: Parameters<typeof learnerOpChecks>[0] = [];
     try {
       for (const root of roots) {
         const order = topologicalOrder(root.value);
@@ -316,6 +323,7 @@ async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
         }
       }
       const user = userValues.results(output.roots.length, input.nodeLimit, output.roots.length === 0);
+      learnerGraphs = user.graphs;
       output.roots.push(...user.roots);
       output.bindings.push(...user.bindings);
       if (user.error) output.error ??= user.error;
@@ -327,9 +335,11 @@ async function main(input: WorkerInput, channel: ChildChannel): Promise<void> {
       // Op checks of the run's graphs, and each backward() graph checked against all its leaves (opCheck*.ts).
       recordBackward = false;
       states.enabled = false;
+      userValues.enabled = false;
       try {
         const tolerances = { atol: input.gradcheck?.atol, rtol: input.gradcheck?.rtol };
-        output.opChecks = checkOps([...opGraphs.keys()], { userForward: rerunForward(opGraphs, registered, functionOfSite), tolerances });
+        const engineOps = checkOps([...opGraphs.keys()], { userForward: rerunForward(opGraphs, registered, functionOfSite), tolerances });
+        output.opChecks = sortOps([...engineOps, ...learnerOpChecks(learnerGraphs, registered, functionOfSite, input.gradcheck ?? {})]);
         if (output.checks) output.checks.push(...modelChecks(opGraphs, output.roots, registered, input.gradcheck ?? {}, { functionOfSite }, new Set(output.checks.map((c) => c.name))));
       } catch (thrown) {
         output.error ??= errorOf(thrown);

@@ -2,7 +2,9 @@
 import { Value, gradcheck, mulberry32, snapshotGraph, topologicalOrder, type GradcheckInput } from "../engine";
 import type { CheckRequest, WorkerError, WorkerOutput } from "./protocol";
 import { checkOps, type OpGraph } from "./opCheck";
-import { wrapsLearnerClass } from "./userValues";
+import { UNNAMED_OP, wrapsLearnerClass, type LearnerGraph } from "./userValues";
+import { learnerForward } from "./opCheckLearner";
+import type { OpCheckResult } from "../protocol/result";
 import { rerunForward } from "./opCheckRerun";
 import { checkGraph } from "./opCheckModel";
 import * as l10n from "@vscode/l10n";
@@ -19,6 +21,8 @@ type CheckOutput = NonNullable<WorkerOutput["checks"]>[number];
 export interface CheckContext {
   /** The enclosing function of each site, for re-running user-defined ops. */
   functionOfSite: (site: number) => string | undefined;
+  /** The learner's graph of the last check call of a function over the learner's own class (userValues.ts). */
+  lastLearnerGraph?: () => LearnerGraph | undefined;
 }
 
 export function runChecks(
@@ -55,13 +59,18 @@ export function runChecks(
       result.mode = check.mode;
       result.inputs = check.inputs;
       if (check.mutations) result.mutations = check.mutations;
-      // The ops of the function's graph at the point, checked one by one (not yet for learners' own classes).
-      if (wrapsLearnerClass(fn)) return result;
+      // The ops of the function's graph at the point, checked one by one.
       const out = checked(...inputs.map((x) => (typeof x === "number" ? new Value(x) : x.map((y) => new Value(y)))));
-      const order = topologicalOrder(out);
-      const graph: OpGraph = { graph: snapshotGraph(out, order) };
-      result.ops = checkOps([graph], { userForward: rerunForward(new Map([[graph, order]]), registered, context.functionOfSite), ...opTolerances(options) });
-      if (result.ops.some((op) => !op.ok)) result.ok = false;
+      if (wrapsLearnerClass(fn)) {
+        // The engine's graph is one stand-in node: the learner's own graph of this call is checked instead.
+        const own = context.lastLearnerGraph?.();
+        if (own) result.ops = learnerOpChecks([own], registered, context.functionOfSite, options);
+      } else {
+        const order = topologicalOrder(out);
+        const graph: OpGraph = { graph: snapshotGraph(out, order) };
+        result.ops = checkOps([graph], { userForward: rerunForward(new Map([[graph, order]]), registered, context.functionOfSite), ...opTolerances(options) });
+      }
+      if (result.ops?.some((op) => !op.ok)) result.ok = false;
     } catch (thrown) {
       result.error = errorOf(thrown);
     }
@@ -181,6 +190,20 @@ export function modelChecks(
     });
   }
   return out;
+}
+
+/** Op checks of graphs of a learner's own class: each op re-made by the class itself (opCheckLearner.ts). */
+export function learnerOpChecks(
+  graphs: readonly LearnerGraph[],
+  registered: ReadonlyMap<string, unknown>,
+  functionOfSite: (site: number) => string | undefined,
+  options: { atol?: number; rtol?: number },
+): OpCheckResult[] {
+  const nodes = new Map<OpGraph, LearnerGraph["nodes"]>(graphs.map((g) => [{ ...(g.root !== undefined ? { root: g.root } : {}), graph: g.graph }, g.nodes]));
+  const forward = learnerForward({ nodesOf: (graph) => nodes.get(graph), registered, functionOfSite });
+  const ops = checkOps([...nodes.keys()], { userForward: forward, ownClass: true, ...opTolerances(options) });
+  // A class that names no ops (microgpt's shape) is read as "op": the method that makes it says more.
+  return ops.map((op) => (op.op === UNNAMED_OP && op.method ? { ...op, op: op.method } : op));
 }
 
 /** The user's atol/rtol (settings) apply to op checks too; without them ops use their own, tighter defaults. */

@@ -1,9 +1,9 @@
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import * as os from "node:os";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { checkFile, runFile } from "../../src/runner";
-import { runPython } from "../../src/runner/python";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { checkFile, findCodeBlockAt, runFile, runnerFor } from "../../src/runner";
+import { checkPython, runPython } from "../../src/runner/python";
 import { checkJson, checkTable } from "../../src/cli/checkOutput";
 import { verdictTitle } from "../../src/protocol/checkVerdict";
 import { formatNumber } from "../../src/cli/graphOutput";
@@ -104,6 +104,84 @@ describe("runner: op-level gradient checks", function () {
   });
 });
 
+describe("runner: op-level gradient checks on a learner's own TypeScript class", function () {
+  this.timeout(60_000);
+  before(useBuiltWorker);
+
+  it("finds a sign error in sub and `=` instead of `+=` in mul (a `_prev` Set, `_op`, `_backward` closures), each at its method's line", async () => {
+    const result = await checkFile(opFixture("learnerClosures.grad.ts"));
+    assert.equal(result.error, undefined, result.error?.message);
+    const wrong = result.opChecks!.filter((op) => !op.ok);
+    assert.deepEqual(wrong.map((op) => [op.op, op.method, op.definition?.line, op.position?.line]).sort(), [
+      ["*", "mul", 35, 70],
+      ["*", "mul", 35, 78],
+      ["-", "sub", 26, 77],
+    ]);
+    const sub = wrong.find((op) => op.op === "-")!;
+    assert.equal(sub.kind, "user");
+    assert.deepEqual(sub.worst!.analytic, [1, 1]);
+    assert.ok(Math.abs(sub.worst!.numeric[1] + 1) < 1e-6, "d(a − b)/db = −1");
+    assert.ok(wrong.filter((op) => op.op === "*").every((op) => op.overwrites === true));
+    assert.match(verdictTitle({ ...result.checks!.find((c) => c.name === "neuron")! }, words), /`\*` at learnerClosures\.grad\.ts:70 overwrites its inputs' grads/);
+    // The correct ops of the same class agree, and the failing nodes are marked in the run's graph.
+    assert.deepEqual(result.opChecks!.filter((op) => op.ok).map((op) => op.op).sort(), ["+", "tanh"]);
+    assert.ok(result.opChecks!.every((op) => op.checked > 0));
+    const node = sub.nodes![0];
+    assert.equal(result.roots[node.root].graph.opNames[result.roots[node.root].graph.op[node.id]], "-");
+  });
+
+  it("names the culprit op under a failing function check of the learner's class", async () => {
+    const result = await checkFile(opFixture("learnerClosures.grad.ts"), { functionName: "neuron" });
+    const neuron = result.checks![0];
+    assert.equal(neuron.ok, false);
+    assert.deepEqual(neuron.ops!.filter((op) => !op.ok).map((op) => [op.op, op.definition?.line]), [["*", 35]]);
+    assert.match(checkTable(result.checks!), /op \* \(line 70\)/);
+  });
+
+  it("finds a wrong stored local gradient in a class without op names (`_children` array, `_localGrads`), named by its method", async () => {
+    const result = await checkFile(opFixture("learnerLocalGrads.grad.ts"));
+    assert.equal(result.error, undefined, result.error?.message);
+    const wrong = result.opChecks!.filter((op) => !op.ok);
+    assert.deepEqual(wrong.map((op) => [op.op, op.definition?.line, op.position?.line]), [["div", 18, 43]]);
+    const { inputs, analytic, numeric } = wrong[0].worst!;
+    const [a, b] = inputs;
+    assert.ok(Math.abs(analytic[1] - 1 / (b * b)) < 1e-12, "what the class says");
+    assert.ok(Math.abs(numeric[1] + a / (b * b)) < 1e-6, "d(a/b)/db = −a/b²");
+    assert.deepEqual(result.opChecks!.filter((op) => op.ok).map((op) => op.op).sort(), ["add", "exp", "mul"]);
+  });
+
+  it("reports no wrong op for a correct class (sub through add and neg, pow, relu, x·x), with and without a function check", async () => {
+    const result = await checkFile(opFixture("learnerRight.grad.ts"));
+    assert.equal(result.error, undefined, result.error?.message);
+    assert.ok(result.opChecks!.length >= 5);
+    assert.ok(result.opChecks!.every((op) => op.ok && op.checked > 0 && op.kind === "user"), JSON.stringify(result.opChecks!.filter((op) => !op.ok || op.checked === 0)));
+    const model = result.checks!.find((c) => c.name === "model")!;
+    assert.equal(model.ok, true, verdictTitle(model, words));
+    assert.ok(model.ops!.length >= 5 && model.ops!.every((op) => op.ok && op.checked > 0));
+  });
+
+  it("warns at the second backward() without zeroing, and at a loop that never resets the grads", async () => {
+    const result = await runFile(opFixture("learnerRight.grad.ts"));
+    assert.deepEqual(
+      (result.warnings ?? []).map((w) => [w.kind, w.position?.line]),
+      [
+        ["double-backward", 75],
+        ["grads-not-reset", 81],
+      ],
+    );
+    assert.match(result.warnings![0].message, /x\.grad was already 2\.8/);
+  });
+
+  it("checks a learner's class whose ops are subclasses (`new Mul(x, x)`), a repeated input included", async () => {
+    const result = await checkFile(path.join(repoRoot, "test", "fixtures", "userClasses", "stepMethods.grad.ts"), { opsOnly: true });
+    assert.equal(result.error, undefined, result.error?.message);
+    assert.deepEqual(result.opChecks!.map((op) => [op.op, op.position?.line, op.ok, op.checked]), [
+      ["*", 36, true, 1],
+      ["*", 37, true, 1],
+    ]);
+  });
+});
+
 describe("python: op-level gradient checks on a learner's own class", function () {
   this.timeout(60_000);
 
@@ -151,6 +229,35 @@ describe("python: op-level gradient checks on a learner's own class", function (
     assert.ok(ops.filter((op) => op.ok).every((op) => op.checked > 0 && op.unchecked === undefined), JSON.stringify(ops));
   });
 
+  it("checks every op of a set-children engine (micrograd's `_prev` set): order lost, x*x with one child, ops via other ops, a top-level op", async () => {
+    const result = await runPython({ file: opFixture("micrograd_sets.py") }, { opChecks: true });
+    assert.equal(result.error, undefined, result.error?.message);
+    const ops = result.opChecks!;
+    assert.deepEqual([...new Set(ops.map((op) => op.op))].sort(), ["*", "**-1", "+", "exp", "log", "minus", "softplus"]);
+    assert.ok(ops.every((op) => op.ok && op.checked === op.total && op.unchecked === undefined), JSON.stringify(ops.filter((op) => !op.ok || op.checked < op.total)));
+    // `minus(w1, x1)` and `minus(x1, w1)`: the set forgot which input came first; the recorded output tells.
+    const minus = ops.find((op) => op.op === "minus")!;
+    assert.equal(minus.checked, 2);
+  });
+
+  it("re-makes inputs of a subclass whose constructor wants more than a number with its base class", async () => {
+    const result = await runPython({ file: path.join(repoRoot, "test", "fixtures", "python", "shapes", "plain_subclass.py") }, { opChecks: true });
+    assert.deepEqual(result.opChecks!.map((op) => [op.op, op.ok, op.checked]).sort(), [["*", true, 2], ["+", true, 2], ["square", true, 1]]);
+  });
+
+  it("names the culprit op under a failing Python function check, at its line and its method's", async () => {
+    const result = await checkPython({ file: path.join(repoRoot, "test", "fixtures", "userClasses", "python", "wrong_op.py") });
+    assert.equal(result.error, undefined, result.error?.message);
+    const f = result.checks![0];
+    assert.equal(f.ok, false);
+    assert.deepEqual(f.ops!.map((op) => [op.op, op.ok, op.position?.line, op.definition?.line]), [
+      ["*", false, 41, 18],
+      ["+", true, 41, 14],
+    ]);
+    assert.match(verdictTitle(f, words), /`\*` at wrong_op\.py:41 gives 3 for d\/db, central differences give 2/);
+    assert.match(checkTable(result.checks!), /op \* \(line 41\)/);
+  });
+
   it("reports no op for the same class without the bugs", async () => {
     const result = await runPython({ file: opFixture("closures_right.py") }, { opChecks: true });
     assert.ok(result.opChecks!.length >= 4);
@@ -158,6 +265,35 @@ describe("python: op-level gradient checks on a learner's own class", function (
   });
 });
 
+
+describe("Check ops on a Markdown block (with the earlier blocks it needs)", function () {
+  this.timeout(60_000);
+  before(useBuiltWorker);
+  const file = opFixture("chapter_wrong.md");
+  const block = (line: number) => {
+    const text = readFileSync(file, "utf8");
+    const found = findCodeBlockAt(text, line)!;
+    return { text, code: found.code, origin: { file, line: found.startLine, column: 1 } };
+  };
+
+  it("a ```python block: the class and function from an earlier block, the wrong op at its lines in the Markdown file", async () => {
+    const { text, code, origin } = block(59);
+    const result = await runnerFor("python").runSnippet(code, origin, { document: text, opChecks: true });
+    assert.equal(result.error, undefined, result.error?.message);
+    const wrong = result.opChecks!.filter((op) => !op.ok);
+    assert.deepEqual(wrong.map((op) => [op.op, op.position?.file, op.position?.line, op.definition?.line]), [["-", file, 51, 24]]);
+    assert.ok(result.opChecks!.some((op) => op.op === "*" && op.ok && op.checked === 1));
+    // Without the option a block runs as before: no op checks.
+    assert.equal((await runnerFor("python").runSnippet(code, origin, { document: text })).opChecks, undefined);
+  });
+
+  it("a ```ts block with a learner's class: the wrong op at its call and its method's line", async () => {
+    const { code, origin } = block(84);
+    const result = await runnerFor("typescript").runSnippet(code, origin, { opChecks: true });
+    assert.equal(result.error, undefined, result.error?.message);
+    assert.deepEqual(result.opChecks!.map((op) => [op.op, op.ok, op.position?.line, op.definition?.file, op.definition?.line]), [["-", false, 84, file, 71]]);
+  });
+});
 
 describe("runner: a model's loss checked with respect to all its parameters", function () {
   this.timeout(120_000);

@@ -10,7 +10,9 @@ import { GRADCHECK_DEFAULTS } from "../../engine/gradcheck";
 import { fromJsonNumber, type JsonNumber } from "../../engine/snapshot";
 import { DEFAULT_ARRAY_LENGTH, pointFor } from "../workerChecks";
 import * as l10n from "@vscode/l10n";
-import type { FunctionCheckResult, InputCheckResult, RunError, RunResult } from "../../protocol/result";
+import type { FunctionCheckResult, InputCheckResult, RunError, RunResult, SourcePosition } from "../../protocol/result";
+import { placeOps } from "../opCheckPositions";
+import { fromTracerOp, type TracerOpCheck } from "./result";
 import { findCheckablePythonFunctions } from "./checkableFunctions";
 import { localizeTracerError, type MessageParts } from "./tracerMessages";
 import type { PythonRunInput } from "./request";
@@ -36,6 +38,8 @@ export interface TracerCheck {
   inputs: (Omit<InputCheckResult, "analytic" | "numeric" | "absError" | "relError"> & { analytic: JsonNumber; numeric: JsonNumber; absError: JsonNumber; relError: JsonNumber })[];
   error?: RunError & { l10n?: MessageParts };
   note?: string;
+  /** The op checks of the function's graph at the point (python/gradlens_opcheck.py). */
+  ops?: TracerOpCheck[];
 }
 
 /** Runs the Python file (or Markdown block), then checks every checkable function of it (or only `functionName`). */
@@ -76,7 +80,7 @@ export interface CheckRequestFields {
   gradcheck: { eps: number; atol: number; rtol: number };
 }
 
-export function checkFromTracer(file: string, c: TracerCheck): FunctionCheckResult {
+export function checkFromTracer(file: string, c: TracerCheck, positionOfSite: (id: number) => SourcePosition | undefined): FunctionCheckResult {
   const out: FunctionCheckResult = {
     name: c.name,
     range: { file, line: 1, column: 1, endLine: 1, endColumn: 1 },
@@ -89,5 +93,6 @@ export function checkFromTracer(file: string, c: TracerCheck): FunctionCheckResu
   if (c.output !== undefined) out.output = fromJsonNumber(c.output);
   if (c.error) out.error = localizeTracerError(c.error);
   if (c.note) out.note = c.note;
+  if (Array.isArray(c.ops)) out.ops = placeOps(c.ops.map(fromTracerOp), positionOfSite);
   return out;
 }

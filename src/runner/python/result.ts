@@ -56,7 +56,7 @@ export interface TracerOutput {
   warnings?: { kind: "double-backward" | "grads-not-reset"; siteId: number; name: string; grad: JsonNumber }[];
 }
 
-type TracerOpCheck = Omit<OpCheckResult, "worst"> & { worst?: { inputs: JsonNumber[]; output: JsonNumber; analytic: JsonNumber[]; numeric: JsonNumber[]; ok: boolean; node?: { root: number; id: number } } };
+export type TracerOpCheck = Omit<OpCheckResult, "worst"> & { worst?: { inputs: JsonNumber[]; output: JsonNumber; analytic: JsonNumber[]; numeric: JsonNumber[]; ok: boolean; node?: { root: number; id: number } } };
 
 export function emptyPythonResult(file: string, error: RunError | undefined, durationMs: number, console: ConsoleLine[] = []): RunResult {
   return emptyResult("python", file, error, durationMs, console);
@@ -133,7 +133,7 @@ export function fromTracerOutput(file: string, output: TracerOutput, durationMs:
   if (output.warnings) {
     result.warnings = output.warnings.map((w) => ({ kind: w.kind, message: backwardWarningMessage(w.kind, w.name, fromJsonNumber(w.grad)), ...positioned(positionOfSite(w.siteId)) }));
   }
-  if (output.checks) result.checks = output.checks.map((c) => checkFromTracer(file, c));
+  if (output.checks) result.checks = output.checks.map((c) => checkFromTracer(file, c, positionOfSite));
   const notes = (output.notes ?? []).map(localizeTracerNote);
   if (notes.length) result.notes = notes;
   const nonFinite = findNonFinite(roots, positionOfSite);
@@ -247,7 +247,7 @@ function rootName(name: string): string {
   return made ? l10n.t("root #{0}", made[1]) : name;
 }
 
-function fromTracerOp(op: TracerOpCheck): OpCheckResult {
+export function fromTracerOp(op: TracerOpCheck): OpCheckResult {
   const { worst, ...rest } = op;
   if (!worst) return rest;
   const numbers = (xs: JsonNumber[]) => xs.map(fromJsonNumber);
