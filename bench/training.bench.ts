@@ -109,7 +109,7 @@ async function view(): Promise<void> {
 
 async function main(): Promise<void> {
   await typescript(5);
-  await python(3);
+  await python(5);
   await view();
 }
 

@@ -6,6 +6,7 @@ right after backward() returns — before the optimizer zeroes them — and a st
 |Δp|/|p| is completed at the next backward() (or at the end of the run). Records are appended to
 a JSON-lines file a few times a second, so the editor can draw them while the program runs.
 """
+import ast
 import json
 import math
 import os
@@ -18,6 +19,91 @@ from gradlens_values import children_attribute
 
 BATCH_SECONDS = 0.1
 STOP_CHECK_SECONDS = 0.05
+# While the run goes, a recent step's graph is taken this often at most, and never more than
+# 1/LIVE_GRAPH_SHARE of the run's time (as in workerTraining.ts).
+LIVE_GRAPH_SECONDS = 10.0
+LIVE_GRAPH_SHARE = 50
+MAX_KEPT_STEPS = 4000  # src/protocol/stepLog.ts
+
+
+class StepLog:
+    """The bounded list of step records (the twin of src/protocol/stepLog.ts, same rule): every step up
+    to the cap, then every stride-th (the stride doubles), plus the first non-finite and the last step."""
+
+    def __init__(self, cap=MAX_KEPT_STEPS):
+        self.cap = cap
+        self.records = []
+        self.stride = 1
+        self.first_non_finite = None
+        self.last_step = None
+
+    def keeps(self, record):
+        return (record["step"] - 1) % self.stride == 0 or (record["nonFinite"] and self.first_non_finite is None)
+
+    def add(self, record):
+        if record["nonFinite"] and self.first_non_finite is None:
+            self.first_non_finite = record["step"]
+        self.records.append(record)
+        if len(self.records) > self.cap:
+            self.stride *= 2
+            k, keep = self.stride, (self.first_non_finite, self.last_step)
+            self.records = [r for r in self.records if (r["step"] - 1) % k == 0 or r["step"] in keep]
+
+    def add_last(self, record):
+        self.last_step = record["step"]
+        self.add(record)
+
+
+def loop_bound(source):
+    """The training loop's bound, read from the source (the twin of src/runner/training/loopBound.ts):
+    a top-level `for step in range(num_steps)` (a number or a module-level `num_steps = 1000`) that calls
+    backward() itself, else the last such loop that calls a function by its name. None when none qualifies."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    constants = {}
+    loops = []
+
+    def number(node):
+        if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+            return node.value
+        if isinstance(node, ast.Name):
+            return constants.get(node.id)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Add, ast.Sub)):
+            a, b = number(node.left), number(node.right)
+            if a is None or b is None:
+                return None
+            return a * b if isinstance(node.op, ast.Mult) else a + b if isinstance(node.op, ast.Add) else a - b
+        return None
+
+    def visit(statements):
+        for s in statements:
+            if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name):
+                value = number(s.value)
+                if value is not None:
+                    constants[s.targets[0].id] = value
+            elif isinstance(s, ast.For) and isinstance(s.iter, ast.Call) and isinstance(s.iter.func, ast.Name) and s.iter.func.id == "range" and not s.iter.keywords:
+                args = [number(a) for a in s.iter.args]
+                if not args or len(args) > 2 or None in args:
+                    continue
+                count = args[0] if len(args) == 1 else args[1] - args[0]
+                if count <= 0:
+                    continue
+                calls = [n for n in ast.walk(ast.Module(body=s.body, type_ignores=[])) if isinstance(n, ast.Call)]
+                backward = any(isinstance(c.func, ast.Attribute) and c.func.attr == "backward" for c in calls)
+                loops.append((count, backward, any(isinstance(c.func, ast.Name) for c in calls)))
+            elif isinstance(s, ast.FunctionDef) and s.name == "main":
+                visit(s.body)
+            elif isinstance(s, ast.If):  # `if __name__ == "__main__":`
+                visit(s.body)
+
+    visit(tree.body)
+    for count, backward, _ in loops:
+        if backward:
+            return count
+    via_call = [count for count, _, calls in loops if calls]
+    return via_call[-1] if via_call else None
 
 
 class StopTraining(SystemExit):
@@ -28,8 +114,10 @@ class StopTraining(SystemExit):
 
 
 def should_scan(step):
-    """The steps that walk their whole graph (as in stepRecorder.ts: a leaf in two consecutive walks is a parameter)."""
-    return step <= 2 or step % 16 == 0 or step % 16 == 1
+    """The steps that walk their whole graph (as in stepRecorder.ts: a leaf in two consecutive walks is a parameter):
+    the first two, then pairs at 16, 32, 64, … and every 1,024."""
+    k = step - 1 if step % 2 == 1 else step  # a pair (k, k + 1)
+    return step <= 2 or (k >= 16 and (k & (k - 1) == 0 or k % 1024 == 0))
 
 
 def _finite(x):
@@ -46,6 +134,11 @@ class Training:
         self.stop_path = spec.get("stopPath")
         self.max_steps = spec.get("maxSteps")
         self.node_limit = spec.get("nodeLimit") or 200_000
+        self.total_steps = spec.get("totalSteps")
+        if self.total_steps is None:
+            self.total_steps = self._loop_bound(scope.get("__file__"))
+        if self.max_steps is not None:
+            self.total_steps = min(self.total_steps or self.max_steps, self.max_steps)
         self.params = []  # the parameter values (kept alive here, so their ids stay theirs)
         self.param_index = {}  # id(value) -> index into params
         self.param_group = []
@@ -57,12 +150,15 @@ class Training:
         self.previous_candidates = {}
         self.open = None
         self.steps = 0
-        self.records = []
+        self.records = StepLog(spec.get("maxKeptSteps") or MAX_KEPT_STEPS)
         self.batch = []
         self.announced = 0
         self.last_flush = 0.0
         self.last_stop_check = 0.0
         self.graphs = []
+        self.new_graphs = []  # kept since the last batch (streamed with it)
+        self.live_step = None  # the step of the live recent graph in graphs (replaced by a newer one)
+        self.next_live_graph = LIVE_GRAPH_SECONDS
         self.non_finite_kept = False
         self.recent = None
         self.stopped_after = None
@@ -96,7 +192,8 @@ class Training:
         step = self.steps
         if step == 1:
             self._patch_relu()
-        scan = self._scan(root) if should_scan(step) else None
+        taken = self._taken_of(root)
+        scan = self._scan(root, taken) if should_scan(step) else None
         # The program's structure is read at the first two steps: a leaf it holds at both is a
         # parameter (inputs a variable happens to hold at one step are not), used in this graph or not.
         named = self._read_paths() if step <= 2 else {}
@@ -139,30 +236,65 @@ class Training:
             "timeMs": (time.perf_counter() - self.started) * 1000, "data": data, "grad": grad, "candidates": candidates,
         }
         if step == 1 or (non_finite and not self.non_finite_kept):
-            self._keep(root, step)
+            self._keep(root, step, taken=taken)
         if non_finite:
             self.non_finite_kept = True
         self.recent = (root, step, data, grad)
         now = time.perf_counter()
+        if step > 1 and now - self.started >= self.next_live_graph:
+            self._keep_live(root, step, now, taken)
         if now - self.last_flush >= BATCH_SECONDS:
             self._flush(now)
+
+    def _keep_live(self, root, step, now, taken):
+        """A recent step's graph, taken now (exact at its backward()), replacing the previous live one."""
+        kept = self._keep(root, step, taken=taken)
+        cost = time.perf_counter() - now
+        self.next_live_graph = now - self.started + max(LIVE_GRAPH_SECONDS, cost * LIVE_GRAPH_SHARE)
+        if kept is None:
+            return
+        if self.live_step is not None:
+            self.graphs = [g for g in self.graphs if g is kept or g["step"] != self.live_step]
+        self.live_step = step
+
+    @staticmethod
+    def _loop_bound(path):
+        try:
+            with open(path, encoding="utf-8") as f:
+                return loop_bound(f.read())
+        except (OSError, TypeError, ValueError):
+            return None
 
     def finish(self):
         """Completes the last step, keeps the last step's graph, and returns the run's training summary."""
         self.recorder.enabled = False
-        if self.open is not None:
-            self._push(self._complete(self.open))
+        final = self.open is not None
+        if final:
+            last = self._complete(self.open)
+            self.records.add_last(last)
+            self.batch.append(last)
             self.open = None
-        self._flush(time.perf_counter())
+        self.new_graphs = []  # the summary carries every graph
+        self._flush(time.perf_counter(), final)
         self.out.close()
+        if self.live_step is not None and (self.recent is None or self.recent[1] != self.live_step):
+            self.graphs = [g for g in self.graphs if g["step"] != self.live_step]  # stood in for the last step's
         kept = {g["step"] for g in self.graphs}
         if self.recent is not None and self.recent[1] not in kept:
             root, step, data, grad = self.recent
-            self._keep(root, step, data, grad)
+            taken = self._taken_of(root)  # still the tracer's capture of that backward(): exact as it is
+            if taken is not None:
+                self._keep(root, step, taken=taken)
+            else:
+                self._keep(root, step, data, grad)
         self.graphs.sort(key=lambda g: g["step"])
-        summary = {"steps": self.records, "groups": self.group_names(), "graphs": self.graphs}
+        summary = {"steps": self.records.records, "groups": self.group_names(), "graphs": self.graphs}
         if self.stopped_after is not None:
             summary["stoppedAfter"] = self.stopped_after
+        if self.total_steps is not None:
+            summary["totalSteps"] = self.total_steps
+        if self.records.stride > 1:
+            summary["thinned"] = {"every": self.records.stride, "steps": self.steps}
         return summary
 
     # parameters and groups
@@ -224,8 +356,19 @@ class Training:
 
     # one step
 
-    def _scan(self, root):
+    def _taken_of(self, root):
+        """The tracer's own capture of this backward() (gradlens_values.py record_backward), if it kept one."""
+        for entry in self.recorder.backward_roots.values():
+            taken = entry[0]
+            if taken.root is root:
+                return taken if taken.data is not None and not taken.too_large else None
+        return None
+
+    def _scan(self, root, taken=None):
         """(leaves, relus, dead relus) of the graph under `root`."""
+        if taken is not None and taken.children is not None and self.relus[0] > 0:
+            # The tracer's capture already holds every node: its leaves come at C speed; ReLUs are counted by the patched relu.
+            return [v for v, c in zip(taken.nodes, taken.children) if not c], 0, 0
         leaves = []
         relus = dead = 0
         visited = {id(root)}
@@ -286,26 +429,40 @@ class Training:
         }
 
     def _push(self, record):
-        self.records.append(record)
-        self.batch.append(record)
+        if self.records.keeps(record):
+            self.records.add(record)
+            self.batch.append(record)
 
-    def _flush(self, now):
+    def _flush(self, now, final=False):
         self.last_flush = now
         names = self.group_names()
-        if not self.batch and len(names) == self.announced:
+        if not self.batch and len(names) == self.announced and not self.new_graphs:
             return
         line = {"steps": self.batch, "newGroups": names[self.announced:]}
+        if self.new_graphs:
+            line["graphs"] = self.new_graphs
+            line["graphSteps"] = [g["step"] for g in self.graphs]
+            line["sites"] = self.sites
+        if self.records.stride > 1:
+            line["stride"] = self.records.stride
+        if final:
+            line["final"] = True
+        if self.total_steps is not None:
+            line["totalSteps"] = self.total_steps
         self.announced = len(names)
         self.batch = []
+        self.new_graphs = []
         self.out.write(json.dumps(line, allow_nan=False) + "\n")
         self.out.flush()
 
-    def _keep(self, root, step, data=None, grad=None):
-        """A full graph of the step; `data`/`grad` put back the parameters' numbers of that backward()."""
+    def _keep(self, root, step, data=None, grad=None, taken=None):
+        """A full graph of the step, from the tracer's capture of it when there is one (`taken`, not
+        changed here); else captured now, `data`/`grad` putting back the parameters' numbers of that backward()."""
         try:
-            taken = capture(self.recorder, root, self.node_limit)
+            if taken is None:
+                taken = capture(self.recorder, root, self.node_limit)
             if taken.too_large or taken.data is None:
-                return
+                return None
             if data is not None:
                 position = {id(v): k for k, v in enumerate(taken.nodes)}
                 for j, p in enumerate(self.params[: len(data)]):
@@ -315,12 +472,15 @@ class Training:
                         taken.grad[k] = grad[j]
             graph, index = snapshot(self.recorder, taken)
         except Exception:
-            return
+            return None
         if graph is None:
-            return
+            return None
         paths = {}
         for key, (value, path) in (self.paths or {}).items():
             i = index.get(key)
             if i is not None:
                 paths[str(i)] = path
-        self.graphs.append({"step": step, "name": label_of(self.recorder, root) or "loss", "site": self.recorder.site_of(root), "graph": graph, "paths": paths})
+        kept = {"step": step, "name": label_of(self.recorder, root) or "loss", "site": self.recorder.site_of(root), "graph": graph, "paths": paths}
+        self.graphs.append(kept)
+        self.new_graphs.append(kept)
+        return kept

@@ -9,7 +9,7 @@ import { runFile } from "../runner";
 import { runPython } from "../runner/python";
 import { DEFAULT_TRAINING_TIME_LIMIT_MS, TrainingControl } from "../runner/training/control";
 import type { RunError } from "../protocol/result";
-import type { StepRecord } from "../protocol/training";
+import type { StepRecord, TrainingResult } from "../protocol/training";
 
 export const TRAIN_USAGE = `Usage: gradlens train FILE [--json] [--steps N] [--timeout SECONDS]
 
@@ -73,9 +73,18 @@ function num(x: number): string {
   return x.toFixed(6);
 }
 
-/** The `--json` document: exactly the documented fields per step (no timings). NaN and ±Infinity become null. */
-export function trainJson(steps: readonly StepRecord[]): { steps: Omit<StepRecord, "timeMs">[] } {
-  return { steps: steps.map(({ step, loss, gradNorm, groups, deadReluFraction, nonFinite }) => ({ step, loss, gradNorm, groups, deadReluFraction, nonFinite })) };
+/**
+ * The `--json` document: exactly the documented fields per step (no timings), and `thinned` when a
+ * long run kept only every `every`-th of its `steps` steps (src/protocol/stepLog.ts). NaN and ±Infinity become null.
+ */
+export function trainJson(training: Pick<TrainingResult, "steps" | "thinned">): { steps: Omit<StepRecord, "timeMs">[]; thinned?: { every: number; steps: number } } {
+  const steps = training.steps.map(({ step, loss, gradNorm, groups, deadReluFraction, nonFinite }) => ({ step, loss, gradNorm, groups, deadReluFraction, nonFinite }));
+  return training.thinned ? { steps, thinned: training.thinned } : { steps };
+}
+
+/** The note for a thinned run (stderr of the table form). */
+export function thinnedNote(file: string, thinned: { every: number; steps: number }): string {
+  return `${file}: note: ${thinned.steps} steps were recorded; past the first ones only one step in ${thinned.every} was kept (and the first non-finite and the last step)`;
 }
 
 export async function trainCommand(argv: readonly string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
@@ -91,6 +100,7 @@ export async function trainCommand(argv: readonly string[], out: NodeJS.Writable
   const { args } = parsed;
   const file = path.resolve(args.file);
   let printedHeader = false;
+  let lastPrinted = 0;
   const control = new TrainingControl((progress) => {
     if (args.json) return;
     if (!printedHeader) {
@@ -98,19 +108,20 @@ export async function trainCommand(argv: readonly string[], out: NodeJS.Writable
       printedHeader = true;
     }
     for (const s of progress.steps) out.write(`${tableRow(s)}\n`);
+    lastPrinted = progress.steps.at(-1)?.step ?? lastPrinted;
   });
   const options = control.runOptions(args.timeoutSeconds !== undefined ? args.timeoutSeconds * 1000 : DEFAULT_TRAINING_TIME_LIMIT_MS, args.steps);
   const result = /\.py$/i.test(file) ? await runPython({ file }, options) : await runFile(file, options);
   const training = control.finish(result);
   for (const line of result.console) err.write(`${line.text}\n`);
-  if (args.json) out.write(`${JSON.stringify(trainJson(training.steps))}\n`);
+  if (args.json) out.write(`${JSON.stringify(trainJson(training))}\n`);
   else {
     // Steps that were completed only at the end (the last one) were not streamed as a table row yet.
-    const shown = control.steps.length;
     if (!printedHeader && training.steps.length > 0) out.write(`${tableHeader()}\n`);
-    for (const s of training.steps.slice(shown)) out.write(`${tableRow(s)}\n`);
+    for (const s of training.steps) if (s.step > lastPrinted) out.write(`${tableRow(s)}\n`);
+    if (training.thinned) err.write(`${thinnedNote(file, training.thinned)}\n`);
     if (training.steps.length === 0) err.write(`${file}: note: the program called backward() no time, so there are no training steps\n`);
-    if (control.stopped === "time-limit") err.write(`${file}: stopped at the time limit after ${training.steps.length} steps\n`);
+    if (control.stopped === "time-limit") err.write(`${file}: stopped at the time limit after ${training.thinned?.steps ?? training.steps.length} steps\n`);
   }
   if (result.error && result.error.kind !== "cancelled") return cannotRun(result.error, file, err);
   return 0;

@@ -1,11 +1,13 @@
 /**
  * Hover on a variable after a run: the data, grad and op of the `Value` bound to it (the last one,
- * with a count, when a loop made many), and a link that reveals its node in the graph.
+ * with a count, when a loop made many), and a link that reveals its node in the graph; after a
+ * training run, a parameter group's gradient norm over the steps as a sparkline.
  */
 import * as vscode from "vscode";
 import type { BindingValue } from "../protocol/result";
 import { formatNumber } from "./format";
 import { fileKey, type ResultStore } from "./results";
+import { trainingHover } from "./trainingHover";
 
 export const runnableSelector: vscode.DocumentSelector = ["typescript", "javascript", "typescriptreact", "javascriptreact", "python", "markdown"].map(
   (language) => ({ scheme: "file", language }),
@@ -18,12 +20,15 @@ export class ValueHoverProvider implements vscode.HoverProvider {
 
   provideHover(document: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
     const run = this.store.freshRun(document.uri.fsPath);
-    if (!run || run.bindings.length === 0) return undefined;
+    if (!run || (run.bindings.length === 0 && !run.training)) return undefined;
     const wordRange = document.getWordRangeAtPosition(position, identifier);
     if (!wordRange) return undefined;
-    const binding = bindingAt(run.bindings, document.uri.fsPath, document.getText(wordRange), position.line + 1);
-    if (!binding) return undefined;
-    return new vscode.Hover(hoverMarkdown(binding, document.uri.fsPath), wordRange);
+    const word = document.getText(wordRange);
+    const binding = bindingAt(run.bindings, document.uri.fsPath, word, position.line + 1);
+    // After a training run, a parameter group's gradient over the steps (trainingSparkline.ts).
+    const sparkline = trainingHover(run.training, word);
+    const parts = [...(binding ? [hoverMarkdown(binding, document.uri.fsPath)] : []), ...(sparkline ? [sparkline] : [])];
+    return parts.length > 0 ? new vscode.Hover(parts, wordRange) : undefined;
   }
 }
 

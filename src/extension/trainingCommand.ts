@@ -6,6 +6,7 @@
  */
 import * as vscode from "vscode";
 import type { RunResult } from "../protocol/result";
+import { emptyResult } from "../protocol/emptyResult";
 import type { TrainingResult } from "../protocol/training";
 import { DEFAULT_TRAINING_TIME_LIMIT_MS, TrainingControl } from "../runner/training/control";
 import { GraphPanel } from "./graphPanel";
@@ -29,10 +30,13 @@ interface TrainingSession {
 export function registerTrainingCommand(context: vscode.ExtensionContext, store: ResultStore, log: vscode.LogOutputChannel): vscode.Disposable {
   let session: TrainingSession | undefined;
 
+  /** A kept step's graph in the graph panel: from the finished run, or while it runs from the graphs streamed so far. */
   const openStep = (step: number): void => {
-    const result = session?.result;
-    const kept = session?.training?.graphs.find((g) => g.step === step);
-    if (!result || !kept) return;
+    if (!session) return;
+    const graphs = session.training?.graphs ?? session.control.graphs;
+    const kept = graphs.find((g) => g.step === step);
+    if (!kept) return;
+    const result = session.result ?? { ...emptyResult(/\.py$/i.test(session.file) ? "python" : "typescript", session.file, undefined, 0), sites: session.control.sites };
     const root = { ...kept.root, name: vscode.l10n.t("{0} · step {1}", kept.root.name, step) };
     GraphPanel.show(context, { ...result, roots: [root], bindings: [], nonFinite: undefined }, 0);
   };
@@ -75,7 +79,7 @@ export function registerTrainingCommand(context: vscode.ExtensionContext, store:
     const graphSteps = training.graphs.map((g) => g.step);
     const error = result.error && result.error.kind !== "cancelled" ? result.error.message : undefined;
     const status = error ? "failed" : control.stopped || training.stoppedAfter !== undefined ? "stopped" : "finished";
-    if (session === current && TrainingPanel.current === panel) panel.setStatus(status, graphSteps, error, training.steps);
+    if (session === current && TrainingPanel.current === panel) panel.setStatus(status, graphSteps, error, training);
     log.info(vscode.l10n.t("Training {0}: {1} steps, graphs kept for steps {2}", vscode.workspace.asRelativePath(file), training.steps.length, graphSteps.join(", ") || "–"));
     return result;
   };
@@ -87,7 +91,7 @@ export function registerTrainingCommand(context: vscode.ExtensionContext, store:
     vscode.commands.registerCommand("gradlens.training.state", () => ({
       steps: session?.control.steps.length ?? 0,
       rendered: TrainingPanel.current?.lastRendered,
-      graphSteps: session?.training?.graphs.map((g) => g.step) ?? [],
+      graphSteps: (session?.training?.graphs ?? session?.control.graphs ?? []).map((g) => g.step),
       finished: session?.result !== undefined,
     })),
     vscode.commands.registerCommand("gradlens.training.openStep", (step: number) => openStep(step)),

@@ -6,7 +6,8 @@
  */
 import * as vscode from "vscode";
 import { webviewHtml } from "./webviewHtml";
-import type { StepRecord, TrainingProgress } from "../protocol/training";
+import { StepLog } from "../protocol/stepLog";
+import type { TrainingProgress, TrainingResult } from "../protocol/training";
 import { parseViewMessage, type TrainingHostMessage, type TrainingStatus } from "../protocol/trainingMessages";
 import { trainingStrings } from "./trainingStrings";
 
@@ -23,7 +24,8 @@ export class TrainingPanel {
   static current: TrainingPanel | undefined;
 
   private ready = false;
-  private steps: StepRecord[] = [];
+  private steps = new StepLog();
+  private totalSteps: number | undefined;
   private groups: string[] = [];
   private graphSteps: number[] = [];
   private status: TrainingStatus = "running";
@@ -64,7 +66,8 @@ export class TrainingPanel {
   private reset(file: string, events: TrainingPanelEvents): void {
     this.file = file;
     this.events = events;
-    this.steps = [];
+    this.steps = new StepLog();
+    this.totalSteps = undefined;
     this.groups = [];
     this.graphSteps = [];
     this.status = "running";
@@ -77,21 +80,25 @@ export class TrainingPanel {
 
   /** Step records as they arrive; sent on in batches. */
   addProgress(progress: TrainingProgress): void {
-    this.steps.push(...progress.steps);
+    this.steps.addBatch(progress.steps, progress.stride, progress.final);
+    if (progress.final) this.pending.final = true;
+    if (progress.totalSteps !== undefined) this.totalSteps = progress.totalSteps;
+    if (progress.graphSteps) this.graphSteps = progress.graphSteps.slice();
     this.groups.push(...progress.newGroups);
     this.pending.steps.push(...progress.steps);
     this.pending.newGroups.push(...progress.newGroups);
     this.sendTimer ??= setTimeout(() => this.flush(), SEND_EVERY_MS);
   }
 
-  setStatus(status: TrainingStatus, graphSteps: number[] = this.graphSteps, message?: string, allSteps?: StepRecord[]): void {
+  setStatus(status: TrainingStatus, graphSteps: number[] = this.graphSteps, message?: string, final?: TrainingResult): void {
     this.flush();
     this.status = status;
     this.graphSteps = graphSteps;
     this.message = message;
-    if (allSteps && allSteps.length !== this.steps.length) {
+    const allSteps = final?.steps;
+    if (allSteps && (allSteps.length !== this.steps.length || allSteps.at(-1)?.step !== this.steps.lastStepNumber)) {
       // The final result completed the last step (and may hold ones a hard stop cut off the stream).
-      this.steps = allSteps.slice();
+      this.steps.reset(allSteps, final?.thinned?.every);
       this.sendInit();
       return;
     }
@@ -116,15 +123,29 @@ export class TrainingPanel {
     clearTimeout(this.sendTimer);
     this.sendTimer = undefined;
     if (this.pending.steps.length === 0 && this.pending.newGroups.length === 0) return;
-    const { steps, newGroups } = this.pending;
+    const { steps, newGroups, final } = this.pending;
     this.pending = { steps: [], newGroups: [] };
-    this.post({ type: "progress", steps, newGroups, elapsedMs: Date.now() - this.started });
+    this.post({ type: "progress", steps, newGroups, elapsedMs: Date.now() - this.started, ...this.extras(), ...(final ? { final } : {}) });
+  }
+
+  /** The stride, loop bound and kept graphs as they stand (each message carries them). */
+  private extras(): { stride?: number; totalSteps?: number; graphSteps: number[] } {
+    return { ...(this.steps.stride > 1 ? { stride: this.steps.stride } : {}), ...(this.totalSteps !== undefined ? { totalSteps: this.totalSteps } : {}), graphSteps: this.graphSteps };
   }
 
   private sendInit(): void {
     this.pending = { steps: [], newGroups: [] };
-    this.post({ type: "init", strings: trainingStrings(), file: vscode.workspace.asRelativePath(this.file), groups: this.groups, steps: this.steps, graphSteps: this.graphSteps, status: this.status, ...(this.message ? { message: this.message } : {}) });
-    if (this.ready) this.post({ type: "progress", steps: [], newGroups: [], elapsedMs: Date.now() - this.started });
+    this.post({
+      type: "init",
+      strings: trainingStrings(),
+      file: vscode.workspace.asRelativePath(this.file),
+      groups: this.groups,
+      steps: this.steps.records,
+      status: this.status,
+      ...this.extras(),
+      ...(this.message ? { message: this.message } : {}),
+    });
+    if (this.ready) this.post({ type: "progress", steps: [], newGroups: [], elapsedMs: Date.now() - this.started, ...this.extras() });
   }
 
   private post(message: TrainingHostMessage): void {

@@ -2,7 +2,7 @@
  * What a training run records per `backward()` call (a "step") — shared by the runners, the CLI,
  * the extension and the training view. Types only, so the webview may import it.
  */
-import type { RootGraph } from "./result";
+import type { RootGraph, SourceSite } from "./result";
 
 /** One parameter group's numbers at one step. */
 export interface GroupStep {
@@ -46,6 +46,8 @@ export interface TrainingResult {
   stoppedAfter?: number;
   /** The loop bound, when the run could tell it (for an ETA). */
   totalSteps?: number;
+  /** Set when a long run's records were thinned (src/protocol/stepLog.ts): every `every`-th step is kept of `steps` recorded. */
+  thinned?: { every: number; steps: number };
 }
 
 /** What a training run streams while it goes: records come in batches (a few per second at most). */
@@ -53,6 +55,16 @@ export interface TrainingProgress {
   steps: StepRecord[];
   /** Groups first seen in this batch (in order). */
   newGroups: string[];
-  /** Steps of the batch whose graph is kept, when the graph itself comes with the final result. */
+  /** Full graphs kept so far in the run (step 1, the first non-finite one, a recent one), to open while it runs. */
+  graphs?: StepGraph[];
+  /** With `graphs`: every step whose graph is kept now (a newer recent graph replaces the older one). */
   graphSteps?: number[];
+  /** With `graphs`: the run's source sites so far (what the graphs' nodes point at). */
+  sites?: SourceSite[];
+  /** The child's stride of kept steps (src/protocol/stepLog.ts); absent while every step is kept. */
+  stride?: number;
+  /** The batch ends with the run's last step (kept whatever its number). */
+  final?: boolean;
+  /** The loop bound, once the child could tell it (for an ETA). */
+  totalSteps?: number;
 }

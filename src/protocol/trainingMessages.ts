@@ -38,13 +38,16 @@ export interface TrainingStrings {
   waiting: string;
   /** "heatmap: a row per group, darker is larger (log scale)" */
   heatmapNote: string;
+  /** "one step in {0} shown (of {1})" */
+  thinned: string;
 }
 
 export type TrainingStatus = "running" | "stopping" | "finished" | "stopped" | "failed";
 
 export type TrainingHostMessage =
-  | { type: "init"; strings: TrainingStrings; file: string; groups: string[]; steps: StepRecord[]; graphSteps: number[]; status: TrainingStatus; totalSteps?: number; message?: string }
-  | { type: "progress"; steps: StepRecord[]; newGroups: string[]; elapsedMs: number }
+  | { type: "init"; strings: TrainingStrings; file: string; groups: string[]; steps: StepRecord[]; graphSteps: number[]; status: TrainingStatus; totalSteps?: number; stride?: number; message?: string }
+  /** `stride`: the steps are thinned (src/protocol/stepLog.ts); `graphSteps`: the steps whose graph can be opened now. */
+  | { type: "progress"; steps: StepRecord[]; newGroups: string[]; elapsedMs: number; stride?: number; final?: boolean; totalSteps?: number; graphSteps?: number[] }
   | { type: "status"; status: TrainingStatus; graphSteps: number[]; message?: string };
 
 export type TrainingViewMessage = { type: "ready" } | { type: "stop" } | { type: "openStep"; step: number } | { type: "rendered"; steps: number; updates: number; drawMs?: number } | { type: "error"; message: string };
@@ -55,17 +58,20 @@ const isStep = (x: unknown): x is StepRecord =>
   isObject(x) && typeof x.step === "number" && typeof x.loss === "number" && typeof x.gradNorm === "number" && isObject(x.groups) && typeof x.nonFinite === "boolean";
 const isStrings = (x: unknown): x is string[] => Array.isArray(x) && x.every((s) => typeof s === "string");
 const isNumbers = (x: unknown): x is number[] => Array.isArray(x) && x.every((s) => typeof s === "number");
+const optionalCount = (x: unknown): boolean => x === undefined || (typeof x === "number" && Number.isInteger(x) && x >= 1);
 
 /** What the view accepts from the host. */
 export function parseHostMessage(x: unknown): TrainingHostMessage | undefined {
   if (!isObject(x)) return undefined;
   switch (x.type) {
     case "init":
-      return isObject(x.strings) && typeof x.file === "string" && isStrings(x.groups) && Array.isArray(x.steps) && x.steps.every(isStep) && isNumbers(x.graphSteps) && statuses.includes(String(x.status))
+      return isObject(x.strings) && typeof x.file === "string" && isStrings(x.groups) && Array.isArray(x.steps) && x.steps.every(isStep) && isNumbers(x.graphSteps) && statuses.includes(String(x.status)) && optionalCount(x.stride) && optionalCount(x.totalSteps)
         ? (x as TrainingHostMessage)
         : undefined;
     case "progress":
-      return Array.isArray(x.steps) && x.steps.every(isStep) && isStrings(x.newGroups) && typeof x.elapsedMs === "number" ? (x as TrainingHostMessage) : undefined;
+      return Array.isArray(x.steps) && x.steps.every(isStep) && isStrings(x.newGroups) && typeof x.elapsedMs === "number" && optionalCount(x.stride) && optionalCount(x.totalSteps) && (x.graphSteps === undefined || isNumbers(x.graphSteps))
+        ? (x as TrainingHostMessage)
+        : undefined;
     case "status":
       return statuses.includes(String(x.status)) && isNumbers(x.graphSteps) ? (x as TrainingHostMessage) : undefined;
     default:

@@ -19,7 +19,7 @@ import { fileDeclaresOwnValue } from "./userValueClasses";
 import type { SourceOffset } from "./instrument";
 import type { CheckRequest, WorkerConsoleLine, WorkerError, WorkerOutput } from "./protocol";
 import type { BindingValue, ConsoleLine, FunctionCheckResult, OpCheckResult, RunError, RunResult, SourcePosition, SourceRange } from "../protocol/result";
-import { trainingInput, trainingResult, watchStopFlag } from "./training/fromWorker";
+import { trainingInput, trainingListener, trainingResult, watchStopFlag } from "./training/fromWorker";
 import { emptyResult as emptyRunResult } from "../protocol/emptyResult";
 import { DEFAULT_TIME_LIMIT_MS, DEFAULT_MEMORY_LIMIT_MB, resolveLimits, type RunLimits } from "../protocol/limits";
 import { describeStop } from "./stopMessages";
@@ -148,7 +148,7 @@ async function runBundle(request: BundleRequest, file: string, options: RunOptio
   }
   const { bundle } = bundled;
   const bundleMs = performance.now() - started;
-  const training = options.training ? trainingInput(options.training, bundle.registry.sites) : undefined;
+  const training = options.training ? trainingInput(options.training, bundle.registry.sites, file) : undefined;
   const stopWatch = options.training && training ? watchStopFlag(options.training, training) : undefined;
   const outcome = await runInWorker(
     {
@@ -163,7 +163,7 @@ async function runBundle(request: BundleRequest, file: string, options: RunOptio
       ...(extras.opChecks ? { opChecks: true } : {}),
       ...(training ? { training } : {}),
     },
-    { ...limits, signal: options.signal, onTraining: options.training?.onProgress },
+    { ...limits, signal: options.signal, onTraining: options.training ? trainingListener(options.training, bundle.registry.sites) : undefined },
     prepared,
   ).finally(() => stopWatch?.());
   const sites = bundle.registry.sites;

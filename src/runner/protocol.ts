@@ -12,9 +12,8 @@
 import type { GraphSnapshot } from "../engine/snapshot";
 import type { PackedLabels } from "./labelTransfer";
 import type { BindingValue, FunctionCheckResult, NonFiniteReport, OpCheckResult, RootGraph, RunErrorKind, RunWarning } from "../protocol/result";
-import type { TrainingProgress } from "../protocol/training";
-import type { WorkerTrainingInput, WorkerTrainingOutput } from "./training/workerTraining";
-import { parseTrainingProgress } from "./training/validate";
+import type { WorkerTrainingInput, WorkerTrainingOutput, WorkerTrainingProgress } from "./training/workerTraining";
+import { parseWorkerTrainingProgress } from "./training/validate";
 import type { ColumnAssembly, ColumnPiece } from "./process/columnTransfer";
 
 /** Bumped when a message changes shape: a child of another version is refused, not misread. */
@@ -131,7 +130,7 @@ export type ChildMessage =
   /** GradLens itself failed inside the child. */
   | { type: "failure"; token: string; message: string }
   /** Step records of a training run, in batches (training/workerTraining.ts). */
-  | { type: "training"; token: string; progress: TrainingProgress };
+  | { type: "training"; token: string; progress: WorkerTrainingProgress };
 
 // --- checks of what arrives ---------------------------------------------------------------------
 
@@ -164,7 +163,7 @@ function isConsoleLine(x: unknown): x is WorkerConsoleLine {
 }
 
 /** A snapshot whose arrays have the types and lengths its readers index them by. */
-function isSnapshot(x: unknown): x is GraphSnapshot {
+export function isSnapshot(x: unknown): x is GraphSnapshot {
   if (!isObject(x) || !isInt(x.nodeCount) || x.nodeCount < 0 || !isArrayOf(x.opNames, isString)) return false;
   const n = x.nodeCount;
   const { op, data, grad, site, childStart, child, localGrad } = x;
@@ -178,7 +177,7 @@ function isSnapshot(x: unknown): x is GraphSnapshot {
   return true;
 }
 
-function isPackedLabels(x: unknown): x is PackedLabels {
+export function isPackedLabels(x: unknown): x is PackedLabels {
   if (!isObject(x) || !(x.ids instanceof Uint32Array) || !(x.nameIndex instanceof Uint32Array) || !isArrayOf(x.names, isString)) return false;
   if (x.ids.length !== x.nameIndex.length) return false;
   const names = x.names.length;
@@ -273,7 +272,7 @@ export function readChildMessage(raw: unknown, token: string, columns?: ColumnAs
       case "failure":
         return isString(raw.message) ? (raw as ChildMessage) : undefined;
       case "training": {
-        const progress = parseTrainingProgress(raw.progress);
+        const progress = parseWorkerTrainingProgress(raw.progress);
         return progress ? { type: "training", token, progress } : undefined;
       }
       default:

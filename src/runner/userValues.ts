@@ -55,7 +55,7 @@ export interface LearnerGraph {
 }
 
 /** A root's graph as it was when backward() returned: nodes children-first, their inputs and numbers. */
-interface RecordedGraph {
+export interface RecordedGraph {
   nodes: UserValue[];
   inputs: UserValue[][];
   data: Float64Array;
@@ -103,6 +103,8 @@ export class UserValues {
   private backwardDepth = 0;
   /** The first graph found with a value among its own inputs: an error, its graph not drawn (as in Python). */
   private cycle: { through: number; siteId: number; name?: string } | undefined;
+  /** A training run's hook (training/workerTraining.ts): each recorded backward() with its graph. */
+  onRecorded: ((root: UserValue, graph: RecordedGraph, site: number) => void) | undefined;
 
   /** The learner's graph of the last gradient check call (adaptForChecks), for its op checks. */
   private lastCheckOutput: UserValue | undefined;
@@ -217,6 +219,7 @@ export class UserValues {
     } else if (this.roots.size < MAX_BACKWARD_SITES) {
       this.roots.set(site, { graph, calls: 1 });
     }
+    this.onRecorded?.(root, graph, site);
     this.onBackward();
   }
 
@@ -340,6 +343,16 @@ export class UserValues {
   private labelOf(v: UserValue): string | undefined {
     const label = v.label;
     return typeof label === "string" && label !== "" ? label : this.labels.get(v);
+  }
+
+  /** The site that made a value of the learner's class (0 if unknown). */
+  siteOf(v: object): number {
+    return this.sites.get(v) ?? 0;
+  }
+
+  /** A recorded graph as the engine's snapshot (a training run's kept steps). */
+  snapshotOf(recorded: RecordedGraph): GraphSnapshot {
+    return this.snapshot(recorded);
   }
 
   private snapshot(recorded: RecordedGraph): GraphSnapshot {

@@ -152,6 +152,7 @@ async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdo
       post: (progress) => channel.send({ type: "training", progress }),
       started,
     });
+    training.attachUserValues(userValues);
   }
 
   const helpers: Record<string, unknown> = {

@@ -17,12 +17,12 @@ import { WarmChild } from "./process/warmChild";
 import { ColumnAssembly } from "./process/columnTransfer";
 import { CHECKPOINT_INTERVAL_MS, MAX_LINE_CHARS, OUTPUT_BUDGET_CHARS, type RunLimits } from "../protocol/limits";
 import type { RunError } from "../protocol/result";
-import type { TrainingProgress } from "../protocol/training";
+import type { WorkerTrainingProgress } from "./training/workerTraining";
 
 export interface WorkerLimits extends RunLimits {
   signal?: AbortSignal;
   /** Step records of a training run, as they stream in. */
-  onTraining?: (progress: TrainingProgress) => void;
+  onTraining?: (progress: WorkerTrainingProgress) => void;
 }
 
 export interface WorkerOutcome {

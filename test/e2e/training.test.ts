@@ -1,6 +1,7 @@
 /**
  * End to end, as a learner: train examples/microgpt.grad.ts from the command palette, watch the
- * loss curve fall in the training view, click a kept step, and see that step's graph.
+ * loss curve fall in the training view with an ETA, open step 1's graph while the run goes, click a
+ * kept step at the end, and see that step's graph.
  */
 import * as assert from "node:assert/strict";
 import type { Frame } from "playwright-core";
@@ -40,9 +41,24 @@ describe(`GradLens training view in VS Code ${vscodeVersion}`, function () {
     await wb.openFile("microgpt.grad.ts");
     await wb.toggleSideBar();
     await wb.runCommand("GradLens: Train (Run with Training View)");
-    const view = await trainingFrame();
-    // Steps arrive while the program runs, then the run finishes with all 50.
+    let view = await trainingFrame();
+    // Steps arrive while the program runs, with an estimate of the time left (the loop bound is read from the source).
     await view.waitForFunction(() => ((window as unknown as TrainingHook).gradlensTraining?.steps.length ?? 0) > 0, undefined, { timeout: 120_000 });
+    const seen: string[] = [];
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline; await wb.page.waitForTimeout(200)) {
+      const text = (await view.locator(".status").textContent()) ?? "";
+      if (seen.at(-1) !== text) seen.push(text);
+      if (/about .* left|Finished/.test(text)) break;
+    }
+    assert.ok(seen.some((t) => /^Training · \d+ steps · [\d.]+ steps\/s · about .* left/.test(t)), `status while running: ${seen.slice(-4).join(" | ")}`);
+    // Step 1 keeps its graph: it opens while the run still goes.
+    const before = (await view.locator(".status").textContent()) ?? "";
+    await view.locator("button.graphstep", { hasText: "1" }).first().click();
+    await wb.page.locator(".tab", { hasText: "step 1" }).first().waitFor({ state: "visible", timeout: 60_000 });
+    assert.match(before, /^Training · /, "the graph of step 1 opened while the run was going");
+    // Back to the training panel (the graph took its place in the editor group).
+    await wb.page.locator(".tab", { hasText: "Training:" }).first().click();
+    view = await trainingFrame();
     await view.locator(".status", { hasText: "Finished" }).waitFor({ state: "visible", timeout: 240_000 });
     const steps = await view.evaluate(() => (window as unknown as TrainingHook).gradlensTraining?.steps ?? []);
     assert.equal(steps.length, 50);

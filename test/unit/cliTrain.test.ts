@@ -47,6 +47,23 @@ describe("cli: gradlens train", function () {
     assert.deepEqual((JSON.parse(stdout) as { steps: { step: number }[] }).steps.map((s) => s.step), [1, 2, 3, 4, 5]);
   });
 
+  it("a long run's steps are thinned past 4,000: --json says so in `thinned`, the table in a note", () => {
+    const { status, stdout, stderr } = gradlens("train", fixture("tinyLoop.grad.ts"), "--steps", "10000", "--json");
+    assert.equal(status, 0, stderr);
+    const json = JSON.parse(stdout) as { steps: { step: number }[]; thinned?: { every: number; steps: number } };
+    assert.deepEqual(json.thinned, { every: 4, steps: 10000 });
+    assert.ok(json.steps.length <= 4001);
+    assert.deepEqual(json.steps.slice(0, 3).map((s) => s.step), [1, 5, 9]);
+    assert.equal(json.steps.at(-1)?.step, 10000);
+    const table = gradlens("train", fixture("tinyLoop.grad.ts"), "--steps", "10000");
+    assert.match(table.stderr, /10000 steps were recorded; past the first ones only one step in 4 was kept/);
+    // Rows are printed as the steps happen: the first 4,000 all, then every 2nd, then every 4th.
+    const rows = table.stdout.trim().split("\n").slice(1).map((l) => Number(l.trim().split(/\s+/)[0]));
+    assert.deepEqual(rows.slice(0, 4000), Array.from({ length: 4000 }, (_, i) => i + 1));
+    assert.equal(rows.at(-1), 10000);
+    assert.ok(rows.length < 7000, `${rows.length} rows`);
+  });
+
   it("--timeout stops the run and still prints every step", () => {
     const { status, stdout, stderr } = gradlens("train", fixture("endless.grad.ts"), "--timeout", "1.5");
     assert.equal(status, 0, stderr);

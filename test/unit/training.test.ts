@@ -123,11 +123,28 @@ describe("training records (TypeScript)", function () {
 
   it("streams records in batches while the program runs", async () => {
     const batches: number[] = [];
-    const result = await runFile(fixture("endless.grad.ts"), { timeLimitMs: 30_000, training: { maxSteps: 20_000, onProgress: (p) => batches.push(p.steps.length) } });
+    const result = await runFile(fixture("endless.grad.ts"), { timeLimitMs: 30_000, training: { maxSteps: 20_000, maxKeptSteps: 20_000, onProgress: (p) => batches.push(p.steps.length) } });
     assert.equal(result.training!.steps.length, 20_000);
     assert.ok(batches.length >= 2, `${batches.length} batch(es)`);
     assert.ok(batches.length < 2000, "batched, not one message per step");
     assert.equal(batches.reduce((a, b) => a + b, 0), 20_000);
+  });
+
+  it("a learner's own Value class (closures, a `prev` Set): loss and grad norms of every step equal the program's own, grouped by its structure", async () => {
+    const result = await runFile(fixture("learnerMlp.grad.ts"), { timeLimitMs: 60_000, training: {} });
+    assertMatchesOwnNumbers(result, 5);
+    const training = result.training!;
+    assert.deepEqual(training.groups, ["hidden[0].w", "hidden[0].b", "hidden[1].w", "hidden[1].b", "hidden[2].w", "hidden[2].b", "out.w", "out.b"]);
+    assert.equal(training.totalSteps, 5);
+    for (const s of training.steps.slice(0, -1)) {
+      assert.ok(s.deadReluFraction !== null && s.deadReluFraction >= 0 && s.deadReluFraction <= 1, `dead ReLUs at step ${s.step}`);
+      assert.ok(Object.values(s.groups).some((g) => g.updateRatio > 0), `an update at step ${s.step}`);
+    }
+    // The first and last steps keep their graphs, with the numbers of their backward().
+    assert.deepEqual(training.graphs.map((g) => g.step), [1, 5]);
+    const first = training.graphs[0].root.graph;
+    assert.equal(first.data[first.root], training.steps[0].loss);
+    assert.ok(Object.values(training.graphs[0].paths ?? {}).some((p) => /^model\.hidden\[0\]\.w\[\d\]$/.test(p)));
   });
 
   it("a plain run records nothing", async () => {

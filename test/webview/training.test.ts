@@ -112,6 +112,25 @@ describe("training view (headless Chromium)", function () {
     await page.screenshot({ path: path.join(root, "out", "training-view-600.png"), fullPage: true });
   });
 
+  it("while running: the ETA from the loop bound, kept graphs to open, and a thinned run says so and stays thinned", async () => {
+    const page = await harness.open();
+    await harness.send({ type: "init", strings: trainingTestStrings, file: "long.grad.ts", groups: ["w"], steps: [], graphSteps: [], status: "running" });
+    // The child kept every 2nd step (stride 2) and streams on: the view applies the same rule.
+    const steps = syntheticSteps(40, ["w"]).filter((s) => (s.step - 1) % 2 === 0);
+    await harness.send({ type: "progress", steps: steps.slice(0, 10), newGroups: [], elapsedMs: 2000, totalSteps: 1000, graphSteps: [1] });
+    await harness.send({ type: "progress", steps: steps.slice(10), newGroups: [], elapsedMs: 4000, stride: 4, totalSteps: 1000, graphSteps: [1, 37] });
+    await page.waitForFunction(() => (window as unknown as { __posted: { type: string; steps?: number }[] }).__posted.some((m) => m.type === "rendered" && m.steps === 10));
+    const status = (await page.textContent(".status")) ?? "";
+    // Step 37 (the last kept; 39 was thinned away) after 4 s: about 104 s left for the 963 to go.
+    assert.match(status, /37 steps · 9\.3 steps\/s · about 1 min 4\d s left · one step in 4 shown \(of 37\)/);
+    assert.deepEqual(await page.$$eval("button.graphstep", (bs) => bs.map((b) => b.textContent)), ["1", "37"]);
+    await page.click('button.graphstep[data-step="37"]');
+    assert.ok((await harness.posted()).some((m) => m.type === "openStep" && (m as { step: number }).step === 37));
+    const drawn = await page.evaluate(() => (window as unknown as { gradlensTraining: { steps: { step: number }[] } }).gradlensTraining.steps.map((s) => s.step));
+    assert.deepEqual(drawn, [1, 5, 9, 13, 17, 21, 25, 29, 33, 37]);
+    assert.deepEqual(harness.errors, []);
+  });
+
   it("many groups become a heatmap with numbers on hover; 1,000 steps × 20 groups draw quickly", async () => {
     const page = await harness.open({ width: 900, height: 1000 });
     const groups = Array.from({ length: 20 }, (_, i) => `layer${i}.w`);

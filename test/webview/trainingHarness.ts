@@ -37,6 +37,7 @@ export const trainingTestStrings: TrainingStrings = {
   stopping: "Stopping", finished: "Finished", stopped: "Stopped", failed: "Failed", progress: "{0} steps · {1} steps/s", stepsDone: "{0} steps",
   eta: "about {0} left", graphsKept: "Graphs kept for steps:", clickHint: "Click a step in a chart to open its graph.",
   nearestGraph: "No graph was kept for step {0}; showing step {1}.", nonFinite: "non-finite", waiting: "waiting …",
+  thinned: "one step in {0} shown (of {1})",
   heatmapNote: "a row per group, brighter is larger (log scale)",
 };
 

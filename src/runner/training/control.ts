@@ -4,7 +4,9 @@
  * backward(); end it for good after a grace period), and the time limit, which stops the same way.
  */
 import type { RunResult } from "../../protocol/result";
-import type { StepRecord, TrainingProgress, TrainingResult } from "../../protocol/training";
+import type { SourceSite } from "../../protocol/result";
+import { StepLog } from "../../protocol/stepLog";
+import type { StepGraph, StepRecord, TrainingProgress, TrainingResult } from "../../protocol/training";
 import type { TrainingRunOptions } from "./options";
 
 /** Training runs get an hour by default (the Train command's setting, `gradlens train --timeout`). */
@@ -13,15 +15,29 @@ export const DEFAULT_TRAINING_TIME_LIMIT_MS = 3_600_000;
 export const STOP_GRACE_MS = 5_000;
 
 export class TrainingControl {
-  readonly steps: StepRecord[] = [];
+  /** Every step streamed so far, bounded as the child bounds them. */
+  readonly log: StepLog;
   readonly groups: string[] = [];
+  /** Graphs kept so far in the run (to open while it goes), and the sites their nodes point at. */
+  graphs: StepGraph[] = [];
+  sites: SourceSite[] = [];
+  totalSteps: number | undefined;
   private readonly stopFlag = new SharedArrayBuffer(4);
   private readonly abort = new AbortController();
   private graceTimer: NodeJS.Timeout | undefined;
   private limitTimer: NodeJS.Timeout | undefined;
   private stopReason: "stop" | "time-limit" | undefined;
 
-  constructor(private readonly onProgress?: (progress: TrainingProgress, control: TrainingControl) => void) {}
+  constructor(
+    private readonly onProgress?: (progress: TrainingProgress, control: TrainingControl) => void,
+    private readonly maxKeptSteps?: number,
+  ) {
+    this.log = new StepLog(maxKeptSteps);
+  }
+
+  get steps(): readonly StepRecord[] {
+    return this.log.records;
+  }
 
   /** Options for runFile / runPython; `timeLimitMs` is the training limit (a graceful stop), the hard one comes after the grace. */
   runOptions(timeLimitMs: number, maxSteps?: number): { training: TrainingRunOptions; timeLimitMs: number; signal: AbortSignal } {
@@ -30,9 +46,16 @@ export class TrainingControl {
       training: {
         stopFlag: this.stopFlag,
         ...(maxSteps !== undefined ? { maxSteps } : {}),
+        ...(this.maxKeptSteps !== undefined ? { maxKeptSteps: this.maxKeptSteps } : {}),
         onProgress: (progress) => {
-          this.steps.push(...progress.steps);
+          this.log.addBatch(progress.steps, progress.stride, progress.final);
           this.groups.push(...progress.newGroups);
+          if (progress.totalSteps !== undefined) this.totalSteps = progress.totalSteps;
+          if (progress.graphs) {
+            const now = new Set(progress.graphSteps ?? []);
+            this.graphs = [...this.graphs.filter((g) => now.has(g.step)), ...progress.graphs];
+            if (progress.sites) this.sites = progress.sites;
+          }
           this.onProgress?.(progress, this);
         },
       },
@@ -63,9 +86,14 @@ export class TrainingControl {
   finish(result: RunResult): TrainingResult {
     clearTimeout(this.limitTimer);
     clearTimeout(this.graceTimer);
-    const training = result.training ?? { steps: this.steps, groups: this.groups, graphs: [] };
-    // Steps that streamed but are missing from a result (a run ended hard) are kept.
-    if (training.steps.length < this.steps.length) training.steps = this.steps;
+    const training = result.training ?? { steps: this.log.records, groups: this.groups, graphs: this.graphs };
+    // Steps that streamed but are missing from a result (a run ended hard) are kept, and so are the graphs kept while it ran.
+    if (training.steps.length === 0 || training.steps[training.steps.length - 1].step < this.log.lastStepNumber) {
+      training.steps = this.log.records;
+      if (this.log.stride > 1) training.thinned = { every: this.log.stride, steps: this.log.lastStepNumber };
+    }
+    if (training.graphs.length === 0) training.graphs = this.graphs;
+    if (training.totalSteps === undefined && this.totalSteps !== undefined) training.totalSteps = this.totalSteps;
     if (this.stopReason && training.stoppedAfter === undefined) training.stoppedAfter = training.steps.length;
     result.training = training;
     return training;

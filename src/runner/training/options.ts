@@ -8,4 +8,6 @@ export interface TrainingRunOptions {
   maxSteps?: number;
   /** Set [0] to 1 (Atomics.store) to ask the program to stop at its next backward(). */
   stopFlag?: SharedArrayBuffer;
+  /** Steps kept exactly before older ones are thinned (src/protocol/stepLog.ts; tests make it small). */
+  maxKeptSteps?: number;
 }

@@ -9,8 +9,9 @@ import { toSnapshot, type TracerGraph } from "../python/result";
 import type { GraphSnapshot } from "../../engine/snapshot";
 import type { TrainingRunOptions } from "./options";
 import type { SourcePosition, SourceSite } from "../../protocol/result";
-import type { StepRecord, TrainingProgress, TrainingResult } from "../../protocol/training";
+import type { StepGraph, StepRecord, TrainingProgress, TrainingResult } from "../../protocol/training";
 import { parseTrainingProgress, parseStepRecord } from "./validate";
+import { StepLog } from "../../protocol/stepLog";
 
 const POLL_MS = 100;
 
@@ -19,6 +20,7 @@ export interface PythonTrainingSpec {
   progressPath: string;
   stopPath: string;
   maxSteps?: number;
+  maxKeptSteps?: number;
 }
 
 /** The tracer's end-of-run summary (python/gradlens_training.py `finish`). */
@@ -28,12 +30,14 @@ export interface TracerTraining {
   /** Graphs as the tracer wrote them, or decoded already (python/tracerResult.ts). */
   graphs: { step: number; name: string; site: number; graph: TracerGraph | GraphSnapshot; paths: Record<string, string> }[];
   stoppedAfter?: number;
+  totalSteps?: number;
+  thinned?: unknown;
 }
 
 export class PythonTrainingSession {
   readonly spec: PythonTrainingSpec;
-  /** Every record streamed so far (what a run that never finished still shows). */
-  readonly steps: StepRecord[] = [];
+  /** Every record streamed so far, bounded as the tracer bounds them (what a run that never finished still shows). */
+  private readonly log: StepLog;
   readonly groups: string[] = [];
   private offset = 0;
   private partial = "";
@@ -46,7 +50,9 @@ export class PythonTrainingSession {
       progressPath: path.join(directory, "training.jsonl"),
       stopPath: path.join(directory, "stop"),
       ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}),
+      ...(options.maxKeptSteps !== undefined ? { maxKeptSteps: options.maxKeptSteps } : {}),
     };
+    this.log = new StepLog(options.maxKeptSteps);
   }
 
   start(): void {
@@ -82,9 +88,11 @@ export class PythonTrainingSession {
       this.partial = lines.pop() ?? "";
       for (const line of lines) {
         if (line.trim() === "") continue;
-        const progress = parseTrainingProgress(safeJson(line));
+        const raw = safeJson(line);
+        const progress = parseTrainingProgress(raw);
         if (!progress) continue;
-        this.steps.push(...progress.steps);
+        this.liveGraphs(progress, raw);
+        this.log.addBatch(progress.steps, progress.stride, progress.final);
         this.groups.push(...progress.newGroups);
         this.options.onProgress?.(progress);
       }
@@ -95,28 +103,53 @@ export class PythonTrainingSession {
     }
   }
 
+  /** A line's kept graphs (with the tracer's sites so far), made into the caller's form; a graph that does not read is left out. */
+  private liveGraphs(progress: TrainingProgress, raw: unknown): void {
+    if (!isObject(raw) || !Array.isArray(raw.graphs) || !Array.isArray(raw.sites)) return;
+    const sites = raw.sites.filter(isSite);
+    const graphs: StepGraph[] = [];
+    for (const g of raw.graphs as unknown[]) {
+      try {
+        if (isObject(g) && typeof g.step === "number" && Number.isInteger(g.step) && typeof g.name === "string" && typeof g.site === "number" && isObject(g.graph)) {
+          graphs.push(stepGraphOf(g as unknown as TracerTraining["graphs"][number], sites));
+        }
+      } catch {
+        // A graph that does not read (toSnapshot checks its columns): the step is still recorded.
+      }
+    }
+    if (graphs.length === 0) return;
+    progress.graphs = graphs;
+    progress.sites = sites;
+  }
+
   /** The run's training result: the tracer's summary when it wrote one, else what was streamed. */
   result(summary: TracerTraining | undefined, sites: readonly SourceSite[]): TrainingResult {
-    const position = (id: number): SourcePosition | undefined => {
-      const site = id > 0 ? sites[id] : undefined;
-      return site ? { file: site.file, line: site.line, column: site.column } : undefined;
-    };
-    if (!summary) return { steps: this.steps, groups: this.groups, graphs: [] };
+    if (!summary) return { steps: this.log.records, groups: this.groups, graphs: [], ...(this.log.stride > 1 ? { thinned: { every: this.log.stride, steps: this.log.lastStepNumber } } : {}) };
     const steps = summary.steps.map(parseStepRecord).filter((s): s is StepRecord => s !== undefined);
     const out: TrainingResult = {
       steps,
       groups: Array.isArray(summary.groups) ? summary.groups.map(String) : this.groups,
-      graphs: (summary.graphs ?? []).map((g) => {
-        const where = position(g.site);
-        const paths: Record<number, string> = {};
-        for (const [id, p] of Object.entries(g.paths ?? {})) paths[Number(id)] = String(p);
-        return { step: g.step, paths, root: { name: g.name, reason: "backward" as const, graph: toSnapshot(g.graph), ...(where ? { position: where } : {}) } };
-      }),
+      graphs: (summary.graphs ?? []).map((g) => stepGraphOf(g, sites)),
     };
     if (typeof summary.stoppedAfter === "number") out.stoppedAfter = summary.stoppedAfter;
+    if (typeof summary.totalSteps === "number") out.totalSteps = summary.totalSteps;
+    const thinned = summary.thinned;
+    if (isObject(thinned) && typeof thinned.every === "number" && typeof thinned.steps === "number") out.thinned = { every: thinned.every, steps: thinned.steps };
     return out;
   }
 }
+
+function stepGraphOf(g: TracerTraining["graphs"][number], sites: readonly SourceSite[]): StepGraph {
+  const site = g.site > 0 ? sites[g.site] : undefined;
+  const where: SourcePosition | undefined = site ? { file: site.file, line: site.line, column: site.column } : undefined;
+  const paths: Record<number, string> = {};
+  for (const [id, p] of Object.entries(g.paths ?? {})) paths[Number(id)] = String(p);
+  return { step: g.step, paths, root: { name: g.name, reason: "backward" as const, graph: toSnapshot(g.graph), ...(where ? { position: where } : {}) } };
+}
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
+const isSite = (x: unknown): x is SourceSite =>
+  isObject(x) && typeof x.id === "number" && typeof x.file === "string" && typeof x.line === "number" && typeof x.column === "number" && typeof x.text === "string";
 
 function safeJson(text: string): unknown {
   try {

@@ -12,9 +12,21 @@ import { Value, topologicalOrder } from "../../engine";
 import type { GroupStep, StepRecord } from "../../protocol/training";
 import { groupOfPath } from "../paramPaths";
 
-export interface StepRecorderOptions {
+/** What the recorder reads of a value: GradLens's engine `Value`, or a learner's own class (userValues.ts). */
+export interface NumberedValue {
+  data: number;
+  grad: number;
+}
+
+export interface StepRecorderOptions<V extends NumberedValue = Value> {
   /** Paths of the values the program keeps (see paramPaths.ts); asked at the first backward() and once more. */
-  parameterPaths?: () => Map<Value, string>;
+  parameterPaths?: () => Map<V, string>;
+  /** The walk of a step's graph (default: the engine's scanGraph). */
+  scan?: (root: V) => GraphScan<V>;
+  /** The site that made a value (default: the engine's `v.site`). */
+  siteOf?: (v: V) => number;
+  /** Walk every step (the graph was read anyway: a learner's class). */
+  scanEveryStep?: boolean;
   /** A group for a parameter without a path: the source line that made it. */
   groupOfSite: (site: number) => string;
   /** Turns raw group keys into the names shown (common prefix dropped); applied when paths are read. */
@@ -24,7 +36,7 @@ export interface StepRecorderOptions {
 }
 
 /** What a step leaves behind until the next backward() completes its record. */
-interface OpenStep {
+interface OpenStep<V> {
   step: number;
   loss: number;
   deadReluFraction: number | null;
@@ -34,14 +46,14 @@ interface OpenStep {
   data: Float64Array;
   grad: Float64Array;
   /** Leaves first seen in this step, with their numbers: if they come back they were parameters. */
-  candidates: Value[];
+  candidates: V[];
   candidateData: Float64Array;
   candidateGrad: Float64Array;
 }
 
 /** The walk of one step's graph: its leaves, its ReLUs, and whether any number is non-finite. */
-export interface GraphScan {
-  leaves: Value[];
+export interface GraphScan<V = Value> {
+  leaves: V[];
   relus: number;
   deadRelus: number;
   nonFinite: boolean;
@@ -79,17 +91,19 @@ export interface ReluCount {
 
 /**
  * Which steps walk their whole graph (to find parameters among the leaves, and ReLUs the runner
- * could not count): the first two, then two in a row every sixteen — a leaf seen in two
- * consecutive walks is a parameter. Walking every step cost about a fifth of a microgpt step.
+ * could not count): the first two, then pairs at steps 16, 32, 64, … and every 1,024 — a leaf seen
+ * in two consecutive walks is a parameter. Walking every step cost about a fifth of a microgpt
+ * step; parameters a program makes late are still found, only later.
  */
 export function shouldScan(step: number): boolean {
-  return step <= 2 || step % 16 === 0 || step % 16 === 1;
+  const k = step % 2 === 1 ? step - 1 : step; // the pair (k, k + 1)
+  return step <= 2 || (k >= 16 && ((k & (k - 1)) === 0 || k % 1024 === 0));
 }
 
-export class StepRecorder {
+export class StepRecorder<V extends NumberedValue = Value> {
   /** Every parameter found so far, and its group (an index into `groups`). */
-  readonly params: Value[] = [];
-  readonly paramIndex = new Map<Value, number>();
+  readonly params: V[] = [];
+  readonly paramIndex = new Map<V, number>();
   private readonly paramGroup: number[] = [];
   /** Group names in the order first seen. */
   readonly groups: string[] = [];
@@ -98,31 +112,38 @@ export class StepRecorder {
    * The previous step's new leaves: one that shows up again is a parameter. Only one step is kept
    * (a WeakSet of all leaves ever seen made the garbage collector's work grow by half).
    */
-  private previousCandidates = new Set<Value>();
-  private paths: Map<Value, string> | undefined;
+  private previousCandidates = new Set<V>();
+  private paths: Map<V, string> | undefined;
   private shortNames = new Map<string, string>();
   /** Groups named by a path (the others are source lines, kept as they are). */
   private readonly pathGroups = new Set<string>();
-  private open: OpenStep | undefined;
+  private open: OpenStep<V> | undefined;
   /** backward() calls recorded so far. */
   steps = 0;
 
-  constructor(private readonly options: StepRecorderOptions) {}
+  private readonly scan: (root: V) => GraphScan<V>;
+  private readonly siteOf: (v: V) => number;
+
+  constructor(private readonly options: StepRecorderOptions<V>) {
+    // The engine's own walk and sites, unless the values are a learner's class.
+    this.scan = options.scan ?? (scanGraph as unknown as (root: V) => GraphScan<V>);
+    this.siteOf = options.siteOf ?? ((v) => (v as unknown as Value).site);
+  }
 
   /**
    * Call right after backward() on `root`. Returns the record of the previous step, now complete,
    * and the scan of this step's graph.
    */
-  afterBackward(root: Value, relus?: ReluCount): { completed: StepRecord | undefined; nonFinite: boolean; step: number; data: Float64Array; grad: Float64Array } {
+  afterBackward(root: V, relus?: ReluCount): { completed: StepRecord | undefined; nonFinite: boolean; step: number; data: Float64Array; grad: Float64Array } {
     this.steps++;
-    const scan = shouldScan(this.steps) ? scanGraph(root) : undefined;
+    const scan = this.options.scanEveryStep || shouldScan(this.steps) ? this.scan(root) : undefined;
     // The program's structure is read at the first two steps: a leaf it holds at both is a parameter
     // (inputs a binding happens to hold at one step are not), used in this step's graph or not.
     const named = this.steps <= 2 ? this.readPaths() : undefined;
     const previous = this.open;
-    const candidates: Value[] = [];
-    const isCandidate = new Set<Value>();
-    const consider = (leaf: Value): void => {
+    const candidates: V[] = [];
+    const isCandidate = new Set<V>();
+    const consider = (leaf: V): void => {
       if (this.paramIndex.has(leaf) || isCandidate.has(leaf)) return;
       if (this.previousCandidates.has(leaf)) {
         this.addParam(leaf);
@@ -191,16 +212,16 @@ export class StepRecorder {
   }
 
   /** The leaves the program's structure names now (their paths name their groups). */
-  private readPaths(): Map<Value, string> | undefined {
+  private readPaths(): Map<V, string> | undefined {
     const found = this.options.parameterPaths?.();
     if (!found) return undefined;
     this.paths = found;
     return found;
   }
 
-  private addParam(v: Value): void {
+  private addParam(v: V): void {
     const path = this.paths?.get(v);
-    const group = path !== undefined ? groupOfPath(path) : this.options.groupOfSite(v.site);
+    const group = path !== undefined ? groupOfPath(path) : this.options.groupOfSite(this.siteOf(v));
     if (path !== undefined) this.pathGroups.add(group);
     this.paramIndex.set(v, this.params.length);
     this.params.push(v);
@@ -217,7 +238,7 @@ export class StepRecorder {
     return g;
   }
 
-  private complete(open: OpenStep): StepRecord {
+  private complete(open: OpenStep<V>): StepRecord {
     const groupCount = this.groups.length;
     const gradSq = new Float64Array(groupCount);
     const dataSq = new Float64Array(groupCount);

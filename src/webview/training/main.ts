@@ -8,6 +8,7 @@ import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import "./training.css";
 import type { StepRecord } from "../../protocol/training";
+import { StepLog } from "../../protocol/stepLog";
 import { parseHostMessage, type TrainingHostMessage, type TrainingStatus, type TrainingStrings, type TrainingViewMessage } from "../../protocol/trainingMessages";
 import { durationText, forLogScale, formatValue, logPosition, nearestGraphStep, smooth } from "./series";
 
@@ -57,8 +58,11 @@ function palette(): string[] {
 
 class TrainingView {
   private strings: TrainingStrings | undefined;
-  /** Every step drawn so far (read by the e2e tests through `window.gradlensTraining`). */
-  steps: StepRecord[] = [];
+  /** Every step drawn so far, bounded as the run bounds them (read by the e2e tests through `window.gradlensTraining`). */
+  private log = new StepLog();
+  get steps(): StepRecord[] {
+    return this.log.records;
+  }
   private groups: string[] = [];
   private graphSteps: number[] = [];
   private status: TrainingStatus = "running";
@@ -98,7 +102,8 @@ class TrainingView {
     switch (message.type) {
       case "init":
         this.strings = message.strings;
-        this.steps = message.steps.slice();
+        this.log = new StepLog();
+        this.log.reset(message.steps, message.stride);
         this.groups = message.groups.slice();
         this.graphSteps = message.graphSteps.slice();
         this.status = message.status;
@@ -109,7 +114,9 @@ class TrainingView {
         this.rebuild();
         break;
       case "progress":
-        this.steps.push(...message.steps);
+        this.log.addBatch(message.steps, message.stride, message.final);
+        if (message.totalSteps !== undefined) this.totalSteps = message.totalSteps;
+        if (message.graphSteps) this.graphSteps = message.graphSteps.slice();
         this.groups.push(...message.newGroups);
         this.elapsedMs = message.elapsedMs;
         if (message.newGroups.length > 0) this.rebuild();
@@ -236,11 +243,13 @@ class TrainingView {
 
   private drawStatus(): void {
     const s = this.strings as TrainingStrings;
-    const n = this.steps.length;
+    // Step numbers, not records: a long run's records are thinned.
+    const n = this.log.lastStepNumber;
     const perSecond = this.elapsedMs > 0 ? (n / this.elapsedMs) * 1000 : 0;
     const live = this.status === "running" || this.status === "stopping";
     const parts = [live ? s.progress.replace("{0}", String(n)).replace("{1}", perSecond.toFixed(perSecond < 10 ? 1 : 0)) : s.stepsDone.replace("{0}", String(n))];
     if (this.status === "running" && this.totalSteps && perSecond > 0 && n < this.totalSteps) parts.push(s.eta.replace("{0}", durationText(((this.totalSteps - n) / perSecond) * 1000)));
+    if (this.log.stride > 1) parts.push(s.thinned.replace("{0}", String(this.log.stride)).replace("{1}", String(n)));
     const label = { running: s.running, stopping: s.stopping, finished: s.finished, stopped: s.stopped, failed: s.failed }[this.status];
     const nonFinite = this.steps.find((r) => r.nonFinite);
     this.statusLine.textContent = `${label} · ${n === 0 ? s.waiting : parts.join(" · ")}${nonFinite ? ` · ${s.nonFinite}: ${s.step} ${nonFinite.step}` : ""}${this.message ? ` — ${this.message}` : ""}`;
