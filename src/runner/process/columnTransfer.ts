@@ -39,28 +39,39 @@ function kindOf(x: unknown): ColumnType | undefined {
   return undefined;
 }
 
+/**
+ * `x` rebuilt with `leaf` deciding each value it claims ({ value }) and the walk going into the
+ * arrays and objects it leaves (undefined); arrays of plain numbers are kept as they are.
+ */
+function rebuild(x: unknown, leaf: (y: unknown) => { value: unknown } | undefined): unknown {
+  const walk = (y: unknown): unknown => {
+    const claimed = leaf(y);
+    if (claimed) return claimed.value;
+    if (Array.isArray(y)) return y.some((z) => typeof z === "object" && z !== null) ? y.map(walk) : y;
+    if (typeof y === "object" && y !== null) {
+      const out: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(y)) out[key] = walk(value);
+      return out;
+    }
+    return y;
+  };
+  return walk(x);
+}
+
 /** Child side: `message` with its big typed arrays replaced by references, and the pieces to send first. */
 export function splitColumns<T>(message: T, nextId: () => number): { message: T; pieces: ColumnPiece[] } {
   const pieces: ColumnPiece[] = [];
-  const walk = (x: unknown): unknown => {
-    if (ArrayBuffer.isView(x)) {
-      const kind = kindOf(x);
-      if (!kind || x.byteLength <= PIECE_BYTES) return x;
-      const column = x as Column;
-      const id = nextId();
-      const step = PIECE_BYTES / column.BYTES_PER_ELEMENT;
-      for (let offset = 0; offset < column.length; offset += step) pieces.push({ id, kind, length: column.length, offset, data: column.subarray(offset, offset + step) });
-      return { gradlensColumn: id } satisfies ColumnRef;
-    }
-    if (Array.isArray(x)) return x.some((y) => typeof y === "object" && y !== null) ? x.map(walk) : x;
-    if (typeof x === "object" && x !== null) {
-      const out: Record<string, unknown> = {};
-      for (const [key, value] of Object.entries(x)) out[key] = walk(value);
-      return out;
-    }
-    return x;
-  };
-  return { message: walk(message) as T, pieces };
+  const withRefs = rebuild(message, (x) => {
+    if (!ArrayBuffer.isView(x)) return undefined;
+    const kind = kindOf(x);
+    if (!kind || x.byteLength <= PIECE_BYTES) return { value: x };
+    const column = x as Column;
+    const id = nextId();
+    const step = PIECE_BYTES / column.BYTES_PER_ELEMENT;
+    for (let offset = 0; offset < column.length; offset += step) pieces.push({ id, kind, length: column.length, offset, data: column.subarray(offset, offset + step) });
+    return { value: { gradlensColumn: id } satisfies ColumnRef };
+  });
+  return { message: withRefs as T, pieces };
 }
 
 /** Caller side: pieces assembled as they arrive (checked: a malformed piece is refused, never a throw). */
@@ -97,26 +108,17 @@ export class ColumnAssembly {
    */
   resolve<T>(message: T): T | undefined {
     let complete = true;
-    const walk = (x: unknown): unknown => {
-      if (ArrayBuffer.isView(x)) return x;
-      if (isRef(x)) {
-        const entry = this.columns.get(x.gradlensColumn);
-        if (!entry || entry.filled !== entry.column.length) {
-          complete = false;
-          return x;
-        }
-        this.columns.delete(x.gradlensColumn);
-        return entry.column;
+    const resolved = rebuild(message, (x) => {
+      if (ArrayBuffer.isView(x)) return { value: x };
+      if (!isRef(x)) return undefined;
+      const entry = this.columns.get(x.gradlensColumn);
+      if (!entry || entry.filled !== entry.column.length) {
+        complete = false;
+        return { value: x };
       }
-      if (Array.isArray(x)) return x.some((y) => typeof y === "object" && y !== null) ? x.map(walk) : x;
-      if (typeof x === "object" && x !== null) {
-        const out: Record<string, unknown> = {};
-        for (const [key, value] of Object.entries(x)) out[key] = walk(value);
-        return out;
-      }
-      return x;
-    };
-    const resolved = walk(message) as T;
+      this.columns.delete(x.gradlensColumn);
+      return { value: entry.column };
+    }) as T;
     return complete ? resolved : undefined;
   }
 }
