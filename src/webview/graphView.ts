@@ -6,14 +6,13 @@
  */
 import type { NodeSingular } from "cytoscape";
 import { fromWireGraph } from "../protocol/messages";
-import type { GraphStrings, HostMessage, ViewSettings, ViewState, WireResult } from "../protocol/messages";
+import type { GraphStrings, HostMessage, ViewSettings, WireResult } from "../protocol/messages";
 import { Canvas, type Viewport } from "./canvas";
+import { viewActions } from "./actions";
 import { groupTitle } from "./captions";
 import { bindControls, buildControls, renderBreadcrumb, type Controls } from "./controls";
 import { el, setText } from "./dom";
 import type { LabelContext } from "./elements";
-import { exportDot, exportImage } from "./exporter";
-import { Finder } from "./finder";
 import { fillIn } from "./format";
 import { buildModel, type GraphModel } from "./graphModel";
 import { Hierarchy } from "./hierarchy";
@@ -21,15 +20,16 @@ import { hoverRows, sourceOf } from "./inspect";
 import { bindKeys } from "./keys";
 import { layoutUsesWorker } from "./layout";
 import type { Level } from "./level";
-import { markLine, markMatches, markPaths } from "./marks";
+import { markLine, markSelectedPaths } from "./marks";
 import { Minimap } from "./minimap";
 import { Navigation } from "./navigation";
 import { Playback } from "./playback";
+import { SearchBox } from "./searchBox";
 import { SidePanel } from "./sidePanel";
 import { Stage } from "./stage";
 import { readPalette, type Palette } from "./theme";
 import { Tooltip } from "./tooltip";
-import { SavedState } from "./viewState";
+import { captureState, restoreAfterRender, savedViewport, SavedState } from "./viewState";
 import type { HostApi } from "./vscodeApi";
 
 interface Shown extends LabelContext {
@@ -42,26 +42,28 @@ interface Shown extends LabelContext {
 }
 
 export class GraphView {
-  private shown: Shown | undefined;
-  private nav = new Navigation(undefined);
-  private controls: Controls | undefined;
+  // Read by the modules this view wires (actions, search box, saved state, exports).
+  shown: Shown | undefined;
+  nav = new Navigation(undefined);
+  controls: Controls | undefined;
   private readonly container = el("div", { id: "graph", class: "graph", tabindex: "0" });
   private readonly notice = el("div", { class: "notice", role: "status" });
   private readonly staleBanner = el("div", { class: "stale-banner", role: "status", hidden: "" });
   private readonly area = el("div", { class: "graph-area" }, this.container);
-  private readonly canvas: Canvas;
-  private readonly stage: Stage;
-  private readonly side = new SidePanel((i) => this.pickNode(i));
+  readonly canvas: Canvas;
+  readonly stage: Stage;
+  readonly side = new SidePanel((i) => this.pickNode(i));
   private readonly tooltip = new Tooltip(() => this.shown?.strings as GraphStrings);
-  private readonly finder = new Finder();
-  private readonly playback: Playback;
-  private readonly saved: SavedState;
-  private palette: Palette = readPalette();
+  readonly searchBox = new SearchBox(this);
+  readonly playback: Playback;
+  readonly saved: SavedState;
+  private readonly actions = viewActions(this);
+  palette: Palette = readPalette();
   private serial = 0;
   /** Milliseconds per phase of the last render (reported by the benchmark). */
   readonly timings: Record<string, number> = {};
 
-  constructor(private readonly root: HTMLElement, private readonly host: HostApi) {
+  constructor(private readonly root: HTMLElement, readonly host: HostApi) {
     this.canvas = new Canvas(this.container, {
       hover: (node, at) => this.hover(node, at),
       leave: () => this.tooltip.hide(),
@@ -71,25 +73,12 @@ export class GraphView {
       viewport: () => (this.tooltip.hide(), this.stage.minimap?.update(), this.saved.soon()),
     });
     this.stage = new Stage(this.canvas, this.timings);
-    this.saved = new SavedState(host, () => this.state());
+    this.saved = new SavedState(host, () => captureState(this));
     this.playback = new Playback(() => this.controls, this.side, () => (this.cy && this.stage.level && this.shown ? { cy: this.cy, level: this.stage.level, shown: this.shown } : undefined), () => this.saved.soon());
     this.area.append(this.tooltip.element);
     this.root.append(this.notice, this.staleBanner, el("div", { class: "body" }, this.area, this.side.element));
     new MutationObserver(() => this.applyTheme()).observe(document.body, { attributes: true, attributeFilter: ["class", "style"] });
-    bindKeys({
-      togglePlay: () => this.playback.toggle(),
-      stepBy: (d) => this.seek(this.step + d),
-      first: () => this.seek(0),
-      last: () => this.seek(this.playback.stepper?.stepCount ?? 0),
-      focusSearch: () => this.controls?.search.focus(),
-      zoomIn: () => this.canvas.zoomIn(),
-      zoomOut: () => this.canvas.zoomOut(),
-      zoomReset: () => this.canvas.zoomReset(),
-      fit: () => this.canvas.fit(),
-      paths: () => this.showPaths(),
-      up: () => void this.up(),
-      openSelected: () => this.cy?.nodes(":selected").forEach((n) => void this.openElement(n)),
-    });
+    bindKeys(this.actions);
     (window as unknown as { gradlensView?: GraphView }).gradlensView = this;
   }
 
@@ -140,15 +129,10 @@ export class GraphView {
     this.side.renderLegend(strings, model, this.palette);
     this.side.renderNonFinite(strings, model);
     mark = performance.now();
-    const paint = await this.render(restore?.zoom !== undefined && restore.pan ? { zoom: restore.zoom, pan: restore.pan } : undefined, restore?.moved);
+    const paint = await this.render(savedViewport(restore), restore?.moved);
     if (serial !== this.serial) return;
     this.timings.render = performance.now() - mark;
-    if (restore?.animation?.step) this.seek(restore.animation.step);
-    if (restore?.search && this.controls) {
-      this.controls.search.value = restore.search;
-      this.search(restore.search, false);
-    }
-    if (restore?.selected) this.cy?.getElementById(restore.selected).select();
+    restoreAfterRender(this, restore);
     this.saved.now();
     this.timings.firstPaint = paint - started;
     // "Rendered" means every element is in and a frame with them was drawn.
@@ -172,7 +156,7 @@ export class GraphView {
     if (this.stage.level !== on.level) return on.firstPaint;
     // Marks again, now that the whole level is in.
     this.playback.refresh();
-    if (this.controls?.search.value) this.search(this.controls.search.value, false);
+    if (this.controls?.search.value) this.searchBox.run(this.controls.search.value, false);
     return on.firstPaint;
   }
 
@@ -192,7 +176,7 @@ export class GraphView {
     this.saved.now();
   }
 
-  private openElement(node: NodeSingular): Promise<void> {
+  openElement(node: NodeSingular): Promise<void> {
     const key = node.data("group") as string | undefined;
     return key !== undefined ? this.openGroup(key) : Promise.resolve();
   }
@@ -225,37 +209,14 @@ export class GraphView {
 
   // ---- marks: search, paths, the editor's line, stale -------------------------------------
 
+  /** Test and benchmark hook: the search box's query. */
   search(query: string, move = true): number {
-    const { shown, cy, controls } = this;
-    const level = this.stage.level;
-    if (!shown || !cy || !level || !controls) return 0;
-    const mark = performance.now();
-    const matches = this.finder.run(shown.model, shown.calls, query);
-    markMatches(cy, level, matches);
-    this.timings.search = performance.now() - mark;
-    setText(controls.searchCount, this.finder.count(shown.strings));
-    const first = this.finder.focused;
-    if (move && first !== undefined) void this.revealNode(first);
-    this.saved.soon();
-    return matches.length;
-  }
-
-  private nextMatch(back: boolean): void {
-    const node = this.finder.move(back ? -1 : 1);
-    if (node === undefined || !this.shown || !this.controls) return;
-    setText(this.controls.searchCount, this.finder.count(this.shown.strings));
-    void this.revealNode(node);
+    return this.searchBox.run(query, move);
   }
 
   /** Highlights how the selected node (or group) reaches the output. */
   showPaths(): void {
-    const { shown, cy } = this;
-    const level = this.stage.level;
-    if (!shown || !cy || !level) return;
-    const selected = cy.nodes(":selected").first();
-    const data = selected.nonempty() ? (selected.data() as { node?: number; group?: string }) : {};
-    const group = data.group !== undefined ? shown.hierarchy?.get(data.group) : undefined;
-    markPaths(cy, level, shown, data.node !== undefined ? [data.node] : group && shown.hierarchy ? shown.hierarchy.members(group) : []);
+    if (this.shown && this.cy && this.stage.level) markSelectedPaths(this.cy, this.stage.level, this.shown);
   }
 
   highlightLine(file: string, line: number): void {
@@ -304,30 +265,7 @@ export class GraphView {
     this.stage.minimap = minimap;
     minimap.onUserMove = () => (this.canvas.moved = true);
     this.area.append(minimap.element);
-    bindControls(c, {
-      pickRoot: (k) => {
-        const shown = this.shown;
-        if (!shown) return;
-        this.host.postMessage({ type: "state", state: { rootIndex: k } });
-        void this.showGraph(shown.result, k, shown.strings, shown.settings);
-      },
-      setMode: (mode) => this.playback.setMode(mode, this.shown?.hierarchy ? this.stage.level : undefined),
-      reset: () => (this.playback.stop(), this.seek(0)),
-      stepBy: (d) => this.seek(this.step + d),
-      togglePlay: () => this.playback.toggle(),
-      speedChanged: () => this.playback.playing && (this.playback.stop(), this.playback.toggle()),
-      search: (q) => this.search(q),
-      nextMatch: (back) => this.nextMatch(back),
-      zoomIn: () => this.canvas.zoomIn(),
-      zoomOut: () => this.canvas.zoomOut(),
-      zoomReset: () => this.canvas.zoomReset(),
-      fit: () => this.canvas.fit(),
-      up: () => void this.up(),
-      paths: () => this.showPaths(),
-      toggleSide: () => (this.side.setOpen(!this.side.open), this.saved.soon()),
-      toggleMinimap: () => ((minimap.enabled = !minimap.enabled), minimap.update()),
-      exportFile: (format) => void (format === "dot" ? this.exportDot() : this.exportImage(format)),
-    });
+    bindControls(c, this.actions);
   }
 
   private fillRoots(result: WireResult, index: number): void {
@@ -336,19 +274,6 @@ export class GraphView {
     c.rootSelect.replaceChildren(...result.roots.map((r, k) => el("option", { value: String(k) }, `${r.name} (${r.graph.nodeCount})`)));
     c.rootSelect.value = String(index);
     c.rootSelect.hidden = result.roots.length < 2;
-  }
-
-  exportImage(format: "png" | "svg"): string | undefined {
-    const data = this.cy ? exportImage(this.cy, format, this.palette.background) : undefined;
-    if (data) this.host.postMessage({ type: "exportFile", format, data });
-    return data;
-  }
-
-  exportDot(): string | undefined {
-    const shown = this.shown;
-    const data = shown ? exportDot(shown.model, shown.result.roots[shown.rootIndex]?.name ?? "") : undefined;
-    if (data) this.host.postMessage({ type: "exportFile", format: "dot", data });
-    return data;
   }
 
   private showNotice(text: string): void {
@@ -361,25 +286,6 @@ export class GraphView {
     this.canvas.restyle(this.palette);
     if (this.shown) this.side.renderLegend(this.shown.strings, this.shown.model, this.palette);
     if (this.cy) this.stage.minimap?.attach(this.cy, this.palette, this.canvas.boxes, this.canvas.bounds);
-  }
-
-  private state(): ViewState | undefined {
-    const { shown, cy } = this;
-    if (!shown) return undefined;
-    const selected = cy?.nodes(":selected").first();
-    const stepper = this.playback.stepper;
-    return {
-      rootIndex: shown.rootIndex,
-      graphKey: shown.key,
-      zoom: cy?.zoom(),
-      pan: cy?.pan(),
-      moved: this.canvas.moved,
-      selected: selected && selected.nonempty() ? selected.id() : undefined,
-      path: this.nav.keys,
-      animation: stepper ? { mode: stepper.mode, step: stepper.step } : undefined,
-      search: this.controls?.search.value || undefined,
-      sideOpen: this.side.open,
-    };
   }
 
   saveState(): void {
