@@ -5,18 +5,18 @@
  * (inspect, tooltip), the side panel, the toolbar and keys, exports, and the saved state.
  */
 import type { NodeSingular } from "cytoscape";
-import { fromWireGraph } from "../protocol/messages";
 import type { GraphStrings, HostMessage, ViewSettings, WireResult } from "../protocol/messages";
+import type { SourceSite } from "../protocol/result";
 import { Canvas, type Viewport } from "./canvas";
 import { viewActions } from "./actions";
+import { Banners } from "./banners";
 import { groupTitle } from "./captions";
-import { bindControls, buildControls, renderBreadcrumb, type Controls } from "./controls";
-import { el, setText } from "./dom";
-import type { LabelContext } from "./elements";
+import { bindControls, buildControls, fillRootPicker, renderBreadcrumb, type Controls } from "./controls";
+import { el } from "./dom";
 import { fillIn } from "./format";
-import { buildModel, type GraphModel } from "./graphModel";
+import type { GraphModel } from "./graphModel";
 import { Hierarchy } from "./hierarchy";
-import { hoverRows, sourceOf } from "./inspect";
+import { hoverRows, sourceOf, sourceOfNode, type Inspected } from "./inspect";
 import { bindKeys } from "./keys";
 import { layoutUsesWorker } from "./layout";
 import type { Level } from "./level";
@@ -25,6 +25,7 @@ import { Minimap } from "./minimap";
 import { Navigation } from "./navigation";
 import { Playback } from "./playback";
 import { SearchBox } from "./searchBox";
+import { noticeOf, showRoot, type Shown } from "./shown";
 import { SidePanel } from "./sidePanel";
 import { Stage } from "./stage";
 import { readPalette, type Palette } from "./theme";
@@ -32,23 +33,13 @@ import { Tooltip } from "./tooltip";
 import { captureState, restoreAfterRender, savedViewport, SavedState } from "./viewState";
 import type { HostApi } from "./vscodeApi";
 
-interface Shown extends LabelContext {
-  result: WireResult;
-  rootIndex: number;
-  settings: ViewSettings;
-  /** The call stacks (grouping uses them only when `hierarchy` is set). */
-  calls: Hierarchy;
-  key: string;
-}
-
 export class GraphView {
   // Read by the modules this view wires (actions, search box, saved state, exports).
   shown: Shown | undefined;
   nav = new Navigation(undefined);
   controls: Controls | undefined;
   private readonly container = el("div", { id: "graph", class: "graph", tabindex: "0" });
-  private readonly notice = el("div", { class: "notice", role: "status" });
-  private readonly staleBanner = el("div", { class: "stale-banner", role: "status", hidden: "" });
+  private readonly banners = new Banners();
   private readonly area = el("div", { class: "graph-area" }, this.container);
   readonly canvas: Canvas;
   readonly stage: Stage;
@@ -76,7 +67,7 @@ export class GraphView {
     this.saved = new SavedState(host, () => captureState(this));
     this.playback = new Playback(() => this.controls, this.side, () => (this.cy && this.stage.level && this.shown ? { cy: this.cy, level: this.stage.level, shown: this.shown } : undefined), () => this.saved.soon());
     this.area.append(this.tooltip.element);
-    this.root.append(this.notice, this.staleBanner, el("div", { class: "body" }, this.area, this.side.element));
+    this.root.append(this.banners.notice, this.banners.stale, el("div", { class: "body" }, this.area, this.side.element));
     new MutationObserver(() => this.applyTheme()).observe(document.body, { attributes: true, attributeFilter: ["class", "style"] });
     bindKeys(this.actions);
     (window as unknown as { gradlensView?: GraphView }).gradlensView = this;
@@ -100,7 +91,7 @@ export class GraphView {
     this.ensureControls(strings);
     const index = Math.max(0, Math.min(rootIndex, result.roots.length - 1));
     const root = result.roots[index];
-    this.fillRoots(result, index);
+    if (this.controls) fillRootPicker(this.controls, result.roots, index);
     this.setStale(false);
     const report = (grouped: boolean, tooLarge: boolean, firstPaintMs?: number): void =>
       this.host.postMessage({ type: "rendered", nodeCount: root?.graph.nodeCount ?? 0, visibleNodes: this.cy?.nodes().length ?? 0, elementCount: this.cy?.elements().length ?? 0, grouped, tooLarge, ms: performance.now() - started, firstPaintMs });
@@ -110,22 +101,15 @@ export class GraphView {
       return;
     }
     let mark = performance.now();
-    const snapshot = fromWireGraph(root.graph);
-    const origin = result.nonFinite?.root === index ? result.nonFinite.id : undefined;
-    const model = buildModel(snapshot, result.sites, { origin, paths: root.parameterPaths, unknownLocalGrad: root.unknownLocalGrad });
-    const grouped = snapshot.nodeCount > settings.groupThreshold;
-    // Call stacks name a node's calls in the tooltip and in search at any size; groups only when big.
-    const calls = new Hierarchy(model, root.frames);
-    const hierarchy = grouped ? calls : undefined;
-    const key = `${result.file}#${index}#${snapshot.nodeCount}#${snapshot.data[snapshot.root]}`;
-    this.shown = { result, rootIndex: index, strings, settings, model, hierarchy, calls, key };
+    this.shown = showRoot(result, index, strings, settings);
+    const { model, hierarchy, key } = this.shown;
     this.timings.model = performance.now() - mark;
     const restore = this.saved.restoreFor(key);
     this.nav = new Navigation(hierarchy);
     this.nav.start(restore?.path);
     this.playback.start(this.shown, restore?.animation?.mode ?? "backward");
     this.side.restore(restore?.sideOpen);
-    this.showNotice([root.truncated ? strings.truncated : "", grouped ? fillIn(strings.grouped, snapshot.nodeCount) : ""].filter((x) => x).join(" "));
+    this.banners.showNotice(noticeOf(this.shown));
     this.side.renderLegend(strings, model, this.palette);
     this.side.renderNonFinite(strings, model);
     mark = performance.now();
@@ -140,7 +124,7 @@ export class GraphView {
       requestAnimationFrame(() => {
         if (serial !== this.serial) return;
         this.timings.total = performance.now() - started;
-        report(grouped, false, this.timings.firstPaint);
+        report(hierarchy !== undefined, false, this.timings.firstPaint);
       }),
     );
   }
@@ -203,8 +187,7 @@ export class GraphView {
 
   private pickNode(i: number): void {
     void this.revealNode(i);
-    const site = this.shown && this.shown.model.snapshot.site[i] > 0 ? this.shown.result.sites[this.shown.model.snapshot.site[i]] : undefined;
-    if (site) this.host.postMessage({ type: "revealSource", file: site.file, line: site.line, column: site.column });
+    this.revealSource(this.inspected && sourceOfNode(this.inspected, i));
   }
 
   // ---- marks: search, paths, the editor's line, stale -------------------------------------
@@ -224,9 +207,8 @@ export class GraphView {
   }
 
   private setStale(stale: boolean): void {
-    this.staleBanner.hidden = !stale;
+    this.banners.setStale(stale, this.shown?.strings.stale ?? "");
     this.container.classList.toggle("stale", stale);
-    setText(this.staleBanner, stale ? (this.shown?.strings.stale ?? "") : "");
   }
 
   // ---- stepping, hover, click -----------------------------------------------------------
@@ -244,14 +226,21 @@ export class GraphView {
   }
 
   private hover(node: NodeSingular, at: { x: number; y: number }): void {
-    const rows = this.shown ? hoverRows({ ...this.shown, sites: this.shown.result.sites }, this.tooltip, node, this.playback.stepper) : undefined;
+    const rows = this.inspected && hoverRows(this.inspected, this.tooltip, node, this.playback.stepper);
     if (rows) this.tooltip.showAt(at.x, at.y, rows);
   }
 
   /** Click: the editor shows the line that made the node (or the group's call). */
   private revealSourceOf(node: NodeSingular): void {
-    const site = this.shown ? sourceOf({ ...this.shown, sites: this.shown.result.sites }, node) : undefined;
+    this.revealSource(this.inspected && sourceOf(this.inspected, node));
+  }
+
+  private revealSource(site: SourceSite | undefined): void {
     if (site) this.host.postMessage({ type: "revealSource", file: site.file, line: site.line, column: site.column });
+  }
+
+  private get inspected(): Inspected | undefined {
+    return this.shown && { ...this.shown, sites: this.shown.result.sites };
   }
 
   // ---- toolbar, exports, theme, state --------------------------------------------------
@@ -266,19 +255,6 @@ export class GraphView {
     minimap.onUserMove = () => (this.canvas.moved = true);
     this.area.append(minimap.element);
     bindControls(c, this.actions);
-  }
-
-  private fillRoots(result: WireResult, index: number): void {
-    const c = this.controls;
-    if (!c) return;
-    c.rootSelect.replaceChildren(...result.roots.map((r, k) => el("option", { value: String(k) }, `${r.name} (${r.graph.nodeCount})`)));
-    c.rootSelect.value = String(index);
-    c.rootSelect.hidden = result.roots.length < 2;
-  }
-
-  private showNotice(text: string): void {
-    setText(this.notice, text);
-    this.notice.hidden = text === "";
   }
 
   private applyTheme(): void {
@@ -300,7 +276,7 @@ export class GraphView {
     this.shown = undefined;
     this.nav = new Navigation(undefined);
     if (this.controls) this.controls.breadcrumb.hidden = true;
-    this.showNotice(message);
+    this.banners.showNotice(message);
   }
 
   /** Test hooks: the model, the level, the hierarchy; whether the layout ran in its worker. */

@@ -42,6 +42,14 @@ export function hoverRows(c: Inspected, tooltip: Tooltip, element: NodeSingular,
 /** The line that made the value (or the group's call), if it is in the user's code. */
 export function sourceOf(c: Inspected, element: NodeSingular): SourceSite | undefined {
   const i = valueOf(element);
-  const site = i !== undefined ? c.model.snapshot.site[i] : (groupOf(c, element)?.site ?? 0);
+  return siteAt(c, i !== undefined ? c.model.snapshot.site[i] : (groupOf(c, element)?.site ?? 0));
+}
+
+/** The line that made value i, if it is in the user's code. */
+export function sourceOfNode(c: Inspected, i: number): SourceSite | undefined {
+  return siteAt(c, c.model.snapshot.site[i]);
+}
+
+function siteAt(c: Inspected, site: number): SourceSite | undefined {
   return site > 0 ? c.sites[site] : undefined;
 }
