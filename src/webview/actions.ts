@@ -9,7 +9,7 @@ import type { KeyActions } from "./keys";
 
 export type ViewActions = ControlActions & KeyActions;
 
-type ActionTarget = Pick<GraphView, "canvas" | "playback" | "side" | "saved" | "stage" | "shown" | "controls" | "cy" | "searchBox" | "seek" | "step" | "up" | "openElement" | "showPaths" | "showGraph" | "host" | "palette">;
+type ActionTarget = Pick<GraphView, "canvas" | "playback" | "side" | "saved" | "stage" | "shown" | "controls" | "cy" | "searchBox" | "seek" | "step" | "browser" | "showPaths" | "showGraph" | "host" | "palette">;
 
 export function viewActions(v: ActionTarget): ViewActions {
   return {
@@ -33,8 +33,8 @@ export function viewActions(v: ActionTarget): ViewActions {
     zoomOut: () => v.canvas.zoomOut(),
     zoomReset: () => v.canvas.zoomReset(),
     fit: () => v.canvas.fit(),
-    up: () => void v.up(),
-    openSelected: () => v.cy?.nodes(":selected").forEach((n) => void v.openElement(n)),
+    up: () => void v.browser.up(),
+    openSelected: () => v.cy?.nodes(":selected").forEach((n) => void v.browser.openElement(n)),
     paths: () => v.showPaths(),
     toggleSide: () => (v.side.setOpen(!v.side.open), v.saved.soon()),
     toggleMinimap: () => {

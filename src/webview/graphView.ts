@@ -1,24 +1,23 @@
 /**
- * The graph view's controller: takes the host's messages and wires the parts — the model and its
- * hierarchy (graphModel, hierarchy), which groups are open (navigation), the level on screen
- * (level, elements, layout, canvas), stepping (playback), search (finder), the hover card
- * (inspect, tooltip), the side panel, the toolbar and keys, exports, and the saved state.
+ * The graph view's controller: takes the host's messages and wires the parts, each with one job —
+ * the shown graph (shown), the level on screen (stage, canvas), moving between levels
+ * (levelBrowser, navigation), stepping (playback), search (searchBox), marks, the hover card and
+ * clicks (inspect), the side panel, the toolbar and keys (actions), the banners, and the saved
+ * state (viewState).
  */
-import type { NodeSingular } from "cytoscape";
 import type { GraphStrings, HostMessage, ViewSettings, WireResult } from "../protocol/messages";
-import type { SourceSite } from "../protocol/result";
 import { Canvas, type Viewport } from "./canvas";
 import { viewActions } from "./actions";
 import { Banners } from "./banners";
-import { groupTitle } from "./captions";
-import { bindControls, buildControls, fillRootPicker, renderBreadcrumb, type Controls } from "./controls";
+import { bindControls, buildControls, fillRootPicker, type Controls } from "./controls";
 import { el } from "./dom";
 import { fillIn } from "./format";
 import type { GraphModel } from "./graphModel";
 import { Hierarchy } from "./hierarchy";
-import { hoverRows, sourceOf, sourceOfNode, type Inspected } from "./inspect";
+import { Inspector } from "./inspect";
 import { bindKeys } from "./keys";
 import { layoutUsesWorker } from "./layout";
+import { LevelBrowser } from "./levelBrowser";
 import type { Level } from "./level";
 import { markLine, markSelectedPaths } from "./marks";
 import { Minimap } from "./minimap";
@@ -34,7 +33,7 @@ import { captureState, restoreAfterRender, savedViewport, SavedState } from "./v
 import type { HostApi } from "./vscodeApi";
 
 export class GraphView {
-  // Read by the modules this view wires (actions, search box, saved state, exports).
+  // Public: the wired modules read the view through narrow `Pick`s of it.
   shown: Shown | undefined;
   nav = new Navigation(undefined);
   controls: Controls | undefined;
@@ -45,7 +44,9 @@ export class GraphView {
   readonly stage: Stage;
   readonly side = new SidePanel((i) => this.pickNode(i));
   private readonly tooltip = new Tooltip(() => this.shown?.strings as GraphStrings);
+  private readonly inspector = new Inspector(this, this.tooltip);
   readonly searchBox = new SearchBox(this);
+  readonly browser = new LevelBrowser(this);
   readonly playback: Playback;
   readonly saved: SavedState;
   private readonly actions = viewActions(this);
@@ -56,11 +57,11 @@ export class GraphView {
 
   constructor(private readonly root: HTMLElement, readonly host: HostApi) {
     this.canvas = new Canvas(this.container, {
-      hover: (node, at) => this.hover(node, at),
+      hover: (node, at) => this.inspector.hover(node, at),
       leave: () => this.tooltip.hide(),
-      tap: (node) => this.revealSourceOf(node),
-      open: (node) => void this.openElement(node),
-      close: () => void this.up(),
+      tap: (node) => this.inspector.revealSourceOf(node),
+      open: (node) => void this.browser.openElement(node),
+      close: () => void this.browser.up(),
       viewport: () => (this.tooltip.hide(), this.stage.minimap?.update(), this.saved.soon()),
     });
     this.stage = new Stage(this.canvas, this.timings);
@@ -79,7 +80,7 @@ export class GraphView {
 
   handle(message: HostMessage): void {
     if (message.type === "showGraph") void this.showGraph(message.result, message.rootIndex, message.strings, message.settings);
-    else if (message.type === "revealNode") void this.revealNode(message.nodeId);
+    else if (message.type === "revealNode") void this.browser.reveal(message.nodeId);
     else if (message.type === "highlightLine") this.highlightLine(message.file, message.line);
     else if (message.type === "stale") this.setStale(message.stale);
     else this.clear(message.message);
@@ -130,12 +131,12 @@ export class GraphView {
   }
 
   /** Shows the open level; resolves when every element is in, with when its first view was drawn. */
-  private async render(viewport?: Viewport, moved = false): Promise<number> {
+  async render(viewport?: Viewport, moved = false): Promise<number> {
     const shown = this.shown;
     const on = shown ? await this.stage.show(shown, this.nav.current, this.palette, viewport, moved) : undefined;
     if (!shown || !on) return performance.now();
     this.playback.setLevel(on.level, shown.hierarchy !== undefined);
-    this.renderBreadcrumb();
+    this.browser.renderBreadcrumb();
     await this.canvas.ready;
     if (this.stage.level !== on.level) return on.firstPaint;
     // Marks again, now that the whole level is in.
@@ -146,48 +147,14 @@ export class GraphView {
 
   // ---- groups and nodes ------------------------------------------------------------------
 
-  async openGroup(key: string): Promise<void> {
-    if (!this.nav.open(key)) return;
-    await this.render();
-    this.saved.now();
-  }
-
-  async up(levels = 1): Promise<void> {
-    const left = this.nav.up(levels);
-    if (!left) return;
-    await this.render();
-    this.cy?.getElementById(`g${left.key}`).select();
-    this.saved.now();
-  }
-
-  openElement(node: NodeSingular): Promise<void> {
-    const key = node.data("group") as string | undefined;
-    return key !== undefined ? this.openGroup(key) : Promise.resolve();
-  }
-
-  private renderBreadcrumb(): void {
-    const { controls, shown } = this;
-    if (!controls || !shown) return;
-    renderBreadcrumb(controls, this.nav.path, shown.result.roots[shown.rootIndex]?.name ?? "", (g) => groupTitle(shown.strings, g), (levels) => void this.up(levels));
-  }
-
-  /** Opens the groups down to node i and selects it there. */
-  async revealNode(i: number): Promise<void> {
-    const shown = this.shown;
-    if (!shown || i < 0 || i >= shown.model.snapshot.nodeCount) return;
-    if (this.nav.reach(i)) await this.render();
-    await this.canvas.ready;
-    const id = this.stage.elementOf(i);
-    if (!id || !this.cy) return;
-    this.cy.nodes(":selected").unselect();
-    this.cy.getElementById(id).select();
-    this.canvas.reveal(id);
-    this.saved.soon();
+  /** Test hook: opens a group as a double click would. */
+  openGroup(key: string): Promise<void> {
+    return this.browser.open(key);
   }
 
   private pickNode(i: number): void {
-    void this.revealNode(i);
-    this.revealSource(this.inspected && sourceOfNode(this.inspected, i));
+    void this.browser.reveal(i);
+    this.inspector.revealSourceOfNode(i);
   }
 
   // ---- marks: search, paths, the editor's line, stale -------------------------------------
@@ -211,7 +178,7 @@ export class GraphView {
     this.container.classList.toggle("stale", stale);
   }
 
-  // ---- stepping, hover, click -----------------------------------------------------------
+  // ---- stepping -------------------------------------------------------------------------
 
   get step(): number {
     return this.playback.step;
@@ -225,25 +192,7 @@ export class GraphView {
     this.playback.seek(target);
   }
 
-  private hover(node: NodeSingular, at: { x: number; y: number }): void {
-    const rows = this.inspected && hoverRows(this.inspected, this.tooltip, node, this.playback.stepper);
-    if (rows) this.tooltip.showAt(at.x, at.y, rows);
-  }
-
-  /** Click: the editor shows the line that made the node (or the group's call). */
-  private revealSourceOf(node: NodeSingular): void {
-    this.revealSource(this.inspected && sourceOf(this.inspected, node));
-  }
-
-  private revealSource(site: SourceSite | undefined): void {
-    if (site) this.host.postMessage({ type: "revealSource", file: site.file, line: site.line, column: site.column });
-  }
-
-  private get inspected(): Inspected | undefined {
-    return this.shown && { ...this.shown, sites: this.shown.result.sites };
-  }
-
-  // ---- toolbar, exports, theme, state --------------------------------------------------
+  // ---- toolbar, theme, state ------------------------------------------------------------
 
   private ensureControls(strings: GraphStrings): void {
     if (this.controls) return;

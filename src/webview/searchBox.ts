@@ -4,7 +4,7 @@ import { setText } from "./dom";
 import type { GraphView } from "./graphView";
 import { markMatches } from "./marks";
 
-type SearchTarget = Pick<GraphView, "shown" | "cy" | "stage" | "controls" | "timings" | "saved" | "revealNode">;
+type SearchTarget = Pick<GraphView, "shown" | "cy" | "stage" | "controls" | "timings" | "saved" | "browser">;
 
 export class SearchBox {
   private readonly finder = new Finder();
@@ -22,7 +22,7 @@ export class SearchBox {
     timings.search = performance.now() - mark;
     setText(controls.searchCount, this.finder.count(shown.strings));
     const first = this.finder.focused;
-    if (move && first !== undefined) void this.view.revealNode(first);
+    if (move && first !== undefined) void this.view.browser.reveal(first);
     this.view.saved.soon();
     return matches.length;
   }
@@ -33,6 +33,6 @@ export class SearchBox {
     const { shown, controls } = this.view;
     if (node === undefined || !shown || !controls) return;
     setText(controls.searchCount, this.finder.count(shown.strings));
-    void this.view.revealNode(node);
+    void this.view.browser.reveal(node);
   }
 }
