@@ -106,6 +106,13 @@ export function buildControls(t: GraphStrings): Controls {
 }
 
 /** The open groups as links back up (the first is the graph's root); hidden on an ungrouped graph. */
+/** The root picker lists the run's roots with their sizes; hidden when there is only one. */
+export function fillRootPicker(c: Controls, roots: readonly { name: string; graph: { nodeCount: number } }[], index: number): void {
+  c.rootSelect.replaceChildren(...roots.map((r, k) => el("option", { value: String(k) }, `${r.name} (${r.graph.nodeCount})`)));
+  c.rootSelect.value = String(index);
+  c.rootSelect.hidden = roots.length < 2;
+}
+
 export function renderBreadcrumb(c: Controls, path: Group[], rootName: string, title: (g: Group) => string, up: (levels: number) => void): void {
   c.breadcrumb.hidden = path.length === 0;
   c.up.hidden = path.length <= 1;

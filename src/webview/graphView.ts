@@ -1,95 +1,76 @@
 /**
- * The graph view's controller: takes the host's messages and wires the parts — the model and its
- * hierarchy (graphModel, hierarchy), which groups are open (navigation), the level on screen
- * (level, elements, layout, canvas), stepping (playback), search (finder), the hover card
- * (inspect, tooltip), the side panel, the toolbar and keys, exports, and the saved state.
+ * The graph view's controller: takes the host's messages and wires the parts, each with one job —
+ * the shown graph (shown), the level on screen (stage, canvas), moving between levels
+ * (levelBrowser, navigation), stepping (playback), search (searchBox), marks, the hover card and
+ * clicks (inspect), the side panel, the toolbar and keys (actions), the banners, and the saved
+ * state (viewState).
  */
-import type { NodeSingular } from "cytoscape";
-import { fromWireGraph } from "../protocol/messages";
-import type { GraphStrings, HostMessage, ViewSettings, ViewState, WireResult } from "../protocol/messages";
+import type { GraphStrings, HostMessage, ViewSettings, WireResult } from "../protocol/messages";
 import { Canvas, type Viewport } from "./canvas";
-import { groupTitle } from "./captions";
-import { bindControls, buildControls, renderBreadcrumb, type Controls } from "./controls";
-import { el, setText } from "./dom";
-import type { LabelContext } from "./elements";
-import { exportDot, exportImage } from "./exporter";
-import { Finder } from "./finder";
+import { viewActions } from "./actions";
+import { Banners } from "./banners";
+import { bindControls, buildControls, fillRootPicker, type Controls } from "./controls";
+import { el } from "./dom";
 import { fillIn } from "./format";
-import { buildModel, type GraphModel } from "./graphModel";
+import type { GraphModel } from "./graphModel";
 import { Hierarchy } from "./hierarchy";
-import { hoverRows, sourceOf } from "./inspect";
+import { Inspector } from "./inspect";
 import { bindKeys } from "./keys";
 import { layoutUsesWorker } from "./layout";
+import { LevelBrowser } from "./levelBrowser";
 import type { Level } from "./level";
-import { markLine, markMatches, markPaths } from "./marks";
+import { markLine, markSelectedPaths } from "./marks";
 import { Minimap } from "./minimap";
 import { Navigation } from "./navigation";
 import { Playback } from "./playback";
+import { SearchBox } from "./searchBox";
+import { noticeOf, showRoot, type Shown } from "./shown";
 import { SidePanel } from "./sidePanel";
 import { Stage } from "./stage";
 import { readPalette, type Palette } from "./theme";
 import { Tooltip } from "./tooltip";
-import { SavedState } from "./viewState";
+import { captureState, restoreAfterRender, savedViewport, SavedState } from "./viewState";
 import type { HostApi } from "./vscodeApi";
 
-interface Shown extends LabelContext {
-  result: WireResult;
-  rootIndex: number;
-  settings: ViewSettings;
-  /** The call stacks (grouping uses them only when `hierarchy` is set). */
-  calls: Hierarchy;
-  key: string;
-}
-
 export class GraphView {
-  private shown: Shown | undefined;
-  private nav = new Navigation(undefined);
-  private controls: Controls | undefined;
+  // Public: the wired modules read the view through narrow `Pick`s of it.
+  shown: Shown | undefined;
+  nav = new Navigation(undefined);
+  controls: Controls | undefined;
   private readonly container = el("div", { id: "graph", class: "graph", tabindex: "0" });
-  private readonly notice = el("div", { class: "notice", role: "status" });
-  private readonly staleBanner = el("div", { class: "stale-banner", role: "status", hidden: "" });
+  private readonly banners = new Banners();
   private readonly area = el("div", { class: "graph-area" }, this.container);
-  private readonly canvas: Canvas;
-  private readonly stage: Stage;
-  private readonly side = new SidePanel((i) => this.pickNode(i));
+  readonly canvas: Canvas;
+  readonly stage: Stage;
+  readonly side = new SidePanel((i) => this.pickNode(i));
   private readonly tooltip = new Tooltip(() => this.shown?.strings as GraphStrings);
-  private readonly finder = new Finder();
-  private readonly playback: Playback;
-  private readonly saved: SavedState;
-  private palette: Palette = readPalette();
+  private readonly inspector = new Inspector(this, this.tooltip);
+  readonly searchBox = new SearchBox(this);
+  readonly browser = new LevelBrowser(this);
+  readonly playback: Playback;
+  readonly saved: SavedState;
+  private readonly actions = viewActions(this);
+  palette: Palette = readPalette();
   private serial = 0;
   /** Milliseconds per phase of the last render (reported by the benchmark). */
   readonly timings: Record<string, number> = {};
 
-  constructor(private readonly root: HTMLElement, private readonly host: HostApi) {
+  constructor(private readonly root: HTMLElement, readonly host: HostApi) {
     this.canvas = new Canvas(this.container, {
-      hover: (node, at) => this.hover(node, at),
+      hover: (node, at) => this.inspector.hover(node, at),
       leave: () => this.tooltip.hide(),
-      tap: (node) => this.revealSourceOf(node),
-      open: (node) => void this.openElement(node),
-      close: () => void this.up(),
+      tap: (node) => this.inspector.revealSourceOf(node),
+      open: (node) => void this.browser.openElement(node),
+      close: () => void this.browser.up(),
       viewport: () => (this.tooltip.hide(), this.stage.minimap?.update(), this.saved.soon()),
     });
     this.stage = new Stage(this.canvas, this.timings);
-    this.saved = new SavedState(host, () => this.state());
+    this.saved = new SavedState(host, () => captureState(this));
     this.playback = new Playback(() => this.controls, this.side, () => (this.cy && this.stage.level && this.shown ? { cy: this.cy, level: this.stage.level, shown: this.shown } : undefined), () => this.saved.soon());
     this.area.append(this.tooltip.element);
-    this.root.append(this.notice, this.staleBanner, el("div", { class: "body" }, this.area, this.side.element));
+    this.root.append(this.banners.notice, this.banners.stale, el("div", { class: "body" }, this.area, this.side.element));
     new MutationObserver(() => this.applyTheme()).observe(document.body, { attributes: true, attributeFilter: ["class", "style"] });
-    bindKeys({
-      togglePlay: () => this.playback.toggle(),
-      stepBy: (d) => this.seek(this.step + d),
-      first: () => this.seek(0),
-      last: () => this.seek(this.playback.stepper?.stepCount ?? 0),
-      focusSearch: () => this.controls?.search.focus(),
-      zoomIn: () => this.canvas.zoomIn(),
-      zoomOut: () => this.canvas.zoomOut(),
-      zoomReset: () => this.canvas.zoomReset(),
-      fit: () => this.canvas.fit(),
-      paths: () => this.showPaths(),
-      up: () => void this.up(),
-      openSelected: () => this.cy?.nodes(":selected").forEach((n) => void this.openElement(n)),
-    });
+    bindKeys(this.actions);
     (window as unknown as { gradlensView?: GraphView }).gradlensView = this;
   }
 
@@ -99,7 +80,7 @@ export class GraphView {
 
   handle(message: HostMessage): void {
     if (message.type === "showGraph") void this.showGraph(message.result, message.rootIndex, message.strings, message.settings);
-    else if (message.type === "revealNode") void this.revealNode(message.nodeId);
+    else if (message.type === "revealNode") void this.browser.reveal(message.nodeId);
     else if (message.type === "highlightLine") this.highlightLine(message.file, message.line);
     else if (message.type === "stale") this.setStale(message.stale);
     else this.clear(message.message);
@@ -111,7 +92,7 @@ export class GraphView {
     this.ensureControls(strings);
     const index = Math.max(0, Math.min(rootIndex, result.roots.length - 1));
     const root = result.roots[index];
-    this.fillRoots(result, index);
+    if (this.controls) fillRootPicker(this.controls, result.roots, index);
     this.setStale(false);
     const report = (grouped: boolean, tooLarge: boolean, firstPaintMs?: number): void =>
       this.host.postMessage({ type: "rendered", nodeCount: root?.graph.nodeCount ?? 0, visibleNodes: this.cy?.nodes().length ?? 0, elementCount: this.cy?.elements().length ?? 0, grouped, tooLarge, ms: performance.now() - started, firstPaintMs });
@@ -121,34 +102,22 @@ export class GraphView {
       return;
     }
     let mark = performance.now();
-    const snapshot = fromWireGraph(root.graph);
-    const origin = result.nonFinite?.root === index ? result.nonFinite.id : undefined;
-    const model = buildModel(snapshot, result.sites, { origin, paths: root.parameterPaths, unknownLocalGrad: root.unknownLocalGrad });
-    const grouped = snapshot.nodeCount > settings.groupThreshold;
-    // Call stacks name a node's calls in the tooltip and in search at any size; groups only when big.
-    const calls = new Hierarchy(model, root.frames);
-    const hierarchy = grouped ? calls : undefined;
-    const key = `${result.file}#${index}#${snapshot.nodeCount}#${snapshot.data[snapshot.root]}`;
-    this.shown = { result, rootIndex: index, strings, settings, model, hierarchy, calls, key };
+    this.shown = showRoot(result, index, strings, settings);
+    const { model, hierarchy, key } = this.shown;
     this.timings.model = performance.now() - mark;
     const restore = this.saved.restoreFor(key);
     this.nav = new Navigation(hierarchy);
     this.nav.start(restore?.path);
     this.playback.start(this.shown, restore?.animation?.mode ?? "backward");
     this.side.restore(restore?.sideOpen);
-    this.showNotice([root.truncated ? strings.truncated : "", grouped ? fillIn(strings.grouped, snapshot.nodeCount) : ""].filter((x) => x).join(" "));
+    this.banners.showNotice(noticeOf(this.shown));
     this.side.renderLegend(strings, model, this.palette);
     this.side.renderNonFinite(strings, model);
     mark = performance.now();
-    const paint = await this.render(restore?.zoom !== undefined && restore.pan ? { zoom: restore.zoom, pan: restore.pan } : undefined, restore?.moved);
+    const paint = await this.render(savedViewport(restore), restore?.moved);
     if (serial !== this.serial) return;
     this.timings.render = performance.now() - mark;
-    if (restore?.animation?.step) this.seek(restore.animation.step);
-    if (restore?.search && this.controls) {
-      this.controls.search.value = restore.search;
-      this.search(restore.search, false);
-    }
-    if (restore?.selected) this.cy?.getElementById(restore.selected).select();
+    restoreAfterRender(this, restore);
     this.saved.now();
     this.timings.firstPaint = paint - started;
     // "Rendered" means every element is in and a frame with them was drawn.
@@ -156,106 +125,48 @@ export class GraphView {
       requestAnimationFrame(() => {
         if (serial !== this.serial) return;
         this.timings.total = performance.now() - started;
-        report(grouped, false, this.timings.firstPaint);
+        report(hierarchy !== undefined, false, this.timings.firstPaint);
       }),
     );
   }
 
   /** Shows the open level; resolves when every element is in, with when its first view was drawn. */
-  private async render(viewport?: Viewport, moved = false): Promise<number> {
+  async render(viewport?: Viewport, moved = false): Promise<number> {
     const shown = this.shown;
     const on = shown ? await this.stage.show(shown, this.nav.current, this.palette, viewport, moved) : undefined;
     if (!shown || !on) return performance.now();
     this.playback.setLevel(on.level, shown.hierarchy !== undefined);
-    this.renderBreadcrumb();
+    this.browser.renderBreadcrumb();
     await this.canvas.ready;
     if (this.stage.level !== on.level) return on.firstPaint;
     // Marks again, now that the whole level is in.
     this.playback.refresh();
-    if (this.controls?.search.value) this.search(this.controls.search.value, false);
+    if (this.controls?.search.value) this.searchBox.run(this.controls.search.value, false);
     return on.firstPaint;
   }
 
   // ---- groups and nodes ------------------------------------------------------------------
 
-  async openGroup(key: string): Promise<void> {
-    if (!this.nav.open(key)) return;
-    await this.render();
-    this.saved.now();
-  }
-
-  async up(levels = 1): Promise<void> {
-    const left = this.nav.up(levels);
-    if (!left) return;
-    await this.render();
-    this.cy?.getElementById(`g${left.key}`).select();
-    this.saved.now();
-  }
-
-  private openElement(node: NodeSingular): Promise<void> {
-    const key = node.data("group") as string | undefined;
-    return key !== undefined ? this.openGroup(key) : Promise.resolve();
-  }
-
-  private renderBreadcrumb(): void {
-    const { controls, shown } = this;
-    if (!controls || !shown) return;
-    renderBreadcrumb(controls, this.nav.path, shown.result.roots[shown.rootIndex]?.name ?? "", (g) => groupTitle(shown.strings, g), (levels) => void this.up(levels));
-  }
-
-  /** Opens the groups down to node i and selects it there. */
-  async revealNode(i: number): Promise<void> {
-    const shown = this.shown;
-    if (!shown || i < 0 || i >= shown.model.snapshot.nodeCount) return;
-    if (this.nav.reach(i)) await this.render();
-    await this.canvas.ready;
-    const id = this.stage.elementOf(i);
-    if (!id || !this.cy) return;
-    this.cy.nodes(":selected").unselect();
-    this.cy.getElementById(id).select();
-    this.canvas.reveal(id);
-    this.saved.soon();
+  /** Test hook: opens a group as a double click would. */
+  openGroup(key: string): Promise<void> {
+    return this.browser.open(key);
   }
 
   private pickNode(i: number): void {
-    void this.revealNode(i);
-    const site = this.shown && this.shown.model.snapshot.site[i] > 0 ? this.shown.result.sites[this.shown.model.snapshot.site[i]] : undefined;
-    if (site) this.host.postMessage({ type: "revealSource", file: site.file, line: site.line, column: site.column });
+    void this.browser.reveal(i);
+    this.inspector.revealSourceOfNode(i);
   }
 
   // ---- marks: search, paths, the editor's line, stale -------------------------------------
 
+  /** Test and benchmark hook: the search box's query. */
   search(query: string, move = true): number {
-    const { shown, cy, controls } = this;
-    const level = this.stage.level;
-    if (!shown || !cy || !level || !controls) return 0;
-    const mark = performance.now();
-    const matches = this.finder.run(shown.model, shown.calls, query);
-    markMatches(cy, level, matches);
-    this.timings.search = performance.now() - mark;
-    setText(controls.searchCount, this.finder.count(shown.strings));
-    const first = this.finder.focused;
-    if (move && first !== undefined) void this.revealNode(first);
-    this.saved.soon();
-    return matches.length;
-  }
-
-  private nextMatch(back: boolean): void {
-    const node = this.finder.move(back ? -1 : 1);
-    if (node === undefined || !this.shown || !this.controls) return;
-    setText(this.controls.searchCount, this.finder.count(this.shown.strings));
-    void this.revealNode(node);
+    return this.searchBox.run(query, move);
   }
 
   /** Highlights how the selected node (or group) reaches the output. */
   showPaths(): void {
-    const { shown, cy } = this;
-    const level = this.stage.level;
-    if (!shown || !cy || !level) return;
-    const selected = cy.nodes(":selected").first();
-    const data = selected.nonempty() ? (selected.data() as { node?: number; group?: string }) : {};
-    const group = data.group !== undefined ? shown.hierarchy?.get(data.group) : undefined;
-    markPaths(cy, level, shown, data.node !== undefined ? [data.node] : group && shown.hierarchy ? shown.hierarchy.members(group) : []);
+    if (this.shown && this.cy && this.stage.level) markSelectedPaths(this.cy, this.stage.level, this.shown);
   }
 
   highlightLine(file: string, line: number): void {
@@ -263,12 +174,11 @@ export class GraphView {
   }
 
   private setStale(stale: boolean): void {
-    this.staleBanner.hidden = !stale;
+    this.banners.setStale(stale, this.shown?.strings.stale ?? "");
     this.container.classList.toggle("stale", stale);
-    setText(this.staleBanner, stale ? (this.shown?.strings.stale ?? "") : "");
   }
 
-  // ---- stepping, hover, click -----------------------------------------------------------
+  // ---- stepping -------------------------------------------------------------------------
 
   get step(): number {
     return this.playback.step;
@@ -282,18 +192,7 @@ export class GraphView {
     this.playback.seek(target);
   }
 
-  private hover(node: NodeSingular, at: { x: number; y: number }): void {
-    const rows = this.shown ? hoverRows({ ...this.shown, sites: this.shown.result.sites }, this.tooltip, node, this.playback.stepper) : undefined;
-    if (rows) this.tooltip.showAt(at.x, at.y, rows);
-  }
-
-  /** Click: the editor shows the line that made the node (or the group's call). */
-  private revealSourceOf(node: NodeSingular): void {
-    const site = this.shown ? sourceOf({ ...this.shown, sites: this.shown.result.sites }, node) : undefined;
-    if (site) this.host.postMessage({ type: "revealSource", file: site.file, line: site.line, column: site.column });
-  }
-
-  // ---- toolbar, exports, theme, state --------------------------------------------------
+  // ---- toolbar, theme, state ------------------------------------------------------------
 
   private ensureControls(strings: GraphStrings): void {
     if (this.controls) return;
@@ -304,56 +203,7 @@ export class GraphView {
     this.stage.minimap = minimap;
     minimap.onUserMove = () => (this.canvas.moved = true);
     this.area.append(minimap.element);
-    bindControls(c, {
-      pickRoot: (k) => {
-        const shown = this.shown;
-        if (!shown) return;
-        this.host.postMessage({ type: "state", state: { rootIndex: k } });
-        void this.showGraph(shown.result, k, shown.strings, shown.settings);
-      },
-      setMode: (mode) => this.playback.setMode(mode, this.shown?.hierarchy ? this.stage.level : undefined),
-      reset: () => (this.playback.stop(), this.seek(0)),
-      stepBy: (d) => this.seek(this.step + d),
-      togglePlay: () => this.playback.toggle(),
-      speedChanged: () => this.playback.playing && (this.playback.stop(), this.playback.toggle()),
-      search: (q) => this.search(q),
-      nextMatch: (back) => this.nextMatch(back),
-      zoomIn: () => this.canvas.zoomIn(),
-      zoomOut: () => this.canvas.zoomOut(),
-      zoomReset: () => this.canvas.zoomReset(),
-      fit: () => this.canvas.fit(),
-      up: () => void this.up(),
-      paths: () => this.showPaths(),
-      toggleSide: () => (this.side.setOpen(!this.side.open), this.saved.soon()),
-      toggleMinimap: () => ((minimap.enabled = !minimap.enabled), minimap.update()),
-      exportFile: (format) => void (format === "dot" ? this.exportDot() : this.exportImage(format)),
-    });
-  }
-
-  private fillRoots(result: WireResult, index: number): void {
-    const c = this.controls;
-    if (!c) return;
-    c.rootSelect.replaceChildren(...result.roots.map((r, k) => el("option", { value: String(k) }, `${r.name} (${r.graph.nodeCount})`)));
-    c.rootSelect.value = String(index);
-    c.rootSelect.hidden = result.roots.length < 2;
-  }
-
-  exportImage(format: "png" | "svg"): string | undefined {
-    const data = this.cy ? exportImage(this.cy, format, this.palette.background) : undefined;
-    if (data) this.host.postMessage({ type: "exportFile", format, data });
-    return data;
-  }
-
-  exportDot(): string | undefined {
-    const shown = this.shown;
-    const data = shown ? exportDot(shown.model, shown.result.roots[shown.rootIndex]?.name ?? "") : undefined;
-    if (data) this.host.postMessage({ type: "exportFile", format: "dot", data });
-    return data;
-  }
-
-  private showNotice(text: string): void {
-    setText(this.notice, text);
-    this.notice.hidden = text === "";
+    bindControls(c, this.actions);
   }
 
   private applyTheme(): void {
@@ -361,25 +211,6 @@ export class GraphView {
     this.canvas.restyle(this.palette);
     if (this.shown) this.side.renderLegend(this.shown.strings, this.shown.model, this.palette);
     if (this.cy) this.stage.minimap?.attach(this.cy, this.palette, this.canvas.boxes, this.canvas.bounds);
-  }
-
-  private state(): ViewState | undefined {
-    const { shown, cy } = this;
-    if (!shown) return undefined;
-    const selected = cy?.nodes(":selected").first();
-    const stepper = this.playback.stepper;
-    return {
-      rootIndex: shown.rootIndex,
-      graphKey: shown.key,
-      zoom: cy?.zoom(),
-      pan: cy?.pan(),
-      moved: this.canvas.moved,
-      selected: selected && selected.nonempty() ? selected.id() : undefined,
-      path: this.nav.keys,
-      animation: stepper ? { mode: stepper.mode, step: stepper.step } : undefined,
-      search: this.controls?.search.value || undefined,
-      sideOpen: this.side.open,
-    };
   }
 
   saveState(): void {
@@ -394,7 +225,7 @@ export class GraphView {
     this.shown = undefined;
     this.nav = new Navigation(undefined);
     if (this.controls) this.controls.breadcrumb.hidden = true;
-    this.showNotice(message);
+    this.banners.showNotice(message);
   }
 
   /** Test hooks: the model, the level, the hierarchy; whether the layout ran in its worker. */

@@ -5,6 +5,7 @@
 import type { NodeSingular } from "cytoscape";
 import type { SourceSite } from "../protocol/result";
 import type { GraphModel } from "./graphModel";
+import type { GraphView } from "./graphView";
 import type { Hierarchy } from "./hierarchy";
 import type { Stepper } from "./stepper";
 import type { Tooltip } from "./tooltip";
@@ -42,6 +43,47 @@ export function hoverRows(c: Inspected, tooltip: Tooltip, element: NodeSingular,
 /** The line that made the value (or the group's call), if it is in the user's code. */
 export function sourceOf(c: Inspected, element: NodeSingular): SourceSite | undefined {
   const i = valueOf(element);
-  const site = i !== undefined ? c.model.snapshot.site[i] : (groupOf(c, element)?.site ?? 0);
+  return siteAt(c, i !== undefined ? c.model.snapshot.site[i] : (groupOf(c, element)?.site ?? 0));
+}
+
+/** The line that made value i, if it is in the user's code. */
+export function sourceOfNode(c: Inspected, i: number): SourceSite | undefined {
+  return siteAt(c, c.model.snapshot.site[i]);
+}
+
+function siteAt(c: Inspected, site: number): SourceSite | undefined {
   return site > 0 ? c.sites[site] : undefined;
+}
+
+type InspectTarget = Pick<GraphView, "shown" | "playback" | "host">;
+
+/** The canvas's hover and click, and the side panel's pick: the hover card, and the editor at the source line. */
+export class Inspector {
+  constructor(
+    private readonly view: InspectTarget,
+    private readonly tooltip: Tooltip,
+  ) {}
+
+  hover(element: NodeSingular, at: { x: number; y: number }): void {
+    const rows = this.inspected && hoverRows(this.inspected, this.tooltip, element, this.view.playback.stepper);
+    if (rows) this.tooltip.showAt(at.x, at.y, rows);
+  }
+
+  /** Click: the editor shows the line that made the node (or the group's call). */
+  revealSourceOf(element: NodeSingular): void {
+    this.revealSource(this.inspected && sourceOf(this.inspected, element));
+  }
+
+  revealSourceOfNode(i: number): void {
+    this.revealSource(this.inspected && sourceOfNode(this.inspected, i));
+  }
+
+  private revealSource(site: SourceSite | undefined): void {
+    if (site) this.view.host.postMessage({ type: "revealSource", file: site.file, line: site.line, column: site.column });
+  }
+
+  private get inspected(): Inspected | undefined {
+    const shown = this.view.shown;
+    return shown && { ...shown, sites: shown.result.sites };
+  }
 }

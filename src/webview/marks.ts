@@ -44,6 +44,14 @@ export function markPaths(cy: Core, level: Level, c: LabelContext, starts: reado
   });
 }
 
+/** The paths from the selected node (or every member of the selected group) to the output. */
+export function markSelectedPaths(cy: Core, level: Level, c: LabelContext): void {
+  const selected = cy.nodes(":selected").first();
+  const data = selected.nonempty() ? (selected.data() as { node?: number; group?: string }) : {};
+  const group = data.group !== undefined ? c.hierarchy?.get(data.group) : undefined;
+  markPaths(cy, level, c, data.node !== undefined ? [data.node] : group && c.hierarchy ? c.hierarchy.members(group) : []);
+}
+
 /** The items made on one line of the editor. */
 export function markLine(cy: Core, level: Level, c: LabelContext, sites: SourceSite[], file: string, line: number): void {
   const hit = new Set<number>();
