@@ -29,8 +29,8 @@ export class Playback {
 
   /** A new graph: steps from 0 in `mode`. */
   start(c: LabelContext, mode: StepMode): void {
+    this.strings = c.strings; // before stop(): it titles the play button
     this.stop();
-    this.strings = c.strings;
     this.stepper = new Stepper(c.model);
     this.stepper.mode = mode;
     const controls = this.controls();
@@ -102,6 +102,7 @@ export class Playback {
     const controls = this.controls();
     if (!controls) return;
     setText(controls.play, playing ? "❚❚" : "▶");
-    controls.play.title = (playing ? this.strings?.pause : this.strings?.play) ?? "";
+    // The same title (and key) the toolbar gave the button when it was made (controls.ts).
+    if (this.strings) controls.play.title = `${playing ? this.strings.pause : this.strings.play} (Space)`;
   }
 }

@@ -63,6 +63,10 @@ describe("graph view (Chromium)", function () {
       assert.equal(await view((v) => v.cy.edges().length), 6);
     });
 
+    it("titles the play button from the extension's strings once a graph is shown", async () => {
+      assert.equal(await h.page.$eval("#play", (e) => e.getAttribute("title")), "Play (Space)");
+    });
+
     it("lays out inputs left of the output, every edge pointing right", async () => {
       const bad = await view((v) => v.cy.edges().filter((e) => e.source().position("x") >= e.target().position("x")).length);
       assert.equal(bad, 0);
