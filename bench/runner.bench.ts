@@ -142,7 +142,7 @@ async function startup(): Promise<void> {
   if (Number.isFinite(cpu.node)) {
     console.log(`  CPU per run (mean of ${STARTS}; the caller and the processes it waited for, not esbuild's long-lived service): plain node ${perRun(cpu.node)}, runner cold ${perRun(cpu.cold)} (+${perRun(cpu.cold - cpu.node)}), CLI ${perRun(cpu.cli)} (+${perRun(cpu.cli - cpu.node)})`);
   }
-  console.log(`    of which a second Node start-up is unavoidable (the CLI's own, then the run's child): node running an empty file ${ms(median(times.nodeEmpty))}`);
+  console.log(`    the CLI has two Node start-ups (its own, then the run's child's); one alone (node running an empty file): ${ms(median(times.nodeEmpty))}`);
 }
 
 // --- 2. a microgpt step -----------------------------------------------------------------------
