@@ -33,6 +33,8 @@ import { startWatchdog, STOP, type StopReason, type Watchdog } from "./process/w
 import { ConsoleCapture } from "./process/consoleCapture";
 
 const MAX_BACKWARD_SITES = 16;
+/** Checkpoints take at most about 1/CHECKPOINT_SHARE of the run's time (see checkpointIfDue). */
+const CHECKPOINT_SHARE = 50;
 
 /** Thrown by the stubbed `process.exit` to end the user's code where it is (then the run ends for real). */
 class ExitRequest extends Error {
@@ -50,6 +52,7 @@ class StopRequest extends Error {
 
 async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdog): Promise<void> {
   const started = performance.now();
+  const startedCpu = process.cpuUsage();
   useTranslations(input.translations);
   // The process may have been started before its run (process/warmChild.ts): the program's directory is set now.
   try {
@@ -118,11 +121,18 @@ async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdo
     // Stop, `--steps N`: ends the program here, right after this backward() was recorded.
     training?.stopIfAsked();
   });
-  /** Now and then the graphs so far go to the host: if the run is killed hard, they are what is left. */
+  /**
+   * Now and then the graphs so far go to the host: if the run is killed hard, they are what is left.
+   * A checkpoint of a big graph (a walk, a snapshot, its calls, a message) costs a few of its steps,
+   * so the next one waits long enough that checkpoints stay a small share of the run's time.
+   */
+  let checkpointGapMs = input.checkpointIntervalMs;
   function checkpointIfDue(): void {
-    if (lastBackward - lastCheckpoint >= input.checkpointIntervalMs) {
+    if (lastBackward - lastCheckpoint >= checkpointGapMs) {
+      const before = performance.now();
       channel.send({ type: "checkpoint", output: collect() });
       lastCheckpoint = performance.now();
+      checkpointGapMs = Math.max(input.checkpointIntervalMs, (lastCheckpoint - before) * CHECKPOINT_SHARE);
     }
   }
 
@@ -378,6 +388,8 @@ async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdo
       output.bindings.push(binding);
     });
     output.durationMs = performance.now() - started;
+    const cpu = process.cpuUsage(startedCpu);
+    output.cpuMs = (cpu.user + cpu.system) / 1000;
     output.heapUsedMb = getHeapStatistics().used_heap_size / 2 ** 20;
     return output;
   }
