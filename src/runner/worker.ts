@@ -27,7 +27,7 @@ import { describeNonFinite } from "./nonFiniteMessage";
 import { UserValues } from "./userValues";
 import { CallFrameRecorder } from "./callFrames";
 import type { WorkerInput, WorkerOutput, WorkerRoot, WorkerBinding, WorkerError } from "./protocol";
-import { StopTraining, WorkerTraining, type SharedSnapshot } from "./training/workerTraining";
+import { LIVE_GRAPH_MS, StopTraining, WorkerTraining, type SharedSnapshot } from "./training/workerTraining";
 import { exitAfterResult, exitProcess, guardProcessKill, openChildChannel, type ChildChannel } from "./process/childChannel";
 import { startWatchdog, STOP, type StopReason, type Watchdog } from "./process/watchdog";
 import { ConsoleCapture } from "./process/consoleCapture";
@@ -124,9 +124,11 @@ async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdo
   /**
    * Now and then the graphs so far go to the host: if the run is killed hard, they are what is left.
    * A checkpoint of a big graph (a walk, a snapshot, its calls, a message) costs a few of its steps,
-   * so the next one waits long enough that checkpoints stay a small share of the run's time.
+   * so the next one waits long enough that checkpoints stay a small share of the run's time. A
+   * training run streams its records and kept graphs as it goes (a recent graph every
+   * LIVE_GRAPH_MS): its first checkpoint waits as long.
    */
-  let checkpointGapMs = input.checkpointIntervalMs;
+  let checkpointGapMs = input.training ? Math.max(input.checkpointIntervalMs, LIVE_GRAPH_MS) : input.checkpointIntervalMs;
   function checkpointIfDue(): void {
     if (lastBackward - lastCheckpoint >= checkpointGapMs) {
       const before = performance.now();
