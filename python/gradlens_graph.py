@@ -17,6 +17,7 @@ from itertools import accumulate, chain, islice, repeat
 from operator import ge, lt
 
 from gradlens_attributes import read
+from gradlens_capture import read_local_grads
 from gradlens_closures import recover_local_grads
 from gradlens_values import NUMBER_MASK, TAG_MASK, is_number
 
@@ -194,6 +195,7 @@ def label_of(recorder, value):
 
 def snapshot(recorder, taken):
     """(columns, {id(value): node id}) of a capture. Raises GraphCycle."""
+    recorder.sync()
     nodes = taken.nodes
     if taken.data is None:  # a root that is not a value after all
         return None, {}
@@ -259,6 +261,7 @@ def snapshot(recorder, taken):
 def _local_gradients(recorder, taken, inputs, slots, order, counts):
     """The local gradient of every edge, in edge order, and the edges where it is unknown."""
     nodes = taken.nodes
+    read_local_grads(recorder, taken)
     per_node = _stored_local_grads(taken, inputs, slots)
     shapes = recorder.shapes
     wanted = [bool(inputs[i]) and per_node[i] is None and shapes[type(v)].closure for i, v in enumerate(nodes)]
