@@ -12,6 +12,7 @@ import functools
 import numbers
 import sys
 from array import array
+from itertools import compress
 from operator import or_
 
 from gradlens_attributes import has, peek
@@ -34,7 +35,8 @@ TAG_BITS = 32
 # (gradlens_sources.py's inline hooks), or WRAPPED | tag (the __init__ wrappers of other classes).
 STATEMENT_BITS = 24
 WRAPPED = 1 << 62
-LOG_SYNC_SIZE = 1 << 20  # entries the log may hold before it is folded in at the next chance
+LOG_SYNC_SIZE = 1 << 20
+PRUNE_AT = 150_000  # records `made` may hold before the records of values that are gone are dropped  # entries the log may hold before it is folded in at the next chance
 CHILDREN_NAMES = ("_children", "_prev")
 
 
@@ -108,6 +110,8 @@ class Recorder:
         self.node_limit = 200_000
         self._in_backward = 0
         self._walked = None  # (root, the list its backward() walked), handed over by backward_walked
+        self._setup = None  # the records as the first backward() found them
+        self._prune_at = PRUNE_AT
         self._state = [True]  # recording on (a list: read by the generated __init__ wrappers)
         self._code_kinds = {}  # id(code object) of the value classes' methods -> METHOD, POWER or INIT
         self._kept_codes = []  # the code objects those ids are of, kept alive so ids are not reused
@@ -290,6 +294,8 @@ class Recorder:
 
             backward_recorded._gradlens = True
             cls.backward = backward_recorded
+        if self.training is not None:
+            self.training.patch_relu_of(cls)
 
     def install(self):
         original = builtins.__build_class__
@@ -445,8 +451,35 @@ class Recorder:
             entry[1] += 1
         else:
             entry = self.backward_roots[site] = [taken, 1]
+        if self._setup is None:
+            # What the program made before its first backward() (its model), without that graph's
+            # inner values (kept with the graph while it is kept).
+            setup = self._setup = dict(self.made)
+            if taken.children is not None:
+                for inner in compress(taken.nodes, taken.children):
+                    setup.pop(id(inner), None)
+        elif len(self.made) > self._prune_at:
+            self._prune()
         for listener in self.backward_listeners:
             listener(taken, site, entry[1])
+
+    def _prune(self):
+        """Forgets the records of values that are gone, so `made` does not grow with every address a
+        long training loop ever used: what is kept is the model (the records before the first
+        backward()), the values of the graphs kept, and the values the program's variables and the
+        training records hold. A value no kept graph holds and made after the first backward() loses its line."""
+        made = self.made
+        keep = [v for taken, _ in self.backward_roots.values() for v in (taken.nodes or ())]
+        keep.extend(self.binding_last.values())
+        if self.training is not None:
+            keep.extend(self.training.params)
+        keys = list(map(id, keep))
+        records = list(map(made.get, keys))
+        kept = zip(keys, records) if None not in records else [(k, r) for k, r in zip(keys, records) if r is not None]
+        made.clear()
+        made.update(self._setup)
+        made.update(kept)
+        self._prune_at = max(PRUNE_AT, len(made) + len(made) // 2)
 
     def bind_helper(self, names):
         """The function the rewritten code calls as `_gradlens_bind(value, spec[, label])`: records
