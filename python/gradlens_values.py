@@ -10,6 +10,7 @@ backward() returns (gradlens_capture.py). Patching is done on the class, so `__s
 import builtins
 import functools
 import numbers
+import os
 import sys
 from array import array
 from itertools import compress
@@ -36,7 +37,9 @@ TAG_BITS = 32
 STATEMENT_BITS = 24
 WRAPPED = 1 << 62
 LOG_SYNC_SIZE = 1 << 20
-PRUNE_AT = 150_000  # records `made` may hold before the records of values that are gone are dropped  # entries the log may hold before it is folded in at the next chance
+# Records `made` may hold before the records of values that are gone are dropped (tests set it lower:
+# the variable is taken out of the environment the user's code sees).
+PRUNE_AT = int(os.environ.pop("GRADLENS_PRUNE_AT", "") or 150_000)  # entries the log may hold before it is folded in at the next chance
 CHILDREN_NAMES = ("_children", "_prev")
 
 
@@ -454,10 +457,8 @@ class Recorder:
         if self._setup is None:
             # What the program made before its first backward() (its model), without that graph's
             # inner values (kept with the graph while it is kept).
-            setup = self._setup = dict(self.made)
-            if taken.children is not None:
-                for inner in compress(taken.nodes, taken.children):
-                    setup.pop(id(inner), None)
+            inner = set(map(id, compress(taken.nodes, taken.children))) if taken.children is not None else ()
+            self._setup = {key: record for key, record in self.made.items() if key not in inner}
         elif len(self.made) > self._prune_at:
             self._prune()
         for listener in self.backward_listeners:
