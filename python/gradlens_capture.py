@@ -20,13 +20,14 @@ class Capture:
     """Parallel lists over `nodes` (the root first; any order): what each value was at capture time
     (`local_grads` only once read_local_grads has read them)."""
 
-    __slots__ = ("root", "nodes", "data", "grad", "children", "local_grads", "too_large")
+    __slots__ = ("root", "nodes", "data", "grad", "children", "local_grads", "too_large", "written")
 
     def __init__(self, root):
         self.root = root
         self.nodes = [root]
         self.data = self.grad = self.children = self.local_grads = None
         self.too_large = False
+        self.written = None  # gradlens_graph.snapshot's result, kept: the run's root and a training step can be one capture
 
 
 def capture(recorder, root, limit, walked=None):

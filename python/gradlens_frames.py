@@ -106,7 +106,7 @@ class CallRecorder:
             return None
         starts, owner = self.starts, self.owner
         segment = map(bisect_right, repeat(starts), numbers)
-        node = [owner[j - 1] if j else -1 for j in segment]
+        node = list(map([-1, *owner].__getitem__, segment))  # segment j is owned by owner[j - 1]; 0: before any
         used = set(node)
         used.discard(-1)
         if not used:
@@ -123,5 +123,6 @@ class CallRecorder:
         parent = array("i", (renumber.get(self.parent[k], -1) for k in kept))
         fn = array("i", (self.fn[k] for k in kept))
         call_site = array("i", (self.call_site[k] for k in kept))
-        node = array("i", (renumber[k] if k >= 0 else -1 for k in node))
+        renumber[-1] = -1
+        node = array("i", map(renumber.__getitem__, node))
         return {"functions": list(self.functions), "parent": parent, "fn": fn, "callSite": call_site, "node": node}

@@ -458,7 +458,8 @@ class Recorder:
             # What the program made before its first backward() (its model), without that graph's
             # inner values (kept with the graph while it is kept).
             inner = set(map(id, compress(taken.nodes, taken.children))) if taken.children is not None else ()
-            self._setup = {key: record for key, record in self.made.items() if key not in inner}
+            keys = self.made.keys() - inner
+            self._setup = dict(zip(keys, map(self.made.__getitem__, keys)))
         elif len(self.made) > self._prune_at:
             self._prune()
         for listener in self.backward_listeners:
