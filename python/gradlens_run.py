@@ -347,6 +347,7 @@ def main(request_path):
             linecache.cache[chunk.compile_name] = (len(chunk.code), None, [l + "\n" for l in chunk.lines], chunk.compile_name)
 
     recorder = run.recorder
+    recorder.user_codes = [code for _, code in compiled]
     recorder.install()
     backward_watch = BackwardWatch(recorder)
     import gradlens_tutorial_value  # made after install(), so its class is recorded like the user's

@@ -100,6 +100,7 @@ class Recorder:
         self._op_of_code = {}  # code object of the method that made a value -> op index
         self._site_of_line = {}  # (code object, line) -> site id
         self.engine_codes = set()  # code objects of the value classes' methods (and their closures)
+        self.user_codes = []  # the compiled chunks (their functions are found in them by codes_of_op)
         self.patched = set()  # value classes whose methods are wrapped
         self.labels = {}  # id(value) -> (its record then, the first name it was bound to)
         self.backward_roots = {}  # site -> [Capture, calls]
@@ -176,6 +177,33 @@ class Recorder:
         except TypeError:
             pass
         return bits
+
+    def codes_of_op(self, op_index):
+        """The code objects that make values of an op: those seen making them (the __init__ wrappers),
+        else, for values logged by the class itself, the value classes' methods and the user's functions
+        whose name is that op, preferring those that name a value class (they make the value; `__radd__`
+        that says `self + other` does not)."""
+        codes = [code for code, index in self._op_of_code.items() if index == op_index]
+        if codes:
+            return codes
+        found = []
+        seen = set()
+        pending = list(self.engine_codes) + list(self.user_codes)
+        while pending:
+            code = pending.pop()
+            if id(code) in seen:
+                continue
+            seen.add(id(code))
+            pending.extend(c for c in code.co_consts if hasattr(c, "co_code"))
+            name = code.co_name
+            op = OP_OF_METHOD.get(name)
+            if op is None:
+                op = name if not name.startswith("<") else ""
+            if op and self._op_index.get(op) == op_index:
+                found.append(code)
+        classes = {kind.__name__ for kind in self.shapes}
+        makers = [code for code in found if classes & set(code.co_names)]
+        return makers or found
 
     def _op_index_named(self, op):
         op_index = self._op_index.get(op)
