@@ -3,9 +3,15 @@
 A value is any object with `data` and `grad` and its inputs in `_children` (the tutorial's and
 microgpt's Value, local derivatives in `_local_grads`) or `_prev` (micrograd's, op name in `_op`,
 backward steps in `_backward` closures). Classes are recognised by that shape when they are created
-(a wrapper around `__build_class__`), or when a value of theirs is first met: their `__init__` is
-wrapped to record where each value is made, their `backward` to take the graph as it is when
-backward() returns (gradlens_capture.py). Patching is done on the class, so `__slots__` classes work.
+(a wrapper around `__build_class__`), or when a value of theirs is first met; their `backward` is
+wrapped to take the graph as it is when backward() returns (gradlens_capture.py). Patching is done on
+the class, so `__slots__` classes work.
+
+Where each value was made costs no Python call per value for a class in the user's code: the rewrite
+(gradlens_sources.py) has every statement store its key and the class's methods their op, and the
+class's own `__init__` append `id(self)` and that place to the creation log (two C appends), folded
+into `made` at C speed when the records are read (Recorder.sync). Classes from elsewhere (an imported
+engine, the tutorial's) get an `__init__` wrapper that finds the place from the caller's frame.
 """
 import builtins
 import functools
