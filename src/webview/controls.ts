@@ -115,7 +115,10 @@ export function fillRootPicker(c: Controls, roots: readonly { name: string; grap
 
 export function renderBreadcrumb(c: Controls, path: Group[], rootName: string, title: (g: Group) => string, up: (levels: number) => void): void {
   c.breadcrumb.hidden = path.length === 0;
-  c.up.hidden = path.length <= 1;
+  const upHidden = path.length <= 1;
+  // Re-packing the toolbar measures it (a forced layout): only when its contents changed.
+  const repack = c.up.hidden !== upHidden;
+  c.up.hidden = upHidden;
   const crumbs = path.map((g, k) => {
     const last = k === path.length - 1;
     const crumb = el("button", { type: "button", class: "crumb", "data-key": g.key, ...(last ? { "aria-current": "true" } : {}) }, k === 0 ? rootName : title(g));
@@ -123,7 +126,7 @@ export function renderBreadcrumb(c: Controls, path: Group[], rootName: string, t
     return crumb;
   });
   c.breadcrumb.replaceChildren(...crumbs.flatMap((crumb, k) => (k === 0 ? [crumb] : [el("span", { class: "crumb-sep" }, "›"), crumb])));
-  c.relayout();
+  if (repack) c.relayout();
 }
 
 /** Steps per second for each position of the speed slider. */
