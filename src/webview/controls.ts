@@ -105,7 +105,14 @@ export function buildControls(t: GraphStrings): Controls {
   };
 }
 
-/** The open groups as links back up (the first is the graph's root); hidden on an ungrouped graph. */
+/** The toolbar and the breadcrumb, put above the view in `root` and wired to `actions`. */
+export function mountControls(root: HTMLElement, t: GraphStrings, actions: ControlActions): Controls {
+  const c = buildControls(t);
+  root.prepend(c.toolbar, c.breadcrumb);
+  bindControls(c, actions);
+  return c;
+}
+
 /** The root picker lists the run's roots with their sizes; hidden when there is only one. */
 export function fillRootPicker(c: Controls, roots: readonly { name: string; graph: { nodeCount: number } }[], index: number): void {
   c.rootSelect.replaceChildren(...roots.map((r, k) => el("option", { value: String(k) }, `${r.name} (${r.graph.nodeCount})`)));
@@ -113,6 +120,7 @@ export function fillRootPicker(c: Controls, roots: readonly { name: string; grap
   c.rootSelect.hidden = roots.length < 2;
 }
 
+/** The open groups as links back up (the first is the graph's root); hidden on an ungrouped graph. */
 export function renderBreadcrumb(c: Controls, path: Group[], rootName: string, title: (g: Group) => string, up: (levels: number) => void): void {
   c.breadcrumb.hidden = path.length === 0;
   const upHidden = path.length <= 1;

@@ -7,7 +7,7 @@ import type { LabelContext } from "./elements";
 import type { Canvas, Viewport } from "./canvas";
 import type { Group } from "./hierarchy";
 import { itemElementId, type Level } from "./level";
-import type { Minimap } from "./minimap";
+import { Minimap } from "./minimap";
 import { elementsToShow, PreparedLevels } from "./prepared";
 import type { Palette } from "./theme";
 
@@ -45,6 +45,14 @@ export class Stage {
       if (serial === this.serial) this.prepared.ahead(c, level);
     });
     return { level, firstPaint };
+  }
+
+  /** The overview of the levels shown (made once the strings are known); moving in it counts as the user's move. */
+  addMinimap(label: string): Minimap {
+    const minimap = new Minimap(label);
+    minimap.onUserMove = () => (this.canvas.moved = true);
+    this.minimap = minimap;
+    return minimap;
   }
 
   /** The element that holds node i on this level. */

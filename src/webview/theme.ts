@@ -59,6 +59,11 @@ function mix(a: string, b: string, t: number): string {
   return `#${c.map((x) => x.toString(16).padStart(2, "0")).join("")}`;
 }
 
+/** Calls `changed` whenever VS Code switches the theme (it changes the body's classes and variables). */
+export function onThemeChange(changed: () => void): void {
+  new MutationObserver(changed).observe(document.body, { attributes: true, attributeFilter: ["class", "style"] });
+}
+
 export function readPalette(): Palette {
   const kind = themeKind();
   const dark = kind !== "light";
