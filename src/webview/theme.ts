@@ -144,7 +144,8 @@ export function graphStyle(p: Palette, size: GraphSize): StylesheetJson {
         "target-arrow-shape": large ? "none" : "triangle",
         "curve-style": large ? "haystack" : size === "small" ? "bezier" : "straight",
         "arrow-scale": 0.8,
-        "font-size": 9,
+        // Local gradients on edges read as well as the nodes (11 px at 100 %).
+        "font-size": 11,
         color: p.foreground,
         "text-background-color": p.background,
         "text-background-opacity": 1,
