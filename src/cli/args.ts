@@ -1,5 +1,5 @@
 /** Command-line arguments of `gradlens`, parsed by hand (a few flags do not need a library). */
-import { DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT_MS, MIN_MEMORY_LIMIT_MB } from "../protocol/limits";
+import { DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT_MS, MIN_MEMORY_LIMIT_MB, resolveLimits, type RunLimits } from "../protocol/limits";
 
 export interface CliArgs {
   command: "graph" | "check" | "help" | "version";
@@ -108,4 +108,9 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   if (markdown && args.line === undefined) throw new UsageError(`${file} is Markdown: say which code block with --line N`);
   if (!markdown && args.line !== undefined) throw new UsageError("--line is for Markdown files");
   return { ...args, command, file };
+}
+
+/** The run's limits from `--timeout` and `--memory`, with the same defaults as the extension's settings. */
+export function limitsOf(args: Pick<CliArgs, "timeoutSeconds" | "memoryMb">): RunLimits {
+  return resolveLimits({ timeLimitMs: args.timeoutSeconds !== undefined ? args.timeoutSeconds * 1000 : undefined, memoryLimitMb: args.memoryMb });
 }

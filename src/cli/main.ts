@@ -2,11 +2,12 @@
  * `gradlens`: the runner on the command line (the same runner as the extension).
  *   gradlens graph FILE [--json | --dot]    gradlens check FILE [--json]
  */
+// First: it starts the run's child process before the rest of the CLI is loaded and set up (earlyChild.ts).
+import "./earlyChild";
 import * as path from "node:path";
 import { runCliTarget } from "./targets";
-import { resolveLimits } from "../protocol/limits";
 import type { RunError, RunResult } from "../protocol/result";
-import { parseArgs, UsageError, USAGE, type CliArgs } from "./args";
+import { limitsOf, parseArgs, UsageError, USAGE, type CliArgs } from "./args";
 import { graphDot, graphJson, graphTable } from "./graphOutput";
 import { checkJson, checkTable, checkPassed } from "./checkOutput";
 import { showProgress } from "./progress";
@@ -35,8 +36,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const file = path.resolve(args.file as string);
   const options = {
-    // The same defaults as the extension's settings.
-    ...resolveLimits({ timeLimitMs: args.timeoutSeconds !== undefined ? args.timeoutSeconds * 1000 : undefined, memoryLimitMb: args.memoryMb }),
+    ...limitsOf(args),
     ...(args.seed !== undefined ? { gradcheck: { seed: args.seed } } : {}),
     ...(args.functionName !== undefined ? { functionName: args.functionName } : {}),
   };

@@ -13,7 +13,7 @@
 import { Value as EngineValue, creationSite, type GraphSnapshot } from "../engine";
 import * as l10n from "@vscode/l10n";
 import { packLabels } from "./labelTransfer";
-import { findNonFinite } from "./python/result";
+import { findNonFinite } from "./snapshotNonFinite";
 import type { WorkerBinding, WorkerError, WorkerOutput, WorkerRoot } from "./protocol";
 
 /** A value among its own inputs; `nodes` go around the cycle. */

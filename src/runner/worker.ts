@@ -28,7 +28,7 @@ import { UserValues } from "./userValues";
 import { CallFrameRecorder } from "./callFrames";
 import type { WorkerInput, WorkerOutput, WorkerRoot, WorkerBinding, WorkerError } from "./protocol";
 import { StopTraining, WorkerTraining } from "./training/workerTraining";
-import { exitProcess, guardProcessKill, openChildChannel, type ChildChannel } from "./process/childChannel";
+import { exitAfterResult, exitProcess, guardProcessKill, openChildChannel, type ChildChannel } from "./process/childChannel";
 import { startWatchdog, STOP, type StopReason, type Watchdog } from "./process/watchdog";
 import { ConsoleCapture } from "./process/consoleCapture";
 
@@ -230,7 +230,7 @@ async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdo
     ending = error;
     const result = collect(true);
     printed.flush(true);
-    channel.send({ type: "result", output: result }, () => exitProcess(0));
+    channel.send({ type: "result", output: result }, exitAfterResult);
   }
 
   function stopError(thrown: StopRequest): WorkerError {

@@ -84,6 +84,15 @@ export function prepareWorker(limits: RunLimits): PreparedWorker | undefined {
   return { spec, child: warm.take(spec) };
 }
 
+/**
+ * Starts the child for the next run with these limits now, before that run is asked for (the CLI,
+ * before it loads the rest of itself); the run takes it as it would a warm one.
+ */
+export function prestartWorker(limits: RunLimits): void {
+  const prepared = prepareWorker(limits);
+  if (prepared) warm.hold(prepared.spec, prepared.child);
+}
+
 /** A prepared child whose run did not happen (the code did not bundle): it waits for the next run, or goes. */
 export function releaseWorker(prepared: PreparedWorker | undefined): void {
   if (prepared) warm.giveBack(prepared.spec, prepared.child);

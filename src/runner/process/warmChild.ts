@@ -35,6 +35,12 @@ export class WarmChild {
     else child.discard();
   }
 
+  /** A process started ahead for the very next run, kept whether on or off (if none waits already). */
+  hold(spec: ProcessSpec, child: PreparedChild): void {
+    if (!this.waiting && child.usable()) this.keep(spec, child);
+    else child.discard();
+  }
+
   /** After a run: the next run's process, started now (when on). */
   prepareNext(spec: ProcessSpec): void {
     if (this.enabled && !this.waiting) this.keep(spec, prepareChild(spec));

@@ -5,15 +5,14 @@
 import type { TracerFrames } from "./tracerFrames";
 import { fromJsonNumber, type JsonNumber } from "../../engine/snapshot";
 import type { DecodedTracerOutput } from "./tracerResult";
-import { Value } from "../../engine/value";
-import { describeNonFinite } from "../nonFiniteMessage";
 import { placeOps, positioned } from "../opCheckPositions";
 import { backwardWarningMessage } from "../backwardWarnings";
-import type { BindingValue, ConsoleLine, NonFiniteReport, OpCheckResult, RootGraph, RunError, RunNote, RunResult, SourcePosition, SourceRange, SourceSite } from "../../protocol/result";
+import type { BindingValue, ConsoleLine, OpCheckResult, RootGraph, RunError, RunNote, RunResult, SourcePosition, SourceRange, SourceSite } from "../../protocol/result";
 import type { TracerRequest } from "./request";
 import { localizeTracerError, localizeTracerLine, localizeTracerNote, type MessageParts } from "./tracerMessages";
 import * as l10n from "@vscode/l10n";
 import { checkFromTracer, type TracerCheck } from "./check";
+import { findNonFinite } from "../snapshotNonFinite";
 import { emptyResult } from "../../protocol/emptyResult";
 import { formatSeconds } from "../../protocol/limits";
 
@@ -108,40 +107,6 @@ export function fromTracerOutput(file: string, output: DecodedTracerOutput, dura
   const nonFinite = findNonFinite(roots, positionOfSite);
   if (nonFinite) result.nonFinite = nonFinite;
   return result;
-}
-
-/**
- * The first node whose data went NaN or ±Infinity from finite inputs, else the first (from the root)
- * whose grad did while its parents' grads were finite. Python raises where JavaScript gives NaN, so
- * this is rare (float overflow, `float("inf")`), but then it says where.
- */
-export function findNonFinite(roots: RootGraph[], positionOfSite: (id: number) => SourcePosition | undefined): NonFiniteReport | undefined {
-  for (let r = 0; r < roots.length; r++) {
-    const g = roots[r].graph;
-    const childrenOf = (i: number) => Array.from(g.child.subarray(g.childStart[i], g.childStart[i + 1]));
-    let found: { id: number; field: "data" | "grad" } | undefined;
-    for (let i = 0; i < g.nodeCount && !found; i++) {
-      if (!Number.isFinite(g.data[i]) && childrenOf(i).every((c) => Number.isFinite(g.data[c]))) found = { id: i, field: "data" };
-    }
-    if (!found) {
-      const parentGradFinite = new Array<boolean>(g.nodeCount).fill(true);
-      for (let i = g.nodeCount - 1; i >= 0 && !found; i--) {
-        if (!Number.isFinite(g.grad[i]) && parentGradFinite[i]) found = { id: i, field: "grad" };
-        else if (!Number.isFinite(g.grad[i])) for (const c of childrenOf(i)) parentGradFinite[c] = false;
-      }
-    }
-    if (!found) continue;
-    const { id, field } = found;
-    const op = g.opNames[g.op[id]];
-    const value = field === "data" ? g.data[id] : g.grad[id];
-    // The message is the TypeScript runner's; it reads the node's op and its inputs' data.
-    const node = new Value(g.data[id], childrenOf(id).map((c) => new Value(g.data[c])), [], op);
-    const report: NonFiniteReport = { field, value, op, root: r, id, message: describeNonFinite({ node, field, value }) };
-    const position = positionOfSite(g.site[id]);
-    if (position) report.position = position;
-    return report;
-  }
-  return undefined;
 }
 
 /** A run that wrote no result: it was stopped, crashed, or its Python could not start. */
