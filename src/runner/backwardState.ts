@@ -21,11 +21,14 @@ export class BackwardStates {
   /** Epochs whose roots are still kept (the last backward() of each call site). */
   private readonly live = new Set<number>();
   private readonly saved = new Map<Value, SavedState[]>();
+  /** The value saved by the latest write: `p.data -= …; p.grad = 0` writes the same value twice in a row. */
+  private lastSaved: Value | undefined;
   enabled = true;
 
   /** Called after each recorded backward(); `replaced` is the epoch of the root it supersedes. */
   recordBackward(replaced?: number): number {
     if (replaced !== undefined) this.live.delete(replaced);
+    this.lastSaved = undefined;
     this.epoch++;
     this.live.add(this.epoch);
     return this.epoch;
@@ -38,13 +41,22 @@ export class BackwardStates {
 
   /** Called before user code writes `v.data` or `v.grad` (the instrumenter inserts the call). */
   beforeWrite(v: Value): void {
-    if (!this.enabled || this.live.size === 0) return;
+    if (v === this.lastSaved || !this.enabled || this.live.size === 0) return;
+    this.lastSaved = v;
     const list = this.saved.get(v);
     if (!list) {
       this.saved.set(v, [{ epoch: this.epoch, data: v.data, grad: v.grad }]);
       return;
     }
-    if (list[list.length - 1].epoch === this.epoch) return; // already saved since the last backward()
+    const last = list[list.length - 1];
+    if (last.epoch === this.epoch) return; // already saved since the last backward()
+    if (list.length === 1 && this.live.size === 1) {
+      // The usual training loop: one root kept, the latest (its epoch is this.epoch), so the older state serves no one.
+      last.epoch = this.epoch;
+      last.data = v.data;
+      last.grad = v.grad;
+      return;
+    }
     // A training loop writes every parameter at every step: the states no live epoch needs make room
     // and are reused, so a step saves its numbers without allocating (and without feeding the GC).
     const spare = list.length >= this.live.size ? this.dropUnneeded(list) : undefined;

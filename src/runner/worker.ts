@@ -27,7 +27,7 @@ import { describeNonFinite } from "./nonFiniteMessage";
 import { UserValues } from "./userValues";
 import { CallFrameRecorder } from "./callFrames";
 import type { WorkerInput, WorkerOutput, WorkerRoot, WorkerBinding, WorkerError } from "./protocol";
-import { StopTraining, WorkerTraining } from "./training/workerTraining";
+import { StopTraining, WorkerTraining, type SharedSnapshot } from "./training/workerTraining";
 import { exitAfterResult, exitProcess, guardProcessKill, openChildChannel, type ChildChannel } from "./process/childChannel";
 import { startWatchdog, STOP, type StopReason, type Watchdog } from "./process/watchdog";
 import { ConsoleCapture } from "./process/consoleCapture";
@@ -253,9 +253,26 @@ async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdo
     const output: WorkerOutput = { roots: [], bindings: [], durationMs: 0, heapUsedMb: 0 };
     const exited = ending?.kind === "exit" && ending.exitCode === 0;
     if (final && ending && !exited) output.error = ending;
+    // One walk and snapshot per root, shared by the result's roots and the training run's last step.
+    const snapshots = new Map<Value, SharedSnapshot>();
+    const snapshotOf = (value: Value, epoch: number | undefined): SharedSnapshot => {
+      let shared = snapshots.get(value);
+      if (!shared) {
+        const order = topologicalOrder(value);
+        const graph = snapshotGraph(value, order);
+        if (epoch !== undefined) restoreBackwardState(graph, order, states, epoch);
+        shared = { order, graph };
+        snapshots.set(value, shared);
+      }
+      return shared;
+    };
     if (final && training) {
       try {
-        output.training = training.finish();
+        // Only a backward() root's snapshot carries the numbers of its backward() (restored from the write records).
+        output.training = training.finish((root) => {
+          for (const entry of backwardRoots.values()) if (entry.value === root) return snapshotOf(root, entry.epoch);
+          return undefined;
+        });
       } catch (thrown) {
         output.error ??= errorOf(thrown);
       }
@@ -287,7 +304,8 @@ async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdo
     let learnerGraphs: Parameters<typeof learnerOpChecks>[0] = [];
     try {
       for (const root of roots) {
-        const order = topologicalOrder(root.value);
+        const walked = snapshots.get(root.value);
+        const order = walked?.order ?? topologicalOrder(root.value);
         const index = output.roots.length;
         const name = root.value.label ?? root.name ?? l10n.t("root #{0}", index + 1);
         if (input.nodeLimit !== undefined && order.length > input.nodeLimit) {
@@ -299,8 +317,7 @@ async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdo
           };
           continue;
         }
-        const graph = snapshotGraph(root.value, order);
-        if (root.epoch !== undefined) restoreBackwardState(graph, order, states, root.epoch);
+        const { graph } = snapshotOf(root.value, root.epoch);
         if (checkingOps) opGraphs.set({ root: index, graph: { ...graph } }, order); // a copy keeps the labels packed below
         const labels = packLabels(graph.labels);
         graph.labels = {};

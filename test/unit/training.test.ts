@@ -64,6 +64,17 @@ describe("training records (TypeScript)", function () {
     const first = training.graphs[0];
     assert.ok(Object.values(first.paths ?? {}).some((p) => /^model\.stateDict\.wte\[\d+\]\[\d+\]$/.test(p)));
     assert.equal(first.root.graph.data[first.root.graph.root], training.steps[0].loss);
+    // The last step's graph is the result's root graph (one snapshot for both), with the numbers of
+    // its backward(): the loss of that step, and the grads Adam zeroed afterwards.
+    const last = training.graphs[1].root.graph;
+    const shown = result.roots[0].graph;
+    assert.equal(last.data[last.root], training.steps[5].loss);
+    assert.deepEqual([...last.data], [...shown.data]);
+    assert.deepEqual([...last.grad], [...shown.grad]);
+    assert.deepEqual(last.labels, shown.labels);
+    assert.ok(Object.keys(last.labels).length > 0, "labels kept");
+    const parameters = Object.keys(training.graphs[1].paths ?? {}).map(Number);
+    assert.ok(parameters.length > 100 && parameters.some((i) => last.grad[i] !== 0), "parameter grads as backward() left them");
   });
 
   it("an MLP trained with SGD and zeroGrad: same numbers, groups from the object paths, ReLUs counted", async () => {

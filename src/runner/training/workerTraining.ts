@@ -28,6 +28,12 @@ export interface WorkerTrainingInput {
   maxKeptSteps?: number;
 }
 
+/** A root's walk and snapshot that the worker made for its own result (see WorkerTraining.finish). */
+export interface SharedSnapshot {
+  order: Value[];
+  graph: GraphSnapshot;
+}
+
 /** A kept graph as the worker sends it; the caller maps sites to positions. */
 export interface WorkerStepGraph {
   step: number;
@@ -257,8 +263,13 @@ export class WorkerTraining {
     this.newGraphs.push(graph);
   }
 
-  /** Completes the last step, captures the recent graphs, and sends what is left. */
-  finish(): WorkerTrainingOutput {
+  /**
+   * Completes the last step, captures the recent graphs, and sends what is left. `snapshotOf` is
+   * the caller's own snapshot of a root it sends anyway (the last backward() of a call site, with
+   * its numbers as they were at backward()): a recent step that is that root reuses it instead of
+   * walking and copying the same graph a second time.
+   */
+  finish(snapshotOf?: (root: Value) => SharedSnapshot | undefined): WorkerTrainingOutput {
     const last = this.recorder.finish() ?? this.user?.recorder.finish();
     if (last) this.steps.addLast(last);
     if (last) this.batch.push(last);
@@ -271,7 +282,7 @@ export class WorkerTraining {
     const kept = new Set(this.graphs.map((g) => g.step));
     for (const r of this.recent) {
       if (kept.has(r.step)) continue;
-      const graph = this.capture(r.root, r.step, r.siteId, r.data, r.grad);
+      const graph = this.capture(r.root, r.step, r.siteId, r.data, r.grad, snapshotOf?.(r.root));
       if (graph) this.graphs.push(graph);
     }
     this.graphs.push(...this.userGraphs());
@@ -329,10 +340,12 @@ export class WorkerTraining {
    * A graph snapshot; `data`/`grad` (the parameters' numbers at that backward()) put back what the
    * optimizer changed since — the other nodes of a step are not written to by a training loop.
    */
-  private capture(root: Value, step: number, siteId: number, data?: Float64Array, grad?: Float64Array): WorkerStepGraph | undefined {
-    const order = topologicalOrder(root);
+  private capture(root: Value, step: number, siteId: number, data?: Float64Array, grad?: Float64Array, shared?: SharedSnapshot): WorkerStepGraph | undefined {
+    const order = shared?.order ?? topologicalOrder(root);
     if (this.options.nodeLimit !== undefined && order.length > this.options.nodeLimit) return undefined;
-    const graph = snapshotGraph(root, order);
+    // A shared snapshot's numbers are already those of its backward(); its columns are only read (each message copies them).
+    const graph = shared ? { ...shared.graph } : snapshotGraph(root, order);
+    if (shared) data = grad = undefined;
     const paths: Record<number, string> = {};
     const parameterPaths = this.lastPaths;
     for (let i = 0; i < order.length; i++) {
