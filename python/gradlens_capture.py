@@ -17,22 +17,35 @@ get_grad = attrgetter("grad")
 
 
 class Capture:
-    """Parallel lists over `nodes` (the root first; any order): what each value was at capture time."""
+    """Parallel lists over `nodes` (the root first; any order): what each value was at capture time
+    (`local_grads` only once read_local_grads has read them)."""
 
-    __slots__ = ("root", "nodes", "data", "grad", "children", "local_grads", "too_large")
+    __slots__ = ("root", "nodes", "data", "grad", "children", "local_grads", "too_large", "written")
 
     def __init__(self, root):
         self.root = root
         self.nodes = [root]
         self.data = self.grad = self.children = self.local_grads = None
         self.too_large = False
+        self.written = None  # gradlens_graph.snapshot's result, kept: the run's root and a training step can be one capture
 
 
-def capture(recorder, root, limit):
+def capture(recorder, root, limit, walked=None):
+    """`walked`: the list the root's own backward() walked (root last), used as the nodes when it is
+    exactly the graph: no value twice, every input of every value in it, nothing else."""
     taken = Capture(root)
     if not recorder.is_value(root):
         return taken
     nodes = kinds = None
+    if walked is not None:
+        checked = _walked_graph(recorder, walked, limit)
+        if checked is not None:
+            nodes, kinds, children = checked
+            if nodes is False:
+                taken.too_large = True
+                return taken
+            taken.nodes = nodes
+            return _numbers(recorder, taken, kinds, children)
     try:
         nodes = _reachable_one_kind(recorder, root, limit)
         if nodes is None:
@@ -52,7 +65,38 @@ def capture(recorder, root, limit):
         taken.too_large = True
         return taken
     taken.nodes = nodes
-    shapes = {recorder.shapes[kind] for kind in (kinds or set(map(type, nodes)))}
+    return _numbers(recorder, taken, kinds or set(map(type, nodes)))
+
+
+def _walked_graph(recorder, walked, limit):
+    """(nodes root first, kinds, inputs per node) when `walked` holds exactly the root's graph; (False, …)
+    past `limit`; None when it is not the graph (the capture then walks it itself)."""
+    try:
+        kinds = set(map(type, walked))
+        shapes = recorder.shapes
+        if not kinds <= shapes.keys():
+            return None
+        names = {shapes[kind].children for kind in kinds}
+        if len(names) != 1:
+            return None
+        nodes = walked[::-1]
+        children = list(map(attrgetter(names.pop()), nodes))
+        members = set(nodes)
+        inputs = set(chain.from_iterable(children))
+        # Every input in the list, and every value in it but the root an input: the root's graph, no more.
+        if len(members) != len(nodes) or len(inputs) != len(nodes) - 1 or not inputs <= members or nodes[0] in inputs:
+            return None
+    except Exception:  # noqa: BLE001 — unhashable values, a raising __getattr__: the careful walk
+        return None
+    if len(nodes) > limit:
+        return False, None, None
+    return nodes, kinds, children
+
+
+def _numbers(recorder, taken, kinds, children=None):
+    """Fills the capture's columns for its nodes."""
+    nodes = taken.nodes
+    shapes = {recorder.shapes[kind] for kind in kinds}
     try:
         taken.data = list(map(get_data, nodes))
         taken.grad = list(map(get_grad, nodes))
@@ -60,15 +104,26 @@ def capture(recorder, root, limit):
         taken.data = [read(v, "data") for v in nodes]
         taken.grad = [read(v, "grad") for v in nodes]
     names = {s.children for s in shapes}
-    if len(names) == 1:
+    if children is not None:
+        taken.children = children
+    elif len(names) == 1:
         taken.children = list(map(attrgetter(names.pop()), nodes))
     else:
         taken.children = [read(v, recorder.shapes[type(v)].children) for v in nodes]
-    if all(s.local_grads for s in shapes):
-        taken.local_grads = list(map(attrgetter("_local_grads"), nodes))
-    elif any(s.local_grads for s in shapes):
-        taken.local_grads = [read(v, "_local_grads") if recorder.shapes[type(v)].local_grads else None for v in nodes]
     return taken
+
+
+def read_local_grads(recorder, taken):
+    """The nodes' stored local gradients (`_local_grads`), read when the graph is written out: like the
+    inputs, they are set when a value is made and never change, so backward() need not copy them."""
+    if taken.local_grads is None and taken.data is not None:
+        nodes = taken.nodes
+        shapes = {recorder.shapes[kind] for kind in set(map(type, nodes))}
+        if all(s.local_grads for s in shapes):
+            taken.local_grads = list(map(attrgetter("_local_grads"), nodes))
+        elif any(s.local_grads for s in shapes):
+            taken.local_grads = [read(v, "_local_grads") if recorder.shapes[type(v)].local_grads else None for v in nodes]
+    return taken.local_grads
 
 
 def _children_getter(recorder, kinds):

@@ -20,9 +20,15 @@ KEEP_EARLIEST = MAX_CALLS // 4
 
 
 class CallRecorder:
-    def __init__(self, next_number, site_of_caller):
+    def __init__(self, next_number, site_of_caller, here=None, op_now=None):
         self._next = next_number  # the values' creation counter (numbers only grow)
         self._site_of_caller = site_of_caller  # frame -> site id of the call expression in it
+        # The recorder's "statement running now" and "op being made now" (gradlens_values.py): a call
+        # sets the op of its function's name, and its end gives the caller back both.
+        self._here = here if here is not None else [0]
+        self._op_now = op_now if op_now is not None else [0]
+        self._saved = []  # per open call: (statement key, op bits) of its caller
+        self._op_of_function = []
         self.functions = []  # {"name", "file", "line"}, by the id gradlens_sources.py gave the function
         self.parent = []  # per call
         self.fn = []
@@ -32,8 +38,9 @@ class CallRecorder:
         self.stack = []
         self.enabled = True
 
-    def define(self, name, position):
+    def define(self, name, position, op_bits=0):
         self.functions.append({"name": name, "file": position["file"], "line": position["line"]})
+        self._op_of_function.append(op_bits)
 
     def enter(self, function_id):
         """Called first thing in every user function; returns the token `leave` takes."""
@@ -49,12 +56,19 @@ class CallRecorder:
         self.stack.append(call)
         self.starts.append(self._next())
         self.owner.append(call)
+        op_now = self._op_now
+        self._saved.append((self._here[0], op_now[0]))
+        op_now[0] = self._op_of_function[function_id] if function_id < len(self._op_of_function) else 0
         return depth
 
     def leave(self, token):
         stack = self.stack
         if len(stack) <= token:
             return
+        saved = self._saved
+        if len(saved) > token:
+            self._here[0], self._op_now[0] = saved[token]
+            del saved[token:]
         del stack[token:]
         self.starts.append(self._next())
         self.owner.append(stack[-1] if stack else -1)
@@ -92,7 +106,7 @@ class CallRecorder:
             return None
         starts, owner = self.starts, self.owner
         segment = map(bisect_right, repeat(starts), numbers)
-        node = [owner[j - 1] if j else -1 for j in segment]
+        node = list(map([-1, *owner].__getitem__, segment))  # segment j is owned by owner[j - 1]; 0: before any
         used = set(node)
         used.discard(-1)
         if not used:
@@ -109,5 +123,6 @@ class CallRecorder:
         parent = array("i", (renumber.get(self.parent[k], -1) for k in kept))
         fn = array("i", (self.fn[k] for k in kept))
         call_site = array("i", (self.call_site[k] for k in kept))
-        node = array("i", (renumber[k] if k >= 0 else -1 for k in node))
+        renumber[-1] = -1
+        node = array("i", map(renumber.__getitem__, node))
         return {"functions": list(self.functions), "parent": parent, "fn": fn, "callSite": call_site, "node": node}

@@ -17,6 +17,7 @@ from itertools import accumulate, chain, islice, repeat
 from operator import ge, lt
 
 from gradlens_attributes import read
+from gradlens_capture import read_local_grads
 from gradlens_closures import recover_local_grads
 from gradlens_values import NUMBER_MASK, TAG_MASK, is_number
 
@@ -74,7 +75,7 @@ def inputs_of(recorder, taken):
     shapes, sequence_of = recorder.shapes, recorder.sequence_of
     lists = []
     slots = None
-    kinds = set(map(type, chain.from_iterable(c for c in taken.children if c)))
+    kinds = set(map(type, chain.from_iterable(filter(None, taken.children))))
     all_values = kinds <= shapes.keys()
     for container in taken.children:
         if not container:
@@ -194,6 +195,13 @@ def label_of(recorder, value):
 
 def snapshot(recorder, taken):
     """(columns, {id(value): node id}) of a capture. Raises GraphCycle."""
+    if taken.written is None:
+        taken.written = _snapshot(recorder, taken)
+    return taken.written
+
+
+def _snapshot(recorder, taken):
+    recorder.sync()
     nodes = taken.nodes
     if taken.data is None:  # a root that is not a value after all
         return None, {}
@@ -259,16 +267,21 @@ def snapshot(recorder, taken):
 def _local_gradients(recorder, taken, inputs, slots, order, counts):
     """The local gradient of every edge, in edge order, and the edges where it is unknown."""
     nodes = taken.nodes
+    read_local_grads(recorder, taken)
     per_node = _stored_local_grads(taken, inputs, slots)
     shapes = recorder.shapes
-    wanted = [bool(inputs[i]) and per_node[i] is None and shapes[type(v)].closure for i, v in enumerate(nodes)]
+    closures = any(shapes[kind].closure for kind in set(map(type, nodes)))
+    wanted = [bool(inputs[i]) and per_node[i] is None and shapes[type(v)].closure for i, v in enumerate(nodes)] if closures else ()
     if any(wanted):
         recovered = recover_local_grads(nodes, taken.data, taken.grad, inputs, wanted)
         for i, grads in enumerate(recovered):
             if grads is not None:
                 per_node[i] = grads
     in_order = map(per_node.__getitem__, order)
-    local = list(chain.from_iterable(repeat(None, n) if g is None else g for g, n in zip(in_order, counts)))
+    if None in per_node:
+        local = list(chain.from_iterable(repeat(None, n) if g is None else g for g, n in zip(in_order, counts)))
+    else:  # every node's local gradients lined up with its inputs (_stored_local_grads checked the lengths)
+        local = list(chain.from_iterable(in_order))
     if None not in local:
         return local, []
     unknown = [i for i, g in enumerate(local) if g is None]

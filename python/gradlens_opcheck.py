@@ -116,7 +116,7 @@ def _check_group(recorder, op_index, site, group, position_of_code):
     result = {"op": name, "siteId": site, "kind": "user", "ok": True, "total": group["total"], "checked": 0, "failed": 0}
     if type(first).__module__ == "gradlens_tutorial_value":
         result["kind"] = "built-in"
-    codes = [code for code, index in recorder._op_of_code.items() if index == op_index]
+    codes = recorder.codes_of_op(op_index)
     functions = _functions_of(codes)
     if position_of_code is not None:
         for code in codes:

@@ -26,8 +26,11 @@ from gradlens_limits import TimeLimitReached, limit_memory, on_time_limit, secon
 from gradlens_messages import message_fields, said
 from gradlens_opcheck import OpChecks
 from gradlens_output import Console, Output
-from gradlens_sources import BIND_HELPER, ENTER_HELPER, EXPRESSION_HELPER, LEAVE_HELPER, LINK_HELPER, BindingTable, Chunk, instrument, select_context, uses_undefined_value
-from gradlens_values import OP_OF_METHOD, Recorder, RecordingLimit
+from gradlens_sources import (
+    BIND_HELPER, ENTER_HELPER, EXPRESSION_HELPER, HERE_HELPER, IDS_HELPER, LEAVE_HELPER, LINK_HELPER, ON_HELPER, OP_HELPER, PLACES_HELPER, POW_HELPER, TOPO_HELPER,
+    BindingTable, Chunk, instrument, select_context, uses_undefined_value,
+)
+from gradlens_values import OP_OF_METHOD, STATEMENT_MASK, Recorder, RecordingLimit
 from gradlens_training import Training
 
 DEFAULT_NODE_LIMIT = 200_000
@@ -51,6 +54,9 @@ class Run:
         self.functions = []  # the user's functions whose calls are reported: (qualified name, position)
         self.recorder = Recorder(set(self.chunks), self.site_of_frame)
         self.recorder.node_limit = request.get("nodeLimit") or DEFAULT_NODE_LIMIT
+        self.recorder.site_of_statement = self.site_of_statement
+        self._statements = [None]  # statement key -> (chunk, Statement); 0: no statement
+        self._statement_keys = {}
         self.output = Output(lambda frame: self.position_of_frame(self.recorder.user_frame(frame)))
         self.notes = []  # what the editor shows beside the result (the console has them too)
         self.relinks = {}  # id(value) -> site where the user's code changed its inputs
@@ -70,6 +76,27 @@ class Run:
         """Called after the user's code changed `value`'s inputs (`a._children = …`)."""
         self.relinks[id(value)] = self.site_of_frame(sys._getframe(1))
 
+    # For the rewrite (gradlens_sources.py): the key a statement stores when it runs, and the op bits of a method.
+
+    def statement_key(self, statement):
+        key = self._statement_keys.get(id(statement))
+        if key is None:
+            key = self._statement_keys[id(statement)] = len(self._statements)
+            if key > STATEMENT_MASK:
+                raise SyntaxError("more statements than GradLens can tell apart")
+            self._statements.append((self.chunks[statement.chunk.compile_name], statement))
+        return key
+
+    def op_bits(self, name):
+        return self.recorder.op_bits(name)
+
+    def site_of_statement(self, key):
+        entry = self._statements[key] if 0 < key < len(self._statements) else None
+        if entry is None:
+            return 0
+        chunk, statement = entry
+        return self._site_of(chunk, statement, statement.line)
+
     def site_of_frame(self, frame):
         if frame is None:
             return 0
@@ -77,7 +104,9 @@ class Run:
         if chunk is None:
             return 0
         line = frame.f_lineno or 0
-        statement = chunk.statements.get(line)
+        return self._site_of(chunk, chunk.statements.get(line), line)
+
+    def _site_of(self, chunk, statement, line):
         key = (chunk.index, statement.line, statement.offset) if statement else (chunk.index, line, -1)
         site = self._site_ids.get(key)
         if site is None:
@@ -145,6 +174,10 @@ def execute(run, compiled, request, scope):
 def collect(run, request, op_checks=None):
     recorder = run.recorder
     recorder.enabled = False
+    try:
+        recorder.sync()
+    except RecordingLimit:
+        pass  # said already by the run (its values were made while the code ran)
     # Reading a graph makes many small objects and no garbage cycles: the collector would only
     # walk the whole heap again and again.
     gc.disable()
@@ -301,7 +334,7 @@ def main(request_path):
     compiled = []
     for chunk in run.context + [run.main]:
         try:
-            compiled.append((chunk, instrument(chunk, run.bindings, run.functions)))
+            compiled.append((chunk, instrument(chunk, run.bindings, run.functions, run)))
         except SyntaxError as error:
             result["error"] = syntax_error_of(chunk, error)
             write_result(result_path, result)
@@ -314,6 +347,7 @@ def main(request_path):
             linecache.cache[chunk.compile_name] = (len(chunk.code), None, [l + "\n" for l in chunk.lines], chunk.compile_name)
 
     recorder = run.recorder
+    recorder.user_codes = [code for _, code in compiled]
     recorder.install()
     backward_watch = BackwardWatch(recorder)
     import gradlens_tutorial_value  # made after install(), so its class is recorded like the user's
@@ -323,9 +357,11 @@ def main(request_path):
     names = [e["name"] for e in run.bindings.entries]
     setattr(builtins, BIND_HELPER, recorder.bind_helper(names))
     setattr(builtins, LINK_HELPER, run.linked)
-    calls = recorder.calls = CallRecorder(recorder.next_number, recorder.site_of_call)
+    for name, helper in ((HERE_HELPER, recorder.here), (OP_HELPER, recorder.op_now), (ON_HELPER, recorder._state), (IDS_HELPER, recorder.log_ids.append), (PLACES_HELPER, recorder.log_places.append), (POW_HELPER, recorder.pow_bits), (TOPO_HELPER, recorder.backward_walked)):
+        setattr(builtins, name, helper)
+    calls = recorder.calls = CallRecorder(recorder.next_number, recorder.site_of_call, recorder.here, recorder.op_now)
     for name, position in run.functions:
-        calls.define(name, position)
+        calls.define(name, position, recorder.op_bits(name.rsplit(".", 1)[-1]))
     setattr(builtins, ENTER_HELPER, calls.enter)
     setattr(builtins, LEAVE_HELPER, calls.leave)
 

@@ -10,6 +10,7 @@ import ast
 import builtins
 import re
 import symtable
+import sys
 
 MAX_SITE_TEXT = 80
 BIND_HELPER = "_gradlens_bind"
@@ -17,6 +18,17 @@ EXPRESSION_HELPER = "_gradlens_expr"
 LINK_HELPER = "_gradlens_linked"
 ENTER_HELPER = "_gradlens_enter"  # a user function starts and ends (gradlens_frames.py)
 LEAVE_HELPER = "_gradlens_leave"
+# Where values are made, kept without a Python call per value (gradlens_values.py, the creation log):
+# every statement of the user's code stores its key in HERE_HELPER[0]; a value class's methods store
+# their op in OP_HELPER[0]; the class's own __init__ appends id(self) and both to the log.
+HERE_HELPER = "_gradlens_here"
+OP_HELPER = "_gradlens_op"
+ON_HELPER = "_gradlens_on"
+IDS_HELPER = "_gradlens_ids"
+PLACES_HELPER = "_gradlens_places"
+POW_HELPER = "_gradlens_powop"
+TOPO_HELPER = "_gradlens_topo"  # a value class's backward() hands over its locals: its own topological order
+_OP_SAVED = "_gradlens_opsaved"
 _CALL_TOKEN = "_gradlens_call"
 _INPUT_NAMES = ("_children", "_prev")
 
@@ -124,6 +136,7 @@ def index_statements(chunk):
                 body = getattr(child, "body", None)
                 compound = isinstance(body, list) and bool(body) and isinstance(body[0], ast.stmt)
                 statement = Statement(chunk, child, function_name, compound)
+                child._gradlens_statement = statement  # for the rewrite's per-statement site key
                 found.append((statement.end_line - statement.line, statement))
                 if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     inner_function = child.name if not function_name else function_name + "." + child.name
@@ -216,10 +229,11 @@ class BindingTable:
 
 
 class _Instrument(ast.NodeTransformer):
-    def __init__(self, chunk, bindings, functions):
+    def __init__(self, chunk, bindings, functions, places=None):
         self.chunk = chunk
         self.bindings = bindings
         self.functions = functions  # (qualified name, position) per reported function; its index is its id
+        self.places = places  # statement_key(statement) and op_bits(method name), or None: no creation log
         self.scopes = []  # (qualified name, names declared global there)
 
     # scopes
@@ -267,7 +281,11 @@ class _Instrument(ast.NodeTransformer):
 
     def visit_ClassDef(self, node):
         if _is_value_class(node):
-            return node  # the engine's own temporaries (`other`, `out`) are not what a learner hovers
+            # The engine's own temporaries (`other`, `out`) are not what a learner hovers; its methods
+            # only say which op they make, and its __init__ logs each value.
+            if self.places is not None:
+                _log_values_of_class(node, self.places)
+            return node
         return self._visit_scope(node, node.name)
 
     def visit_Lambda(self, node):
@@ -357,6 +375,106 @@ class _Instrument(ast.NodeTransformer):
         return node
 
 
+def _name(id_, ctx=ast.Load):
+    return ast.Name(id=id_, ctx=ctx())
+
+
+def _slot(name, ctx=ast.Load):
+    """`name[0]`"""
+    zero = ast.Constant(value=0)
+    return ast.Subscript(value=_name(name), slice=zero if sys.version_info >= (3, 9) else ast.Index(value=zero), ctx=ctx())
+
+
+def _body_after_docstring(function):
+    body = function.body
+    head = body[:1] if ast.get_docstring(function, clean=False) is not None else []
+    return head, body[len(head):]
+
+
+def _log_values_of_class(node, places):
+    """A value class of the user's: each method (at any depth) stores its op while it runs, and
+    `__init__` appends the value to the creation log, with the op and the statement of the moment."""
+    for inner in ast.walk(node):
+        if not isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef)) or _is_generator(inner):
+            continue
+        head, rest = _body_after_docstring(inner)
+        if not rest:
+            continue
+        at = rest[0]
+        arguments = inner.args.posonlyargs + inner.args.args
+        if inner is not node and inner in node.body and inner.name == "__init__" and arguments:
+            # if _gradlens_on[0]: _gradlens_ids(id(self)); _gradlens_places(_gradlens_op[0] | _gradlens_here[0])
+            own = arguments[0].arg
+            log = ast.If(
+                test=_slot(ON_HELPER),
+                body=[
+                    ast.Expr(value=ast.Call(func=_name(IDS_HELPER), args=[ast.Call(func=_name("id"), args=[_name(own)], keywords=[])], keywords=[])),
+                    ast.Expr(value=ast.Call(func=_name(PLACES_HELPER), args=[ast.BinOp(left=_slot(OP_HELPER), op=ast.BitOr(), right=_slot(HERE_HELPER))], keywords=[])),
+                ],
+                orelse=[],
+            )
+            inner.body = head + [ast.copy_location(ast.Try(body=rest, handlers=[], orelse=[], finalbody=[log]), at)]
+            continue
+        if inner.name == "__init__":
+            continue
+        if inner.name == "__pow__" and len(arguments) >= 2:
+            op = ast.Call(func=_name(POW_HELPER), args=[_name(arguments[1].arg)], keywords=[])
+        else:
+            op = ast.Constant(value=places.op_bits(inner.name))
+        save = ast.Assign(targets=[_name(_OP_SAVED, ast.Store)], value=_slot(OP_HELPER))
+        store = ast.Assign(targets=[_slot(OP_HELPER, ast.Store)], value=op)
+        restore = ast.Assign(targets=[_slot(OP_HELPER, ast.Store)], value=_name(_OP_SAVED))
+        finally_ = [restore]
+        if inner.name == "backward" and inner in node.body and arguments:
+            # _gradlens_topo(self, locals()): the list backward() walked, if it kept one (gradlens_capture.py checks it)
+            report = ast.Call(func=_name(TOPO_HELPER), args=[_name(arguments[0].arg), ast.Call(func=_name("locals"), args=[], keywords=[])], keywords=[])
+            finally_.insert(0, ast.Expr(value=report))
+        guarded = ast.Try(body=rest, handlers=[], orelse=[], finalbody=finally_)
+        inner.body = head + [ast.copy_location(x, at) for x in (save, store, guarded)]
+
+
+_NO_SITE = (ast.Pass, ast.Break, ast.Continue, ast.Global, ast.Nonlocal)
+
+
+def _mark_statements(tree, places):
+    """Before every statement of the user's code (not inside value classes): `_gradlens_here[0] = KEY`,
+    the statement values made now are said to be made at. A `while` test stores it again each time."""
+
+    def key_of(statement):
+        return ast.Constant(value=places.statement_key(statement._gradlens_statement))
+
+    def mark(statements):
+        out = []
+        for statement in statements:
+            walk(statement)
+            if hasattr(statement, "_gradlens_statement") and not isinstance(statement, _NO_SITE):
+                is_docstring = isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+                is_future = isinstance(statement, ast.ImportFrom) and statement.module == "__future__"
+                if not is_docstring and not is_future:
+                    store = ast.Assign(targets=[_slot(HERE_HELPER, ast.Store)], value=key_of(statement))
+                    out.append(ast.copy_location(store, statement))
+                    if isinstance(statement, ast.While):
+                        # (_gradlens_here.__setitem__(0, KEY) or test)
+                        again = ast.Call(func=ast.Attribute(value=_name(HERE_HELPER), attr="__setitem__", ctx=ast.Load()), args=[ast.Constant(value=0), key_of(statement)], keywords=[])
+                        statement.test = ast.copy_location(ast.BoolOp(op=ast.Or(), values=[again, statement.test]), statement.test)
+            out.append(statement)
+        return out
+
+    def walk(node):
+        if isinstance(node, ast.ClassDef) and _is_value_class(node):
+            return
+        for field in ("body", "orelse", "finalbody"):
+            value = getattr(node, field, None)
+            if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+                setattr(node, field, mark(value))
+        for handler in getattr(node, "handlers", None) or ():
+            handler.body = mark(handler.body)
+        for case in getattr(node, "cases", None) or ():  # match statements
+            case.body = mark(case.body)
+
+    walk(tree)
+
+
 def _is_value_class(node):
     """A class that keeps `grad` and `_children` or `_prev` (set in its methods, or declared as fields
     or slots): a Value class, by its shape."""
@@ -404,11 +522,14 @@ def uses_undefined_value(chunks):
     return used and not bound
 
 
-def instrument(chunk, bindings, functions=None):
+def instrument(chunk, bindings, functions=None, places=None):
     """Parse, index and rewrite a chunk; returns its code object. Raises SyntaxError. `functions`:
-    a list the user's functions are added to, as (qualified name, position), when their calls are reported."""
+    a list the user's functions are added to, as (qualified name, position), when their calls are reported.
+    `places` (statement_key, op_bits): also keep where values are made in the creation log."""
     chunk.tree = ast.parse(chunk.code, chunk.compile_name, "exec")
     index_statements(chunk)
-    tree = _Instrument(chunk, bindings, functions).visit(chunk.tree)
+    tree = _Instrument(chunk, bindings, functions, places).visit(chunk.tree)
+    if places is not None:
+        _mark_statements(tree, places)
     ast.fix_missing_locations(tree)
     return compile(tree, chunk.compile_name, "exec", dont_inherit=True)

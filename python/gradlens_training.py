@@ -11,6 +11,9 @@ import json
 import math
 import os
 import time
+from bisect import bisect_left
+from functools import reduce
+from operator import add, attrgetter, itemgetter, mul, sub
 
 from gradlens_capture import capture
 from gradlens_graph import as_float, json_number, label_of, snapshot
@@ -124,6 +127,19 @@ def _finite(x):
     return x - x == 0
 
 
+_GETTERS = {"data": attrgetter("data"), "grad": attrgetter("grad")}
+
+
+def _floats(values, name):
+    """[float(v.<name>)] at C speed when the numbers are plain; else as_float one by one (Values kept as
+    grads, huge ints)."""
+    numbers = list(map(_GETTERS[name], values))
+    try:
+        return list(map(float, numbers))
+    except (TypeError, ValueError, OverflowError):
+        return [as_float(x) for x in numbers]
+
+
 class Training:
     def __init__(self, spec, recorder, scope, started, sites):
         self.sites = sites  # the run's site table: a parameter no path names is grouped by its line
@@ -142,6 +158,7 @@ class Training:
         self.params = []  # the parameter values (kept alive here, so their ids stay theirs)
         self.param_index = {}  # id(value) -> index into params
         self.param_group = []
+        self.group_members = []  # per group: its parameters' indices, increasing
         self.groups = []
         self.group_index = {}
         self.short = {}
@@ -217,8 +234,8 @@ class Training:
         self.previous_candidates = candidates if should_scan(step + 1) else {}
         if step == 2:
             self.short = short_group_names([g for g in self.groups if g in self.path_groups])
-        data = [as_float(p.data) for p in self.params]
-        grad = [as_float(p.grad) for p in self.params]
+        data = _floats(self.params, "data")
+        grad = _floats(self.params, "grad")
         finite = _finite(sum(data) + sum(grad)) if data else True
         loss = as_float(root.data)
         if self.relus[0] > 0:
@@ -314,6 +331,7 @@ class Training:
         if g is None:
             g = self.group_index[group] = len(self.groups)
             self.groups.append(group)
+            self.group_members.append([])
         return g
 
     def _add_param(self, value):
@@ -324,35 +342,42 @@ class Training:
         else:
             site = self.recorder.site_of(value)
             group = "line %d" % self.sites[site]["line"] if 0 < site < len(self.sites) else "?"
+        g = self._group_number(group)
         self.param_index[id(value)] = len(self.params)
+        self.group_members[g].append(len(self.params))
         self.params.append(value)
-        self.param_group.append(self._group_number(group))
+        self.param_group.append(g)
 
     def group_names(self):
         return [self.short.get(g, g) for g in self.groups]
 
     def _patch_relu(self):
         """Counts ReLUs as they are made (cheaper than finding them in each graph): `relu` of each value class."""
-        counts = self.relus
         for cls in list(self.recorder.value_types):
-            relu = cls.__dict__.get("relu")
-            if not callable(relu) or cls in self.patched_relu:
-                continue
+            self.patch_relu_of(cls)
 
-            def counted(self, *args, _relu=relu, **kwargs):
-                counts[0] += 1
-                try:
-                    if self.data <= 0:
-                        counts[1] += 1
-                except Exception:
-                    pass
-                return _relu(self, *args, **kwargs)
+    def patch_relu_of(self, cls):
+        """Also called as a value class is made (gradlens_values.py patch_class), so that step 1's
+        forward pass is counted too and its graph need not be walked in Python."""
+        relu = cls.__dict__.get("relu")
+        if not callable(relu) or cls in self.patched_relu:
+            return
+        counts = self.relus
 
+        def counted(self, *args, _relu=relu, **kwargs):
+            counts[0] += 1
             try:
-                cls.relu = counted
-                self.patched_relu.add(cls)
-            except (TypeError, AttributeError):
+                if self.data <= 0:
+                    counts[1] += 1
+            except Exception:
                 pass
+            return _relu(self, *args, **kwargs)
+
+        try:
+            cls.relu = counted
+            self.patched_relu.add(cls)
+        except (TypeError, AttributeError):
+            pass
 
     # one step
 
@@ -403,7 +428,7 @@ class Training:
         delta_sq = [0.0] * n_groups
         params, groups_of = self.params, self.param_group
 
-        def add(j, data, grad):
+        def add_one(j, data, grad):
             g = groups_of[j]
             delta = as_float(params[j].data) - data
             grad_sq[g] += grad * grad
@@ -411,12 +436,21 @@ class Training:
             delta_sq[g] += delta * delta
 
         data, grad = open_step["data"], open_step["grad"]
-        for j in range(len(data)):
-            add(j, data[j], grad[j])
+        if data:
+            # The parameters the step read, group by group at C speed (the same sums, in the same order).
+            now = _floats(params[: len(data)], "data")
+            delta = list(map(sub, now, data))
+            for g, members in enumerate(self.group_members):
+                members = members[: bisect_left(members, len(data))]
+                if members:
+                    pick = itemgetter(*members) if len(members) > 1 else (lambda xs, j=members[0]: (xs[j],))
+                    grad_sq[g] += reduce(add, map(mul, pick(grad), pick(grad)), 0.0)
+                    data_sq[g] += reduce(add, map(mul, pick(data), pick(data)), 0.0)
+                    delta_sq[g] += reduce(add, map(mul, pick(delta), pick(delta)), 0.0)
         for key, (leaf, d, g) in open_step["candidates"].items():
             j = self.param_index.get(key)
             if j is not None and j >= len(data) and params[j] is leaf:
-                add(j, d, g)
+                add_one(j, d, g)
         names = self.group_names()
         groups = {}
         total = 0.0

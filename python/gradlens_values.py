@@ -3,15 +3,24 @@
 A value is any object with `data` and `grad` and its inputs in `_children` (the tutorial's and
 microgpt's Value, local derivatives in `_local_grads`) or `_prev` (micrograd's, op name in `_op`,
 backward steps in `_backward` closures). Classes are recognised by that shape when they are created
-(a wrapper around `__build_class__`), or when a value of theirs is first met: their `__init__` is
-wrapped to record where each value is made, their `backward` to take the graph as it is when
-backward() returns (gradlens_capture.py). Patching is done on the class, so `__slots__` classes work.
+(a wrapper around `__build_class__`), or when a value of theirs is first met; their `backward` is
+wrapped to take the graph as it is when backward() returns (gradlens_capture.py). Patching is done on
+the class, so `__slots__` classes work.
+
+Where each value was made costs no Python call per value for a class in the user's code: the rewrite
+(gradlens_sources.py) has every statement store its key and the class's methods their op, and the
+class's own `__init__` append `id(self)` and that place to the creation log (two C appends), folded
+into `made` at C speed when the records are read (Recorder.sync). Classes from elsewhere (an imported
+engine, the tutorial's) get an `__init__` wrapper that finds the place from the caller's frame.
 """
 import builtins
 import functools
-import itertools
 import numbers
+import os
 import sys
+from array import array
+from itertools import compress
+from operator import or_
 
 from gradlens_attributes import has, peek
 from gradlens_capture import capture
@@ -29,6 +38,14 @@ MAX_BACKWARD_SITES = 16
 # made[id(value)] = number | tag (number: the creation counter, a multiple of 1 << TAG_BITS), where a tag names one (op, site) pair. The sequence
 # has no limit (Python integers grow); more distinct (op, site) pairs than fit is an error, not a wrap.
 TAG_BITS = 32
+# The creation log (see Recorder.sync) holds, per value, its id and its place: `op bits | statement key`
+# (gradlens_sources.py's inline hooks), or WRAPPED | tag (the __init__ wrappers of other classes).
+STATEMENT_BITS = 24
+WRAPPED = 1 << 62
+LOG_SYNC_SIZE = 1 << 20
+# Records `made` may hold before the records of values that are gone are dropped (tests set it lower:
+# the variable is taken out of the environment the user's code sees).
+PRUNE_AT = int(os.environ.pop("GRADLENS_PRUNE_AT", "") or 150_000)  # entries the log may hold before it is folded in at the next chance
 CHILDREN_NAMES = ("_children", "_prev")
 
 
@@ -70,7 +87,16 @@ class Recorder:
         self.shapes = {}  # value class -> Shape
         self.other_types = set()
         self.problems = {}  # class -> what its attribute access raised
-        self.made = {}  # id(value) -> creation number | tag; overwritten when an id is reused
+        self.made = {}  # id(value) -> creation number | tag; overwritten when an id is reused (see sync)
+        # The creation log: appended to as values are made, folded into `made` when it is read (sync).
+        self.log_ids = array("q")
+        self.log_places = array("q")
+        self._log_base = 0  # entries folded so far: the next entry's creation number is (base + 1) << TAG_BITS
+        self.here = [0]  # the statement key of the user's statement running now (0: none)
+        self.op_now = [0]  # op bits of the value class method running now
+        self._place_tags = _PlaceTags(self)
+        self._pow_bits = {}
+        self.site_of_statement = lambda key: 0  # statement key -> site id (gradlens_run.py sets it)
         self.tag_op = [0]  # tag -> op index
         self.tag_site = [0]  # tag -> site id
         self._tags = {(0, 0): 0}
@@ -80,6 +106,7 @@ class Recorder:
         self._op_of_code = {}  # code object of the method that made a value -> op index
         self._site_of_line = {}  # (code object, line) -> site id
         self.engine_codes = set()  # code objects of the value classes' methods (and their closures)
+        self.user_codes = []  # the compiled chunks (their functions are found in them by codes_of_op)
         self.patched = set()  # value classes whose methods are wrapped
         self.labels = {}  # id(value) -> (its record then, the first name it was bound to)
         self.backward_roots = {}  # site -> [Capture, calls]
@@ -92,14 +119,105 @@ class Recorder:
         self.training = None  # a gradlens_training.Training during a training run
         self.node_limit = 200_000
         self._in_backward = 0
+        self._walked = None  # (root, the list its backward() walked), handed over by backward_walked
+        self._setup = None  # the records as the first backward() found them
+        self._prune_at = PRUNE_AT
         self._state = [True]  # recording on (a list: read by the generated __init__ wrappers)
         self._code_kinds = {}  # id(code object) of the value classes' methods -> METHOD, POWER or INIT
         self._kept_codes = []  # the code objects those ids are of, kept alive so ids are not reused
-        # Counts in steps of 1 << TAG_BITS, so a record is `number | tag`: one new integer per value, not three.
-        self._sequence = itertools.count(1 << TAG_BITS, 1 << TAG_BITS)
-        self.next_number = self._sequence.__next__  # the creation counter (gradlens_frames.py numbers calls by it too)
         self.calls = None  # a gradlens_frames.CallRecorder once the run is set up
         self.record_made = self._record  # (value, the frame that made it)
+
+    # the creation log
+
+    def next_number(self):
+        """A creation number of its own (gradlens_frames.py numbers calls by the values' counter): an empty log entry."""
+        ids = self.log_ids
+        ids.append(0)
+        self.log_places.append(0)
+        if len(ids) >= LOG_SYNC_SIZE:
+            self.sync()
+            return self._log_base << TAG_BITS
+        return (self._log_base + len(ids)) << TAG_BITS
+
+    def sync(self):
+        """Folds the creation log into `made`, at C speed: entry i gets the number (base + i + 1) << TAG_BITS
+        and its place's tag. A later entry for an id wins: the value alive now with that id is the last one made there."""
+        ids, places = self.log_ids, self.log_places
+        n = len(ids)
+        if not n:
+            return
+        made = self.made
+        if len(made) >= MAX_RECORDED:
+            made.clear()  # keep recording the newest values; older ones lose their line
+        step = 1 << TAG_BITS
+        start = (self._log_base + 1) << TAG_BITS
+        try:
+            made.update(zip(ids, map(or_, range(start, start + n * step, step), map(self._place_tags.__getitem__, places))))
+        finally:
+            self._log_base += n
+            del ids[:]
+            del places[:]
+            made.pop(0, None)  # the entries of gradlens_frames.py's calls
+
+    def op_bits(self, name):
+        """The place bits of the op a value class's method named `name` makes."""
+        op = OP_OF_METHOD.get(name)
+        if op is None:
+            op = name if not name.startswith("<") else ""
+        return self._op_index_named(op) << STATEMENT_BITS
+
+    def pow_bits(self, exponent):
+        """The op bits of `** exponent` (the exponent is part of the op's name)."""
+        try:
+            return self._pow_bits[exponent]
+        except (KeyError, TypeError):
+            pass
+        if isinstance(exponent, float) and exponent.is_integer():
+            text = str(int(exponent))
+        else:
+            text = str(exponent) if is_number(exponent) else ""
+        bits = self._op_index_named("**" + text) << STATEMENT_BITS
+        try:
+            self._pow_bits[exponent] = bits
+        except TypeError:
+            pass
+        return bits
+
+    def codes_of_op(self, op_index):
+        """The code objects that make values of an op: those seen making them (the __init__ wrappers),
+        else, for values logged by the class itself, the value classes' methods and the user's functions
+        whose name is that op, preferring those that name a value class (they make the value; `__radd__`
+        that says `self + other` does not)."""
+        codes = [code for code, index in self._op_of_code.items() if index == op_index]
+        if codes:
+            return codes
+        found = []
+        seen = set()
+        pending = list(self.engine_codes) + list(self.user_codes)
+        while pending:
+            code = pending.pop()
+            if id(code) in seen:
+                continue
+            seen.add(id(code))
+            pending.extend(c for c in code.co_consts if hasattr(c, "co_code"))
+            name = code.co_name
+            op = OP_OF_METHOD.get(name)
+            if op is None:
+                op = name if not name.startswith("<") else ""
+            if op and self._op_index.get(op) == op_index:
+                found.append(code)
+        classes = {kind.__name__ for kind in self.shapes}
+        makers = [code for code in found if classes & set(code.co_names)]
+        return makers or found
+
+    def _op_index_named(self, op):
+        op_index = self._op_index.get(op)
+        if op_index is None:
+            op_index = len(self.op_names)
+            self.op_names.append(op)
+            self._op_index[op] = op_index
+        return op_index
 
     @property
     def enabled(self):
@@ -176,7 +294,8 @@ class Recorder:
             if code is not None and not getattr(function, "_gradlens", False):
                 self._add_engine_code(code)
         init = cls.__dict__.get("__init__")
-        if callable(init) and not getattr(init, "_gradlens", False):
+        logs_itself = IDS_NAME in getattr(getattr(init, "__code__", None), "co_names", ())
+        if callable(init) and not getattr(init, "_gradlens", False) and not logs_itself:
             wrapped = self.recording_init(init)
             wrapped._gradlens = True
             cls.__init__ = wrapped
@@ -212,6 +331,8 @@ class Recorder:
 
             backward_recorded._gradlens = True
             cls.backward = backward_recorded
+        if self.training is not None:
+            self.training.patch_relu_of(cls)
 
     def install(self):
         original = builtins.__build_class__
@@ -259,8 +380,8 @@ class Recorder:
         *args/**kwargs packing)."""
         namespace = {
             "_init": init, "_getframe": sys._getframe, "_state": self._state, "_kinds": self._code_kinds,
-            "_user_files": self.user_files, "_places": self._tag_of_place, "_made": self.made,
-            "_next": self._sequence.__next__, "_tag_of": self._tag_of, "_record": self._record, "_CLEAR_CHECK": CLEAR_CHECK, "_MAX": MAX_RECORDED,
+            "_user_files": self.user_files, "_places": self._tag_of_place, "_ids": self.log_ids.append,
+            "_log": self.log_places.append, "_tag_of": self._tag_of, "_record": self._record, "_WRAPPED": WRAPPED,
         }
         parameters, arguments = _signature_text(init, namespace)
         source = RECORDING_INIT.format(parameters=parameters, arguments=arguments)
@@ -276,10 +397,8 @@ class Recorder:
         if kind == INIT:
             return  # super().__init__ of a subclass: the subclass's wrapper records it
         tag = self._tag_of(caller)
-        number = next(self._sequence)
-        if not number & CLEAR_CHECK and len(self.made) >= MAX_RECORDED:
-            self.made.clear()  # keep recording the newest values; older ones lose their line
-        self.made[id(value)] = number | tag
+        self.log_ids.append(id(value))
+        self.log_places.append(WRAPPED | tag)
 
     def _tag_of(self, caller):
         code = caller.f_code
@@ -293,6 +412,9 @@ class Recorder:
             site = self._site_of_line.get(line_key)
             if site is None:
                 site = self._site_of_line[line_key] = self.site_of_frame(frame)
+        return self._tag_for(op_index, site)
+
+    def _tag_for(self, op_index, site):
         pair = (op_index, site)
         tag = self._tags.get(pair)
         if tag is None:
@@ -337,39 +459,83 @@ class Recorder:
 
     def backward_started(self, value, caller):
         """Tells the start listeners (the grads are still as the program left them)."""
+        self.sync()
         site = self.site_of_frame(self.making_frame(caller))
         for listener in self.backward_start_listeners:
             listener(value, site)
 
+    def backward_walked(self, value, names):
+        """Called as a value class's backward() ends (gradlens_sources.py) with its locals: a list that
+        ends with the root is its topological order, which saves the capture a walk of the graph."""
+        if not self._state[0] or not self._in_backward:
+            return
+        for local in names.values():
+            if local.__class__ is list and local and local[-1] is value:
+                self._walked = (value, local)
+                return
+
     def record_backward(self, value, caller):
         """The graph of `value` as backward() left it, kept per call site (the last call's)."""
+        walked, self._walked = self._walked, None
         site = self.site_of_frame(self.making_frame(caller))
         entry = self.backward_roots.get(site)
         if entry is None and len(self.backward_roots) >= MAX_BACKWARD_SITES:
             return
-        taken = capture(self, value, self.node_limit)
+        self.sync()
+        taken = capture(self, value, self.node_limit, walked[1] if walked is not None and walked[0] is value else None)
         if entry is not None:
             entry[0] = taken
             entry[1] += 1
         else:
             entry = self.backward_roots[site] = [taken, 1]
+        if self._setup is None:
+            # What the program made before its first backward() (its model), without that graph's
+            # inner values (kept with the graph while it is kept).
+            inner = set(map(id, compress(taken.nodes, taken.children))) if taken.children is not None else ()
+            keys = self.made.keys() - inner
+            self._setup = dict(zip(keys, map(self.made.__getitem__, keys)))
+        elif len(self.made) > self._prune_at:
+            self._prune()
         for listener in self.backward_listeners:
             listener(taken, site, entry[1])
+
+    def _prune(self):
+        """Forgets the records of values that are gone, so `made` does not grow with every address a
+        long training loop ever used: what is kept is the model (the records before the first
+        backward()), the values of the graphs kept, and the values the program's variables and the
+        training records hold. A value no kept graph holds and made after the first backward() loses its line."""
+        made = self.made
+        keep = [v for taken, _ in self.backward_roots.values() for v in (taken.nodes or ())]
+        keep.extend(self.binding_last.values())
+        if self.training is not None:
+            keep.extend(self.training.params)
+        keys = list(map(id, keep))
+        records = list(map(made.get, keys))
+        kept = zip(keys, records) if None not in records else [(k, r) for k, r in zip(keys, records) if r is not None]
+        made.clear()
+        made.update(self._setup)
+        made.update(kept)
+        self._prune_at = max(PRUNE_AT, len(made) + len(made) // 2)
 
     def bind_helper(self, names):
         """The function the rewritten code calls as `_gradlens_bind(value, spec[, label])`: records
         the value a variable was bound to. A closure over plain locals, as it runs on every assignment."""
         recorder = self
-        value_types, is_value = self.shapes, self.is_value
+        value_types, is_value, other_types = self.shapes, self.is_value, self.other_types
         counts, last, labels, made = self.binding_counts, self.binding_last, self.labels, self.made
+        log, sync = self.log_ids, self.sync
+        plain = {int, float, bool, str, list, tuple, dict, type(None)}
 
         def bind(value, spec, label=True):
             if spec.__class__ is int:
-                if type(value) in value_types or is_value(value):
+                kind = value.__class__
+                if kind in value_types or (kind not in plain and kind not in other_types and is_value(value)):
                     counts[spec] = counts.get(spec, 0) + 1
                     last[spec] = value
                     if label:
                         # Loop variables (label False) neither name values nor become "the last value".
+                        if log:
+                            sync()
                         key = id(value)
                         if key not in labels or labels[key][0] != made.get(key):
                             labels[key] = (made.get(key), names[spec])
@@ -391,24 +557,52 @@ class Recorder:
     # reading back
 
     def sequence_of(self, value):
+        if self.log_ids:
+            self.sync()
         return self.made.get(id(value), 0) >> TAG_BITS
 
     def site_of(self, value):
+        if self.log_ids:
+            self.sync()
         return self.tag_site[self.made.get(id(value), 0) & TAG_MASK]
 
     def label_of(self, key):
         """The name a value (by id) was first bound to, if that value is still the one with this id."""
+        if self.log_ids:
+            self.sync()
         entry = self.labels.get(key)
         return entry[1] if entry is not None and entry[0] == self.made.get(key) else None
 
     def op_hint(self, value):
+        if self.log_ids:
+            self.sync()
         return self.op_names[self.tag_op[self.made.get(id(value), 0) & TAG_MASK]]
 
 
 TAG_MASK = (1 << TAG_BITS) - 1
 NUMBER_MASK = ~TAG_MASK  # a record's creation number (a multiple of 1 << TAG_BITS)
-CLEAR_CHECK = 0xFFFF << TAG_BITS  # the size of `made` is looked at once every 65,536 values
+STATEMENT_MASK = (1 << STATEMENT_BITS) - 1
 METHOD, POWER, INIT = 1, 2, 3
+IDS_NAME = "_gradlens_ids"  # gradlens_sources.IDS_HELPER: an __init__ that names it logs its values itself
+
+
+class _PlaceTags(dict):
+    """place -> tag, filled as places are first met (at C speed afterwards)."""
+
+    def __init__(self, recorder):
+        super().__init__()
+        self.recorder = recorder
+
+    def __missing__(self, place):
+        if place & WRAPPED:
+            tag = place & TAG_MASK
+        elif place == 0:
+            tag = 0
+        else:
+            recorder = self.recorder
+            tag = recorder._tag_for(place >> STATEMENT_BITS, recorder.site_of_statement(place & STATEMENT_MASK))
+        self[place] = tag
+        return tag
 
 # The body of every value class's recording __init__ (see Recorder.recording_init).
 RECORDING_INIT = """
@@ -434,10 +628,8 @@ def __init__({parameters}):
     tag = _places.get(place)
     if tag is None:
         tag = _places[place] = _tag_of(caller)
-    number = _next()
-    if not number & _CLEAR_CHECK and len(_made) >= _MAX:
-        _made.clear()
-    _made[id(self)] = number | tag
+    _ids(id(self))
+    _log(_WRAPPED | tag)
 """
 
 

@@ -1,0 +1,154 @@
+// The Python tracer's creation log (python/gradlens_values.py, gradlens_sources.py): where each value
+// was made and by which op, kept without a Python call per value; the list a user's backward() walked
+// taken as the graph only when it is exactly the graph; the records of gone values dropped in long loops.
+import { strict as assert } from "assert";
+import * as path from "node:path";
+import { resolvePythonPath, runPython } from "../../src/runner/python";
+import { snapshotEdges, snapshotNodes } from "../../src/engine/snapshot";
+import type { RunResult } from "../../src/protocol/result";
+
+const file = path.resolve(__dirname, "../fixtures/python/creation_log.py");
+
+const VALUE_CLASS = [
+  "class Value:",
+  "    __slots__ = ('data', 'grad', '_children', '_local_grads')",
+  "    def __init__(self, data, children=(), local_grads=()):",
+  "        self.data = data",
+  "        self.grad = 0",
+  "        self._children = children",
+  "        self._local_grads = local_grads",
+  "    def __add__(self, other):",
+  "        other = other if isinstance(other, Value) else Value(other)",
+  "        return Value(self.data + other.data, (self, other), (1, 1))",
+  "    def __mul__(self, other):",
+  "        other = other if isinstance(other, Value) else Value(other)",
+  "        return Value(self.data * other.data, (self, other), (other.data, self.data))",
+  "    def __pow__(self, k):",
+  "        return Value(self.data ** k, (self,), (k * self.data ** (k - 1),))",
+  "    def __sub__(self, other):",
+  "        return self + other * -1",
+];
+
+const TOPOLOGICAL_BACKWARD = [
+  "    def backward(self):",
+  "        topo, seen = [], set()",
+  "        def build(v):",
+  "            if v not in seen:",
+  "                seen.add(v)",
+  "                for c in v._children:",
+  "                    build(c)",
+  "                topo.append(v)",
+  "        build(self)",
+  "        self.grad = 1",
+  "        for v in reversed(topo):",
+  "            for c, g in zip(v._children, v._local_grads):",
+  "                c.grad += g * v.grad",
+];
+
+async function run(lines: string[]): Promise<RunResult> {
+  const code = lines.join("\n") + "\n";
+  const result = await runPython({ file, code, origin: { file, line: 1, column: 1 } });
+  assert.equal(result.error, undefined, result.error?.message);
+  return result;
+}
+
+const lineOf = (lines: string[], text: string) => lines.findIndex((l) => l.includes(text)) + 1;
+
+describe("Python tracer: the creation log", function () {
+  this.timeout(60_000);
+
+  before(async function () {
+    if (!(await resolvePythonPath(undefined))) this.skip();
+  });
+
+  it("gives a callee's values the callee's line and op, and the values after the call in the same statement the caller's", async () => {
+    const lines = [
+      ...VALUE_CLASS,
+      ...TOPOLOGICAL_BACKWARD,
+      "def square(v):",
+      "    return v ** 2",
+      "x = Value(3.0)",
+      "y = square(x) + x - x * 0.5",
+      "y.backward()",
+    ];
+    const result = await run(lines);
+    const [root] = result.roots;
+    const nodes = snapshotNodes(root.graph);
+    const made = nodes.filter((n) => n.op !== "").map((n) => [n.op, result.sites[n.site].line]);
+    const callLine = lineOf(lines, "y = square(x)");
+    assert.deepEqual(made.sort(), [["*", callLine], ["*", callLine], ["**2", lineOf(lines, "return v ** 2")], ["+", callLine], ["+", callLine]].sort());
+    assert.equal(nodes[nodes.length - 1].data, 3 ** 2 + 3 - 1.5);
+    const x = nodes.find((n) => n.label === "x");
+    assert.equal(x?.grad, 2 * 3 + 1 - 0.5);
+    assert.equal(result.sites[x!.site].line, lineOf(lines, "x = Value(3.0)"));
+  });
+
+  it("says which statement a while loop's test made its values at, each time it is evaluated", async () => {
+    const lines = [
+      ...VALUE_CLASS,
+      ...TOPOLOGICAL_BACKWARD,
+      "x = Value(1.0)",
+      "total = x * 1",
+      "while (t := total * 1).data < 4:",
+      "    total = t + x",
+      "total.backward()",
+    ];
+    const result = await run(lines);
+    const nodes = snapshotNodes(result.roots[0].graph);
+    const at = (op: string) => nodes.filter((n) => n.op === op).map((n) => result.sites[n.site].line);
+    const loop = lineOf(lines, "while (t :=");
+    assert.deepEqual(at("*").sort(), [lineOf(lines, "total = x * 1"), loop, loop, loop].sort());
+    assert.deepEqual(at("+"), Array(3).fill(lineOf(lines, "total = t + x")));
+    assert.equal(nodes[nodes.length - 1].data, 4);
+  });
+
+  it("takes the graph from the values themselves when the list backward() walked is not all of it", async () => {
+    // A learner's backward() that only looks at the root: its own list ends with the root, but the
+    // graph has more; the graph drawn is the whole graph, with the numbers backward() left.
+    const lines = [
+      ...VALUE_CLASS,
+      "    def backward(self):",
+      "        topo = [self]",
+      "        self.grad = 1",
+      "        for v in reversed(topo):",
+      "            for c, g in zip(v._children, v._local_grads):",
+      "                c.grad += g * v.grad",
+      "a = Value(2.0)",
+      "b = Value(5.0)",
+      "c = a * b",
+      "d = c + a",
+      "d.backward()",
+    ];
+    const result = await run(lines);
+    const nodes = snapshotNodes(result.roots[0].graph);
+    assert.deepEqual(nodes.map((n) => [n.label ?? "", n.data, n.grad]), [["a", 2, 1], ["b", 5, 0], ["c", 10, 1], ["d", 12, 1]]);
+    assert.deepEqual(snapshotEdges(result.roots[0].graph).map((e) => e.localGrad).sort(), [1, 1, 2, 5]);
+  });
+
+  it("keeps the model's lines through a long training loop whose gone values are forgotten", async () => {
+    // The records are pruned once they pass 100 here (GRADLENS_PRUNE_AT; 150,000 by default), many times in this run.
+    const lines = [
+      ...VALUE_CLASS,
+      ...TOPOLOGICAL_BACKWARD,
+      "w = [Value(0.01 * i) for i in range(40)]",
+      "for step in range(300):",
+      "    half = w[:20] if step % 2 else w[20:]",
+      "    loss = sum((wi * wi for wi in half), Value(0.0))",
+      "    loss.backward()",
+      "    for wi in w:",
+      "        wi.data -= 0.1 * wi.grad",
+      "        wi.grad = 0",
+    ];
+    process.env.GRADLENS_PRUNE_AT = "100";
+    const result = await run(lines).finally(() => delete process.env.GRADLENS_PRUNE_AT);
+    const [root] = result.roots;
+    assert.equal(root.calls, 300);
+    const nodes = snapshotNodes(root.graph);
+    const leaves = nodes.filter((n) => n.op === "" && n.data !== 0);
+    assert.equal(leaves.length, 19); // w[1..19]: the half the last step used (the other half was the step before's; w[0] is 0)
+    for (const n of leaves) assert.equal(result.sites[n.site].line, lineOf(lines, "w = [Value("));
+    for (const n of nodes.filter((n) => n.op === "*")) assert.equal(result.sites[n.site].line, lineOf(lines, "loss = sum("));
+    // The grads are those of the last backward(), before the update zeroed them: d(sum w²)/dw = 2w.
+    for (const n of leaves) assert.ok(Math.abs(n.grad - 2 * n.data) < 1e-12, `${n.grad} vs ${2 * n.data}`);
+  });
+});
