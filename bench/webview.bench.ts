@@ -3,7 +3,8 @@
  * time to the first view drawn (what the user reads first: the view draws what it shows before
  * the rest of a big level, which follows in slices) and to the last element drawn, for a 1k-node graph, a 10k-node graph (grouped by default, and once
  * drawn node by node), and one microgpt training step as the runner records it (~60k nodes, grouped
- * by call); for the microgpt step also the time to open its biggest group and to search, and the
+ * by call); for the microgpt step also the time to open groups (the biggest on screen, level by level down
+ * to single values) and to search, and the
  * frame time while zooming and panning. Timed inside the page from the moment the message arrives
  * (structured-cloned, as VS Code's postMessage hands it over) to the "rendered" report (first frame drawn).
  *
@@ -55,20 +56,28 @@ async function timeRender(h: WebviewHarness, message: HostMessage): Promise<Rend
   return h.page.evaluate(renderTimer) as Promise<RenderTime>;
 }
 
-/** Opening the biggest group on screen and a search: milliseconds until the new level is drawn. */
-async function timeOpenAndSearch(h: WebviewHarness): Promise<{ open: number; search: number; hits: number }> {
+/**
+ * Opening groups as a learner does, from the first view down to single values: each time the
+ * biggest group on screen, in a fresh page (so the first open is the cold one a user meets).
+ * Each open is timed until the view reports its level drawn — `openGroup` resolves at the frame
+ * after the one that drew it, the same rule as the first view's time — then a search.
+ */
+async function timeOpensAndSearch(h: WebviewHarness): Promise<{ opens: { ms: number; elements: number }[]; search: number; hits: number }> {
   return h.page.evaluate(`(async () => {
     const v = window.gradlensView;
-    const groups = v.cy.nodes(".group").sort((a, b) => b.data("count") - a.data("count"));
-    const started = performance.now();
-    await v.openGroup(groups.first().data("group"));
-    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r())));
-    const open = performance.now() - started;
+    const opens = [];
+    for (let depth = 0; depth < 8; depth++) {
+      const groups = v.cy.nodes(".group").sort((a, b) => b.data("count") - a.data("count"));
+      if (groups.empty()) break;
+      const started = performance.now();
+      await v.openGroup(groups.first().data("group"));
+      opens.push({ ms: performance.now() - started, elements: v.cy.elements().length });
+    }
     const s = performance.now();
     const hits = v.search("relu", false);
     const search = performance.now() - s;
-    return { open, search, hits };
-  })()`) as Promise<{ open: number; search: number; hits: number }>;
+    return { opens, search, hits };
+  })()`) as Promise<{ opens: { ms: number; elements: number }[]; search: number; hits: number }>;
 }
 
 /** Mean and worst frame time over `frames` animation frames, zooming and panning every frame. */
@@ -135,12 +144,16 @@ async function main(): Promise<void> {
       console.log(`${c.name.padEnd(34)} ${String(nodes).padStart(6)} nodes ${String(runs[0].elements).padStart(6)} elements  first view ${first.toFixed(0).padStart(5)} ms, all drawn ${m.toFixed(0).padStart(5)} ms (first/all ${ratio.toFixed(2)}×; medians of ${repeats}: ${runs.map((x) => x.ms.toFixed(0)).join(", ")})`);
       console.log(`${"".padEnd(34)} phases (ms): ${Object.entries(runs[runs.length - 1].timings).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", ")}`);
       if (c.name.startsWith("microgpt")) {
-        const opens = [];
+        const walks: Awaited<ReturnType<typeof timeOpensAndSearch>>[] = [];
         for (let r = 0; r < repeats; r++) {
           await timeRender(h, message);
-          opens.push(await timeOpenAndSearch(h));
+          walks.push(await timeOpensAndSearch(h));
         }
-        console.log(`${"".padEnd(34)} open the biggest group ${median(opens.map((o) => o.open)).toFixed(0)} ms, search "relu" ${median(opens.map((o) => o.search)).toFixed(0)} ms (${opens[0].hits} hits) (medians of ${repeats})`);
+        const depth = Math.min(...walks.map((w) => w.opens.length));
+        const perLevel = Array.from({ length: depth }, (_, d) => median(walks.map((w) => w.opens[d].ms)));
+        const sizes = walks[0].opens.slice(0, depth).map((o) => o.elements);
+        console.log(`${"".padEnd(34)} open the biggest group, level by level down to values (elements): ${perLevel.map((ms, d) => `${ms.toFixed(0)} ms (${sizes[d]})`).join(", ")}; median ${median(perLevel).toFixed(0)} ms, worst ${Math.max(...perLevel).toFixed(0)} ms`);
+        console.log(`${"".padEnd(34)} search "relu" ${median(walks.map((w) => w.search)).toFixed(0)} ms (${walks[0].hits} hits) (medians of ${repeats})`);
       }
       if (c.name.startsWith("microgpt") || c.name.includes("node by node")) {
         const frames = await panZoomFrames(h, 120);

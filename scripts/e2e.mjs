@@ -1,7 +1,7 @@
 // `npm run test:e2e`: GradLens as a user meets it. Installs the packaged VSIX into the offline VS Code
 // (the server's own --install-extension, into a fresh extensions folder), starts two VS Code servers on a
 // copy of examples/ (plus a Python file) — one trusted (--disable-workspace-trust), one left in Restricted
-// Mode — and runs the mocha suite test/e2e/*.test.ts, which opens them in headless Chromium and clicks
+// Mode, one trusted with Korean as its display language — and runs the mocha suite test/e2e/*.test.ts, which opens them in headless Chromium and clicks
 // and types through the UI. No extension-development payload: the workbench loads the installed VSIX.
 //
 // The VSIX is (re)built when it is missing or older than the sources. Screenshots of every step go to
@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { builds, isInstalled } from "./install-vscode.mjs";
 import { vsixPath } from "./package.mjs";
 import { installVsix, startServer } from "./vscode-server.mjs";
+import { installKoreanLanguagePack, koreanServerArgs } from "./korean-display.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -86,11 +87,15 @@ async function main() {
     log(installVsix(build, vsix, extensionsDir).split("\n").pop());
     const trustedDir = join(scratch, "trusted");
     const restrictedDir = join(scratch, "restricted");
-    const [trusted, restricted] = await Promise.all([
+    // A third window whose display language is Korean (korean-display.mjs: the language pack stand-in), for the Korean pictures.
+    const koreanDir = join(scratch, "korean");
+    installKoreanLanguagePack(join(mkdirOf(koreanDir), "user-data"));
+    const [trusted, restricted, korean] = await Promise.all([
       startServer({ build, scratch: mkdirOf(trustedDir), workspace: makeWorkspace(join(trustedDir, "gradlens-examples")), extensionsDir, trusted: true }),
       startServer({ build, scratch: mkdirOf(restrictedDir), workspace: makeWorkspace(join(restrictedDir, "gradlens-examples")), extensionsDir, trusted: false }),
+      startServer({ build, scratch: koreanDir, workspace: makeWorkspace(join(koreanDir, "gradlens-examples")), extensionsDir, trusted: true, extraArgs: koreanServerArgs }),
     ]);
-    servers.push(trusted, restricted);
+    servers.push(trusted, restricted, korean);
     const shots = join(root, "test-results", "e2e");
     rmSync(shots, { recursive: true, force: true });
     mkdirSync(shots, { recursive: true });
@@ -98,6 +103,7 @@ async function main() {
       ...process.env,
       GRADLENS_E2E_TRUSTED_URL: trusted.url,
       GRADLENS_E2E_RESTRICTED_URL: restricted.url,
+      GRADLENS_E2E_KOREAN_URL: korean.url,
       GRADLENS_E2E_VSCODE: build.vscode,
       GRADLENS_E2E_SHOTS: shots,
       GRADLENS_E2E_DOCS: process.argv.includes("--docs") ? join(root, "docs", "images") : "",
@@ -105,7 +111,7 @@ async function main() {
     if (code === 0 && process.argv.includes("--docs")) makeGif(join(root, "docs", "images"));
     log(`VS Code ${build.vscode}: mocha exit ${code} in ${Math.round((Date.now() - started) / 1000)} s; screenshots in ${shots}`);
     if (code !== 0) {
-      for (const [name, server] of [["trusted", trusted], ["restricted", restricted]]) {
+      for (const [name, server] of [["trusted", trusted], ["restricted", restricted], ["korean", korean]]) {
         console.log(`--- ${name} server output (last lines)\n${server.output.slice(-25).join("\n")}`);
       }
     }

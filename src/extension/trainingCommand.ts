@@ -16,6 +16,7 @@ import { loadPythonRunner, loadRunner } from "./runners";
 import { runOptionsFromSettings } from "./settings";
 import { TrainingPanel } from "./trainingPanel";
 import { ensureTrusted } from "./trust";
+import { stepRoot } from "../protocol/stepRoot";
 
 const trainable = /\.(grad\.)?([cm]?[jt]sx?|py)$/i;
 
@@ -37,7 +38,7 @@ export function registerTrainingCommand(context: vscode.ExtensionContext, store:
     const kept = graphs.find((g) => g.step === step);
     if (!kept) return;
     const result = session.result ?? { ...emptyResult(/\.py$/i.test(session.file) ? "python" : "typescript", session.file, undefined, 0), sites: session.control.sites };
-    const root = { ...kept.root, name: vscode.l10n.t("{0} · step {1}", kept.root.name, step) };
+    const root = stepRoot(kept, vscode.l10n.t("{0} · step {1}", kept.root.name, step));
     GraphPanel.show(context, { ...result, roots: [root], bindings: [], nonFinite: undefined }, 0);
   };
 

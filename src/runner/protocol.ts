@@ -185,7 +185,7 @@ export function isPackedLabels(x: unknown): x is PackedLabels {
 }
 
 /** Call stacks (callFrames.ts): callers before callees, every index in range. */
-function isCallFrames(x: unknown, n: number): boolean {
+export function isCallFrames(x: unknown, n: number): boolean {
   if (!isObject(x) || !isArrayOf(x.functions, (f): f is { name: string } => isObject(f) && isString(f.name) && isString(f.file) && isInt(f.line))) return false;
   const { parent, fn, callSite, node } = x;
   if (!(parent instanceof Int32Array && fn instanceof Int32Array && callSite instanceof Int32Array && node instanceof Int32Array)) return false;

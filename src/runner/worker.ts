@@ -151,6 +151,7 @@ async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdo
       nodeLimit: input.nodeLimit,
       post: (progress) => channel.send({ type: "training", progress }),
       started,
+      framesFor: (order) => frames.framesFor(order),
     });
     training.attachUserValues(userValues);
   }

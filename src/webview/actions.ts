@@ -9,7 +9,7 @@ import type { KeyActions } from "./keys";
 
 export type ViewActions = ControlActions & KeyActions;
 
-type ActionTarget = Pick<GraphView, "canvas" | "playback" | "side" | "saved" | "stage" | "shown" | "controls" | "cy" | "searchBox" | "seek" | "step" | "browser" | "showPaths" | "showGraph" | "host" | "palette">;
+type ActionTarget = Pick<GraphView, "canvas" | "playback" | "side" | "saved" | "stage" | "shown" | "controls" | "cy" | "searchBox" | "seek" | "step" | "browser" | "marks" | "showGraph" | "host" | "palette">;
 
 export function viewActions(v: ActionTarget): ViewActions {
   return {
@@ -35,7 +35,7 @@ export function viewActions(v: ActionTarget): ViewActions {
     fit: () => v.canvas.fit(),
     up: () => void v.browser.up(),
     openSelected: () => v.cy?.nodes(":selected").forEach((n) => void v.browser.openElement(n)),
-    paths: () => v.showPaths(),
+    paths: () => v.marks.showPaths(),
     toggleSide: () => (v.side.setOpen(!v.side.open), v.saved.soon()),
     toggleMinimap: () => {
       const minimap = v.stage.minimap;

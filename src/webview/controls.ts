@@ -105,7 +105,14 @@ export function buildControls(t: GraphStrings): Controls {
   };
 }
 
-/** The open groups as links back up (the first is the graph's root); hidden on an ungrouped graph. */
+/** The toolbar and the breadcrumb, put above the view in `root` and wired to `actions`. */
+export function mountControls(root: HTMLElement, t: GraphStrings, actions: ControlActions): Controls {
+  const c = buildControls(t);
+  root.prepend(c.toolbar, c.breadcrumb);
+  bindControls(c, actions);
+  return c;
+}
+
 /** The root picker lists the run's roots with their sizes; hidden when there is only one. */
 export function fillRootPicker(c: Controls, roots: readonly { name: string; graph: { nodeCount: number } }[], index: number): void {
   c.rootSelect.replaceChildren(...roots.map((r, k) => el("option", { value: String(k) }, `${r.name} (${r.graph.nodeCount})`)));
@@ -113,9 +120,13 @@ export function fillRootPicker(c: Controls, roots: readonly { name: string; grap
   c.rootSelect.hidden = roots.length < 2;
 }
 
+/** The open groups as links back up (the first is the graph's root); hidden on an ungrouped graph. */
 export function renderBreadcrumb(c: Controls, path: Group[], rootName: string, title: (g: Group) => string, up: (levels: number) => void): void {
   c.breadcrumb.hidden = path.length === 0;
-  c.up.hidden = path.length <= 1;
+  const upHidden = path.length <= 1;
+  // Re-packing the toolbar measures it (a forced layout): only when its contents changed.
+  const repack = c.up.hidden !== upHidden;
+  c.up.hidden = upHidden;
   const crumbs = path.map((g, k) => {
     const last = k === path.length - 1;
     const crumb = el("button", { type: "button", class: "crumb", "data-key": g.key, ...(last ? { "aria-current": "true" } : {}) }, k === 0 ? rootName : title(g));
@@ -123,7 +134,7 @@ export function renderBreadcrumb(c: Controls, path: Group[], rootName: string, t
     return crumb;
   });
   c.breadcrumb.replaceChildren(...crumbs.flatMap((crumb, k) => (k === 0 ? [crumb] : [el("span", { class: "crumb-sep" }, "›"), crumb])));
-  c.relayout();
+  if (repack) c.relayout();
 }
 
 /** Steps per second for each position of the speed slider. */

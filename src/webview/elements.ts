@@ -65,22 +65,44 @@ function localGradText(c: LabelContext, e: number): string {
   return localGradUnknown(c.model, e) ? c.strings.unknown : formatNumber(c.model.snapshot.localGrad[e]);
 }
 
-function groupClasses(c: LabelContext, g: Group): string {
-  const s = c.model.snapshot;
+interface GroupLook {
+  classes: string;
+  /** The mean layer of its values (where the group sits left to right). */
+  layer: number;
+}
+
+/** Per group, computed once: a group's values do not change while its graph is shown. */
+const looks = new WeakMap<Group, GroupLook>();
+
+/** The group's marks (largest |grad|, non-finite, origin, output) and mean layer, in one pass over its values. */
+function groupLook(c: LabelContext, g: Group): GroupLook {
+  const known = looks.get(g);
+  if (known) return known;
+  const { snapshot: s, layer, origin } = c.model;
+  const { grad, data } = s;
   let maxGrad = 0;
   let nonFinite = false;
   let output = false;
-  let origin = false;
+  let holdsOrigin = false;
+  let layers = 0;
   const members = c.hierarchy?.members(g) ?? [];
-  for (const i of members) {
-    const grad = s.grad[i];
-    if (!Number.isFinite(grad) || !Number.isFinite(s.data[i])) nonFinite = true;
-    else maxGrad = Math.max(maxGrad, Math.abs(grad));
+  for (let k = 0; k < members.length; k++) {
+    const i = members[k];
+    const gi = grad[i];
+    // x − x is 0 for finite x, NaN otherwise.
+    if (gi - gi !== 0 || data[i] - data[i] !== 0) nonFinite = true;
+    else if (Math.abs(gi) > maxGrad) maxGrad = Math.abs(gi);
     if (i === s.root) output = true;
-    if (i === c.model.origin) origin = true;
+    if (i === origin) holdsOrigin = true;
+    layers += layer[i];
   }
   const bucket = gradBucket(c.model, maxGrad);
-  return `group ${g.kind}${bucket >= 0 ? ` b${bucket}` : ""}${nonFinite ? " nonfinite" : ""}${origin ? " origin" : ""}${output ? " output" : ""}`;
+  const look = {
+    classes: `group ${g.kind}${bucket >= 0 ? ` b${bucket}` : ""}${nonFinite ? " nonfinite" : ""}${holdsOrigin ? " origin" : ""}${output ? " output" : ""}`,
+    layer: members.length > 0 ? Math.round(layers / members.length) : 0,
+  };
+  looks.set(g, look);
+  return look;
 }
 
 export function buildLevel(c: LabelContext, level: Level): BuiltLevel {
@@ -137,14 +159,9 @@ export function buildLevel(c: LabelContext, level: Level): BuiltLevel {
         return;
       }
       const lines = groupLines(c, item.group);
-      add({ group: "nodes", data: { id: itemElementId(item), label: lines.join("\n"), ...box(lines), group: item.group.key, count: item.group.count }, classes: groupClasses(c, item.group) }, 0);
-      let sum = 0;
-      let count = 0;
-      for (const i of c.hierarchy?.members(item.group) ?? []) {
-        sum += model.layer[i];
-        count++;
-      }
-      raw.push(count > 0 ? Math.round(sum / count) : 0);
+      const look = groupLook(c, item.group);
+      add({ group: "nodes", data: { id: itemElementId(item), label: lines.join("\n"), ...box(lines), group: item.group.key, count: item.group.count }, classes: look.classes }, 0);
+      raw.push(look.layer);
     });
     packColumns(raw, columns);
     for (const e of level.edges) {

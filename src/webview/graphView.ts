@@ -1,15 +1,15 @@
 /**
  * The graph view's controller: takes the host's messages and wires the parts, each with one job —
  * the shown graph (shown), the level on screen (stage, canvas), moving between levels
- * (levelBrowser, navigation), stepping (playback), search (searchBox), marks, the hover card and
- * clicks (inspect), the side panel, the toolbar and keys (actions), the banners, and the saved
- * state (viewState).
+ * (levelBrowser, navigation), stepping (playback), search (searchBox), marks (screenMarks), the
+ * hover card and clicks (inspect), the side panel, the toolbar and keys (actions), the banners,
+ * the saved state (viewState), and the report to the host (renderedReport).
  */
 import type { GraphStrings, HostMessage, ViewSettings, WireResult } from "../protocol/messages";
 import { Canvas, type Viewport } from "./canvas";
 import { viewActions } from "./actions";
 import { Banners } from "./banners";
-import { bindControls, buildControls, fillRootPicker, type Controls } from "./controls";
+import { fillRootPicker, mountControls, type Controls } from "./controls";
 import { el } from "./dom";
 import { fillIn } from "./format";
 import type { GraphModel } from "./graphModel";
@@ -19,15 +19,15 @@ import { bindKeys } from "./keys";
 import { layoutUsesWorker } from "./layout";
 import { LevelBrowser } from "./levelBrowser";
 import type { Level } from "./level";
-import { markLine, markSelectedPaths } from "./marks";
-import { Minimap } from "./minimap";
 import { Navigation } from "./navigation";
 import { Playback } from "./playback";
+import { renderedReport } from "./renderedReport";
+import { ScreenMarks } from "./screenMarks";
 import { SearchBox } from "./searchBox";
 import { noticeOf, showRoot, type Shown } from "./shown";
 import { SidePanel } from "./sidePanel";
 import { Stage } from "./stage";
-import { readPalette, type Palette } from "./theme";
+import { onThemeChange, readPalette, type Palette } from "./theme";
 import { Tooltip } from "./tooltip";
 import { captureState, restoreAfterRender, savedViewport, SavedState } from "./viewState";
 import type { HostApi } from "./vscodeApi";
@@ -46,6 +46,7 @@ export class GraphView {
   private readonly tooltip = new Tooltip(() => this.shown?.strings as GraphStrings);
   private readonly inspector = new Inspector(this, this.tooltip);
   readonly searchBox = new SearchBox(this);
+  readonly marks = new ScreenMarks(this);
   readonly browser = new LevelBrowser(this);
   readonly playback: Playback;
   readonly saved: SavedState;
@@ -69,7 +70,7 @@ export class GraphView {
     this.playback = new Playback(() => this.controls, this.side, () => (this.cy && this.stage.level && this.shown ? { cy: this.cy, level: this.stage.level, shown: this.shown } : undefined), () => this.saved.soon());
     this.area.append(this.tooltip.element);
     this.root.append(this.banners.notice, this.banners.stale, el("div", { class: "body" }, this.area, this.side.element));
-    new MutationObserver(() => this.applyTheme()).observe(document.body, { attributes: true, attributeFilter: ["class", "style"] });
+    onThemeChange(() => this.applyTheme());
     bindKeys(this.actions);
     (window as unknown as { gradlensView?: GraphView }).gradlensView = this;
   }
@@ -81,7 +82,7 @@ export class GraphView {
   handle(message: HostMessage): void {
     if (message.type === "showGraph") void this.showGraph(message.result, message.rootIndex, message.strings, message.settings);
     else if (message.type === "revealNode") void this.browser.reveal(message.nodeId);
-    else if (message.type === "highlightLine") this.highlightLine(message.file, message.line);
+    else if (message.type === "highlightLine") this.marks.highlightLine(message.file, message.line);
     else if (message.type === "stale") this.setStale(message.stale);
     else this.clear(message.message);
   }
@@ -94,8 +95,7 @@ export class GraphView {
     const root = result.roots[index];
     if (this.controls) fillRootPicker(this.controls, result.roots, index);
     this.setStale(false);
-    const report = (grouped: boolean, tooLarge: boolean, firstPaintMs?: number): void =>
-      this.host.postMessage({ type: "rendered", nodeCount: root?.graph.nodeCount ?? 0, visibleNodes: this.cy?.nodes().length ?? 0, elementCount: this.cy?.elements().length ?? 0, grouped, tooLarge, ms: performance.now() - started, firstPaintMs });
+    const report = (grouped: boolean, tooLarge: boolean, firstPaintMs?: number): void => this.host.postMessage(renderedReport(root, this.cy, grouped, tooLarge, started, firstPaintMs));
     if (!root || root.graph.nodeCount > settings.nodeLimit) {
       this.clear(root ? fillIn(strings.tooLarge, root.graph.nodeCount, settings.nodeLimit) : (result.error?.message ?? strings.empty));
       report(false, root !== undefined || result.error?.kind === "too-large");
@@ -157,20 +157,11 @@ export class GraphView {
     this.inspector.revealSourceOfNode(i);
   }
 
-  // ---- marks: search, paths, the editor's line, stale -------------------------------------
+  // ---- search and the stale mark ------------------------------------------------------
 
   /** Test and benchmark hook: the search box's query. */
   search(query: string, move = true): number {
     return this.searchBox.run(query, move);
-  }
-
-  /** Highlights how the selected node (or group) reaches the output. */
-  showPaths(): void {
-    if (this.shown && this.cy && this.stage.level) markSelectedPaths(this.cy, this.stage.level, this.shown);
-  }
-
-  highlightLine(file: string, line: number): void {
-    if (this.shown && this.cy && this.stage.level) markLine(this.cy, this.stage.level, this.shown, this.shown.result.sites, file, line);
   }
 
   private setStale(stale: boolean): void {
@@ -196,14 +187,8 @@ export class GraphView {
 
   private ensureControls(strings: GraphStrings): void {
     if (this.controls) return;
-    const c = buildControls(strings);
-    this.controls = c;
-    this.root.prepend(c.toolbar, c.breadcrumb);
-    const minimap = new Minimap(strings.minimap);
-    this.stage.minimap = minimap;
-    minimap.onUserMove = () => (this.canvas.moved = true);
-    this.area.append(minimap.element);
-    bindControls(c, this.actions);
+    this.controls = mountControls(this.root, strings, this.actions);
+    this.area.append(this.stage.addMinimap(strings.minimap).element);
   }
 
   private applyTheme(): void {
@@ -211,10 +196,6 @@ export class GraphView {
     this.canvas.restyle(this.palette);
     if (this.shown) this.side.renderLegend(this.shown.strings, this.shown.model, this.palette);
     if (this.cy) this.stage.minimap?.attach(this.cy, this.palette, this.canvas.boxes, this.canvas.bounds);
-  }
-
-  saveState(): void {
-    this.saved.now();
   }
 
   /** No graph: a message instead. */

@@ -1,20 +1,20 @@
 /**
- * The level on screen: builds a level's elements (elements.ts), lays them out (layout.ts, in the
- * worker for big levels), hands them to the canvas with the first view, and points the overview
- * at them. The timings of each phase go to the benchmark.
+ * The level on screen: takes the level's elements, laid out (prepared.ts, often ready before the
+ * group is opened), hands them to the canvas with the first view, and points the overview at
+ * them. The timings of each phase go to the benchmark.
  */
 import type { LabelContext } from "./elements";
-import { buildLevel } from "./elements";
 import type { Canvas, Viewport } from "./canvas";
 import type { Group } from "./hierarchy";
-import { layoutInWorker } from "./layout";
-import { flatLevel, groupLevel, itemElementId, type Level } from "./level";
-import type { Minimap } from "./minimap";
+import { itemElementId, type Level } from "./level";
+import { Minimap } from "./minimap";
+import { elementsToShow, PreparedLevels } from "./prepared";
 import type { Palette } from "./theme";
 
 export class Stage {
   level: Level | undefined;
   minimap: Minimap | undefined;
+  private readonly prepared = new PreparedLevels();
   private serial = 0;
 
   constructor(
@@ -28,23 +28,31 @@ export class Stage {
    */
   async show(c: LabelContext, group: Group | undefined, palette: Palette, viewport?: Viewport, moved = false): Promise<{ level: Level; firstPaint: Promise<number> } | undefined> {
     const serial = ++this.serial;
-    const level = c.hierarchy && group ? groupLevel(c.model, c.hierarchy, group) : flatLevel(c.model);
-    let mark = performance.now();
-    const built = buildLevel(c, level);
-    this.timings.elements = performance.now() - mark;
-    mark = performance.now();
-    const positions = await layoutInWorker(built.layout);
-    this.timings.layout = performance.now() - mark;
+    const prepared = await this.prepared.get(c, group);
     if (serial !== this.serial) return undefined;
-    built.ids.forEach((_, k) => (built.elements[k].position = { x: positions.x[k], y: positions.y[k] }));
-    mark = performance.now();
+    const { level, elementsMs, layoutMs } = prepared;
+    this.timings.elements = elementsMs;
+    this.timings.layout = layoutMs;
+    const mark = performance.now();
     this.level = level;
-    const cy = this.canvas.show(built.elements, palette, focusOf(level), viewport);
+    const cy = this.canvas.show(elementsToShow(prepared), palette, focusOf(level), viewport);
     if (viewport) this.canvas.moved = moved;
     this.timings.cytoscape = performance.now() - mark;
     const firstPaint = new Promise<number>((done) => requestAnimationFrame(() => requestAnimationFrame(() => done(performance.now()))));
     this.minimap?.attach(cy, palette, this.canvas.boxes, this.canvas.bounds);
+    // Once this level is drawn, the groups on it most likely opened next are made ready.
+    void firstPaint.then(() => {
+      if (serial === this.serial) this.prepared.ahead(c, level);
+    });
     return { level, firstPaint };
+  }
+
+  /** The overview of the levels shown (made once the strings are known); moving in it counts as the user's move. */
+  addMinimap(label: string): Minimap {
+    const minimap = new Minimap(label);
+    minimap.onUserMove = () => (this.canvas.moved = true);
+    this.minimap = minimap;
+    return minimap;
   }
 
   /** The element that holds node i on this level. */
@@ -56,6 +64,7 @@ export class Stage {
   clear(): void {
     this.serial++;
     this.level = undefined;
+    this.prepared.clear();
     this.canvas.destroy();
   }
 }

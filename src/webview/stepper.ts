@@ -174,23 +174,30 @@ export class Stepper {
   private runsOf(level: Level): Run[] {
     const s = this.model.snapshot;
     const n = s.nodeCount;
+    const { rep } = level;
+    const { childStart } = s;
     const runs: Run[] = [];
-    const push = (end: number, item: number): void => {
-      const last = runs[runs.length - 1];
-      if (last && last.item === item) last.end = end;
-      else runs.push({ end, item });
+    // One tight loop over every node (60k on a microgpt step): the run grows while the item stays.
+    let item = NaN;
+    let last: Run | undefined;
+    const step = (end: number, next: number): void => {
+      if (next === item && last) last.end = end;
+      else {
+        item = next;
+        last = { end, item: next };
+        runs.push(last);
+      }
     };
     if (this.mode === "backward") {
       // Step 1 sets the output's grad, step k ≥ 2 pushes node n − (k − 1). A leaf pushes nothing:
       // its step joins the current one, so a level of parameters and computations steps by computation.
-      push(1, level.rep[s.root]);
+      step(1, rep[s.root]);
       for (let k = 2; k <= n + 1; k++) {
         const v = n - (k - 1);
-        const leaf = s.childStart[v + 1] === s.childStart[v];
-        push(k, leaf && runs.length > 0 ? runs[runs.length - 1].item : level.rep[v]);
+        step(k, childStart[v + 1] === childStart[v] ? item : rep[v]);
       }
     } else {
-      for (let k = 1; k <= n; k++) push(k, level.rep[k - 1]);
+      for (let k = 1; k <= n; k++) step(k, rep[k - 1]);
     }
     return runs;
   }

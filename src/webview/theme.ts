@@ -59,6 +59,11 @@ function mix(a: string, b: string, t: number): string {
   return `#${c.map((x) => x.toString(16).padStart(2, "0")).join("")}`;
 }
 
+/** Calls `changed` whenever VS Code switches the theme (it changes the body's classes and variables). */
+export function onThemeChange(changed: () => void): void {
+  new MutationObserver(changed).observe(document.body, { attributes: true, attributeFilter: ["class", "style"] });
+}
+
 export function readPalette(): Palette {
   const kind = themeKind();
   const dark = kind !== "light";
@@ -139,7 +144,8 @@ export function graphStyle(p: Palette, size: GraphSize): StylesheetJson {
         "target-arrow-shape": large ? "none" : "triangle",
         "curve-style": large ? "haystack" : size === "small" ? "bezier" : "straight",
         "arrow-scale": 0.8,
-        "font-size": 9,
+        // Local gradients on edges read as well as the nodes (11 px at 100 %).
+        "font-size": 11,
         color: p.foreground,
         "text-background-color": p.background,
         "text-background-opacity": 1,

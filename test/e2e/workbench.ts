@@ -10,8 +10,8 @@ import { chromiumArgs, chromiumPath } from "../../scripts/vscode-server.mjs";
 export const vscodeVersion = process.env.GRADLENS_E2E_VSCODE ?? "unknown";
 
 /** The URL of the server scripts/e2e.mjs started for `kind`. */
-export function serverUrl(kind: "trusted" | "restricted"): string {
-  const url = process.env[kind === "trusted" ? "GRADLENS_E2E_TRUSTED_URL" : "GRADLENS_E2E_RESTRICTED_URL"];
+export function serverUrl(kind: "trusted" | "restricted" | "korean"): string {
+  const url = process.env[{ trusted: "GRADLENS_E2E_TRUSTED_URL", restricted: "GRADLENS_E2E_RESTRICTED_URL", korean: "GRADLENS_E2E_KOREAN_URL" }[kind]];
   if (!url) throw new Error("run this suite with `npm run test:e2e` (scripts/e2e.mjs starts VS Code)");
   return url;
 }

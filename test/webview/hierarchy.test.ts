@@ -102,6 +102,33 @@ describe("big graphs and honest marks (Chromium)", function () {
       await h.page.click("#reset");
     });
 
+    it("shows a level opened again (prepared ahead, then kept) as it showed it the first time, with the step's marks", async () => {
+      await h.page.click(".crumb >> nth=0");
+      // Down to a level of values, the biggest group each time.
+      let key: string | undefined;
+      for (let depth = 0; depth < 12; depth++) {
+        const biggest = await view((v) => {
+          const groups = v.cy.nodes(".group").sort((a, b) => (b.data("count") as number) - (a.data("count") as number));
+          return groups.nonempty() ? (groups.first().data("group") as string) : undefined;
+        });
+        if (!biggest) break;
+        key = biggest;
+        await h.page.evaluate((k) => (window as unknown as { gradlensView: { openGroup(k: string): Promise<void> } }).gradlensView.openGroup(k), biggest);
+      }
+      assert.ok(key, "a level of values");
+      // One forward step: every value after the first is not known yet (a mark on each label and class).
+      const mode = (m: string) => h.page.evaluate(`window.gradlensView.playback.setMode("${m}", window.gradlensView.stage.level)`);
+      await mode("forward");
+      await h.page.click("#step");
+      const look = () => view((v) => v.cy.nodes(".value").map((n) => `${n.id()} ${n.data("label") as string} ${n.hasClass("anim-hidden")}`).sort());
+      const first = await look();
+      assert.ok(first.some((l) => l.endsWith(" true")), "values marked as not known yet");
+      await h.page.click(".crumb >> nth=-2");
+      await h.page.evaluate((k) => (window as unknown as { gradlensView: { openGroup(k: string): Promise<void> } }).gradlensView.openGroup(k), key as string);
+      assert.deepEqual(await look(), first);
+      await mode("backward");
+    });
+
     it("keeps the open path and the view across hide/show", async () => {
       const doc = await view((v) => v.cy.nodes(".group").filter((n) => (n.data("label") as string).startsWith("loss = documentLoss()")).data("group") as string);
       await h.page.evaluate((key) => (window as unknown as { gradlensView: { openGroup(k: string): Promise<void> } }).gradlensView.openGroup(key), doc);

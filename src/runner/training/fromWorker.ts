@@ -8,9 +8,9 @@ import type { TrainingRunOptions } from "./options";
 import { deserialize } from "node:v8";
 import { loopBoundOfTypeScript } from "./loopBound";
 import { parseWorkerStepGraph } from "./validate";
-import { isPackedLabels, isSnapshot } from "../protocol";
+import { isCallFrames, isPackedLabels, isSnapshot } from "../protocol";
 import type { WorkerStepGraph, WorkerTrainingInput, WorkerTrainingOutput, WorkerTrainingProgress } from "./workerTraining";
-import type { SourcePosition, SourceSite } from "../../protocol/result";
+import type { RootGraph, SourcePosition, SourceSite } from "../../protocol/result";
 import type { StepGraph, TrainingProgress, TrainingResult } from "../../protocol/training";
 
 /** How often the caller's Stop flag is looked at. */
@@ -74,7 +74,10 @@ function sitePositions(sites: readonly SourceSite[]): (id: number) => SourcePosi
 function stepGraph(g: WorkerStepGraph, sitePosition: (id: number) => SourcePosition | undefined): StepGraph {
   const graph = { ...g.graph, labels: unpackLabels(g.labels) };
   const position = sitePosition(g.siteId);
-  return { step: g.step, paths: g.paths, root: { name: g.name, reason: "backward" as const, graph, ...(position ? { position } : {}) } };
+  const root: RootGraph = { name: g.name, reason: "backward", graph, ...(position ? { position } : {}) };
+  // Call stacks that do not fit the graph are dropped (the view then groups by expression).
+  if (g.frames && isCallFrames(g.frames, graph.nodeCount)) root.frames = g.frames;
+  return { step: g.step, paths: g.paths, root };
 }
 
 /**

@@ -8,7 +8,8 @@ import * as path from "node:path";
 import { toSnapshot, type TracerGraph } from "../python/result";
 import type { GraphSnapshot } from "../../engine/snapshot";
 import type { TrainingRunOptions } from "./options";
-import type { SourcePosition, SourceSite } from "../../protocol/result";
+import type { CallFrames, RootGraph, SourcePosition, SourceSite } from "../../protocol/result";
+import { framesFromTracer, type TracerFrames } from "../python/tracerFrames";
 import type { StepGraph, StepRecord, TrainingProgress, TrainingResult } from "../../protocol/training";
 import { parseTrainingProgress, parseStepRecord } from "./validate";
 import { StepLog } from "../../protocol/stepLog";
@@ -144,7 +145,18 @@ function stepGraphOf(g: TracerTraining["graphs"][number], sites: readonly Source
   const where: SourcePosition | undefined = site ? { file: site.file, line: site.line, column: site.column } : undefined;
   const paths: Record<number, string> = {};
   for (const [id, p] of Object.entries(g.paths ?? {})) paths[Number(id)] = String(p);
-  return { step: g.step, paths, root: { name: g.name, reason: "backward" as const, graph: toSnapshot(g.graph), ...(where ? { position: where } : {}) } };
+  const graph = toSnapshot(g.graph);
+  const root: RootGraph = { name: g.name, reason: "backward", graph, ...(where ? { position: where } : {}) };
+  // A kept step's call stacks and unknown local gradients, as a plain run's root has them: decoded
+  // already in the run's summary (tracerResult.ts), raw in a streamed line (malformed ones are dropped).
+  const extra = g.graph as { frames?: TracerFrames | CallFrames; unknownLocalGrad?: unknown };
+  const frames = extra.frames && extra.frames.parent instanceof Int32Array ? (extra.frames as CallFrames) : framesFromTracer(extra.frames as TracerFrames | undefined, graph.nodeCount, sites.length);
+  if (frames) root.frames = frames;
+  if (Array.isArray(extra.unknownLocalGrad)) {
+    const unknown = extra.unknownLocalGrad.filter((e): e is number => Number.isInteger(e) && e >= 0 && e < graph.child.length);
+    if (unknown.length > 0) root.unknownLocalGrad = unknown;
+  }
+  return { step: g.step, paths, root };
 }
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);

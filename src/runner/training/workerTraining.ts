@@ -12,6 +12,7 @@ import { StepRecorder, type GraphScan } from "./stepRecorder";
 import { CHILDREN_KEYS, type RecordedGraph, type UserValue, type UserValues } from "../userValues";
 import { StepLog } from "../../protocol/stepLog";
 import type { StepRecord } from "../../protocol/training";
+import type { CallFrames } from "../../protocol/result";
 
 /** What the caller asks of a training run (travels in WorkerInput). */
 export interface WorkerTrainingInput {
@@ -41,6 +42,8 @@ export interface WorkerStepGraph {
   graph: GraphSnapshot;
   labels: PackedLabels;
   paths: Record<number, string>;
+  /** The calls that made its nodes (as a plain run's graph has them): the view groups and steps by them. */
+  frames?: CallFrames;
 }
 
 export interface WorkerTrainingOutput {
@@ -124,6 +127,8 @@ export class WorkerTraining {
       nodeLimit?: number;
       post: (progress: WorkerTrainingProgress) => void;
       started: number;
+      /** The call stacks of a graph's nodes (the worker's CallFrameRecorder). */
+      framesFor?: (order: readonly Value[]) => CallFrames | undefined;
     },
   ) {
     this.steps = new StepLog(input.maxKeptSteps);
@@ -355,7 +360,10 @@ export class WorkerTraining {
     }
     const labels = packLabels(graph.labels);
     graph.labels = {};
-    return { step, name: root.label ?? "loss", siteId, graph, labels, paths };
+    const kept: WorkerStepGraph = { step, name: root.label ?? "loss", siteId, graph, labels, paths };
+    const frames = this.options.framesFor?.(order);
+    if (frames) kept.frames = frames;
+    return kept;
   }
 
   private lastPaths: Map<Value, string> | undefined;
