@@ -2,7 +2,8 @@
  * The Python tracer's costs (`npm run bench -- python`): a microgpt-shaped training program
  * (test/fixtures/python/microgpt_style/train.py: 4,192 parameters, Adam, grads zeroed after each
  * update) run by plain `python3` and through GradLens (`runPython`, end to end: request, tracer,
- * reading the graph back), 1 step and 20 steps, interleaved, medians of repeats. Goals: ≤ 1.5× on
+ * reading the graph back), 1 step and 20 steps, interleaved, medians of repeats; also the CPU time and peak memory of the tracer
+ * process alone against plain `python3` (interleaved, medians). Goals: ≤ 1.5× on
  * one step, ≤ 1.3× on 20, peak memory of the Python process ≤ 2× plain.
  */
 import { spawnSync } from "node:child_process";
@@ -39,12 +40,14 @@ async function tracedMs(steps: number): Promise<{ ms: number; nodes: number }> {
   return { ms, nodes: result.stats.nodeCount };
 }
 
-/** Peak resident memory (MB) of a Python process, read by a parent Python that waits for it. */
-function peakMb(args: string[], steps: number): number {
-  const probe = "import resource, subprocess, sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)";
-  const run = spawnSync(python, ["-c", probe, python, "-B", ...args], { cwd: path.dirname(program), env: { ...process.env, MICROGPT_STEPS: String(steps) }, encoding: "utf8" });
-  if (run.status !== 0) throw new Error(`memory probe failed: ${run.stderr}`);
-  return Number(run.stdout.trim()) / 1024; // ru_maxrss is in KB on Linux
+/** Peak resident memory (MB) and CPU time (user + system, ms) of one Python process, read by a parent
+ * Python that waits for it: the process's own work, which a loaded machine disturbs less than wall time. */
+function probe(args: string[], steps: number): { mb: number; cpuMs: number } {
+  const code = "import resource, subprocess, sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True); u = resource.getrusage(resource.RUSAGE_CHILDREN); print(u.ru_maxrss, u.ru_utime + u.ru_stime)";
+  const run = spawnSync(python, ["-c", code, python, "-B", ...args], { cwd: path.dirname(program), env: { ...process.env, MICROGPT_STEPS: String(steps) }, encoding: "utf8" });
+  if (run.status !== 0) throw new Error(`probe failed: ${run.stderr}`);
+  const [maxrss, cpuSeconds] = run.stdout.trim().split(/\s+/).map(Number);
+  return { mb: maxrss / 1024, cpuMs: cpuSeconds * 1000 }; // ru_maxrss is in KB on Linux
 }
 
 async function main() {
@@ -60,10 +63,15 @@ async function main() {
     const tracer = tracerScriptPath()!;
 
     console.log("microgpt-shaped training in Python: plain python3 vs GradLens's tracer (medians)");
-    console.log("steps  nodes    plain      traced     ratio  goal   memory plain  traced  ratio  goal");
+    console.log("wall time: end to end through runPython; CPU and memory: the tracer process alone vs plain python3");
+    console.log("steps  nodes    plain      traced     ratio  goal   cpu plain  traced  ratio   memory plain  traced  ratio  goal");
     for (const { steps, repeats, goal } of CASES) {
       const plain: number[] = [];
       const traced: number[] = [];
+      const cpuPlain: number[] = [];
+      const cpuTraced: number[] = [];
+      const memoryPlain: number[] = [];
+      const memoryTraced: number[] = [];
       let nodes = 0;
       await tracedMs(steps); // warm the file cache and the launcher cache
       for (let i = 0; i < repeats; i++) {
@@ -71,11 +79,16 @@ async function main() {
         const t = await tracedMs(steps);
         traced.push(t.ms);
         nodes = t.nodes;
+        const p = probe([program], steps);
+        const q = probe([tracer, requestPath], steps);
+        cpuPlain.push(p.cpuMs);
+        cpuTraced.push(q.cpuMs);
+        memoryPlain.push(p.mb);
+        memoryTraced.push(q.mb);
       }
-      const memoryPlain = peakMb([program], steps);
-      const memoryTraced = peakMb([tracer, requestPath], steps);
       const ratio = median(traced) / median(plain);
-      const memoryRatio = memoryTraced / memoryPlain;
+      const cpuRatio = median(cpuTraced) / median(cpuPlain);
+      const memoryRatio = median(memoryTraced) / median(memoryPlain);
       console.log(
         [
           String(steps).padStart(5),
@@ -84,8 +97,11 @@ async function main() {
           `${median(traced).toFixed(0)} ms`.padStart(10),
           `${ratio.toFixed(2)}×`.padStart(6),
           `${goal}×`.padStart(5),
-          `${memoryPlain.toFixed(0)} MB`.padStart(13),
-          `${memoryTraced.toFixed(0)} MB`.padStart(7),
+          `${median(cpuPlain).toFixed(0)} ms`.padStart(11),
+          `${median(cpuTraced).toFixed(0)} ms`.padStart(7),
+          `${cpuRatio.toFixed(2)}×`.padStart(6),
+          `${median(memoryPlain).toFixed(0)} MB`.padStart(14),
+          `${median(memoryTraced).toFixed(0)} MB`.padStart(7),
           `${memoryRatio.toFixed(2)}×`.padStart(6),
           "2×".padStart(5),
         ].join(" "),

@@ -2,8 +2,9 @@
 the grads: both show as leaves that already hold a grad when backward() starts (as in the TypeScript
 runner, src/runner/backwardWarnings.ts, which also words the message). A start listener of the
 recorder (`backward_start_listeners`): the captures are taken when backward() returns, too late to see
-the grads it found. Only the first few calls per call site are looked at: each costs a walk of the graph."""
-from gradlens_capture import capture
+the grads it found. Only the first few calls per call site are looked at: each costs a walk of the graph (and a read of
+the leaves' grads only, gradlens_capture.leaf_grads)."""
+from gradlens_capture import leaf_grads
 from gradlens_graph import as_float, json_number, label_of
 
 CALLS_WATCHED_PER_SITE = 3
@@ -43,12 +44,8 @@ class BackwardWatch:
             pass
 
     def _look(self, value, site, again):
-        taken = capture(self.recorder, value, GRAPH_LIMIT)
-        if taken.too_large or taken.grad is None:
-            return
-        for node, children, grad in zip(taken.nodes, taken.children, taken.grad):
-            if children:
-                continue
+        leaves = leaf_grads(self.recorder, value, GRAPH_LIMIT)
+        for node, grad in leaves or ():
             grad = as_float(grad)
             if grad != 0:
                 kind = "double-backward" if again else "grads-not-reset"

@@ -7,8 +7,8 @@ getters): a training step of ~70,000 values costs a few tens of milliseconds. On
 numbers are copied; the structure (inputs, local gradients) is read from the values' own containers
 when the graph is written out (gradlens_graph.py).
 """
-from itertools import chain
-from operator import attrgetter
+from itertools import chain, compress
+from operator import attrgetter, not_
 
 from gradlens_attributes import read
 
@@ -46,26 +46,47 @@ def capture(recorder, root, limit, walked=None):
                 return taken
             taken.nodes = nodes
             return _numbers(recorder, taken, kinds, children)
-    try:
-        nodes = _reachable_one_kind(recorder, root, limit)
-        if nodes is None:
-            taken.too_large = True
-            return taken
-        kinds = set(map(type, nodes))
-        if not kinds <= recorder.shapes.keys():
-            nodes = kinds = None  # something else with the same attribute: the careful walk
-    except Exception:  # noqa: BLE001 — numbers among the inputs, several value classes, a raising __getattr__
-        nodes = kinds = None
-    if kinds is None:
-        try:
-            nodes = _reachable_fast(recorder, root, limit)
-        except TypeError:  # unhashable values (a class with __eq__ but no __hash__), odd containers
-            nodes = _reachable_slow(recorder, root, limit)
+    nodes, kinds = reachable(recorder, root, limit)
     if nodes is None:
         taken.too_large = True
         return taken
     taken.nodes = nodes
     return _numbers(recorder, taken, kinds or set(map(type, nodes)))
+
+
+def reachable(recorder, root, limit):
+    """(the values of the root's graph, root first; their classes when all are value classes, else None);
+    (None, None) past `limit`."""
+    try:
+        nodes = _reachable_one_kind(recorder, root, limit)
+        if nodes is None:
+            return None, None
+        kinds = set(map(type, nodes))
+        if kinds <= recorder.shapes.keys():
+            return nodes, kinds
+    except Exception:  # noqa: BLE001 — numbers among the inputs, several value classes, a raising __getattr__
+        pass
+    try:
+        nodes = _reachable_fast(recorder, root, limit)
+    except TypeError:  # unhashable values (a class with __eq__ but no __hash__), odd containers
+        nodes = _reachable_slow(recorder, root, limit)
+    return nodes, None
+
+
+def leaf_grads(recorder, root, limit):
+    """(leaf, its grad now) for the values of the root's graph that have no inputs, in the capture's
+    order; None past `limit` or when the root is no value. Reads only the leaves' grads: what
+    gradlens_backward_watch.py needs before a backward(), without a copy of every value's numbers."""
+    if not recorder.is_value(root):
+        return None
+    nodes, kinds = reachable(recorder, root, limit)
+    if nodes is None:
+        return None
+    leaves = list(compress(nodes, map(not_, _children_of(recorder, nodes, kinds or set(map(type, nodes))))))
+    try:
+        return list(zip(leaves, list(map(get_grad, leaves))))
+    except Exception:  # noqa: BLE001 — a __getattr__ of the user's that raises
+        return [(v, read(v, "grad")) for v in leaves]
 
 
 def _walked_graph(recorder, walked, limit):
@@ -96,21 +117,22 @@ def _walked_graph(recorder, walked, limit):
 def _numbers(recorder, taken, kinds, children=None):
     """Fills the capture's columns for its nodes."""
     nodes = taken.nodes
-    shapes = {recorder.shapes[kind] for kind in kinds}
     try:
         taken.data = list(map(get_data, nodes))
         taken.grad = list(map(get_grad, nodes))
     except Exception:  # noqa: BLE001 — a __getattr__ of the user's that raises
         taken.data = [read(v, "data") for v in nodes]
         taken.grad = [read(v, "grad") for v in nodes]
-    names = {s.children for s in shapes}
-    if children is not None:
-        taken.children = children
-    elif len(names) == 1:
-        taken.children = list(map(attrgetter(names.pop()), nodes))
-    else:
-        taken.children = [read(v, recorder.shapes[type(v)].children) for v in nodes]
+    taken.children = children if children is not None else _children_of(recorder, nodes, kinds)
     return taken
+
+
+def _children_of(recorder, nodes, kinds):
+    """Each node's inputs container, as it is (a tuple, a set, …)."""
+    names = {recorder.shapes[kind].children for kind in kinds}
+    if len(names) == 1:
+        return list(map(attrgetter(names.pop()), nodes))
+    return [read(v, recorder.shapes[type(v)].children) for v in nodes]
 
 
 def read_local_grads(recorder, taken):

@@ -214,7 +214,8 @@ def _snapshot(recorder, taken):
     local, unknown = _local_gradients(recorder, taken, inputs, slots, order, counts)
 
     made = recorder.made
-    records = list(map(made.get, map(id, ordered), repeat(0)))
+    # The sort by records already read them, in this order, when it gave the order.
+    records = index.keys if isinstance(index, _Positions) else list(map(made.get, map(id, ordered), repeat(0)))
     tags = [k & TAG_MASK for k in records]
     site = list(map(recorder.tag_site.__getitem__, tags))
     shapes = recorder.shapes

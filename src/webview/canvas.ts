@@ -10,7 +10,7 @@
  * One instance serves every level (no new canvases and stylesheet per opened group).
  */
 import cytoscape from "cytoscape";
-import type { Core, ElementDefinition, EventObject, NodeSingular } from "cytoscape";
+import type { Core, CytoscapeOptions, ElementDefinition, EventObject, NodeSingular } from "cytoscape";
 import { fontSize } from "./elements";
 import { graphStyle, type GraphSize, type Palette } from "./theme";
 
@@ -57,7 +57,24 @@ export interface Viewport {
   pan: { x: number; y: number };
 }
 
-function sizeOf(elementCount: number): GraphSize {
+/** Cytoscape's options for the view (warmup.ts warms its code with the same ones). */
+export function canvasOptions(large: boolean): CytoscapeOptions {
+  return {
+    layout: { name: "preset" },
+    pixelRatio: 1,
+    minZoom,
+    maxZoom,
+    // The wheel is ours (onWheel): cytoscape's rate depends on the platform's wheel deltas.
+    userZoomingEnabled: false,
+    boxSelectionEnabled: false,
+    autoungrabify: large,
+    textureOnViewport: large,
+    hideEdgesOnViewport: large,
+    motionBlur: false,
+  };
+}
+
+export function sizeOf(elementCount: number): GraphSize {
   return elementCount > 4000 ? "large" : elementCount > 400 ? "medium" : "small";
 }
 
@@ -202,22 +219,7 @@ export class Canvas {
     if (this.cy && this.large !== large) this.destroy();
     this.large = large;
     if (!this.cy) {
-      const cy = cytoscape({
-        container: this.container,
-        elements: [],
-        layout: { name: "preset" },
-        style: graphStyle(palette, size),
-        pixelRatio: 1,
-        minZoom,
-        maxZoom,
-        // The wheel is ours (onWheel): cytoscape's rate depends on the platform's wheel deltas.
-        userZoomingEnabled: false,
-        boxSelectionEnabled: false,
-        autoungrabify: large,
-        textureOnViewport: large,
-        hideEdgesOnViewport: large,
-        motionBlur: false,
-      });
+      const cy = cytoscape({ ...canvasOptions(large), container: this.container, elements: [], style: graphStyle(palette, size) });
       cy.on("mouseover", "node", (e: EventObject) => this.events.hover(e.target as NodeSingular, e.renderedPosition));
       cy.on("mouseout", "node", () => this.events.leave());
       cy.on("tap", "node", (e: EventObject) => this.events.tap(e.target as NodeSingular));

@@ -21,7 +21,7 @@ import { LevelBrowser } from "./levelBrowser";
 import type { Level } from "./level";
 import { Navigation } from "./navigation";
 import { Playback } from "./playback";
-import { renderedReport } from "./renderedReport";
+import { RenderReporter } from "./renderedReport";
 import { ScreenMarks } from "./screenMarks";
 import { SearchBox } from "./searchBox";
 import { noticeOf, showRoot, type Shown } from "./shown";
@@ -53,8 +53,7 @@ export class GraphView {
   private readonly actions = viewActions(this);
   palette: Palette = readPalette();
   private serial = 0;
-  /** Milliseconds per phase of the last render (reported by the benchmark). */
-  readonly timings: Record<string, number> = {};
+  readonly report: RenderReporter;
 
   constructor(private readonly root: HTMLElement, readonly host: HostApi) {
     this.canvas = new Canvas(this.container, {
@@ -65,7 +64,8 @@ export class GraphView {
       close: () => void this.browser.up(),
       viewport: () => (this.tooltip.hide(), this.stage.minimap?.update(), this.saved.soon()),
     });
-    this.stage = new Stage(this.canvas, this.timings);
+    this.report = new RenderReporter(host, () => this.cy);
+    this.stage = new Stage(this.canvas, this.report.timings);
     this.saved = new SavedState(host, () => captureState(this));
     this.playback = new Playback(() => this.controls, this.side, () => (this.cy && this.stage.level && this.shown ? { cy: this.cy, level: this.stage.level, shown: this.shown } : undefined), () => this.saved.soon());
     this.area.append(this.tooltip.element);
@@ -88,23 +88,20 @@ export class GraphView {
   }
 
   async showGraph(result: WireResult, rootIndex: number, strings: GraphStrings, settings: ViewSettings): Promise<void> {
-    const started = performance.now();
-    const serial = ++this.serial;
-    this.ensureControls(strings);
     const index = Math.max(0, Math.min(rootIndex, result.roots.length - 1));
     const root = result.roots[index];
+    this.report.begin(root);
+    const serial = ++this.serial;
+    this.ensureControls(strings);
     if (this.controls) fillRootPicker(this.controls, result.roots, index);
     this.setStale(false);
-    const report = (grouped: boolean, tooLarge: boolean, firstPaintMs?: number): void => this.host.postMessage(renderedReport(root, this.cy, grouped, tooLarge, started, firstPaintMs));
     if (!root || root.graph.nodeCount > settings.nodeLimit) {
       this.clear(root ? fillIn(strings.tooLarge, root.graph.nodeCount, settings.nodeLimit) : (result.error?.message ?? strings.empty));
-      report(false, root !== undefined || result.error?.kind === "too-large");
+      this.report.none(root !== undefined || result.error?.kind === "too-large");
       return;
     }
-    let mark = performance.now();
-    this.shown = showRoot(result, index, strings, settings);
+    this.shown = this.report.measure("model", () => showRoot(result, index, strings, settings));
     const { model, hierarchy, key } = this.shown;
-    this.timings.model = performance.now() - mark;
     const restore = this.saved.restoreFor(key);
     this.nav = new Navigation(hierarchy);
     this.nav.start(restore?.path);
@@ -113,21 +110,11 @@ export class GraphView {
     this.banners.showNotice(noticeOf(this.shown));
     this.side.renderLegend(strings, model, this.palette);
     this.side.renderNonFinite(strings, model);
-    mark = performance.now();
-    const paint = await this.render(savedViewport(restore), restore?.moved);
+    const paint = await this.report.measured("render", () => this.render(savedViewport(restore), restore?.moved));
     if (serial !== this.serial) return;
-    this.timings.render = performance.now() - mark;
     restoreAfterRender(this, restore);
     this.saved.now();
-    this.timings.firstPaint = paint - started;
-    // "Rendered" means every element is in and a frame with them was drawn.
-    requestAnimationFrame(() =>
-      requestAnimationFrame(() => {
-        if (serial !== this.serial) return;
-        this.timings.total = performance.now() - started;
-        report(hierarchy !== undefined, false, this.timings.firstPaint);
-      }),
-    );
+    this.report.drawn(paint, hierarchy !== undefined, () => serial === this.serial);
   }
 
   /** Shows the open level; resolves when every element is in, with when its first view was drawn. */
@@ -212,6 +199,10 @@ export class GraphView {
   /** Test hooks: the model, the level, the hierarchy; whether the layout ran in its worker. */
   get current(): { model: GraphModel; level: Level; hierarchy: Hierarchy | undefined; path: string[] } | undefined {
     return this.shown && this.stage.level ? { model: this.shown.model, level: this.stage.level, hierarchy: this.shown.hierarchy, path: this.nav.keys } : undefined;
+  }
+
+  get timings(): Record<string, number> {
+    return this.report.timings;
   }
 
   get layoutRanInWorker(): boolean {

@@ -32,7 +32,8 @@ const ahead = 3;
 /** Prepared levels kept: a level left and opened again comes back at once. */
 const kept = 12;
 
-const idle = (run: () => void): void => {
+/** Runs `run` when the page is idle (within a second at most). */
+export const idle = (run: () => void): void => {
   if (typeof requestIdleCallback === "function") requestIdleCallback(run, { timeout: 1000 });
   else setTimeout(run, 50);
 };
@@ -63,19 +64,24 @@ export class PreparedLevels {
     return level;
   }
 
-  /** In idle time, the biggest groups of `level` (of `c`), one at a time; stops when another graph is shown. */
-  ahead(c: LabelContext, level: Level): void {
+  /**
+   * In idle time, the biggest groups of `level` (of `c`), one at a time; stops when another graph
+   * is shown. Resolves with the first one prepared (undefined if the level has no groups).
+   */
+  ahead(c: LabelContext, level: Level): Promise<PreparedLevel | undefined> {
     const serial = this.serial;
     const next = level.items
       .flatMap((item) => (item.kind === "group" ? [item.group] : []))
       .sort((a, b) => b.count - a.count)
       .slice(0, ahead);
-    const step = (): void => {
+    const step = (): Promise<PreparedLevel | undefined> => {
       const group = next.shift();
-      if (!group || serial !== this.serial || c !== this.shown) return;
-      void this.get(c, group).then(() => idle(step));
+      if (!group || serial !== this.serial || c !== this.shown) return Promise.resolve(undefined);
+      const prepared = this.get(c, group);
+      void prepared.then(() => idle(() => void step()));
+      return prepared;
     };
-    idle(step);
+    return new Promise((done) => idle(() => void step().then(done, () => done(undefined))));
   }
 
   clear(): void {

@@ -4,7 +4,7 @@ import { setText } from "./dom";
 import type { GraphView } from "./graphView";
 import { markMatches } from "./marks";
 
-type SearchTarget = Pick<GraphView, "shown" | "cy" | "stage" | "controls" | "timings" | "saved" | "browser">;
+type SearchTarget = Pick<GraphView, "shown" | "cy" | "stage" | "controls" | "report" | "saved" | "browser">;
 
 export class SearchBox {
   private readonly finder = new Finder();
@@ -13,13 +13,13 @@ export class SearchBox {
 
   /** Marks the matches of `query`; `move` also reveals the first. Returns how many matched. */
   run(query: string, move = true): number {
-    const { shown, cy, controls, stage, timings } = this.view;
+    const { shown, cy, controls, stage, report } = this.view;
     const level = stage.level;
     if (!shown || !cy || !level || !controls) return 0;
     const mark = performance.now();
     const matches = this.finder.run(shown.model, shown.calls, query);
     markMatches(cy, level, matches);
-    timings.search = performance.now() - mark;
+    report.timings.search = performance.now() - mark;
     setText(controls.searchCount, this.finder.count(shown.strings));
     const first = this.finder.focused;
     if (move && first !== undefined) void this.view.browser.reveal(first);

@@ -10,10 +10,13 @@ import { itemElementId, type Level } from "./level";
 import { Minimap } from "./minimap";
 import { elementsToShow, PreparedLevels } from "./prepared";
 import type { Palette } from "./theme";
+import { warmOnce } from "./warmup";
 
 export class Stage {
   level: Level | undefined;
   minimap: Minimap | undefined;
+  /** Resolves when the groups on the shown level were prepared and cytoscape warmed (tests wait for it). */
+  warmed: Promise<void> = Promise.resolve();
   private readonly prepared = new PreparedLevels();
   private serial = 0;
 
@@ -40,9 +43,12 @@ export class Stage {
     this.timings.cytoscape = performance.now() - mark;
     const firstPaint = new Promise<number>((done) => requestAnimationFrame(() => requestAnimationFrame(() => done(performance.now()))));
     this.minimap?.attach(cy, palette, this.canvas.boxes, this.canvas.bounds);
-    // Once this level is drawn, the groups on it most likely opened next are made ready.
-    void firstPaint.then(() => {
-      if (serial === this.serial) this.prepared.ahead(c, level);
+    // Once this level is drawn, the groups on it most likely opened next are made ready, and
+    // cytoscape's code is warmed on the first of them (warmup.ts: the first open in a page is cold).
+    this.warmed = firstPaint.then(async () => {
+      if (serial !== this.serial) return;
+      const next = await this.prepared.ahead(c, level);
+      if (next && serial === this.serial) await warmOnce(next.built.elements, palette);
     });
     return { level, firstPaint };
   }

@@ -32,6 +32,16 @@ describe("big graphs and honest marks (Chromium)", function () {
       assert.equal(rendered.grouped, true);
     });
 
+    it("warms cytoscape off screen once after the first view, then leaves only the view's own canvas and elements", async () => {
+      const before = await view((v) => v.cy.elements().map((e) => `${e.id()} ${e.data("label") as string}`).join("|"));
+      const warming = await h.page.evaluate(() =>
+        (window as unknown as { gradlensView: { stage: { warmed: Promise<void> } } }).gradlensView.stage.warmed.then(() => document.body.querySelectorAll(":scope > [aria-hidden=true]").length),
+      );
+      assert.equal(warming, 0, "the off-screen instance is removed");
+      assert.equal(await h.page.$$eval("canvas", (cs) => cs.filter((c) => !c.closest("#graph") && !c.closest(".minimap")).length), 0, "no canvas outside the view");
+      assert.equal(await view((v) => v.cy.elements().map((e) => `${e.id()} ${e.data("label") as string}`).join("|")), before, "the view's elements are untouched");
+    });
+
     it("opens on the top level of its calls, and every level opens step by step (≤ 200 items) with a breadcrumb back", async () => {
       const top = await groupLabels();
       assert.ok(top.some((l) => l.startsWith("loss = documentLoss()")) && top.some((l) => l.startsWith("model = createModel()")), top.join(" / "));
