@@ -33,15 +33,15 @@ const median = (xs: number[]): number => {
 };
 const ms = (x: number) => `${x.toFixed(0)} ms`;
 
-/** examples/microgpt.grad.ts bundled with the engine and no runner, timing itself from its first line to its end. */
+/** examples/microgpt.grad.ts bundled with the engine and no runner, timing itself (wall and CPU) from its first line to its end. */
 function plainScript(file: string): string {
   const outfile = path.join(root, "out", "bench-training", "microgptPlain.js");
   buildSync({
     stdin: { contents: readFileSync(file, "utf8"), resolveDir: path.dirname(file), sourcefile: path.basename(file), loader: "ts" },
     alias: { gradlens: path.join(root, "src", "engine", "index.ts") },
     define: { __dirname: JSON.stringify(path.dirname(file)) },
-    banner: { js: "const __benchStarted = performance.now();" },
-    footer: { js: 'console.log("__bench_ms " + (performance.now() - __benchStarted));' },
+    banner: { js: "const __benchStarted = performance.now(), __benchCpu = process.cpuUsage();" },
+    footer: { js: 'const __benchUsed = process.cpuUsage(__benchCpu); console.log("__bench_ms " + (performance.now() - __benchStarted) + " " + (__benchUsed.user + __benchUsed.system) / 1000);' },
     outfile,
     bundle: true,
     platform: "node",
@@ -58,12 +58,18 @@ async function typescript(rounds: number): Promise<void> {
   const node: number[] = [];
   const runner: number[] = [];
   const training: number[] = [];
+  // CPU time of each process over the same span: on a loaded machine, wall time also counts waiting for a core.
+  const nodeCpu: number[] = [];
+  const runnerCpu: number[] = [];
+  const trainingCpu: number[] = [];
   let losses: string | undefined;
   for (let r = 0; r < rounds; r++) {
     const plain = spawnSync(process.execPath, [script], { encoding: "utf8" });
     if (plain.status !== 0) throw new Error(plain.stderr);
     const lines = plain.stdout.trim().split("\n");
-    node.push(Number(lines.pop()?.replace("__bench_ms ", "")));
+    const [wall, cpu] = (lines.pop() ?? "").replace("__bench_ms ", "").split(" ").map(Number);
+    node.push(wall);
+    nodeCpu.push(cpu);
     // The Train command's run: a TrainingControl streams the records and kept graphs, as in the editor.
     const control = new TrainingControl(() => undefined);
     const b = await runFile(file, control.runOptions(300_000));
@@ -75,6 +81,8 @@ async function typescript(rounds: number): Promise<void> {
     if (printed !== losses) throw new Error(`the training run printed other losses than plain node:\n${printed}\n---\n${losses}`);
     runner.push(a.stats.executeMs ?? NaN);
     training.push(b.stats.executeMs ?? NaN);
+    runnerCpu.push(a.stats.executeCpuMs ?? NaN);
+    trainingCpu.push(b.stats.executeCpuMs ?? NaN);
   }
   const ratio = median(training) / median(node);
   console.log(`examples/microgpt.grad.ts (50 steps), ${rounds} interleaved rounds, the program's own time in its process (median):`);
@@ -82,6 +90,9 @@ async function typescript(rounds: number): Promise<void> {
   console.log(`  training run (Train command's path)              ${ms(median(training))}   ${ratio.toFixed(2)}× plain node (goal ≤ 1.3×) ${ratio <= 1.3 ? "ok" : "OVER"}`);
   console.log(`    each round: ${training.map((t, i) => (t / node[i]).toFixed(2)).join(", ")}`);
   console.log(`  runner without training records                  ${ms(median(runner))}   ${(median(runner) / median(node)).toFixed(2)}× plain node; training ${(median(training) / median(runner)).toFixed(2)}× this run`);
+  const cpuRatio = median(trainingCpu) / median(nodeCpu);
+  console.log(`  CPU time (the same spans, median): plain node ${ms(median(nodeCpu))}, training run ${ms(median(trainingCpu))} = ${cpuRatio.toFixed(2)}× ${cpuRatio <= 1.3 ? "ok" : "OVER"}, runner ${ms(median(runnerCpu))} = ${(median(runnerCpu) / median(nodeCpu)).toFixed(2)}×`);
+  console.log(`    each round: ${trainingCpu.map((t, i) => (t / nodeCpu[i]).toFixed(2)).join(", ")}`);
 }
 
 async function python(rounds: number): Promise<void> {

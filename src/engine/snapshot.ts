@@ -5,7 +5,7 @@
  * tens of megabytes and crosses a worker or webview boundary without per-node objects.
  * Node ids are positions in topological order: children before parents, the root last.
  */
-import { Value, topologicalOrder } from "./value";
+import { Value, topologicalOrder, numberPositions, positionIn } from "./value";
 
 export interface GraphSnapshot {
   nodeCount: number;
@@ -28,12 +28,9 @@ export interface GraphSnapshot {
 
 export function snapshotGraph(root: Value, order: Value[] = topologicalOrder(root)): GraphSnapshot {
   const n = order.length;
-  const index = new Map<Value, number>();
   let edgeCount = 0;
-  for (let i = 0; i < n; i++) {
-    index.set(order[i], i);
-    edgeCount += order[i].childCount;
-  }
+  for (let i = 0; i < n; i++) edgeCount += order[i].childCount;
+  const mark = numberPositions(order);
   const opIndex = new Map<string, number>();
   const opNames: string[] = [];
   const op = new Uint16Array(n);
@@ -60,7 +57,8 @@ export function snapshotGraph(root: Value, order: Value[] = topologicalOrder(roo
     if (v.label !== undefined) labels[i] = v.label;
     childStart[i] = e;
     for (let j = 0; j < v.childCount; j++) {
-      child[e] = index.get(v.child(j)) as number;
+      // A child outside `order` (a caller's partial list) reads as node 0, as it always has.
+      child[e] = Math.max(0, positionIn(v.child(j), mark));
       localGrad[e] = v.localGrad(j);
       e++;
     }

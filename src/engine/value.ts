@@ -84,6 +84,8 @@ function inputsAfterTheSecond(children: readonly Value[], localGrads: readonly n
 /** The graph walks below need the nodes' private fields, so `Value`'s static block defines them. */
 let countParents: (root: Value) => void;
 let sortTopologically: (root: Value) => Value[];
+let numberNodes: (order: readonly Value[]) => number;
+let numberOfNode: (v: Value, mark: number) => number;
 
 /**
  * Slabs: the numbers of each node — data, grad, the local gradients of its first two
@@ -329,6 +331,20 @@ export class Value {
       }
     };
 
+    // A node's position in a list, kept in its slab (the pending-parents slot is free outside
+    // backward(), which recounts it first): far cheaper than a Map of every node of a big graph.
+    numberNodes = (order: readonly Value[]): number => {
+      walkEpoch += 2;
+      const mark = walkEpoch;
+      for (let i = 0; i < order.length; i++) {
+        const v = order[i];
+        v.slab[v.offset + WALK_STAMP] = mark;
+        v.slab[v.offset + PENDING_PARENTS] = i;
+      }
+      return mark;
+    };
+    numberOfNode = (v: Value, mark: number): number => (v.slab[v.offset + WALK_STAMP] === mark ? v.slab[v.offset + PENDING_PARENTS] : -1);
+
     sortTopologically = (root: Value): Value[] => {
       // A node is "entered" when its children have been pushed and "done" once it is in `order`.
       walkEpoch += 2;
@@ -381,6 +397,18 @@ export function toValue(x: Operand): Value {
  */
 export function topologicalOrder(root: Value): Value[] {
   return sortTopologically(root);
+}
+
+/**
+ * Numbers the nodes of `order` by their position; `positionIn(v, mark)` then reads it back (−1 for
+ * a node not in `order`) until the next graph walk or backward(). For the engine's own snapshots.
+ */
+export function numberPositions(order: readonly Value[]): number {
+  return numberNodes(order);
+}
+
+export function positionIn(v: Value, mark: number): number {
+  return numberOfNode(v, mark);
 }
 
 /** Sets every grad in the graph of `root` to 0 — what to call before a second `backward()`. */

@@ -251,5 +251,5 @@ export interface RunResult {
   /** Shown where the learner looks (status bar, notification, the graph view). */
   notes?: RunNote[];
   /** Whole run; bundling, worker startup and the user code's own time where known. */
-  stats: { durationMs: number; nodeCount: number; bundleMs?: number; startupMs?: number; executeMs?: number; workerHeapMb?: number };
+  stats: { durationMs: number; nodeCount: number; bundleMs?: number; startupMs?: number; executeMs?: number; executeCpuMs?: number; workerHeapMb?: number };
 }

@@ -69,7 +69,7 @@ export class CallFrameRecorder {
     if (this.count === 0 || n === 0) return undefined;
     const node = new Int32Array(n).fill(-1);
     // Nodes by creation id; calls are already by start id and nest.
-    const byId = Array.from({ length: n }, (_, i) => i).sort((a, b) => order[a].id - order[b].id);
+    const byId = byCreation(order);
     const open: number[] = [];
     let next = 0;
     for (const i of byId) {
@@ -148,4 +148,23 @@ export class CallFrameRecorder {
     this.start = bigger(this.start);
     this.end = bigger(this.end);
   }
+}
+
+/** Positions of `order` sorted by the nodes' creation ids. */
+function byCreation(order: readonly Value[]): Int32Array | number[] {
+  const n = order.length;
+  // id × 2^k + position, sorted as numbers (a typed array's native sort, no comparator calls), while that stays exact.
+  const bits = Math.max(1, Math.ceil(Math.log2(n + 1)));
+  const scale = 2 ** bits;
+  const keys = new Float64Array(n);
+  let exact = true;
+  for (let i = 0; i < n; i++) {
+    keys[i] = order[i].id * scale + i;
+    if (keys[i] > Number.MAX_SAFE_INTEGER) exact = false;
+  }
+  if (!exact) return Array.from({ length: n }, (_, i) => i).sort((a, b) => order[a].id - order[b].id);
+  keys.sort();
+  const positions = new Int32Array(n);
+  for (let i = 0; i < n; i++) positions[i] = keys[i] % scale;
+  return positions;
 }

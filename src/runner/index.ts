@@ -223,6 +223,7 @@ async function runBundle(request: BundleRequest, file: string, options: RunOptio
     bundleMs,
     ...(outcome.startupMs !== undefined ? { startupMs: outcome.startupMs } : {}),
     ...(output ? { executeMs: output.durationMs, workerHeapMb: output.heapUsedMb } : {}),
+    ...(output?.cpuMs !== undefined ? { executeCpuMs: output.cpuMs } : {}),
   };
   return result;
 }

@@ -101,6 +101,8 @@ export interface WorkerOutput {
   opChecks?: OpCheckResult[];
   warnings?: (Omit<RunWarning, "position"> & { siteId: number })[];
   durationMs: number;
+  /** The child's CPU time (user + system, all its threads) over the same span, in ms: the bench's ratio on a loaded machine. */
+  cpuMs?: number;
   /** The child's used heap after the graphs were captured (near its peak), in MB. */
   heapUsedMb: number;
   training?: WorkerTrainingOutput;
@@ -247,6 +249,7 @@ function isOutput(x: unknown): x is WorkerOutput {
     (x.opChecks === undefined || isArrayOf(x.opChecks, isOpCheck)) &&
     (x.warnings === undefined || isArrayOf(x.warnings, isWarning)) &&
     isNumber(x.durationMs) &&
+    (x.cpuMs === undefined || isNumber(x.cpuMs)) &&
     isNumber(x.heapUsedMb)
   );
 }

@@ -27,12 +27,14 @@ import { describeNonFinite } from "./nonFiniteMessage";
 import { UserValues } from "./userValues";
 import { CallFrameRecorder } from "./callFrames";
 import type { WorkerInput, WorkerOutput, WorkerRoot, WorkerBinding, WorkerError } from "./protocol";
-import { StopTraining, WorkerTraining, type SharedSnapshot } from "./training/workerTraining";
+import { LIVE_GRAPH_MS, StopTraining, WorkerTraining, type SharedSnapshot } from "./training/workerTraining";
 import { exitAfterResult, exitProcess, guardProcessKill, openChildChannel, type ChildChannel } from "./process/childChannel";
 import { startWatchdog, STOP, type StopReason, type Watchdog } from "./process/watchdog";
 import { ConsoleCapture } from "./process/consoleCapture";
 
 const MAX_BACKWARD_SITES = 16;
+/** Checkpoints take at most about 1/CHECKPOINT_SHARE of the run's time (see checkpointIfDue). */
+const CHECKPOINT_SHARE = 50;
 
 /** Thrown by the stubbed `process.exit` to end the user's code where it is (then the run ends for real). */
 class ExitRequest extends Error {
@@ -50,6 +52,7 @@ class StopRequest extends Error {
 
 async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdog): Promise<void> {
   const started = performance.now();
+  const startedCpu = process.cpuUsage();
   useTranslations(input.translations);
   // The process may have been started before its run (process/warmChild.ts): the program's directory is set now.
   try {
@@ -118,11 +121,20 @@ async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdo
     // Stop, `--steps N`: ends the program here, right after this backward() was recorded.
     training?.stopIfAsked();
   });
-  /** Now and then the graphs so far go to the host: if the run is killed hard, they are what is left. */
+  /**
+   * Now and then the graphs so far go to the host: if the run is killed hard, they are what is left.
+   * A checkpoint of a big graph (a walk, a snapshot, its calls, a message) costs a few of its steps,
+   * so the next one waits long enough that checkpoints stay a small share of the run's time. A
+   * training run streams its records and kept graphs as it goes (a recent graph every
+   * LIVE_GRAPH_MS): its first checkpoint waits as long.
+   */
+  let checkpointGapMs = input.training ? Math.max(input.checkpointIntervalMs, LIVE_GRAPH_MS) : input.checkpointIntervalMs;
   function checkpointIfDue(): void {
-    if (lastBackward - lastCheckpoint >= input.checkpointIntervalMs) {
+    if (lastBackward - lastCheckpoint >= checkpointGapMs) {
+      const before = performance.now();
       channel.send({ type: "checkpoint", output: collect() });
       lastCheckpoint = performance.now();
+      checkpointGapMs = Math.max(input.checkpointIntervalMs, (lastCheckpoint - before) * CHECKPOINT_SHARE);
     }
   }
 
@@ -379,6 +391,8 @@ async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdo
       output.bindings.push(binding);
     });
     output.durationMs = performance.now() - started;
+    const cpu = process.cpuUsage(startedCpu);
+    output.cpuMs = (cpu.user + cpu.system) / 1000;
     output.heapUsedMb = getHeapStatistics().used_heap_size / 2 ** 20;
     return output;
   }

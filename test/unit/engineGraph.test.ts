@@ -68,6 +68,27 @@ describe("engine: graph snapshot", () => {
     assert.equal(snapshotNodes(s)[s.root].op, "sum3");
   });
 
+  it("numbers nodes without disturbing a later backward(), and a child outside a partial order reads as node 0", () => {
+    // The snapshot keeps each node's position in its slab, where backward() counts parents.
+    const a = new Value(1.5);
+    const b = a.mul(a);
+    const s = b.add(a);
+    const c = s.exp();
+    c.backward();
+    const first = snapshotGraph(c);
+    assert.deepEqual(snapshotEdges(first).map((e) => [e.from, e.to]), [[0, 1], [0, 1], [1, 2], [0, 2], [2, 3]]);
+    for (const v of [a, b, s, c]) v.grad = 0;
+    const d = c.mul(b);
+    snapshotGraph(d);
+    d.backward();
+    // d = exp(a² + a)·a²: dd/da = exp(a² + a)(2a + 1)·a² + exp(a² + a)·2a.
+    const e = Math.exp(1.5 * 1.5 + 1.5);
+    assert.ok(Math.abs(a.grad - (e * 4 * 1.5 * 1.5 + e * 3)) < 1e-9 * Math.abs(a.grad), `a.grad ${a.grad}`);
+    const partial = snapshotGraph(c, [b, c]);
+    assert.deepEqual(Array.from(partial.child), [0, 0, 0], "a and s are not in the order");
+    assert.deepEqual(Array.from(snapshotGraph(s, [a, b, s]).child), [0, 0, 1, 0]);
+  });
+
   it("keeps the creation site of every node", () => {
     // As the runner does: point creationSite at the expression that is running.
     const at = <T>(site: number, make: () => T): T => {

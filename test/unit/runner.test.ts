@@ -38,6 +38,9 @@ describe("runner: files", function () {
     assert.equal(result.sites[mulNode!.site].text, "x.mul(y)");
     assert.deepEqual(result.console.map((c) => [c.stream, c.text, c.position?.line]), [["stdout", "z = 7", 9]]);
     assert.equal(result.stats.nodeCount, 5);
+    // The child's CPU time over its run (the training bench's ratio on a loaded machine).
+    const cpu = result.stats.executeCpuMs;
+    assert.ok(cpu !== undefined && cpu > 0 && cpu < 60_000, `executeCpuMs ${cpu}`);
   });
 
   it("groups loop instances by site and reports bindings with their last value and count", async () => {

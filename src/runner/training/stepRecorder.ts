@@ -58,6 +58,8 @@ export interface GraphScan<V = Value> {
   deadRelus: number;
   nonFinite: boolean;
   nodeCount: number;
+  /** The walk's topological order, when the scan made one (a graph kept at this step reuses it). */
+  order?: V[];
 }
 
 /** One walk of the engine's own (its fastest: per-node stamps, no Set), then a pass over the nodes. */
@@ -80,7 +82,7 @@ export function scanGraph(root: Value): GraphScan {
     const leaf = leaves[i];
     if (leaf.data - leaf.data !== 0 || leaf.grad - leaf.grad !== 0) nonFinite = true;
   }
-  return { leaves, relus, deadRelus, nonFinite, nodeCount: order.length };
+  return { leaves, relus, deadRelus, nonFinite, nodeCount: order.length, order };
 }
 
 /** ReLUs made since the last backward() (the runner counts them as they are made), and how many got input ≤ 0. */
@@ -134,7 +136,7 @@ export class StepRecorder<V extends NumberedValue = Value> {
    * Call right after backward() on `root`. Returns the record of the previous step, now complete,
    * and the scan of this step's graph.
    */
-  afterBackward(root: V, relus?: ReluCount): { completed: StepRecord | undefined; nonFinite: boolean; step: number; data: Float64Array; grad: Float64Array } {
+  afterBackward(root: V, relus?: ReluCount): { completed: StepRecord | undefined; nonFinite: boolean; step: number; data: Float64Array; grad: Float64Array; order?: V[] } {
     this.steps++;
     const scan = this.options.scanEveryStep || shouldScan(this.steps) ? this.scan(root) : undefined;
     // The program's structure is read at the first two steps: a leaf it holds at both is a parameter
@@ -192,7 +194,7 @@ export class StepRecorder<V extends NumberedValue = Value> {
       candidateData,
       candidateGrad,
     };
-    return { completed, nonFinite, step: this.steps, data, grad };
+    return { completed, nonFinite, step: this.steps, data, grad, order: scan?.order };
   }
 
   /** Completes the last step with the data as it is now (the end of the run). */

@@ -86,7 +86,7 @@ const BATCH_MS = 100;
  * While the run goes, a recent step's graph is taken this often at most, and never more than
  * 1/LIVE_GRAPH_SHARE of the run's time (a snapshot of a big step costs a few of its steps).
  */
-const LIVE_GRAPH_MS = 10_000;
+export const LIVE_GRAPH_MS = 10_000;
 const LIVE_GRAPH_SHARE = 50;
 
 interface RecentStep {
@@ -234,12 +234,12 @@ export class WorkerTraining {
   }
 
   afterBackward(root: Value, siteId: number): void {
-    const { completed, nonFinite, step, data, grad } = this.recorder.afterBackward(root, this.relus);
+    const { completed, nonFinite, step, data, grad, order } = this.recorder.afterBackward(root, this.relus);
     this.relus.calls = 0;
     this.relus.dead = 0;
     if (completed) this.push(completed);
-    if (step === 1) this.keepNow(root, step, siteId);
-    else if (nonFinite && !this.nonFiniteKept) this.keepNow(root, step, siteId);
+    if (step === 1) this.keepNow(root, step, siteId, order);
+    else if (nonFinite && !this.nonFiniteKept) this.keepNow(root, step, siteId, order);
     if (nonFinite) this.nonFiniteKept = true;
     this.recent.push({ step, root, siteId, data, grad });
     if (this.recent.length > RECENT_GRAPHS) this.recent.shift();
@@ -329,8 +329,9 @@ export class WorkerTraining {
   }
 
   /** The first step and the first non-finite one are captured at once (their numbers are exact now), and sent with the next batch. */
-  private keepNow(root: Value, step: number, siteId: number): void {
-    const graph = this.capture(root, step, siteId);
+  private keepNow(root: Value, step: number, siteId: number, order: Value[] | undefined): void {
+    // The step's scan walked this very graph just now: its order serves the snapshot too.
+    const graph = this.capture(root, step, siteId, undefined, undefined, order ? { order } : undefined);
     if (!graph) return;
     this.graphs.push(graph);
     this.newGraphs.push(graph);
@@ -340,12 +341,12 @@ export class WorkerTraining {
    * A graph snapshot; `data`/`grad` (the parameters' numbers at that backward()) put back what the
    * optimizer changed since — the other nodes of a step are not written to by a training loop.
    */
-  private capture(root: Value, step: number, siteId: number, data?: Float64Array, grad?: Float64Array, shared?: SharedSnapshot): WorkerStepGraph | undefined {
+  private capture(root: Value, step: number, siteId: number, data?: Float64Array, grad?: Float64Array, shared?: { order: Value[]; graph?: GraphSnapshot }): WorkerStepGraph | undefined {
     const order = shared?.order ?? topologicalOrder(root);
     if (this.options.nodeLimit !== undefined && order.length > this.options.nodeLimit) return undefined;
     // A shared snapshot's numbers are already those of its backward(); its columns are only read (each message copies them).
-    const graph = shared ? { ...shared.graph } : snapshotGraph(root, order);
-    if (shared) data = grad = undefined;
+    const graph = shared?.graph ? { ...shared.graph } : snapshotGraph(root, order);
+    if (shared?.graph) data = grad = undefined;
     const paths: Record<number, string> = {};
     const parameterPaths = this.lastPaths;
     for (let i = 0; i < order.length; i++) {
