@@ -18,6 +18,7 @@ import * as os from "node:os";
 import { spawnSync } from "node:child_process";
 import { buildSync } from "esbuild";
 import { keepChildWarm, runFile } from "../src/runner";
+import { bundleWithEngine } from "./plainBundle";
 import { runPython } from "../src/runner/python";
 
 const root = path.resolve(__dirname, "..");
@@ -50,18 +51,7 @@ const median = (xs: number[]) => {
 
 /** A file bundled with the engine and no runner, for plain `node` (its JIT as cold as the child's). */
 function directScript(source: string, sourcefile: string, outfile: string): string {
-  buildSync({
-    stdin: { contents: source, resolveDir: path.dirname(sourcefile), sourcefile: path.basename(sourcefile), loader: "ts" },
-    alias: { gradlens: path.join(root, "src", "engine", "index.ts") },
-    define: { __dirname: JSON.stringify(path.dirname(sourcefile)) },
-    outfile,
-    bundle: true,
-    platform: "node",
-    format: "cjs",
-    target: "es2022",
-    logLevel: "error",
-  });
-  return outfile;
+  return bundleWithEngine(source, sourcefile, outfile);
 }
 
 // --- 1. start-up ------------------------------------------------------------------------------

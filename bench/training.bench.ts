@@ -18,6 +18,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { buildSync } from "esbuild";
 import { runFile } from "../src/runner";
+import { bundleWithEngine } from "./plainBundle";
 import { TrainingControl } from "../src/runner/training/control";
 import { resolvePythonPath, runPython } from "../src/runner/python";
 import type { StepRecord } from "../src/protocol/training";
@@ -36,20 +37,10 @@ const ms = (x: number) => `${x.toFixed(0)} ms`;
 /** examples/microgpt.grad.ts bundled with the engine and no runner, timing itself (wall and CPU) from its first line to its end. */
 function plainScript(file: string): string {
   const outfile = path.join(root, "out", "bench-training", "microgptPlain.js");
-  buildSync({
-    stdin: { contents: readFileSync(file, "utf8"), resolveDir: path.dirname(file), sourcefile: path.basename(file), loader: "ts" },
-    alias: { gradlens: path.join(root, "src", "engine", "index.ts") },
-    define: { __dirname: JSON.stringify(path.dirname(file)) },
-    banner: { js: "const __benchStarted = performance.now(), __benchCpu = process.cpuUsage();" },
-    footer: { js: 'const __benchUsed = process.cpuUsage(__benchCpu); console.log("__bench_ms " + (performance.now() - __benchStarted) + " " + (__benchUsed.user + __benchUsed.system) / 1000);' },
-    outfile,
-    bundle: true,
-    platform: "node",
-    format: "cjs",
-    target: "es2022",
-    logLevel: "error",
+  return bundleWithEngine(readFileSync(file, "utf8"), file, outfile, {
+    banner: "const __benchStarted = performance.now(), __benchCpu = process.cpuUsage();",
+    footer: 'const __benchUsed = process.cpuUsage(__benchCpu); console.log("__bench_ms " + (performance.now() - __benchStarted) + " " + (__benchUsed.user + __benchUsed.system) / 1000);',
   });
-  return outfile;
 }
 
 async function typescript(rounds: number): Promise<void> {

@@ -1,0 +1,24 @@
+// The baseline both the runner and training benches time against: a user's program bundled with
+// GradLens's engine and nothing of the runner, so plain `node` runs exactly the user's code.
+import * as path from "node:path";
+import { buildSync } from "esbuild";
+
+const root = path.resolve(__dirname, "..");
+
+/** Writes `outfile`: `source` (a `.grad.ts` program) bundled with the engine; `wrap` adds code around it. */
+export function bundleWithEngine(source: string, sourcefile: string, outfile: string, wrap: { banner?: string; footer?: string } = {}): string {
+  buildSync({
+    stdin: { contents: source, resolveDir: path.dirname(sourcefile), sourcefile: path.basename(sourcefile), loader: "ts" },
+    alias: { gradlens: path.join(root, "src", "engine", "index.ts") },
+    define: { __dirname: JSON.stringify(path.dirname(sourcefile)) },
+    ...(wrap.banner ? { banner: { js: wrap.banner } } : {}),
+    ...(wrap.footer ? { footer: { js: wrap.footer } } : {}),
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "cjs",
+    target: "es2022",
+    logLevel: "error",
+  });
+  return outfile;
+}
