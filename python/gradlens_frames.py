@@ -101,12 +101,12 @@ class CallRecorder:
 
     def frames_for(self, numbers):
         """The CallFrames of a graph whose nodes (in graph order) were made with these creation
-        numbers (0: unknown), or None when no node was made inside a call."""
+        numbers (0: unknown; any iterable, read once), or None when no node was made inside a call."""
         if not self.parent:
             return None
         starts, owner = self.starts, self.owner
         segment = map(bisect_right, repeat(starts), numbers)
-        node = list(map([-1, *owner].__getitem__, segment))  # segment j is owned by owner[j - 1]; 0: before any
+        node = array("i", map([-1, *owner].__getitem__, segment))  # segment j is owned by owner[j - 1]; 0: before any
         used = set(node)
         used.discard(-1)
         if not used:
