@@ -2,11 +2,12 @@
  * The Python tracer's costs (`npm run bench -- python`): a microgpt-shaped training program
  * (test/fixtures/python/microgpt_style/train.py: 4,192 parameters, Adam, grads zeroed after each
  * update) run by plain `python3` and through GradLens (`runPython`, end to end: request, tracer,
- * reading the graph back), 1 step and 20 steps, interleaved, medians of repeats; also the CPU time and peak memory of the tracer
+ * reading the graph back on the thread the extension reads it on), 1 step and 20 steps, interleaved, medians of repeats; also the CPU time and peak memory of the tracer
  * process alone against plain `python3` (interleaved, medians). Goals: ≤ 1.5× on
  * one step, ≤ 1.3× on 20, peak memory of the Python process ≤ 2× plain.
  */
 import { spawnSync } from "node:child_process";
+import { buildSync } from "esbuild";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -17,6 +18,10 @@ import { tracerScriptPath } from "../src/runner/python/tracerScript";
 const root = path.resolve(__dirname, "..");
 const program = path.join(root, "test", "fixtures", "python", "microgpt_style", "train.py");
 const python = process.env.GRADLENS_BENCH_PYTHON ?? "python3";
+// Big results are read on the thread the extension uses (dist/pythonResultThread.js), built the same way.
+const resultThreadFile = path.join(root, "out", "bench-python", "pythonResultThread.js");
+buildSync({ entryPoints: [path.join(root, "src", "runner", "python", "resultThread.ts")], outfile: resultThreadFile, bundle: true, platform: "node", format: "cjs", target: "es2022", logLevel: "error" });
+process.env.GRADLENS_PYTHON_RESULT_THREAD = resultThreadFile;
 const CASES = [
   { steps: 1, repeats: 7, goal: 1.5 },
   { steps: 20, repeats: 5, goal: 1.3 },
