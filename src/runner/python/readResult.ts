@@ -48,6 +48,12 @@ export function prepareResultThread(): void {
 }
 
 let current: ResultThread | undefined;
+let started = 0;
+
+/** How many reading threads this process has started (one serves many runs). */
+export function resultThreadsStarted(): number {
+  return started;
+}
 
 function resultThread(): ResultThread | undefined {
   if (current?.usable) return current;
@@ -80,7 +86,9 @@ class ResultThread {
   static start(script: string): ResultThread | undefined {
     try {
       // No inherited flags: the script is a bundle, and loaders of the host (a test's tsx) only slow its start.
-      return new ResultThread(new Worker(script, { execArgv: [], stdout: true, stderr: true }));
+      const worker = new Worker(script, { execArgv: [], stdout: true, stderr: true });
+      started++;
+      return new ResultThread(worker);
     } catch {
       return undefined;
     }
