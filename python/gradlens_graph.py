@@ -120,10 +120,11 @@ class _Positions:
         return i if i < len(self.keys) and self.keys[i] == record else None
 
 
-def _order(recorder, nodes, inputs, kinds):
+def _order(recorder, nodes, inputs, kinds, fast_only=False):
     """(positions into `nodes` in topological order, node id of a value, inputs per node, inputs' node
     ids). Values record when they were made, and a value is made after its inputs: sorting by that is
-    the order, unless the graph was edited afterwards (then a depth-first sort, which finds cycles)."""
+    the order, unless the graph was edited afterwards (then a depth-first sort, which finds cycles).
+    `fast_only`: None instead of the depth-first sort, or when an input is not among the nodes."""
     made = recorder.made
     keys = list(map(made.get, map(id, nodes)))
     if None not in keys:
@@ -133,12 +134,12 @@ def _order(recorder, nodes, inputs, kinds):
         if order[-1] == 0 and all(map(lt, sorted_keys, islice(sorted_keys, 1, None))):
             counts = array("I", map(len, map(inputs.__getitem__, order)))
             child = _input_positions(recorder, nodes, inputs, order, sorted_keys, kinds)
-            if child is not None:
-                parent = array("I", chain.from_iterable(map(repeat, range(len(order)), counts)))
-                if not any(map(ge, child, parent)):
-                    return order, _Positions(made, sorted_keys), counts, child
-                del parent
+            parents = chain.from_iterable(map(repeat, range(len(order)), counts))
+            if child is not None and not any(map(ge, child, parents)):
+                return order, _Positions(made, sorted_keys), counts, child
             del child
+    if fast_only:
+        return None
     order = _depth_first(nodes, inputs)
     index = dict(zip(map(id, map(nodes.__getitem__, order)), range(len(order))))
     counts = array("I", map(len, map(inputs.__getitem__, order)))
@@ -151,7 +152,7 @@ def _input_positions(recorder, nodes, inputs, order, sorted_keys, kinds):
     Values that hash by identity are looked up directly in {value: node id} (no id() or creation record
     per edge, and the table lives only here); others are found by the bisection of their records."""
     edges = chain.from_iterable(map(inputs.__getitem__, order))
-    if all(kind.__hash__ is object.__hash__ and kind.__eq__ is object.__eq__ for kind in kinds):
+    if _hash_by_identity(kinds):
         position = dict(zip(map(nodes.__getitem__, order), range(len(order))))
         try:
             return array("I", map(position.__getitem__, edges))
@@ -161,6 +162,10 @@ def _input_positions(recorder, nodes, inputs, order, sorted_keys, kinds):
         return array("I", map(bisect_left, repeat(sorted_keys), map(recorder.made.__getitem__, map(id, edges))))
     except (KeyError, TypeError):
         return None
+
+
+def _hash_by_identity(kinds):
+    return all(kind.__hash__ is object.__hash__ and kind.__eq__ is object.__eq__ for kind in kinds)
 
 
 def _depth_first(nodes, inputs):
@@ -225,8 +230,17 @@ def _snapshot(recorder, taken):
     if taken.data is None:  # a root that is not a value after all
         return None, {}
     kinds = set(map(type, nodes))
-    inputs, slots = inputs_of(recorder, taken)
-    order, index, counts, child = _order(recorder, nodes, inputs, kinds)
+    # Inputs kept in tuples or lists of values that hash by identity are taken as they are: the
+    # lookup of every input among the nodes (in _order) is then the check that they are all values.
+    ordered = slots = None
+    if _hash_by_identity(kinds) and set(map(type, taken.children)) <= {tuple, list}:
+        inputs = list(taken.children)
+        ordered = _order(recorder, nodes, inputs, kinds, fast_only=True)
+    if ordered is None:
+        inputs, slots = inputs_of(recorder, taken)
+        ordered = _order(recorder, nodes, inputs, kinds)
+    order, index, counts, child = ordered
+    del ordered
     # Each column goes from the capture to its packed bytes in one C-level pass, and no list of a
     # number per node or edge outlives its column: the end of a run is where its memory peaks.
     child_start = packed_array(array("I", accumulate(counts, initial=0)))
@@ -237,8 +251,8 @@ def _snapshot(recorder, taken):
     made = recorder.made
     # The sort by records already read them, in this order, when it gave the order.
     records = index.keys if isinstance(index, _Positions) else list(map(made.get, map(id, map(nodes.__getitem__, order)), repeat(0)))
-    tag_site = recorder.tag_site
-    site = packed("i", lambda: map(tag_site.__getitem__, map(and_, records, repeat(TAG_MASK))))
+    tags = array("I", map(and_, records, repeat(TAG_MASK)))
+    site = packed("i", lambda: map(recorder.tag_site.__getitem__, tags))
     shapes = recorder.shapes
     if any(shapes[k].op for k in kinds):
         ops = [op_of(recorder, nodes[i], n > 0) for i, n in zip(order, counts)]
@@ -249,7 +263,8 @@ def _snapshot(recorder, taken):
         op = packed("H", lambda: map(op_index.__getitem__, ops))
         del ops
     else:
-        op_names, op = _ops_from_tags(recorder, records, counts)
+        op_names, op = _ops_from_tags(recorder, tags, counts)
+    del tags
 
     labels = {}
     if any(shapes[k].label for k in kinds):
@@ -279,16 +294,21 @@ def _snapshot(recorder, taken):
     }
     if unknown:
         columns["unknownLocalGrad"] = unknown
-    frames = recorder.calls.frames_for(map(and_, records, repeat(NUMBER_MASK))) if recorder.calls is not None else None
+    if recorder.calls is None:
+        frames = None
+    elif isinstance(index, _Positions):  # records in creation order
+        frames = recorder.calls.frames_for(records, ascending=True)
+    else:
+        frames = recorder.calls.frames_for(map(and_, records, repeat(NUMBER_MASK)))
     if frames is not None:
         columns["frames"] = {key: packed_array(v) if isinstance(v, array) else v for key, v in frames.items()}
     return columns, index
 
 
-def _ops_from_tags(recorder, records, counts):
+def _ops_from_tags(recorder, tags, counts):
     """(op names, packed op column) when the class names no ops: a node's op follows from its tag (the
     method that made it) and whether it has inputs, so names are looked up once per distinct pair."""
-    keys = array("q", map(or_, map(lshift, map(and_, records, repeat(TAG_MASK)), repeat(1)), map(bool, counts)))
+    keys = array("q", map(or_, map(lshift, tags, repeat(1)), map(bool, counts)))
     hint_names, tag_op = recorder.op_names, recorder.tag_op
     name_of_key = {key: (hint_names[tag_op[key >> 1]] or "op") if key & 1 else "" for key in dict.fromkeys(keys)}
     op_names = list(dict.fromkeys(name_of_key.values()))  # in the order of the nodes that first have them
