@@ -17,15 +17,25 @@ import { tracerScriptPath } from "../src/runner/python/tracerScript";
 
 const root = path.resolve(__dirname, "..");
 const program = path.join(root, "test", "fixtures", "python", "microgpt_style", "train.py");
-const python = process.env.GRADLENS_BENCH_PYTHON ?? "python3";
+// The interpreter's own binary, for the plain runs as for the traced ones: a launcher in between (pyenv's
+// shim, the Windows `py`) costs the plain run a start the traced one skips (launcherCache.ts).
+const python = realInterpreter(process.env.GRADLENS_BENCH_PYTHON ?? "python3");
 // Big results are read on the thread the extension uses (dist/pythonResultThread.js), built the same way.
 const resultThreadFile = path.join(root, "out", "bench-python", "pythonResultThread.js");
 buildSync({ entryPoints: [path.join(root, "src", "runner", "python", "resultThread.ts")], outfile: resultThreadFile, bundle: true, platform: "node", format: "cjs", target: "es2022", logLevel: "error" });
 process.env.GRADLENS_PYTHON_RESULT_THREAD = resultThreadFile;
+// GRADLENS_BENCH_PYTHON_STEPS=1 runs only the 1-step case (a comma list of the cases' step counts).
+const only = process.env.GRADLENS_BENCH_PYTHON_STEPS?.split(",").map(Number);
 const CASES = [
   { steps: 1, repeats: 7, goal: 1.5 },
   { steps: 20, repeats: 5, goal: 1.3 },
-];
+].filter((c) => !only || only.includes(c.steps));
+
+function realInterpreter(command: string): string {
+  const run = spawnSync(command, ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" });
+  const executable = run.status === 0 ? run.stdout.trim() : "";
+  return executable || command;
+}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -69,6 +79,7 @@ async function main() {
 
     console.log("microgpt-shaped training in Python: plain python3 vs GradLens's tracer (medians)");
     console.log("wall time: end to end through runPython; CPU and memory: the tracer process alone vs plain python3");
+    console.log(`interpreter: ${python} (the same binary for both)`);
     console.log("steps  nodes    plain      traced     ratio  goal   cpu plain  traced  ratio   memory plain  traced  ratio  goal");
     for (const { steps, repeats, goal } of CASES) {
       const plain: number[] = [];
