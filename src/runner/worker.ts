@@ -273,7 +273,7 @@ async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdo
         const order = topologicalOrder(value);
         const graph = snapshotGraph(value, order);
         if (epoch !== undefined) restoreBackwardState(graph, order, states, epoch);
-        shared = { order, graph };
+        shared = { order, graph, labels: once(() => packLabels(graph.labels)), frames: once(() => frames.framesFor(order)) };
         snapshots.set(value, shared);
       }
       return shared;
@@ -329,13 +329,13 @@ async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdo
           };
           continue;
         }
-        const { graph } = snapshotOf(root.value, root.epoch);
-        if (checkingOps) opGraphs.set({ root: index, graph: { ...graph } }, order); // a copy keeps the labels packed below
-        const labels = packLabels(graph.labels);
-        graph.labels = {};
-        const workerRoot: WorkerRoot = { name, reason: root.reason, siteId: root.siteId, graph, labels };
+        const shared = snapshotOf(root.value, root.epoch);
+        const { graph } = shared;
+        if (checkingOps) opGraphs.set({ root: index, graph: { ...graph } }, order);
+        // The labels cross the channel packed (the snapshot keeps them for the op checks).
+        const workerRoot: WorkerRoot = { name, reason: root.reason, siteId: root.siteId, graph: { ...graph, labels: {} }, labels: shared.labels() };
         if (root.calls > 1) workerRoot.calls = root.calls;
-        const calls = frames.framesFor(order);
+        const calls = shared.frames();
         if (calls) workerRoot.frames = calls;
         output.roots.push(workerRoot);
         if (bindingNodes.size > 0) {
@@ -396,6 +396,12 @@ async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdo
     output.heapUsedMb = getHeapStatistics().used_heap_size / 2 ** 20;
     return output;
   }
+}
+
+/** `make()`'s result, made at the first call only. */
+function once<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => (made ??= { value: make() }).value;
 }
 
 /** The numbers as they were at the root's backward(), where user code changed them since. */
