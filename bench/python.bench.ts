@@ -2,11 +2,12 @@
  * The Python tracer's costs (`npm run bench -- python`): a microgpt-shaped training program
  * (test/fixtures/python/microgpt_style/train.py: 4,192 parameters, Adam, grads zeroed after each
  * update) run by plain `python3` and through GradLens (`runPython`, end to end: request, tracer,
- * reading the graph back), 1 step and 20 steps, interleaved, medians of repeats; also the CPU time and peak memory of the tracer
+ * reading the graph back on the thread the extension reads it on), 1 step and 20 steps, interleaved, medians of repeats; also the CPU time and peak memory of the tracer
  * process alone against plain `python3` (interleaved, medians). Goals: ≤ 1.5× on
  * one step, ≤ 1.3× on 20, peak memory of the Python process ≤ 2× plain.
  */
 import { spawnSync } from "node:child_process";
+import { buildSync } from "esbuild";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -16,11 +17,25 @@ import { tracerScriptPath } from "../src/runner/python/tracerScript";
 
 const root = path.resolve(__dirname, "..");
 const program = path.join(root, "test", "fixtures", "python", "microgpt_style", "train.py");
-const python = process.env.GRADLENS_BENCH_PYTHON ?? "python3";
+// The interpreter's own binary, for the plain runs as for the traced ones: a launcher in between (pyenv's
+// shim, the Windows `py`) costs the plain run a start the traced one skips (launcherCache.ts).
+const python = realInterpreter(process.env.GRADLENS_BENCH_PYTHON ?? "python3");
+// Big results are read on the thread the extension uses (dist/pythonResultThread.js), built the same way.
+const resultThreadFile = path.join(root, "out", "bench-python", "pythonResultThread.js");
+buildSync({ entryPoints: [path.join(root, "src", "runner", "python", "resultThread.ts")], outfile: resultThreadFile, bundle: true, platform: "node", format: "cjs", target: "es2022", logLevel: "error" });
+process.env.GRADLENS_PYTHON_RESULT_THREAD = resultThreadFile;
+// GRADLENS_BENCH_PYTHON_STEPS=1 runs only the 1-step case (a comma list of the cases' step counts).
+const only = process.env.GRADLENS_BENCH_PYTHON_STEPS?.split(",").map(Number);
 const CASES = [
   { steps: 1, repeats: 7, goal: 1.5 },
   { steps: 20, repeats: 5, goal: 1.3 },
-];
+].filter((c) => !only || only.includes(c.steps));
+
+function realInterpreter(command: string): string {
+  const run = spawnSync(command, ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" });
+  const executable = run.status === 0 ? run.stdout.trim() : "";
+  return executable || command;
+}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -64,6 +79,7 @@ async function main() {
 
     console.log("microgpt-shaped training in Python: plain python3 vs GradLens's tracer (medians)");
     console.log("wall time: end to end through runPython; CPU and memory: the tracer process alone vs plain python3");
+    console.log(`interpreter: ${python} (the same binary for both)`);
     console.log("steps  nodes    plain      traced     ratio  goal   cpu plain  traced  ratio   memory plain  traced  ratio  goal");
     for (const { steps, repeats, goal } of CASES) {
       const plain: number[] = [];

@@ -9,8 +9,9 @@ node's call is found from its creation number alone, by bisection, when a graph 
 """
 import sys
 from array import array
-from bisect import bisect_right
-from itertools import repeat
+from bisect import bisect_left, bisect_right
+from itertools import chain, compress, islice, repeat
+from operator import sub
 
 # Calls recorded before the record is compacted (a training loop makes a graph's worth per step):
 # the earliest (where a model makes its parameters) and the open ones stay; the values of dropped
@@ -99,15 +100,26 @@ class CallRecorder:
         self.starts, self.owner = starts, owner
         self.stack = [renumber[k] for k in self.stack]
 
-    def frames_for(self, numbers):
+    def frames_for(self, numbers, ascending=False):
         """The CallFrames of a graph whose nodes (in graph order) were made with these creation
-        numbers (0: unknown), or None when no node was made inside a call."""
+        numbers (0: unknown; any iterable, read once), or None when no node was made inside a call.
+        `ascending`: `numbers` is a list in increasing order, of numbers or of records that add below
+        one number step (the values' `made` records); then each segment's first node is found by
+        bisection, not each node's segment."""
         if not self.parent:
             return None
         starts, owner = self.starts, self.owner
-        segment = map(bisect_right, repeat(starts), numbers)
-        node = list(map([-1, *owner].__getitem__, segment))  # segment j is owned by owner[j - 1]; 0: before any
-        used = set(node)
+        if ascending:
+            # Nodes [first[j], first[j + 1]) are in segment j, owned by ([-1] + owner)[j].
+            first = [0, *map(bisect_left, repeat(numbers), starts), len(numbers)]
+            lengths = list(map(sub, islice(first, 1, None), first))
+            segment_owner = [-1, *owner]
+            used = set(compress(segment_owner, lengths))
+            node = None  # made from the segments once the calls are renumbered
+        else:
+            segment = map(bisect_right, repeat(starts), numbers)
+            node = array("i", map([-1, *owner].__getitem__, segment))  # segment j is owned by owner[j - 1]; 0: before any
+            used = set(node)
         used.discard(-1)
         if not used:
             return None
@@ -124,5 +136,8 @@ class CallRecorder:
         fn = array("i", (self.fn[k] for k in kept))
         call_site = array("i", (self.call_site[k] for k in kept))
         renumber[-1] = -1
-        node = array("i", map(renumber.__getitem__, node))
+        if node is None:
+            node = array("i", chain.from_iterable(map(repeat, map(renumber.get, segment_owner, repeat(-1)), lengths)))
+        else:
+            node = array("i", map(renumber.__getitem__, node))
         return {"functions": list(self.functions), "parent": parent, "fn": fn, "callSite": call_site, "node": node}

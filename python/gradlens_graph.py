@@ -14,7 +14,7 @@ import sys
 from array import array
 from bisect import bisect_left
 from itertools import accumulate, chain, islice, repeat
-from operator import ge, lt
+from operator import and_, eq, ge, lshift, lt, or_
 
 from gradlens_attributes import read
 from gradlens_capture import read_local_grads
@@ -55,18 +55,17 @@ def packed_array(numbers_):
     if sys.byteorder == "big":
         numbers_ = array(numbers_.typecode, numbers_)
         numbers_.byteswap()
-    return base64.b64encode(numbers_.tobytes()).decode("ascii")
+    return base64.b64encode(numbers_).decode("ascii")
 
 
-def packed(typecode, values):
-    values = values if isinstance(values, list) else list(values)
+def packed(typecode, make_values):
+    """base64 of the array of `make_values()` (a function, called again for the careful conversion
+    of values that are not plain numbers)."""
     try:
-        numbers_ = array(typecode, values)
+        numbers_ = array(typecode, make_values())
     except (TypeError, OverflowError):
-        numbers_ = array(typecode, map(as_float, values))
-    if sys.byteorder == "big":
-        numbers_.byteswap()
-    return base64.b64encode(numbers_.tobytes()).decode("ascii")
+        numbers_ = array(typecode, map(as_float, make_values()))
+    return packed_array(numbers_)
 
 
 def inputs_of(recorder, taken):
@@ -77,6 +76,8 @@ def inputs_of(recorder, taken):
     slots = None
     kinds = set(map(type, chain.from_iterable(filter(None, taken.children))))
     all_values = kinds <= shapes.keys()
+    if all_values and set(map(type, taken.children)) <= {tuple, list}:
+        return list(taken.children), None  # (microgpt's tuples, leaves' empty ones)
     for container in taken.children:
         if not container:
             lists.append(())
@@ -119,10 +120,11 @@ class _Positions:
         return i if i < len(self.keys) and self.keys[i] == record else None
 
 
-def _order(recorder, nodes, inputs):
+def _order(recorder, nodes, inputs, kinds, fast_only=False):
     """(positions into `nodes` in topological order, node id of a value, inputs per node, inputs' node
     ids). Values record when they were made, and a value is made after its inputs: sorting by that is
-    the order, unless the graph was edited afterwards (then a depth-first sort, which finds cycles)."""
+    the order, unless the graph was edited afterwards (then a depth-first sort, which finds cycles).
+    `fast_only`: None instead of the depth-first sort, or when an input is not among the nodes."""
     made = recorder.made
     keys = list(map(made.get, map(id, nodes)))
     if None not in keys:
@@ -131,17 +133,39 @@ def _order(recorder, nodes, inputs):
         del keys
         if order[-1] == 0 and all(map(lt, sorted_keys, islice(sorted_keys, 1, None))):
             counts = array("I", map(len, map(inputs.__getitem__, order)))
-            edges = chain.from_iterable(map(inputs.__getitem__, order))
-            child = array("I", map(bisect_left, repeat(sorted_keys), map(made.__getitem__, map(id, edges))))
-            parent = array("I", chain.from_iterable(map(repeat, range(len(order)), counts)))
-            if not any(map(ge, child, parent)):
+            child = _input_positions(recorder, nodes, inputs, order, sorted_keys, kinds)
+            parents = chain.from_iterable(map(repeat, range(len(order)), counts))
+            if child is not None and not any(map(ge, child, parents)):
                 return order, _Positions(made, sorted_keys), counts, child
-            del parent, child
+            del child
+    if fast_only:
+        return None
     order = _depth_first(nodes, inputs)
     index = dict(zip(map(id, map(nodes.__getitem__, order)), range(len(order))))
     counts = array("I", map(len, map(inputs.__getitem__, order)))
     child = array("I", map(index.__getitem__, map(id, chain.from_iterable(map(inputs.__getitem__, order)))))
     return order, index, counts, child
+
+
+def _input_positions(recorder, nodes, inputs, order, sorted_keys, kinds):
+    """Every edge's input as a node id, edges in node order; None when an input is not among the nodes.
+    Values that hash by identity are looked up directly in {value: node id} (no id() or creation record
+    per edge, and the table lives only here); others are found by the bisection of their records."""
+    edges = chain.from_iterable(map(inputs.__getitem__, order))
+    if _hash_by_identity(kinds):
+        position = dict(zip(map(nodes.__getitem__, order), range(len(order))))
+        try:
+            return array("I", map(position.__getitem__, edges))
+        except (KeyError, TypeError):
+            return None
+    try:
+        return array("I", map(bisect_left, repeat(sorted_keys), map(recorder.made.__getitem__, map(id, edges))))
+    except (KeyError, TypeError):
+        return None
+
+
+def _hash_by_identity(kinds):
+    return all(kind.__hash__ is object.__hash__ and kind.__eq__ is object.__eq__ for kind in kinds)
 
 
 def _depth_first(nodes, inputs):
@@ -205,35 +229,46 @@ def _snapshot(recorder, taken):
     nodes = taken.nodes
     if taken.data is None:  # a root that is not a value after all
         return None, {}
-    inputs, slots = inputs_of(recorder, taken)
-    order, index, counts, child = _order(recorder, nodes, inputs)
-    ordered = list(map(nodes.__getitem__, order))
+    kinds = set(map(type, nodes))
+    # Inputs kept in tuples or lists of values that hash by identity are taken as they are: the
+    # lookup of every input among the nodes (in _order) is then the check that they are all values.
+    ordered = slots = None
+    if _hash_by_identity(kinds) and set(map(type, taken.children)) <= {tuple, list}:
+        inputs = list(taken.children)
+        ordered = _order(recorder, nodes, inputs, kinds, fast_only=True)
+    if ordered is None:
+        inputs, slots = inputs_of(recorder, taken)
+        ordered = _order(recorder, nodes, inputs, kinds)
+    order, index, counts, child = ordered
+    del ordered
+    # Each column goes from the capture to its packed bytes in one C-level pass, and no list of a
+    # number per node or edge outlives its column: the end of a run is where its memory peaks.
     child_start = packed_array(array("I", accumulate(counts, initial=0)))
     child = packed_array(child)
-
-    local, unknown = _local_gradients(recorder, taken, inputs, slots, order, counts)
+    local, unknown = _local_gradients(recorder, taken, inputs, slots, order, counts, kinds)
+    del inputs, slots
 
     made = recorder.made
     # The sort by records already read them, in this order, when it gave the order.
-    records = index.keys if isinstance(index, _Positions) else list(map(made.get, map(id, ordered), repeat(0)))
-    tags = [k & TAG_MASK for k in records]
-    site = list(map(recorder.tag_site.__getitem__, tags))
+    records = index.keys if isinstance(index, _Positions) else list(map(made.get, map(id, map(nodes.__getitem__, order)), repeat(0)))
+    tags = array("I", map(and_, records, repeat(TAG_MASK)))
+    site = packed("i", lambda: map(recorder.tag_site.__getitem__, tags))
     shapes = recorder.shapes
-    named = any(shapes[k].op for k in set(map(type, ordered)))
-    hint_names = recorder.op_names
-    op_names_of_tags = list(map(hint_names.__getitem__, map(recorder.tag_op.__getitem__, tags)))
-    if named:
-        ops = [op_of(recorder, v, n > 0) for v, n in zip(ordered, counts)]
+    if any(shapes[k].op for k in kinds):
+        ops = [op_of(recorder, nodes[i], n > 0) for i, n in zip(order, counts)]
+        op_names = list(dict.fromkeys(ops))
+        if len(op_names) > 0xFFFF:
+            raise OverflowError("more than 65,535 different op names in one graph")
+        op_index = {name: i for i, name in enumerate(op_names)}
+        op = packed("H", lambda: map(op_index.__getitem__, ops))
+        del ops
     else:
-        ops = [(hint or "op") if n else "" for hint, n in zip(op_names_of_tags, counts)]
-    op_names = list(dict.fromkeys(ops))
-    if len(op_names) > 0xFFFF:
-        raise OverflowError("more than 65,535 different op names in one graph")
-    op_index = {name: i for i, name in enumerate(op_names)}
+        op_names, op = _ops_from_tags(recorder, tags, counts)
+    del tags
 
     labels = {}
-    if any(shapes[k].label for k in set(map(type, ordered))):
-        for i, value in enumerate(ordered):
+    if any(shapes[k].label for k in kinds):
+        for i, value in enumerate(map(nodes.__getitem__, order)):
             label = label_of(recorder, value)
             if label:
                 labels[str(i)] = label
@@ -245,48 +280,70 @@ def _snapshot(recorder, taken):
                 labels[str(i)] = name
 
     columns = {
-        "nodeCount": len(ordered),
+        "nodeCount": len(order),
         "opNames": op_names,
-        "op": packed("H", map(op_index.__getitem__, ops)),
-        "data": packed("d", map(taken.data.__getitem__, order)),
-        "grad": packed("d", map(taken.grad.__getitem__, order)),
-        "site": packed("i", site),
+        "op": op,
+        "data": packed("d", lambda: map(taken.data.__getitem__, order)),
+        "grad": packed("d", lambda: map(taken.grad.__getitem__, order)),
+        "site": site,
         "labels": labels,
         "childStart": child_start,
         "child": child,
-        "localGrad": packed("d", local),
-        "root": len(ordered) - 1,
+        "localGrad": local,
+        "root": len(order) - 1,
     }
     if unknown:
         columns["unknownLocalGrad"] = unknown
-    frames = recorder.calls.frames_for([k & NUMBER_MASK for k in records]) if recorder.calls is not None else None
+    if recorder.calls is None:
+        frames = None
+    elif isinstance(index, _Positions):  # records in creation order
+        frames = recorder.calls.frames_for(records, ascending=True)
+    else:
+        frames = recorder.calls.frames_for(map(and_, records, repeat(NUMBER_MASK)))
     if frames is not None:
         columns["frames"] = {key: packed_array(v) if isinstance(v, array) else v for key, v in frames.items()}
     return columns, index
 
 
-def _local_gradients(recorder, taken, inputs, slots, order, counts):
-    """The local gradient of every edge, in edge order, and the edges where it is unknown."""
+def _ops_from_tags(recorder, tags, counts):
+    """(op names, packed op column) when the class names no ops: a node's op follows from its tag (the
+    method that made it) and whether it has inputs, so names are looked up once per distinct pair."""
+    keys = array("q", map(or_, map(lshift, tags, repeat(1)), map(bool, counts)))
+    hint_names, tag_op = recorder.op_names, recorder.tag_op
+    name_of_key = {key: (hint_names[tag_op[key >> 1]] or "op") if key & 1 else "" for key in dict.fromkeys(keys)}
+    op_names = list(dict.fromkeys(name_of_key.values()))  # in the order of the nodes that first have them
+    if len(op_names) > 0xFFFF:
+        raise OverflowError("more than 65,535 different op names in one graph")
+    op_index = {name: i for i, name in enumerate(op_names)}
+    op_of_key = {key: op_index[name] for key, name in name_of_key.items()}
+    return op_names, packed("H", lambda: map(op_of_key.__getitem__, keys))
+
+
+def _local_gradients(recorder, taken, inputs, slots, order, counts, kinds):
+    """The packed local gradient of every edge, in edge order, and the edges where it is unknown."""
     nodes = taken.nodes
     read_local_grads(recorder, taken)
     per_node = _stored_local_grads(taken, inputs, slots)
     shapes = recorder.shapes
-    closures = any(shapes[kind].closure for kind in set(map(type, nodes)))
+    closures = any(shapes[kind].closure for kind in kinds)
     wanted = [bool(inputs[i]) and per_node[i] is None and shapes[type(v)].closure for i, v in enumerate(nodes)] if closures else ()
     if any(wanted):
         recovered = recover_local_grads(nodes, taken.data, taken.grad, inputs, wanted)
         for i, grads in enumerate(recovered):
             if grads is not None:
                 per_node[i] = grads
-    in_order = map(per_node.__getitem__, order)
-    if None in per_node:
-        local = list(chain.from_iterable(repeat(None, n) if g is None else g for g, n in zip(in_order, counts)))
-    else:  # every node's local gradients lined up with its inputs (_stored_local_grads checked the lengths)
-        local = list(chain.from_iterable(in_order))
+    if None not in per_node:  # every node's local gradients lined up with its inputs (_stored_local_grads checked the lengths)
+        try:
+            return packed_array(array("d", chain.from_iterable(map(per_node.__getitem__, order)))), []
+        except (TypeError, OverflowError):
+            pass  # a gradient that is a Value, None or too large: the careful way
+        local = list(chain.from_iterable(map(per_node.__getitem__, order)))
+    else:
+        local = list(chain.from_iterable(repeat(None, n) if g is None else g for g, n in zip(map(per_node.__getitem__, order), counts)))
     if None not in local:
-        return local, []
+        return packed("d", lambda: local), []
     unknown = [i for i, g in enumerate(local) if g is None]
-    return [math.nan if g is None else g for g in local], unknown
+    return packed("d", lambda: (math.nan if g is None else g for g in local)), unknown
 
 
 def _stored_local_grads(taken, inputs, slots):
@@ -296,7 +353,7 @@ def _stored_local_grads(taken, inputs, slots):
         return [None] * len(inputs)
     if slots is None:
         try:
-            if list(map(len, stored)) == list(map(len, inputs)):
+            if len(stored) == len(inputs) and all(map(eq, map(len, stored), map(len, inputs))):
                 return list(stored)
         except TypeError:
             pass

@@ -5,13 +5,14 @@
  * decoded on a thread of their own, the caller's event loop turning meanwhile.
  */
 import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { buildSync } from "esbuild";
 import { runPython } from "../../src/runner/python";
 import { decodeTracerResult } from "../../src/runner/python/tracerResult";
-import { INLINE_RESULT_BYTES, readTracerResult } from "../../src/runner/python/readResult";
+import { INLINE_RESULT_BYTES, prepareResultThread, readTracerResult, resultThreadsStarted } from "../../src/runner/python/readResult";
 import { repoRoot } from "./runnerSupport";
 import { withHeartbeat } from "./isolationSupport";
 
@@ -139,6 +140,32 @@ describe("runner: reading the Python tracer's result", function () {
     writeFileSync(file, `${JSON.stringify(wellFormed(200_000)).slice(0, -10)}`);
     const bad = await readTracerResult(file);
     assert.ok(bad && "problem" in bad && bad.thread, "a malformed big result is reported");
+  });
+
+  it("keeps one reading thread for many results, started ahead (while Python runs), never holding the process open", async () => {
+    const script = path.join(repoRoot, "out", "test-runner", "pythonResultThread.js");
+    buildSync({ entryPoints: [path.join(repoRoot, "src", "runner", "python", "resultThread.ts")], outfile: script, bundle: true, platform: "node", format: "cjs", target: "es2022", logLevel: "error" });
+    process.env.GRADLENS_PYTHON_RESULT_THREAD = script;
+    const file = path.join(dir, "again.json");
+    writeFileSync(file, JSON.stringify(wellFormed(50_000)));
+    prepareResultThread();
+    const before = resultThreadsStarted();
+    for (let i = 0; i < 3; i++) {
+      const reading = await readTracerResult(file);
+      assert.ok(reading && "output" in reading && reading.thread, `read ${i} on the thread`);
+      assert.equal(reading.output.roots[0].graph.data[100_002], 100_002.5);
+    }
+    assert.equal(resultThreadsStarted(), before, "the thread started ahead read all three");
+    // A process (the CLI) that read a big result on the thread ends by itself, at once.
+    const entry = path.join(dir, "reader.ts");
+    writeFileSync(entry, `import { readTracerResult } from ${JSON.stringify(path.join(repoRoot, "src", "runner", "python", "readResult"))};\nvoid readTracerResult(process.argv[2]).then((r) => console.log(r && "output" in r ? "thread " + r.thread : "problem"));\n`);
+    const reader = path.join(dir, "reader.js");
+    buildSync({ entryPoints: [entry], outfile: reader, bundle: true, platform: "node", format: "cjs", target: "es2022", logLevel: "error" });
+    const started = performance.now();
+    const run = spawnSync(process.execPath, [reader, file], { encoding: "utf8", timeout: 20_000, env: { ...process.env, GRADLENS_PYTHON_RESULT_THREAD: script } });
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "thread true");
+    assert.ok(performance.now() - started < 10_000, "the reading thread kept the process alive");
   });
 
   it("reports a forged result (written by the 'interpreter' instead of the tracer) as an error, not a crash", async () => {

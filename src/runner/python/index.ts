@@ -16,7 +16,7 @@ import { runTracerProcess } from "./childProcess";
 import { resolvePythonPath } from "./interpreter";
 import { buildRequest, type PythonRunInput } from "./request";
 import { consoleOfRun, emptyPythonResult, fromTracerOutput, fromUnfinishedRun } from "./result";
-import { readTracerResult } from "./readResult";
+import { prepareResultThread, readTracerResult } from "./readResult";
 import { tracerScriptPath } from "./tracerScript";
 import { interpreterToStart, rememberBinary } from "./launcherCache";
 import { checkPython, type CheckRequestFields } from "./check";
@@ -77,6 +77,7 @@ export async function runPython(input: PythonRunInput, options: PythonRunOptions
 
     // A snippet's file may not be on disk (yet): then start in the temporary folder instead.
     const cwd = existsSync(path.dirname(file)) ? path.dirname(file) : directory;
+    prepareResultThread(); // started while Python runs, ready when it ends
     const run = await runTracerProcess(interpreterToStart(interpreter.path, cwd), ["-B", tracer, requestPath], {
       cwd,
       limits: { timeLimitMs: request.timeLimitMs, memoryLimitMb: request.heapLimitMb },

@@ -1,17 +1,21 @@
 /**
- * The thread that reads a big tracer result (built to dist/pythonResultThread.js): parsing and
- * decoding megabytes of JSON and base64 here keeps the caller's thread — the extension host's —
- * free. The decoded columns are moved to the caller, not copied.
+ * The thread that reads big tracer results (built to dist/pythonResultThread.js; readResult.ts keeps
+ * one across runs): parsing and decoding megabytes of JSON and base64 here keeps the caller's thread —
+ * the extension host's — free. The decoded columns are moved to the caller, not copied.
  */
 import { readFileSync } from "node:fs";
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort } from "node:worker_threads";
 import { decodeTracerResult, graphBuffers, type TracerResultReading } from "./tracerResult";
 
-const { file } = workerData as { file: string };
-let reading: TracerResultReading;
-try {
-  reading = decodeTracerResult(readFileSync(file, "utf8"));
-} catch (error) {
-  reading = { problem: error instanceof Error ? error.message : String(error) };
-}
-parentPort?.postMessage(reading, "output" in reading ? graphBuffers(reading.output) : []);
+export type ResultThreadRequest = { id: number; file: string };
+export type ResultThreadAnswer = { id: number; reading: TracerResultReading };
+
+parentPort?.on("message", ({ id, file }: ResultThreadRequest) => {
+  let reading: TracerResultReading;
+  try {
+    reading = decodeTracerResult(readFileSync(file, "utf8"));
+  } catch (error) {
+    reading = { problem: error instanceof Error ? error.message : String(error) };
+  }
+  parentPort?.postMessage({ id, reading } satisfies ResultThreadAnswer, "output" in reading ? graphBuffers(reading.output) : []);
+});
