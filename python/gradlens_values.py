@@ -482,7 +482,9 @@ class Recorder:
         if entry is None and len(self.backward_roots) >= MAX_BACKWARD_SITES:
             return
         self.sync()
-        taken = capture(self, value, self.node_limit, walked[1] if walked is not None and walked[0] is value else None)
+        # The first call at a site checks its walked list now; later ones when (if ever) they are read:
+        # each replaces the one before, so usually only the last is (gradlens_capture.Capture).
+        taken = capture(self, value, self.node_limit, walked[1] if walked is not None and walked[0] is value else None, check=entry is None)
         if entry is not None:
             entry[0] = taken
             entry[1] += 1
@@ -505,7 +507,8 @@ class Recorder:
         backward()), the values of the graphs kept, and the values the program's variables and the
         training records hold. A value no kept graph holds and made after the first backward() loses its line."""
         made = self.made
-        keep = [v for taken, _ in self.backward_roots.values() for v in (taken.nodes or ())]
+        # An unchecked capture's own list (reading `nodes` would check it now, which it need not be yet).
+        keep = [v for taken, _ in self.backward_roots.values() for v in (taken._nodes or ())]
         keep.extend(self.binding_last.values())
         if self.training is not None:
             keep.extend(self.training.params)
