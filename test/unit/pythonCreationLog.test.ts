@@ -235,8 +235,30 @@ describe("Python tracer: the creation log", function () {
     assert.deepEqual(leaves.sort(), [[w0Data, w0Grad], [w1Data, w1Grad]].sort());
   });
 
+  it("names a value by the first name it was bound to, not by a gone value's that had its id", async () => {
+    // Names are settled when the log is folded, after the program bound them: `t`'s first value is gone
+    // (`t` holds another) when `a` is made at its address (CPython reuses it), so `a` is not called `t`.
+    const lines = [
+      ...VALUE_CLASS,
+      ...TOPOLOGICAL_BACKWARD,
+      "t = Value(1.0)",
+      "gone = id(t)",
+      "t = Value(9.0)",
+      "a = Value(2.0)",
+      "b = a",
+      "print('then', int(id(a) == gone))",
+      "c = a * Value(3.0)",
+      "c.backward()",
+    ];
+    const result = await run(lines);
+    assert.deepEqual(lastThen(result), [1], "the test needs `a` at `t`'s address");
+    const labels = snapshotNodes(result.roots[0].graph).map((n) => n.label ?? "").sort();
+    assert.deepEqual(labels, ["", "a", "c"]);
+  });
+
   it("keeps the model's lines through a long training loop whose gone values are forgotten", async () => {
-    // The records are pruned once they pass 100 here (GRADLENS_PRUNE_AT; 150,000 by default), many times in this run.
+    // The log is folded, dropping the records of gone values, once it passes 100 entries here (GRADLENS_PRUNE_AT;
+    // 300,000 by default): many times in this run.
     const lines = [
       ...VALUE_CLASS,
       ...TOPOLOGICAL_BACKWARD,
