@@ -4,8 +4,10 @@
  *  1. start-up: a one-line program through runFile (bundle + child start + first value + result)
  *     against `node` starting and running the same line, interleaved: cold (a process started for
  *     the run, while its code is bundled: the CLI, an editor's first run) and warm (the editor's
- *     usual run: the process was started ahead and waits, keepChildWarm); and the CLI as a process,
- *     `gradlens graph FILE` against `node FILE`. Goal: the child costs ≤ 80 ms over plain node.
+ *     usual run: the process was started ahead and waits, keepChildWarm). Goal: the child costs ≤ 80 ms
+ *     over plain node. Also, for information, the CLI as a process, `gradlens graph FILE` against
+ *     `node FILE`: two Node start-ups (the CLI's own, then the run's child), so it carries a second
+ *     start-up that no goal here is about (the runner lines above are the child's cost).
  *  2. one microgpt training step with source tracking, timed inside the run, against the same step
  *     run directly on the engine by plain `node` (goal ≤ 1.25×);
  *  3. the caller's longest event-loop gap (a 5 ms heartbeat) while a 136k-node graph comes back from
@@ -127,12 +129,16 @@ async function startup(): Promise<void> {
   }
   console.log(`    bundling + instrumenting (both)                         ${ms(median(times.bundle)).padStart(9)}`);
   const cli = median(times.cli);
-  console.log(`  CLI, \`gradlens graph FILE\` as a process vs \`node FILE\`  ${ms(cli).padStart(9)}  (${(cli / node).toFixed(2)}× plain node; cost over plain node ${ms(cli - node)}, goal ≤ 80 ms) ${cli - node <= 80 ? "ok" : "OVER"}`);
+  const secondStart = median(times.nodeEmpty);
+  // Informational, no goal: the CLI is its own Node process that then starts the run's child, so it
+  // pays one more Node start-up than `node FILE` (on this machine most of it is Node reading the
+  // NODE_EXTRA_CA_CERTS bundle, if set); the goal above is the child's cost.
+  console.log(`  CLI, \`gradlens graph FILE\` as a process vs \`node FILE\`  ${ms(cli).padStart(9)}  (informational: ${ms(cli - node)} over \`node FILE\`, of which a second Node start-up ≈ ${ms(secondStart)}; the rest, the CLI's own work, ≈ ${ms(cli - node - secondStart)})`);
   const perRun = (total: number) => ms(total / STARTS);
   if (Number.isFinite(cpu.node)) {
     console.log(`  CPU per run (mean of ${STARTS}; the caller and the processes it waited for, not esbuild's long-lived service): plain node ${perRun(cpu.node)}, runner cold ${perRun(cpu.cold)} (+${perRun(cpu.cold - cpu.node)}), CLI ${perRun(cpu.cli)} (+${perRun(cpu.cli - cpu.node)})`);
   }
-  console.log(`    the CLI has two Node start-ups (its own, then the run's child's); one alone (node running an empty file): ${ms(median(times.nodeEmpty))}`);
+  console.log(`    one Node start-up alone (node running an empty file): ${ms(secondStart)}${process.env.NODE_EXTRA_CA_CERTS ? " (NODE_EXTRA_CA_CERTS is set: each Node start-up reads that certificate file)" : ""}`);
 }
 
 // --- 2. a microgpt step -----------------------------------------------------------------------

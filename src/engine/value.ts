@@ -86,6 +86,7 @@ let countParents: (root: Value) => void;
 let sortTopologically: (root: Value) => Value[];
 let numberNodes: (order: readonly Value[]) => number;
 let numberOfNode: (v: Value, mark: number) => number;
+let anyLeafWhere: (root: Value, test: (leaf: Value) => boolean) => boolean;
 
 /**
  * Slabs: the numbers of each node — data, grad, the local gradients of its first two
@@ -331,6 +332,27 @@ export class Value {
       }
     };
 
+    // Each node once, in no particular order, and no list of them: a question about the leaves
+    // ("does any still hold a grad?") costs about half a topological sort of the graph.
+    anyLeafWhere = (root: Value, test: (leaf: Value) => boolean): boolean => {
+      walkEpoch += 2;
+      const seen = walkEpoch;
+      const stack: Value[] = [root];
+      root.slab[root.offset + WALK_STAMP] = seen;
+      while (stack.length > 0) {
+        const v = stack.pop() as Value;
+        if (v.childCount === 0 && test(v)) return true;
+        for (let j = 0; j < v.childCount; j++) {
+          const c = v.child(j);
+          if (c.slab[c.offset + WALK_STAMP] !== seen) {
+            c.slab[c.offset + WALK_STAMP] = seen;
+            stack.push(c);
+          }
+        }
+      }
+      return false;
+    };
+
     // A node's position in a list, kept in its slab (the pending-parents slot is free outside
     // backward(), which recounts it first): far cheaper than a Map of every node of a big graph.
     numberNodes = (order: readonly Value[]): number => {
@@ -388,6 +410,11 @@ function powName(exponent: number): string {
 
 export function toValue(x: Operand): Value {
   return x instanceof Value ? x : new Value(x);
+}
+
+/** Whether `test` holds for some leaf `root` depends on (a cheaper walk than topologicalOrder; it stops at the first). */
+export function anyLeaf(root: Value, test: (leaf: Value) => boolean): boolean {
+  return anyLeafWhere(root, test);
 }
 
 /**

@@ -7,6 +7,7 @@
  */
 import * as l10n from "@vscode/l10n";
 import { Value, topologicalOrder } from "../engine";
+import { anyLeaf } from "../engine/value";
 
 const CALLS_WATCHED_PER_SITE = 3;
 
@@ -53,7 +54,11 @@ export class BackwardWatch {
   }
 }
 
+const holdsGrad = (leaf: Value): boolean => leaf.grad !== 0;
+
+/** The first leaf in topological order that holds a grad (the one the warning names); most graphs have none, found by a cheaper walk. */
 function engineStaleLeaf(root: Value): { label?: string; grad: number } | undefined {
+  if (!anyLeaf(root, holdsGrad)) return undefined;
   for (const v of topologicalOrder(root)) if (v.childCount === 0 && v.grad !== 0) return { label: v.label, grad: v.grad };
   return undefined;
 }

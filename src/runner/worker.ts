@@ -141,8 +141,12 @@ async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdo
   const bindingCount = input.bindingNames.length;
   const bindingLast: (Value | undefined)[] = new Array(bindingCount).fill(undefined);
   const bindingCounts = new Float64Array(bindingCount);
-  let lastValue: Value | undefined;
+  // The last Value the code bound or left as a top-level expression: `lastBinding` ≥ 0 names the
+  // binding (its value is bindingLast[lastBinding]), -1 means `lastExpression`. The binding hook runs
+  // once per op in a hot loop, so it stores one number here rather than a second object reference.
   let lastBinding = -1;
+  let lastExpression: Value | undefined;
+  const lastValueNow = (): Value | undefined => (lastBinding >= 0 ? bindingLast[lastBinding] : lastExpression);
   const registered = new Map<string, unknown>();
   const functionOfSite = (site: number): string | undefined => input.siteFunctions?.[site] ?? undefined;
   // Learners' own Value classes; their backward() calls count as the engine's do.
@@ -180,7 +184,6 @@ async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdo
         if (x.label === undefined && x.id === valuesCreated() - 1) x.label = input.bindingNames[binding];
         bindingCounts[binding]++;
         bindingLast[binding] = x;
-        lastValue = x;
         lastBinding = binding;
       } else {
         userValues.bind(binding, x);
@@ -193,7 +196,7 @@ async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdo
     },
     [HELPERS.expression]: (x: unknown) => {
       if (x instanceof Value) {
-        lastValue = x;
+        lastExpression = x;
         lastBinding = -1;
       } else userValues.expression(x);
       return x;
@@ -273,7 +276,7 @@ async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdo
         const order = topologicalOrder(value);
         const graph = snapshotGraph(value, order);
         if (epoch !== undefined) restoreBackwardState(graph, order, states, epoch);
-        shared = { order, graph };
+        shared = { order, graph, labels: once(() => packLabels(graph.labels)), frames: once(() => frames.framesFor(order)) };
         snapshots.set(value, shared);
       }
       return shared;
@@ -303,6 +306,7 @@ async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdo
     // --- results ---------------------------------------------------------------------------
     const roots: { value: Value; reason: "backward" | "last-value"; siteId: number; calls: number; name?: string; epoch?: number }[] = [];
     for (const [siteId, { value, calls, epoch }] of backwardRoots) roots.push({ value, reason: "backward", siteId, calls, epoch });
+    const lastValue = lastValueNow();
     if (roots.length === 0 && lastValue) {
       roots.push({ value: lastValue, reason: "last-value", siteId: lastValue.site, calls: 0, name: lastBinding >= 0 ? input.bindingNames[lastBinding] : undefined });
     }
@@ -329,13 +333,13 @@ async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdo
           };
           continue;
         }
-        const { graph } = snapshotOf(root.value, root.epoch);
-        if (checkingOps) opGraphs.set({ root: index, graph: { ...graph } }, order); // a copy keeps the labels packed below
-        const labels = packLabels(graph.labels);
-        graph.labels = {};
-        const workerRoot: WorkerRoot = { name, reason: root.reason, siteId: root.siteId, graph, labels };
+        const shared = snapshotOf(root.value, root.epoch);
+        const { graph } = shared;
+        if (checkingOps) opGraphs.set({ root: index, graph: { ...graph } }, order);
+        // The labels cross the channel packed (the snapshot keeps them for the op checks).
+        const workerRoot: WorkerRoot = { name, reason: root.reason, siteId: root.siteId, graph: { ...graph, labels: {} }, labels: shared.labels() };
         if (root.calls > 1) workerRoot.calls = root.calls;
-        const calls = frames.framesFor(order);
+        const calls = shared.frames();
         if (calls) workerRoot.frames = calls;
         output.roots.push(workerRoot);
         if (bindingNodes.size > 0) {
@@ -396,6 +400,12 @@ async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdo
     output.heapUsedMb = getHeapStatistics().used_heap_size / 2 ** 20;
     return output;
   }
+}
+
+/** `make()`'s result, made at the first call only. */
+function once<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => (made ??= { value: make() }).value;
 }
 
 /** The numbers as they were at the root's backward(), where user code changed them since. */

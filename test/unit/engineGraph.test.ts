@@ -15,6 +15,7 @@ import {
   topologicalOrder,
   type SnapshotJson,
 } from "../../src/engine";
+import { anyLeaf } from "../../src/engine/value";
 
 describe("engine: graph snapshot", () => {
   /** z = x*y + w with every node named. */
@@ -87,6 +88,24 @@ describe("engine: graph snapshot", () => {
     const partial = snapshotGraph(c, [b, c]);
     assert.deepEqual(Array.from(partial.child), [0, 0, 0], "a and s are not in the order");
     assert.deepEqual(Array.from(snapshotGraph(s, [a, b, s]).child), [0, 0, 1, 0]);
+  });
+
+  it("asks about the leaves with one walk that visits a shared node once, and does not disturb a later backward()", () => {
+    const a = new Value(1.5);
+    const b = new Value(-2);
+    const shared = a.mul(b);
+    const root = shared.add(shared).mul(a).add(new Value(3, [], [], "").mul(2));
+    const seen: Value[] = [];
+    assert.equal(anyLeaf(root, (leaf) => (seen.push(leaf), false)), false);
+    const leaves = topologicalOrder(root).filter((v) => v.childCount === 0);
+    assert.equal(seen.length, leaves.length, "each leaf once");
+    assert.deepEqual(new Set(seen), new Set(leaves));
+    assert.equal(anyLeaf(root, (leaf) => leaf === b), true);
+    assert.equal(anyLeaf(root, (leaf) => leaf.grad !== 0), false);
+    root.backward();
+    assert.equal(a.grad, 2 * b.data * a.data + 2 * a.data * b.data);
+    assert.equal(anyLeaf(root, (leaf) => leaf.grad !== 0), true);
+    assert.equal(anyLeaf(shared, (leaf) => leaf.grad === a.grad), true);
   });
 
   it("keeps the creation site of every node", () => {

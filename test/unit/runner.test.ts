@@ -308,6 +308,24 @@ describe("runner: snippets", function () {
     assert.deepEqual([result.sites[graph.site[graph.root]].line, result.sites[graph.site[graph.root]].column], [3, 5]);
   });
 
+  it("takes whichever came last as the root, a bound Value or a top-level expression", async () => {
+    const where = { file: fixture("snippets.md"), line: 1, column: 1 };
+    // An expression, then a binding: the bound value (a later expression made no Value).
+    const bound = await runSnippet("const a = new Value(3);\na.mul(2);\nconst b = a.add(1);\nconsole.log('done');", where);
+    assert.equal(bound.roots[0].name, "b");
+    assert.equal(bound.roots[0].graph.data[bound.roots[0].graph.root], 4);
+    // A binding, then an expression: the expression's value, though the binding's is still recorded.
+    const expressed = await runSnippet("const b = new Value(3).add(1);\nb.mul(10);", where);
+    assert.equal(expressed.roots[0].graph.data[expressed.roots[0].graph.root], 40);
+    assert.notEqual(expressed.roots[0].name, "b");
+    assert.equal(expressed.bindings.find((x) => x.name === "b")?.data, 4);
+    // A loop rebinding one variable: the last value it took, counted each time.
+    const looped = await runSnippet("let t = new Value(0);\nfor (let i = 1; i <= 4; i++) t = t.add(i);", where);
+    assert.equal(looped.roots[0].name, "t");
+    assert.equal(looped.roots[0].graph.data[looped.roots[0].graph.root], 10);
+    assert.equal(looped.bindings.find((x) => x.name === "t")?.count, 5);
+  });
+
   it("maps a snippet's runtime error and syntax error to the file's lines", async () => {
     const file = fixture("snippetSource.ts");
     const thrown = await runSnippet("const a = new Value(1);\nnull!.foo();", { file, line: 20, column: 3 });

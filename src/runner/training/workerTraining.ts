@@ -28,10 +28,16 @@ export interface WorkerTrainingInput {
   maxKeptSteps?: number;
 }
 
-/** A root's walk and snapshot that the worker made for its own result (see WorkerTraining.finish). */
+/**
+ * A root's walk and snapshot that the worker made for its own result (see WorkerTraining.finish),
+ * with its packed labels and call frames: the result's root and the last step's kept graph are the
+ * same graph, and each of these costs a pass over it (the frames about as much as the snapshot).
+ */
 export interface SharedSnapshot {
   order: Value[];
   graph: GraphSnapshot;
+  labels: () => PackedLabels;
+  frames: () => CallFrames | undefined;
 }
 
 /** A kept graph as the worker sends it; the caller maps sites to positions. */
@@ -341,12 +347,13 @@ export class WorkerTraining {
    * A graph snapshot; `data`/`grad` (the parameters' numbers at that backward()) put back what the
    * optimizer changed since — the other nodes of a step are not written to by a training loop.
    */
-  private capture(root: Value, step: number, siteId: number, data?: Float64Array, grad?: Float64Array, shared?: { order: Value[]; graph?: GraphSnapshot }): WorkerStepGraph | undefined {
+  private capture(root: Value, step: number, siteId: number, data?: Float64Array, grad?: Float64Array, shared?: { order: Value[] } | SharedSnapshot): WorkerStepGraph | undefined {
     const order = shared?.order ?? topologicalOrder(root);
     if (this.options.nodeLimit !== undefined && order.length > this.options.nodeLimit) return undefined;
+    const whole = shared && "graph" in shared ? shared : undefined;
     // A shared snapshot's numbers are already those of its backward(); its columns are only read (each message copies them).
-    const graph = shared?.graph ? { ...shared.graph } : snapshotGraph(root, order);
-    if (shared?.graph) data = grad = undefined;
+    const graph = whole ? { ...whole.graph } : snapshotGraph(root, order);
+    if (whole) data = grad = undefined;
     const paths: Record<number, string> = {};
     const parameterPaths = this.lastPaths;
     for (let i = 0; i < order.length; i++) {
@@ -359,10 +366,10 @@ export class WorkerTraining {
         graph.grad[i] = grad[j];
       }
     }
-    const labels = packLabels(graph.labels);
+    const labels = whole ? whole.labels() : packLabels(graph.labels);
     graph.labels = {};
     const kept: WorkerStepGraph = { step, name: root.label ?? "loss", siteId, graph, labels, paths };
-    const frames = this.options.framesFor?.(order);
+    const frames = whole ? whole.frames() : this.options.framesFor?.(order);
     if (frames) kept.frames = frames;
     return kept;
   }
