@@ -15,12 +15,15 @@
  */
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import * as os from "node:os";
 import { buildSync } from "esbuild";
 import { runFile } from "../src/runner";
 import { bundleWithEngine } from "./plainBundle";
 import { TrainingControl } from "../src/runner/training/control";
 import { resolvePythonPath, runPython } from "../src/runner/python";
+import { buildRequest } from "../src/runner/python/request";
+import { tracerScriptPath } from "../src/runner/python/tracerScript";
 import type { StepRecord } from "../src/protocol/training";
 
 const root = path.resolve(__dirname, "..");
@@ -92,34 +95,68 @@ async function python(rounds: number): Promise<void> {
     console.log("python: no python3 here, skipped");
     return;
   }
+  // One interpreter binary for every run: `python3` may be a launcher script (pyenv's shim costs 0.2–0.3 s a
+  // start), which would slow only the baseline (the tracer's runs start the real binary, src/runner/python).
+  const binary = spawnSync(interpreter.path, ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" }).stdout.trim() || interpreter.path;
   const file = path.join(root, "test", "fixtures", "training", "microgpt_shaped.py");
   const env = { GL_EMBD: "16", GL_STEPS: "8", GL_NAMES: path.join(root, "examples", "names.txt") };
   Object.assign(process.env, env);
-  // The baseline is plain `python3 FILE`: the same program, the same process start, nothing of GradLens.
-  // Every figure is the whole run as the caller waits for it (start to result), interleaved rounds.
+  // The baseline is plain `python FILE`: the same program, the same binary, nothing of GradLens.
+  // Wall: the whole run as the caller waits for it (start to result); CPU: the Python process alone
+  // (plain, or the tracer with training records on the same request runPython makes), interleaved rounds.
   const wall = async (run: () => Promise<{ error?: { message: string } }>): Promise<number> => {
     const t0 = performance.now();
     const result = await run();
     if (result.error) throw new Error(result.error.message);
     return performance.now() - t0;
   };
+  const directory = mkdtempSync(path.join(os.tmpdir(), "gradlens-bench-training-"));
+  const tracer = tracerScriptPath()!;
+  const requestFor = async (round: number): Promise<string> => {
+    const request = await buildRequest({ file }, { timeLimitMs: 600_000, heapLimitMb: 4096 }, { resultPath: path.join(directory, `result${round}.json`), dumpPath: path.join(directory, `where${round}.txt`) });
+    const requestPath = path.join(directory, `request${round}.json`);
+    writeFileSync(requestPath, JSON.stringify({ ...request, training: { progressPath: path.join(directory, `training${round}.jsonl`), stopPath: path.join(directory, "stop") } }));
+    return requestPath;
+  };
+  /** CPU time (user + system, ms) of one Python process, read by a parent Python that waits for it. */
+  const cpuOf = (args: string[]): number => {
+    const code = "import resource, subprocess, sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True); u = resource.getrusage(resource.RUSAGE_CHILDREN); print(u.ru_utime + u.ru_stime)";
+    const run = spawnSync(binary, ["-c", code, binary, "-B", ...args], { cwd: path.dirname(file), encoding: "utf8", env: process.env });
+    if (run.status !== 0) throw new Error(`cpu probe failed: ${run.stderr}`);
+    return Number(run.stdout.trim()) * 1000;
+  };
   const plain: number[] = [];
   const traced: number[] = [];
   const training: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    plain.push(
-      await wall(async () => {
-        const run = spawnSync(interpreter.path, [file], { encoding: "utf8", env: process.env });
-        return run.status === 0 ? {} : { error: { message: run.stderr } };
-      }),
-    );
-    traced.push(await wall(() => runPython({ file }, { timeLimitMs: 600_000 })));
-    training.push(await wall(() => runPython({ file }, { timeLimitMs: 600_000, training: {} })));
+  const plainCpu: number[] = [];
+  const trainingCpu: number[] = [];
+  try {
+    for (let r = 0; r < rounds; r++) {
+      plain.push(
+        await wall(async () => {
+          const run = spawnSync(binary, [file], { encoding: "utf8", env: process.env });
+          return run.status === 0 ? {} : { error: { message: run.stderr } };
+        }),
+      );
+      traced.push(await wall(() => runPython({ file }, { timeLimitMs: 600_000, pythonPath: binary })));
+      training.push(await wall(() => runPython({ file }, { timeLimitMs: 600_000, pythonPath: binary, training: {} })));
+      if (process.platform !== "win32") {
+        plainCpu.push(cpuOf([file]));
+        trainingCpu.push(cpuOf([tracer, await requestFor(r)]));
+      }
+    }
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
   }
-  console.log(`\nmicrogpt-shaped Python (8 steps at microgpt's shapes), ${rounds} interleaved rounds, whole run as the caller waits (median):`);
-  console.log(`  plain python3         ${ms(median(plain))}`);
+  console.log(`\nmicrogpt-shaped Python (8 steps at microgpt's shapes), ${rounds} interleaved rounds, whole run as the caller waits (median), ${binary}:`);
+  console.log(`  plain python          ${ms(median(plain))}`);
   console.log(`  GradLens tracer       ${ms(median(traced))}   ${(median(traced) / median(plain)).toFixed(2)}× plain`);
-  console.log(`  tracer + training     ${ms(median(training))}   ${(median(training) / median(plain)).toFixed(2)}× plain python3 (goal ≤ 1.3×)`);
+  console.log(`  tracer + training     ${ms(median(training))}   ${(median(training) / median(plain)).toFixed(2)}× plain python (goal ≤ 1.3×)`);
+  if (plainCpu.length) {
+    const cpuRatio = median(trainingCpu) / median(plainCpu);
+    console.log(`  CPU time of the Python process (median): plain ${ms(median(plainCpu))}, tracer + training ${ms(median(trainingCpu))} = ${cpuRatio.toFixed(2)}×`);
+    console.log(`    each round: ${trainingCpu.map((t, i) => (t / plainCpu[i]).toFixed(2)).join(", ")}`);
+  }
 }
 
 async function view(): Promise<void> {

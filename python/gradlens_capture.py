@@ -18,26 +18,61 @@ get_grad = attrgetter("grad")
 
 class Capture:
     """Parallel lists over `nodes` (the root first; any order): what each value was at capture time
-    (`local_grads` only once read_local_grads has read them)."""
+    (`local_grads` only once read_local_grads has read them).
 
-    __slots__ = ("root", "nodes", "data", "grad", "children", "local_grads", "too_large", "written")
+    A capture taken from the list the root's backward() walked may be *unchecked*: its columns were
+    copied when backward() returned (so they are exact), but whether that list is exactly the graph is
+    checked only when the capture is first read (`settle`). Per call site only the last backward()'s
+    capture is kept, so most captures are replaced before anyone reads them, and the check is paid once."""
+
+    __slots__ = ("root", "_nodes", "_data", "_grad", "_children", "local_grads", "_too_large", "written", "_unchecked")
 
     def __init__(self, root):
         self.root = root
-        self.nodes = [root]
-        self.data = self.grad = self.children = self.local_grads = None
-        self.too_large = False
+        self._nodes = [root]
+        self._data = self._grad = self._children = self.local_grads = None
+        self._too_large = False
+        self._unchecked = None  # the recorder, while the walked list is not yet checked
         self.written = None  # gradlens_graph.snapshot's result, kept: the run's root and a training step can be one capture
 
+    def settle(self):
+        recorder, self._unchecked = self._unchecked, None
+        if recorder is not None:
+            _settle_walked(recorder, self)
+        return self
 
-def capture(recorder, root, limit, walked=None):
+    def _column(name):  # noqa: N805 — builds the properties below
+        slot = "_" + name
+
+        def get(self):
+            if self._unchecked is not None:
+                self.settle()
+            return getattr(self, slot)
+
+        def set_(self, value):
+            setattr(self, slot, value)
+
+        return property(get, set_)
+
+    nodes, data, grad, children, too_large = map(_column, ("nodes", "data", "grad", "children", "too_large"))
+    del _column
+
+
+def capture(recorder, root, limit, walked=None, check=True):
     """`walked`: the list the root's own backward() walked (root last), used as the nodes when it is
-    exactly the graph: no value twice, every input of every value in it, nothing else."""
+    exactly the graph: no value twice, every input of every value in it, nothing else. `check` False:
+    that is checked when the capture is first read (see Capture); the numbers are copied now either way."""
     taken = Capture(root)
     if not recorder.is_value(root):
         return taken
     nodes = kinds = None
     if walked is not None:
+        if not check and len(walked) <= limit:
+            copied = _walked_copy(recorder, walked)
+            if copied is not None:
+                taken._nodes, taken._children, taken._data, taken._grad = copied
+                taken._unchecked = recorder
+                return taken
         checked = _walked_graph(recorder, walked, limit)
         if checked is not None:
             nodes, kinds, children = checked
@@ -52,6 +87,47 @@ def capture(recorder, root, limit, walked=None):
         return taken
     taken.nodes = nodes
     return _numbers(recorder, taken, kinds or set(map(type, nodes)))
+
+
+def _walked_copy(recorder, walked):
+    """(nodes root first, their inputs, data, grad) of the walked list as it is now, at C speed, when
+    it holds every value of the root's graph (no value twice, every input of every value in it);
+    else None. Whether it holds more than the graph is left to `settle`: those values' numbers are
+    copied too, so the graph is exact either way."""
+    try:
+        nodes = walked[::-1]
+        children = list(map(attrgetter(recorder.shapes[type(nodes[0])].children), nodes))
+        members = set(nodes)
+        if len(members) != len(nodes) or not members.issuperset(chain.from_iterable(children)):
+            return None
+        return nodes, children, list(map(get_data, nodes)), list(map(get_grad, nodes))
+    except Exception:  # noqa: BLE001 — numbers in the list, another value class, unhashable values, a raising __getattr__
+        return None
+
+
+def _settle_walked(recorder, taken):
+    """Checks an unchecked capture: its list is the graph when it has nothing else (every value but the
+    root an input of another) and only value classes; else the graph is walked from the root over the
+    inputs as they were at backward(), every value of it in the list (so its numbers are of that moment)."""
+    nodes, children = taken._nodes, taken._children
+    inputs = set(chain.from_iterable(children))
+    if len(inputs) == len(nodes) - 1 and nodes[0] not in inputs and set(map(type, nodes)) <= recorder.shapes.keys():
+        return
+    position = {id(v): i for i, v in enumerate(nodes)}
+    keep = []
+    seen = set()
+    pending = [0]
+    while pending:
+        i = pending.pop()
+        if i in seen:
+            continue
+        seen.add(i)
+        keep.append(i)
+        # .get: an input added to a mutable container (a set) after backward() was not there then.
+        pending.extend(j for j in map(position.get, map(id, children[i])) if j is not None)
+    keep.sort()  # the root (0) first, the list's order otherwise
+    pick = lambda column: [column[i] for i in keep]  # noqa: E731
+    taken._nodes, taken._children, taken._data, taken._grad = pick(nodes), pick(children), pick(taken._data), pick(taken._grad)
 
 
 def reachable(recorder, root, limit):

@@ -386,7 +386,8 @@ class Training:
         for entry in self.recorder.backward_roots.values():
             taken = entry[0]
             if taken.root is root:
-                return taken if taken.data is not None and not taken.too_large else None
+                # An unchecked capture has its numbers already; reading them would check it now, for nothing.
+                return taken if taken._unchecked is not None or (taken.data is not None and not taken.too_large) else None
         return None
 
     def _scan(self, root, taken=None):

@@ -17,6 +17,7 @@ import builtins
 import functools
 import numbers
 import os
+import struct
 import sys
 from array import array
 from itertools import compress
@@ -43,9 +44,9 @@ TAG_BITS = 32
 STATEMENT_BITS = 24
 WRAPPED = 1 << 62
 LOG_SYNC_SIZE = 1 << 20
-# Records `made` may hold before the records of values that are gone are dropped (tests set it lower:
-# the variable is taken out of the environment the user's code sees).
-PRUNE_AT = int(os.environ.pop("GRADLENS_PRUNE_AT", "") or 150_000)  # entries the log may hold before it is folded in at the next chance
+# Log entries past which a backward() folds the log, dropping the records of values that are gone
+# (tests set it lower: the variable is taken out of the environment the user's code sees).
+PRUNE_AT = int(os.environ.pop("GRADLENS_PRUNE_AT", "") or 300_000)  # entries (16 bytes each) the log may hold before a backward() folds it in
 CHILDREN_NAMES = ("_children", "_prev")
 
 
@@ -109,6 +110,10 @@ class Recorder:
         self.user_codes = []  # the compiled chunks (their functions are found in them by codes_of_op)
         self.patched = set()  # value classes whose methods are wrapped
         self.labels = {}  # id(value) -> (its record then, the first name it was bound to)
+        # Names bound since the log was last folded, as (id, binding, values made by then): a value's
+        # record may still be in the log; they are settled into `labels` when it is folded (_settle_labels).
+        self.pending_labels = []
+        self.binding_names = []
         self.backward_roots = {}  # site -> [Capture, calls]
         self.backward_listeners = []  # f(capture, site, calls) after each recorded backward()
         self.backward_start_listeners = []  # f(value, site) right before each recorded backward() runs
@@ -121,7 +126,7 @@ class Recorder:
         self._in_backward = 0
         self._walked = None  # (root, the list its backward() walked), handed over by backward_walked
         self._setup = None  # the records as the first backward() found them
-        self._prune_at = PRUNE_AT
+        self._prune_at = PRUNE_AT  # log entries past which a backward() folds it (_fold_kept)
         self._state = [True]  # recording on (a list: read by the generated __init__ wrappers)
         self._code_kinds = {}  # id(code object) of the value classes' methods -> METHOD, POWER or INIT
         self._kept_codes = []  # the code objects those ids are of, kept alive so ids are not reused
@@ -146,6 +151,7 @@ class Recorder:
         ids, places = self.log_ids, self.log_places
         n = len(ids)
         if not n:
+            self._settle_labels()
             return
         made = self.made
         if len(made) >= MAX_RECORDED:
@@ -159,6 +165,75 @@ class Recorder:
             del ids[:]
             del places[:]
             made.pop(0, None)  # the entries of gradlens_frames.py's calls
+        self._settle_labels()
+
+    def _settle_labels(self):
+        """The names bound since the last fold: a name belongs to the value that has the id now if that
+        value was made before the name was bound (else it was an earlier value's, gone since); the first
+        name a value was bound to is its label."""
+        pending = self.pending_labels
+        if not pending:
+            return
+        made, labels, names = self.made, self.labels, self.binding_names
+        for key, spec, made_by_then in pending:
+            record = made.get(key)
+            if record is not None and record >> TAG_BITS > made_by_then:
+                continue
+            entry = labels.get(key)
+            if entry is None or entry[0] != record:
+                labels[key] = (record, names[spec])
+        del pending[:]  # in place: the bind helper holds this list
+
+    def record_of(self, value):
+        """The record `value` has, or will have once the log is folded (None: made unrecorded), without
+        folding the log: its id's last entry in the log (at C speed), else `made`'s."""
+        key = id(value)
+        ids = self.log_ids
+        if ids:
+            raw = ids.tobytes()
+            needle = _ID_FORMAT.pack(key)
+            at = raw.rfind(needle)
+            while at >= 0 and at % _ID_SIZE:
+                at = raw.rfind(needle, 0, at + _ID_SIZE - 1)
+            if at >= 0:
+                i = at // _ID_SIZE
+                return ((self._log_base + i + 1) << TAG_BITS) | self._place_tags[self.log_places[i]]
+        return self.made.get(key)
+
+    def _fold_kept(self):
+        """Folds the log keeping only what can still be asked for (once the model is known, at a
+        backward()): the model's records, and those of the kept graphs' values, the bound values, the
+        training's parameters and the names bound since. The other entries are dropped unread: most are
+        of graphs an older backward() made, which a later call at their site replaced. (A value made
+        after the first backward() that none of these holds loses its line, as it did when the records
+        were pruned after folding everything.)"""
+        keep = [v for taken, _ in self.backward_roots.values() for v in (taken._nodes or ())]  # unchecked lists as they are
+        keep.extend(self.binding_last.values())
+        if self.training is not None:
+            keep.extend(self.training.params)
+        wanted = set(map(id, keep))
+        wanted.update(key for key, _, _ in self.pending_labels)
+        made = self.made
+        keys = list(wanted & made.keys())
+        records = list(map(made.__getitem__, keys))
+        made.clear()
+        made.update(self._setup)
+        made.update(zip(keys, records))
+        ids, places = self.log_ids, self.log_places
+        n = len(ids)
+        picks = list(compress(range(n), map(wanted.__contains__, ids)))
+        step = 1 << TAG_BITS
+        start = (self._log_base + 1) << TAG_BITS
+        try:
+            numbers = map(start.__add__, map(step.__mul__, picks))
+            tags = map(self._place_tags.__getitem__, map(places.__getitem__, picks))
+            made.update(zip(map(ids.__getitem__, picks), map(or_, numbers, tags)))
+        finally:
+            self._log_base += n
+            del ids[:]
+            del places[:]
+            made.pop(0, None)
+        self._settle_labels()
 
     def op_bits(self, name):
         """The place bits of the op a value class's method named `name` makes."""
@@ -459,7 +534,6 @@ class Recorder:
 
     def backward_started(self, value, caller):
         """Tells the start listeners (the grads are still as the program left them)."""
-        self.sync()
         site = self.site_of_frame(self.making_frame(caller))
         for listener in self.backward_start_listeners:
             listener(value, site)
@@ -481,8 +555,11 @@ class Recorder:
         entry = self.backward_roots.get(site)
         if entry is None and len(self.backward_roots) >= MAX_BACKWARD_SITES:
             return
-        self.sync()
-        taken = capture(self, value, self.node_limit, walked[1] if walked is not None and walked[0] is value else None)
+        if self._setup is None:
+            self.sync()  # the model's records are taken below
+        # The first call at a site checks its walked list now; later ones when (if ever) they are read:
+        # each replaces the one before, so usually only the last is (gradlens_capture.Capture).
+        taken = capture(self, value, self.node_limit, walked[1] if walked is not None and walked[0] is value else None, check=entry is None)
         if entry is not None:
             entry[0] = taken
             entry[1] += 1
@@ -494,36 +571,19 @@ class Recorder:
             inner = set(map(id, compress(taken.nodes, taken.children))) if taken.children is not None else ()
             keys = self.made.keys() - inner
             self._setup = dict(zip(keys, map(self.made.__getitem__, keys)))
-        elif len(self.made) > self._prune_at:
-            self._prune()
+        elif len(self.log_ids) >= self._prune_at:
+            self._fold_kept()
         for listener in self.backward_listeners:
             listener(taken, site, entry[1])
-
-    def _prune(self):
-        """Forgets the records of values that are gone, so `made` does not grow with every address a
-        long training loop ever used: what is kept is the model (the records before the first
-        backward()), the values of the graphs kept, and the values the program's variables and the
-        training records hold. A value no kept graph holds and made after the first backward() loses its line."""
-        made = self.made
-        keep = [v for taken, _ in self.backward_roots.values() for v in (taken.nodes or ())]
-        keep.extend(self.binding_last.values())
-        if self.training is not None:
-            keep.extend(self.training.params)
-        keys = list(map(id, keep))
-        records = list(map(made.get, keys))
-        kept = zip(keys, records) if None not in records else [(k, r) for k, r in zip(keys, records) if r is not None]
-        made.clear()
-        made.update(self._setup)
-        made.update(kept)
-        self._prune_at = max(PRUNE_AT, len(made) + len(made) // 2)
 
     def bind_helper(self, names):
         """The function the rewritten code calls as `_gradlens_bind(value, spec[, label])`: records
         the value a variable was bound to. A closure over plain locals, as it runs on every assignment."""
         recorder = self
         value_types, is_value, other_types = self.shapes, self.is_value, self.other_types
-        counts, last, labels, made = self.binding_counts, self.binding_last, self.labels, self.made
-        log, sync = self.log_ids, self.sync
+        counts, last = self.binding_counts, self.binding_last
+        self.binding_names = names
+        ids, pending = self.log_ids, self.pending_labels
         plain = {int, float, bool, str, list, tuple, dict, type(None)}
 
         def bind(value, spec, label=True):
@@ -534,11 +594,8 @@ class Recorder:
                     last[spec] = value
                     if label:
                         # Loop variables (label False) neither name values nor become "the last value".
-                        if log:
-                            sync()
-                        key = id(value)
-                        if key not in labels or labels[key][0] != made.get(key):
-                            labels[key] = (made.get(key), names[spec])
+                        # Which value the name is of is settled when the log is next folded (_settle_labels).
+                        pending.append((id(value), spec, recorder._log_base + len(ids)))
                         recorder.last_value = value
                         recorder.last_binding = spec
             elif spec.__class__ is tuple and value.__class__ in (tuple, list) and len(value) == len(spec):
@@ -557,29 +614,31 @@ class Recorder:
     # reading back
 
     def sequence_of(self, value):
-        if self.log_ids:
+        if self.log_ids or self.pending_labels:
             self.sync()
         return self.made.get(id(value), 0) >> TAG_BITS
 
     def site_of(self, value):
-        if self.log_ids:
+        if self.log_ids or self.pending_labels:
             self.sync()
         return self.tag_site[self.made.get(id(value), 0) & TAG_MASK]
 
     def label_of(self, key):
         """The name a value (by id) was first bound to, if that value is still the one with this id."""
-        if self.log_ids:
+        if self.log_ids or self.pending_labels:
             self.sync()
         entry = self.labels.get(key)
         return entry[1] if entry is not None and entry[0] == self.made.get(key) else None
 
     def op_hint(self, value):
-        if self.log_ids:
+        if self.log_ids or self.pending_labels:
             self.sync()
         return self.op_names[self.tag_op[self.made.get(id(value), 0) & TAG_MASK]]
 
 
 TAG_MASK = (1 << TAG_BITS) - 1
+_ID_FORMAT = struct.Struct("=q")  # an entry of the log's ids (array "q"), as bytes
+_ID_SIZE = _ID_FORMAT.size
 NUMBER_MASK = ~TAG_MASK  # a record's creation number (a multiple of 1 << TAG_BITS)
 STATEMENT_MASK = (1 << STATEMENT_BITS) - 1
 METHOD, POWER, INIT = 1, 2, 3
