@@ -45,6 +45,11 @@ const TOPOLOGICAL_BACKWARD = [
   "                c.grad += g * v.grad",
 ];
 
+/** Three steps on two parameters: `body` builds `loss` and prints what backward() left; then SGD and zeroed grads. */
+function threeSteps(...body: string[]): string[] {
+  return ["w = [Value(0.5), Value(-1.5)]", "for step in range(3):", ...body, "    for p in w:", "        p.data -= 0.1 * p.grad", "        p.grad = 0"];
+}
+
 async function run(lines: string[]): Promise<RunResult> {
   const code = lines.join("\n") + "\n";
   const result = await runPython({ file, code, origin: { file, line: 1, column: 1 } });
@@ -135,16 +140,13 @@ describe("Python tracer: the creation log", function () {
     const lines = [
       ...VALUE_CLASS,
       ...TOPOLOGICAL_BACKWARD,
-      "w = [Value(0.5), Value(-1.5)]",
-      "for step in range(3):",
-      "    h = w[0] * w[1]",
-      "    loss = h * h + w[0]",
-      "    loss.backward()",
-      "    print('then', repr(h.data), repr(h.grad), repr(loss.data), repr(w[0].data), repr(w[0].grad), repr(w[1].data), repr(w[1].grad))",
-      "    h.data, h.grad, loss.grad = 100.0, -7.0, 0",
-      "    for p in w:",
-      "        p.data -= 0.1 * p.grad",
-      "        p.grad = 0",
+      ...threeSteps(
+        "    h = w[0] * w[1]",
+        "    loss = h * h + w[0]",
+        "    loss.backward()",
+        "    print('then', repr(h.data), repr(h.grad), repr(loss.data), repr(w[0].data), repr(w[0].grad), repr(w[1].data), repr(w[1].grad))",
+        "    h.data, h.grad, loss.grad = 100.0, -7.0, 0",
+      ),
     ];
     const result = await run(lines);
     const [root] = result.roots;
@@ -178,14 +180,7 @@ describe("Python tracer: the creation log", function () {
       "        for v in reversed(topo):",
       "            for c, g in zip(v._children, v._local_grads):",
       "                c.grad += g * v.grad",
-      "w = [Value(0.5), Value(-1.5)]",
-      "for step in range(3):",
-      "    loss = w[0] * w[1] + w[0]",
-      "    loss.backward()",
-      "    print('then', repr(w[0].data), repr(w[0].grad), repr(w[1].data), repr(w[1].grad))",
-      "    for p in w:",
-      "        p.data -= 0.1 * p.grad",
-      "        p.grad = 0",
+      ...threeSteps("    loss = w[0] * w[1] + w[0]", "    loss.backward()", "    print('then', repr(w[0].data), repr(w[0].grad), repr(w[1].data), repr(w[1].grad))"),
     ];
     const result = await run(lines);
     const [root] = result.roots;
@@ -215,14 +210,7 @@ describe("Python tracer: the creation log", function () {
       "        for v in reversed(topo):",
       "            for c, g in zip(v._children, v._local_grads):",
       "                c.grad += g * v.grad",
-      "w = [Value(0.5), Value(-1.5)]",
-      "for step in range(3):",
-      "    loss = w[0] * w[1] + w[0]",
-      "    loss.backward()",
-      "    print('then', repr(loss.data), repr(w[0].data), repr(w[0].grad), repr(w[1].data), repr(w[1].grad))",
-      "    for p in w:",
-      "        p.data -= 0.1 * p.grad",
-      "        p.grad = 0",
+      ...threeSteps("    loss = w[0] * w[1] + w[0]", "    loss.backward()", "    print('then', repr(loss.data), repr(w[0].data), repr(w[0].grad), repr(w[1].data), repr(w[1].grad))"),
     ];
     const result = await run(lines);
     const [root] = result.roots;
