@@ -136,16 +136,33 @@ export class Workbench {
     await this.page.locator(".editor-instance .monaco-editor .view-lines").first().waitFor({ state: "visible" });
   }
 
-  /** F1, type the command's title, wait for it in the list, Enter. */
+  /**
+   * F1, type the command's title, wait for it in the list, Enter. A fresh or busy window's first
+   * palette may not list the extension's titles yet (they arrive with its activation): then close the
+   * palette and ask again, up to three times.
+   */
   async runCommand(title: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.tryCommand(title, attempt === 3 ? 30_000 : 15_000);
+        return;
+      } catch (error) {
+        if (attempt === 3) throw error;
+        await this.page.keyboard.press("Escape");
+        await this.page.waitForTimeout(2000);
+      }
+    }
+  }
+
+  private async tryCommand(title: string, timeout: number): Promise<void> {
     await this.focusEditor();
     await this.page.keyboard.press("F1");
     const input = this.page.locator(".quick-input-widget .quick-input-box input");
-    await input.waitFor({ state: "visible" });
+    await input.waitFor({ state: "visible", timeout });
     await this.page.keyboard.type(title);
-    await this.page.locator(".quick-input-widget .monaco-list-row", { hasText: title }).first().waitFor({ state: "visible" });
+    await this.page.locator(".quick-input-widget .monaco-list-row", { hasText: title }).first().waitFor({ state: "visible", timeout });
     await this.page.keyboard.press("Enter");
-    await input.waitFor({ state: "hidden" });
+    await input.waitFor({ state: "hidden", timeout });
   }
 
   /** Clicks into the active text editor so keyboard shortcuts go to it. */
