@@ -318,11 +318,28 @@ class _Instrument(ast.NodeTransformer):
             return ast.copy_location(ast.Expr(value=ast.copy_location(call, node)), node)
         return None
 
+    def _bound_after(self, target, spec, at, label=True):
+        """`if NAME.__class__ not in _gradlens_bind.not_values: _gradlens_bind(NAME, spec)` for each name of
+        a target (a name, or a tuple of them) once it is bound: the class test (what bind() would test
+        first) spares a Python call for every number, list, … the program binds."""
+        if isinstance(target, ast.Name):
+            test = ast.Compare(
+                left=ast.Attribute(value=_name(target.id), attr="__class__", ctx=ast.Load()),
+                ops=[ast.NotIn()],
+                comparators=[ast.Attribute(value=_name(BIND_HELPER), attr="not_values", ctx=ast.Load())],
+            )
+            call = ast.Expr(value=self._bind_call(_name(target.id), spec, at, label))
+            return [ast.copy_location(ast.If(test=test, body=[ast.copy_location(call, at)], orelse=[]), at)]
+        return [statement for element, inner in zip(target.elts, spec) for statement in self._bound_after(element, inner, at, label)]
+
     def visit_Assign(self, node):
         self.generic_visit(node)
         links = [r for r in (self._relinked(node, t) for t in node.targets) if r is not None]
         if links:
             return [node] + links
+        if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            spec = self._binding_spec(node.targets[0])
+            return [node] + self._bound_after(node.targets[0], spec, node)
         for target in node.targets:
             spec = self._binding_spec(target)
             if spec is not None:
@@ -343,17 +360,13 @@ class _Instrument(ast.NodeTransformer):
             return [node, link]
         if not isinstance(node.target, ast.Name):
             return node
-        spec = self._binding_spec(node.target)
-        report = ast.Expr(value=self._bind_call(ast.Name(id=node.target.id, ctx=ast.Load()), spec, node))
-        return [node, ast.copy_location(report, node)]
+        return [node] + self._bound_after(node.target, self._binding_spec(node.target), node)
 
     def _visit_loop(self, node):
         self.generic_visit(node)
         spec = self._binding_spec(node.target)
         if spec is not None:
-            target = ast.copy_location(_as_load(node.target), node.target)
-            report = ast.copy_location(ast.Expr(value=self._bind_call(target, spec, node.target, label=False)), node.body[0])
-            node.body.insert(0, report)
+            node.body[:0] = [ast.copy_location(statement, node.body[0]) for statement in self._bound_after(node.target, spec, node.target, label=False)]
         return node
 
     def visit_For(self, node):
@@ -392,9 +405,12 @@ def _body_after_docstring(function):
 
 
 def _log_values_of_class(node, places):
-    """A value class of the user's: each method (at any depth) stores its op while it runs, and
-    `__init__` appends the value to the creation log, with the op and the statement of the moment."""
-    for inner in ast.walk(node):
+    """A value class of the user's: each of its methods stores its op while it runs, and `__init__`
+    appends the value to the creation log, with the op and the statement of the moment. Functions
+    nested in a method (backward()'s `visit`, micrograd's `_backward` closures) store nothing: they
+    run once per node in backward(), and a value one of them makes is said to be made by the method
+    running then (the one that defined it, or backward())."""
+    for inner in node.body:
         if not isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef)) or _is_generator(inner):
             continue
         head, rest = _body_after_docstring(inner)
@@ -402,7 +418,7 @@ def _log_values_of_class(node, places):
             continue
         at = rest[0]
         arguments = inner.args.posonlyargs + inner.args.args
-        if inner is not node and inner in node.body and inner.name == "__init__" and arguments:
+        if inner.name == "__init__" and arguments:
             # if _gradlens_on[0]: _gradlens_ids(id(self)); _gradlens_places(_gradlens_op[0] | _gradlens_here[0])
             own = arguments[0].arg
             log = ast.If(
@@ -413,7 +429,11 @@ def _log_values_of_class(node, places):
                 ],
                 orelse=[],
             )
-            inner.body = head + [ast.copy_location(ast.Try(body=rest, handlers=[], orelse=[], finalbody=[log]), at)]
+            if _returns(inner):
+                inner.body = head + [ast.copy_location(ast.Try(body=rest, handlers=[], orelse=[], finalbody=[log]), at)]
+            else:
+                # No `return` to get past: the log after the body (an __init__ that raises makes no value to log).
+                inner.body = head + rest + [ast.copy_location(log, rest[-1])]
             continue
         if inner.name == "__init__":
             continue
@@ -490,6 +510,19 @@ def _is_value_class(node):
     return "grad" in stored and ("_children" in stored or "_prev" in stored)
 
 
+def _returns(function):
+    """Whether a function's own body (not a nested function's) has a `return`."""
+    pending = list(function.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Return):
+            return True
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        pending.extend(ast.iter_child_nodes(node))
+    return False
+
+
 def _is_generator(function):
     """Whether a function's own body (not a nested function's) yields."""
     pending = list(function.body)
@@ -501,12 +534,6 @@ def _is_generator(function):
             continue
         pending.extend(ast.iter_child_nodes(node))
     return False
-
-
-def _as_load(target):
-    if isinstance(target, ast.Name):
-        return ast.Name(id=target.id, ctx=ast.Load())
-    return type(target)(elts=[_as_load(e) for e in target.elts], ctx=ast.Load())
 
 
 def uses_undefined_value(chunks):

@@ -86,7 +86,8 @@ class Recorder:
         self.user_files = user_files  # compile names of the user's chunks
         self.site_of_frame = site_of_frame  # frame -> site id (0 when unknown)
         self.shapes = {}  # value class -> Shape
-        self.other_types = set()
+        # Classes whose objects are no values (bind() skips them; the rewritten code tests this set itself).
+        self.other_types = {int, float, bool, str, bytes, list, tuple, dict, set, type(None)}
         self.problems = {}  # class -> what its attribute access raised
         self.made = {}  # id(value) -> creation number | tag; overwritten when an id is reused (see sync)
         # The creation log: appended to as values are made, folded into `made` when it is read (sync).
@@ -189,15 +190,19 @@ class Recorder:
         folding the log: its id's last entry in the log (at C speed), else `made`'s."""
         key = id(value)
         ids = self.log_ids
-        if ids:
-            raw = ids.tobytes()
+        n = len(ids)
+        if n:
             needle = _ID_FORMAT.pack(key)
-            at = raw.rfind(needle)
-            while at >= 0 and at % _ID_SIZE:
-                at = raw.rfind(needle, 0, at + _ID_SIZE - 1)
-            if at >= 0:
-                i = at // _ID_SIZE
-                return ((self._log_base + i + 1) << TAG_BITS) | self._place_tags[self.log_places[i]]
+            # A root is usually among the last values made: the log's tail first, the whole log if not there.
+            start = max(0, n - _RECENT_ENTRIES)
+            for first in (start, 0) if start else (0,):
+                raw = ids[first:].tobytes() if first else ids.tobytes()
+                at = raw.rfind(needle)
+                while at >= 0 and at % _ID_SIZE:
+                    at = raw.rfind(needle, 0, at + _ID_SIZE - 1)
+                if at >= 0:
+                    i = first + at // _ID_SIZE
+                    return ((self._log_base + i + 1) << TAG_BITS) | self._place_tags[self.log_places[i]]
         return self.made.get(key)
 
     def _fold_kept(self):
@@ -584,12 +589,10 @@ class Recorder:
         counts, last = self.binding_counts, self.binding_last
         self.binding_names = names
         ids, pending = self.log_ids, self.pending_labels
-        plain = {int, float, bool, str, list, tuple, dict, type(None)}
-
         def bind(value, spec, label=True):
             if spec.__class__ is int:
                 kind = value.__class__
-                if kind in value_types or (kind not in plain and kind not in other_types and is_value(value)):
+                if kind in value_types or (kind not in other_types and is_value(value)):
                     counts[spec] = counts.get(spec, 0) + 1
                     last[spec] = value
                     if label:
@@ -603,6 +606,7 @@ class Recorder:
                     bind(item, inner, label)
             return value
 
+        bind.not_values = other_types  # only ever grows: a class found to be no value class stays one (is_value)
         return bind
 
     def expression(self, value):
@@ -639,6 +643,7 @@ class Recorder:
 TAG_MASK = (1 << TAG_BITS) - 1
 _ID_FORMAT = struct.Struct("=q")  # an entry of the log's ids (array "q"), as bytes
 _ID_SIZE = _ID_FORMAT.size
+_RECENT_ENTRIES = 4096  # the log's tail record_of looks in first
 NUMBER_MASK = ~TAG_MASK  # a record's creation number (a multiple of 1 << TAG_BITS)
 STATEMENT_MASK = (1 << STATEMENT_BITS) - 1
 METHOD, POWER, INIT = 1, 2, 3
