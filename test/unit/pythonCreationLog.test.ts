@@ -92,6 +92,34 @@ describe("Python tracer: the creation log", function () {
     assert.equal(result.sites[x!.site].line, lineOf(lines, "x = Value(3.0)"));
   });
 
+  it("says a value made by a helper nested in a method was made by that method, and names values only when they are values", async () => {
+    // The tracer stores no op in functions nested in a method (backward()'s walk runs one per node):
+    // the value `make` returns is the `tanh` method's. Bindings test the class before calling the tracer.
+    const lines = [
+      "import math",
+      ...VALUE_CLASS,
+      "    def tanh(self):",
+      "        def make(t):",
+      "            return Value(t, (self,), (1 - t * t,))",
+      "        return make(math.tanh(self.data))",
+      ...TOPOLOGICAL_BACKWARD,
+      "x = Value(0.5)",
+      "k = 2",
+      "for i, v in enumerate([x]):",
+      "    w = v * k",
+      "y = w.tanh()",
+      "y.backward()",
+    ];
+    const result = await run(lines);
+    const nodes = snapshotNodes(result.roots[0].graph);
+    const y = nodes[nodes.length - 1];
+    assert.equal(y.op, "tanh");
+    assert.equal(result.sites[y.site].line, lineOf(lines, "y = w.tanh()"));
+    assert.ok(Math.abs(y.data - Math.tanh(1)) < 1e-15, String(y.data));
+    assert.deepEqual(nodes.map((n) => n.label ?? "").sort(), ["", "w", "x", "y"]);
+    assert.ok(Math.abs(nodes.find((n) => n.label === "x")!.grad - (1 - y.data ** 2) * 2) < 1e-15);
+  });
+
   it("says which statement a while loop's test made its values at, each time it is evaluated", async () => {
     const lines = [
       ...VALUE_CLASS,
