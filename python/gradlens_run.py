@@ -21,7 +21,7 @@ from gradlens_backward_watch import BackwardWatch
 from gradlens_capture import capture
 from gradlens_frames import CallRecorder
 from gradlens_errors import describe_exception, describe_op_error, error_of, file_lines_in, syntax_error_of
-from gradlens_graph import GraphCycle, as_float, json_number, label_of, op_of, roots_from_heap, snapshot
+from gradlens_graph import ColumnBlock, GraphCycle, as_float, json_number, label_of, op_of, roots_from_heap, snapshot
 from gradlens_limits import TimeLimitReached, limit_memory, on_time_limit, seconds_text
 from gradlens_messages import message_fields, said
 from gradlens_opcheck import OpChecks
@@ -277,11 +277,15 @@ def tutorial_value_used():
 
 
 def write_result(path, result):
+    """One line of JSON, then the graphs' columns as raw bytes (gradlens_graph.ColumnBlock): the JSON
+    holds only where each column is, so it stays small and the columns are never turned into text."""
     temporary = path + ".part"
-    # Streamed: the graph columns are a few long strings, and one string of the whole result would
-    # double the memory at the end of a run.
-    with open(temporary, "w", encoding="utf-8") as out:
-        json.dump(result, out, allow_nan=False, ensure_ascii=False)
+    block = ColumnBlock()
+    # No indent: JSON's own text then holds no newline, and the first one ends it.
+    text = (json.dumps(result, allow_nan=False, ensure_ascii=False, default=block) + "\n").encode("utf-8")
+    with open(temporary, "wb") as out:
+        out.write(text)
+        block.write_after(out, len(text))
     os.replace(temporary, path)
 
 

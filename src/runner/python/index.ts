@@ -55,7 +55,7 @@ export async function runPython(input: PythonRunInput, options: PythonRunOptions
   let directory: string | undefined;
   try {
     directory = await mkdtemp(path.join(os.tmpdir(), "gradlens-python-"));
-    const resultPath = path.join(directory, "result.json");
+    const resultPath = path.join(directory, "result");
     const dumpPath = path.join(directory, "where.txt");
     let request;
     try {
