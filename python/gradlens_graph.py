@@ -360,7 +360,7 @@ def _ops_from_tags(recorder, tags, counts):
 def _local_gradients(recorder, taken, inputs, slots, order, counts, kinds):
     """The packed local gradient of every edge, in edge order, and the edges where it is unknown."""
     nodes = taken.nodes
-    read_local_grads(recorder, taken)
+    read_local_grads(recorder, taken, kinds)
     per_node = _stored_local_grads(taken, inputs, slots)
     shapes = recorder.shapes
     closures = any(shapes[kind].closure for kind in kinds)
