@@ -211,12 +211,13 @@ def _children_of(recorder, nodes, kinds):
     return [read(v, recorder.shapes[type(v)].children) for v in nodes]
 
 
-def read_local_grads(recorder, taken):
+def read_local_grads(recorder, taken, kinds=None):
     """The nodes' stored local gradients (`_local_grads`), read when the graph is written out: like the
-    inputs, they are set when a value is made and never change, so backward() need not copy them."""
+    inputs, they are set when a value is made and never change, so backward() need not copy them.
+    `kinds`: the nodes' types, when the caller has them (a pass over every node less)."""
     if taken.local_grads is None and taken.data is not None:
         nodes = taken.nodes
-        shapes = {recorder.shapes[kind] for kind in set(map(type, nodes))}
+        shapes = {recorder.shapes[kind] for kind in (kinds if kinds is not None else set(map(type, nodes)))}
         if all(s.local_grads for s in shapes):
             taken.local_grads = list(map(attrgetter("_local_grads"), nodes))
         elif any(s.local_grads for s in shapes):

@@ -1,10 +1,12 @@
 """A captured graph (gradlens_capture.py) written out as the columns the TypeScript side turns into a
 GraphSnapshot: node ids in topological order (children before parents, the root last).
 
-Numeric columns travel as base64 of little-endian typed arrays (float64 for data, grad and local
-gradients, uint32/int32 for the rest): NaN and infinities need no strings, and a 70,000-node graph is
-written in milliseconds instead of the tenth of a second its JSON numbers would cost. A local
-gradient nobody can know is NaN in `localGrad` and its edge is listed in `unknownLocalGrad`.
+Numeric columns are little-endian typed arrays (float64 for data, grad and local gradients,
+uint16/uint32/int32 for the rest): NaN and infinities need no strings, and a 70,000-node graph is
+written in milliseconds instead of the tenth of a second its JSON numbers would cost. They stay
+`array`s in the columns until written: raw bytes after the result's JSON (ColumnBlock), base64 in a
+streamed JSON line (column_as_base64). A local gradient nobody can know is NaN in `localGrad` and its
+edge is listed in `unknownLocalGrad`.
 """
 import base64
 import gc
@@ -52,20 +54,56 @@ def json_number(x):
 
 
 def packed_array(numbers_):
+    """The column as it is written: little-endian."""
     if sys.byteorder == "big":
         numbers_ = array(numbers_.typecode, numbers_)
         numbers_.byteswap()
-    return base64.b64encode(numbers_).decode("ascii")
+    return numbers_
 
 
 def packed(typecode, make_values):
-    """base64 of the array of `make_values()` (a function, called again for the careful conversion
-    of values that are not plain numbers)."""
+    """The column of `make_values()` (a function, called again for the careful conversion of values
+    that are not plain numbers)."""
     try:
         numbers_ = array(typecode, make_values())
     except (TypeError, OverflowError):
         numbers_ = array(typecode, map(as_float, make_values()))
     return packed_array(numbers_)
+
+
+def column_as_base64(obj):
+    """json's `default` for a line streamed while the code runs: a column as base64 text."""
+    if isinstance(obj, array):
+        return base64.b64encode(obj).decode("ascii")
+    raise TypeError("%s is not JSON serializable" % type(obj).__name__)
+
+
+class ColumnBlock:
+    """json's `default` for the result file: each column is written as {"at": offset, "bytes": length}
+    into a block of raw bytes that follows the JSON (after its newline, padded to a multiple of 8, each
+    column at a multiple of 8), so the reader takes typed arrays of it without decoding text."""
+
+    ALIGN = 8
+
+    def __init__(self):
+        self.columns = []
+        self.size = 0
+
+    def __call__(self, obj):
+        if not isinstance(obj, array):
+            raise TypeError("%s is not JSON serializable" % type(obj).__name__)
+        at = self.size
+        length = len(obj) * obj.itemsize
+        self.columns.append(obj)
+        self.size += -(-length // self.ALIGN) * self.ALIGN
+        return {"at": at, "bytes": length}
+
+    def write_after(self, out, written):
+        """Writes the block to the binary file `out`, whose JSON (and newline) took `written` bytes."""
+        out.write(bytes(-written % self.ALIGN))
+        for column in self.columns:
+            out.write(column)
+            out.write(bytes(-(len(column) * column.itemsize) % self.ALIGN))
 
 
 def inputs_of(recorder, taken):
@@ -322,7 +360,7 @@ def _ops_from_tags(recorder, tags, counts):
 def _local_gradients(recorder, taken, inputs, slots, order, counts, kinds):
     """The packed local gradient of every edge, in edge order, and the edges where it is unknown."""
     nodes = taken.nodes
-    read_local_grads(recorder, taken)
+    read_local_grads(recorder, taken, kinds)
     per_node = _stored_local_grads(taken, inputs, slots)
     shapes = recorder.shapes
     closures = any(shapes[kind].closure for kind in kinds)

@@ -21,17 +21,15 @@ from gradlens_backward_watch import BackwardWatch
 from gradlens_capture import capture
 from gradlens_frames import CallRecorder
 from gradlens_errors import describe_exception, describe_op_error, error_of, file_lines_in, syntax_error_of
-from gradlens_graph import GraphCycle, as_float, json_number, label_of, op_of, roots_from_heap, snapshot
+from gradlens_graph import ColumnBlock, GraphCycle, as_float, json_number, label_of, op_of, roots_from_heap, snapshot
 from gradlens_limits import TimeLimitReached, limit_memory, on_time_limit, seconds_text
 from gradlens_messages import message_fields, said
-from gradlens_opcheck import OpChecks
 from gradlens_output import Console, Output
 from gradlens_sources import (
     BIND_HELPER, ENTER_HELPER, EXPRESSION_HELPER, HERE_HELPER, IDS_HELPER, LEAVE_HELPER, LINK_HELPER, ON_HELPER, OP_HELPER, PLACES_HELPER, POW_HELPER, TOPO_HELPER,
     BindingTable, Chunk, instrument, select_context, uses_undefined_value,
 )
 from gradlens_values import OP_OF_METHOD, STATEMENT_MASK, Recorder, RecordingLimit
-from gradlens_training import Training
 
 DEFAULT_NODE_LIMIT = 200_000
 
@@ -277,11 +275,15 @@ def tutorial_value_used():
 
 
 def write_result(path, result):
+    """One line of JSON, then the graphs' columns as raw bytes (gradlens_graph.ColumnBlock): the JSON
+    holds only where each column is, so it stays small and the columns are never turned into text."""
     temporary = path + ".part"
-    # Streamed: the graph columns are a few long strings, and one string of the whole result would
-    # double the memory at the end of a run.
-    with open(temporary, "w", encoding="utf-8") as out:
-        json.dump(result, out, allow_nan=False, ensure_ascii=False)
+    block = ColumnBlock()
+    # No indent: JSON's own text then holds no newline, and the first one ends it.
+    text = (json.dumps(result, allow_nan=False, ensure_ascii=False, default=block) + "\n").encode("utf-8")
+    with open(temporary, "wb") as out:
+        out.write(text)
+        block.write_after(out, len(text))
     os.replace(temporary, path)
 
 
@@ -346,6 +348,12 @@ def main(request_path):
         if not chunk.compile_name.startswith(os.sep) and not re.match(r"^[A-Za-z]:[\\/]", chunk.compile_name):
             linecache.cache[chunk.compile_name] = (len(chunk.code), None, [l + "\n" for l in chunk.lines], chunk.compile_name)
 
+    # What only some runs use is imported for those (before install(): GradLens's own classes are not the user's).
+    OpChecks = Training = None
+    if request.get("opChecks"):
+        from gradlens_opcheck import OpChecks
+    if request.get("training"):
+        from gradlens_training import Training
     recorder = run.recorder
     recorder.user_codes = [code for _, code in compiled]
     recorder.install()
@@ -375,7 +383,7 @@ def main(request_path):
         pass
     limit_memory(request.get("heapLimitMb", 1024))
     scope = {"__name__": "__main__", "__file__": user_file, "__builtins__": builtins, "__doc__": None}
-    if request.get("training"):
+    if Training is not None:
         recorder.training = Training(dict(request["training"], nodeLimit=request.get("nodeLimit")), recorder, scope, started, run.sites)
     real_stdout, real_stderr = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = Console("stdout", real_stdout, run.output), Console("stderr", real_stderr, run.output)
@@ -404,7 +412,7 @@ def main(request_path):
             scope.clear()
             gc.collect()
         # A closure engine's backward steps are called again to read local gradients: quietly.
-        op_checks = OpChecks(run) if request.get("opChecks") else None
+        op_checks = OpChecks(run) if OpChecks is not None else None
         sys.stdout = sys.stderr = open(os.devnull, "w")
         try:
             result["roots"], result["bindings"], problem = collect(run, request, op_checks)

@@ -8,6 +8,9 @@
  */
 import { Value } from "../engine";
 
+/** Writes per backward() whose order is remembered (a loop writing more values than this uses the Map alone). */
+const MAX_WRITE_ORDER = 1 << 20;
+
 interface SavedState {
   /** The backward() whose state this is (the first write after it saved the numbers). */
   epoch: number;
@@ -23,12 +26,21 @@ export class BackwardStates {
   private readonly saved = new Map<Value, SavedState[]>();
   /** The value saved by the latest write: `p.data -= …; p.grad = 0` writes the same value twice in a row. */
   private lastSaved: Value | undefined;
+  /**
+   * The values written since a backward(), in order, with their saved lists: a training loop writes
+   * the same parameters in the same order at every step, so the k-th write after a backward()
+   * usually finds its list at `writeLists[k]`, without a Map lookup (one per parameter per step).
+   */
+  private writeOrder: Value[] = [];
+  private writeLists: SavedState[][] = [];
+  private writeCount = 0;
   enabled = true;
 
   /** Called after each recorded backward(); `replaced` is the epoch of the root it supersedes. */
   recordBackward(replaced?: number): number {
     if (replaced !== undefined) this.live.delete(replaced);
     this.lastSaved = undefined;
+    this.writeCount = 0;
     this.epoch++;
     this.live.add(this.epoch);
     return this.epoch;
@@ -43,10 +55,19 @@ export class BackwardStates {
   beforeWrite(v: Value): void {
     if (v === this.lastSaved || !this.enabled || this.live.size === 0) return;
     this.lastSaved = v;
-    const list = this.saved.get(v);
-    if (!list) {
-      this.saved.set(v, [{ epoch: this.epoch, data: v.data, grad: v.grad }]);
-      return;
+    const k = this.writeCount++;
+    let list: SavedState[] | undefined;
+    if (this.writeOrder[k] === v) list = this.writeLists[k];
+    else {
+      list = this.saved.get(v);
+      if (!list) {
+        list = [{ epoch: this.epoch, data: v.data, grad: v.grad }];
+        this.saved.set(v, list);
+      }
+      if (k < MAX_WRITE_ORDER) {
+        this.writeOrder[k] = v;
+        this.writeLists[k] = list;
+      }
     }
     const last = list[list.length - 1];
     if (last.epoch === this.epoch) return; // already saved since the last backward()

@@ -14,6 +14,8 @@ import type { CallFrames } from "../protocol/result";
  */
 const MAX_FRAMES = 1_000_000;
 const KEEP_EARLIEST = MAX_FRAMES / 4;
+/** framesFor steps through fewer calls than this one by one; past it, it jumps (see there). */
+const JUMP_AFTER_CALLS = 32;
 
 export class CallFrameRecorder {
   private functions: { name: string; file: string; line: number }[] = [];
@@ -74,32 +76,65 @@ export class CallFrameRecorder {
     let next = 0;
     for (const i of byId) {
       const id = order[i].id;
-      while (next < this.count && this.start[next] <= id) {
-        while (open.length > 0 && !this.contains(open[open.length - 1], this.start[next])) open.pop();
-        open.push(next++);
+      if (next < this.count && this.start[next] <= id) {
+        // A training step's graph holds parameters made long before the step: stepping through
+        // every call made in between costs the whole run's calls, so jump to the last call started
+        // by this node; the open calls are then exactly that call and its callers.
+        const last = this.lastStartedBy(id, next);
+        if (last - next > JUMP_AFTER_CALLS) {
+          open.length = 0;
+          for (let k = last; k >= 0; k = this.parent[k]) open.push(k);
+          open.reverse();
+          next = last + 1;
+        } else {
+          while (next <= last) {
+            while (open.length > 0 && !this.contains(open[open.length - 1], this.start[next])) open.pop();
+            open.push(next++);
+          }
+        }
       }
       while (open.length > 0 && !this.contains(open[open.length - 1], id)) open.pop();
       node[i] = open.length > 0 ? open[open.length - 1] : -1;
     }
-    // Keep only calls that hold a node (and their callers).
+    // Keep only calls that hold a node (and their callers): listed as found, not by a pass over every call.
     const used = new Uint8Array(this.count);
-    for (let i = 0; i < n; i++) for (let k = node[i]; k >= 0 && !used[k]; k = this.parent[k]) used[k] = 1;
-    const renumber = new Int32Array(this.count).fill(-1);
-    let kept = 0;
-    for (let k = 0; k < this.count; k++) if (used[k]) renumber[k] = kept++;
+    const found: number[] = [];
+    for (let i = 0; i < n; i++) {
+      for (let k = node[i]; k >= 0 && !used[k]; k = this.parent[k]) {
+        used[k] = 1;
+        found.push(k);
+      }
+    }
+    const kept = found.length;
     if (kept === 0) return undefined;
+    // Callers before callees, as recorded (a caller's index is below its callees').
+    const calls = Int32Array.from(found).sort();
+    // Read only at used calls (a used call's caller is used too).
+    const renumber = new Int32Array(this.count);
+    for (let r = 0; r < kept; r++) renumber[calls[r]] = r;
     const parent = new Int32Array(kept);
     const fn = new Int32Array(kept);
     const callSite = new Int32Array(kept);
-    for (let k = 0; k < this.count; k++) {
-      const r = renumber[k];
-      if (r < 0) continue;
+    for (let r = 0; r < kept; r++) {
+      const k = calls[r];
       parent[r] = this.parent[k] >= 0 ? renumber[this.parent[k]] : -1;
       fn[r] = this.fn[k];
       callSite[r] = this.callSite[k];
     }
     for (let i = 0; i < n; i++) if (node[i] >= 0) node[i] = renumber[node[i]];
     return { functions: this.functions.slice(), parent, fn, callSite, node };
+  }
+
+  /** The last call in [from, count) that started at or before creation id `id` (start[from] ≤ id): a binary search, as starts only grow. */
+  private lastStartedBy(id: number, from: number): number {
+    let lo = from;
+    let hi = this.count - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.start[mid] <= id) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
   }
 
   /** Helpers for the instrumented code. */

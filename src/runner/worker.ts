@@ -172,9 +172,17 @@ async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdo
     training.attachUserValues(userValues);
   }
 
+  const bindObject = (binding: number, x: object) => {
+    userValues.bind(binding, x);
+    training?.noteBinding(binding, x);
+  };
+  // The site, binding and loop hooks run at every op of a hot loop, which TurboFan compiles with
+  // them and the engine's ops inlined, within a budget of bytecode per function: they stay small,
+  // with rarer work in functions of their own, so the engine's ops still fit.
   const helpers: Record<string, unknown> = {
     [HELPERS.site]: (site: number, x: unknown) => {
-      if (stopFlag[0] !== STOP.none) stopNow();
+      // Any stop reason is non-zero (STOP.none is 0): a truth test is the smallest check.
+      if (stopFlag[0]) stopNow();
       creationSite.site = site;
       return x;
     },
@@ -185,14 +193,11 @@ async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdo
         bindingCounts[binding]++;
         bindingLast[binding] = x;
         lastBinding = binding;
-      } else {
-        userValues.bind(binding, x);
-        if (training && typeof x === "object" && x !== null) training.noteBinding(binding, x);
-      }
+      } else if (typeof x === "object" && x !== null) bindObject(binding, x); // numbers and strings are neither kind of Value
       return x;
     },
     [HELPERS.loop]: () => {
-      if (stopFlag[0] !== STOP.none) stopNow();
+      if (stopFlag[0]) stopNow();
     },
     [HELPERS.expression]: (x: unknown) => {
       if (x instanceof Value) {

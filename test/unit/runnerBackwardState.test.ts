@@ -38,4 +38,28 @@ describe("runner: numbers as at backward() (BackwardStates)", () => {
     const second = states.recordBackward(first);
     assert.equal(states.stateAt(p, second), undefined);
   });
+
+  it("gives the numbers at backward() when the writes come in a new order, or to values not written before", () => {
+    // The k-th write after a backward() is looked up by its place in the last order first: a loop that
+    // writes its parameters in another order (or other values) must still save each value's own numbers.
+    const states = new BackwardStates();
+    const params = [1, 2, 3, 4].map((x) => new Value(x));
+    const orders = [[0, 1, 2, 3], [0, 1, 2, 3], [3, 2, 1, 0], [0, 2], [1, 3, 0, 2], [0, 1, 2, 3]];
+    let epoch: number | undefined;
+    orders.forEach((order, step) => {
+      epoch = states.recordBackward(epoch);
+      const before = params.map((p) => ({ data: p.data, grad: p.grad }));
+      for (const i of order) {
+        states.beforeWrite(params[i]);
+        params[i].data += 10 * (step + 1);
+        states.beforeWrite(params[i]);
+        params[i].grad = step + 1;
+      }
+      params.forEach((p, i) => {
+        const saved = states.stateAt(p, epoch as number);
+        if (order.includes(i)) assert.deepEqual({ data: saved?.data, grad: saved?.grad }, before[i], `step ${step}, value ${i}`);
+        else assert.equal(saved, undefined, `step ${step}, value ${i} was not written`);
+      });
+    });
+  });
 });

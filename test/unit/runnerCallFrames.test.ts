@@ -1,7 +1,9 @@
 /** The runner records which function call made each node (for grouping big graphs by call stack). */
 import * as assert from "node:assert/strict";
 import { runFile } from "../../src/runner";
-import type { RootGraph } from "../../src/protocol/result";
+import type { CallFrames, RootGraph } from "../../src/protocol/result";
+import { CallFrameRecorder } from "../../src/runner/callFrames";
+import { Value, mulberry32, valuesCreated } from "../../src/engine";
 import { repoRoot, useBuiltWorker } from "./runnerSupport";
 import * as path from "node:path";
 
@@ -51,5 +53,63 @@ describe("runner: call stacks per node", function () {
     // The sums `act = act.add(…)` made are.
     assert.ok(labels.includes("act"));
     assert.equal(g.labels[g.root], "loss");
+  });
+});
+
+describe("call frames of a graph made across many calls", () => {
+  /** Nested calls made at random, a few values in each; every call is logged as the test saw it. */
+  function record(calls: number, seed: number) {
+    const random = mulberry32(seed);
+    let site = 0;
+    const recorder = new CallFrameRecorder(() => site);
+    const log: { site: number; name: string; start: number; end: number }[] = [];
+    const open: { token: number; at: number }[] = [];
+    const values: Value[] = [];
+    for (let made = 0; made < calls; ) {
+      const r = random();
+      if (r < 0.45 || open.length === 0) {
+        site = log.length + 1;
+        const fn = Math.floor(random() * 7);
+        const name = `f${fn}`;
+        open.push({ token: recorder.enter(fn, name, "m.ts", 1), at: log.length });
+        log.push({ site, name, start: valuesCreated(), end: -1 });
+        made++;
+      } else if (r < 0.8) {
+        for (let k = Math.floor(random() * 3); k > 0; k--) values.push(new Value(random()));
+      } else {
+        const call = open.pop() as { token: number; at: number };
+        recorder.exit(call.token);
+        log[call.at].end = valuesCreated();
+      }
+    }
+    return { recorder, log, values, random };
+  }
+
+  /** Outermost first: the calls whose range of creation ids holds the value, as logged. */
+  const expected = (log: ReturnType<typeof record>["log"], v: Value) =>
+    log.filter((c) => c.start <= v.id && (c.end < 0 || v.id < c.end)).map((c) => `${c.name}@${c.site}`);
+
+  function shown(frames: CallFrames | undefined, i: number): string[] {
+    const chain: string[] = [];
+    for (let k = frames?.node[i] ?? -1; k >= 0 && frames; k = frames.parent[k]) chain.unshift(`${frames.functions[frames.fn[k]].name}@${frames.callSite[k]}`);
+    return chain;
+  }
+
+  it("places each node of a sparse graph (parameters made early, one late step) in its own call, as a walk over every call would", () => {
+    for (const seed of [1, 2, 3]) {
+      const { recorder, log, values, random } = record(6000, seed);
+      // Early values (a model's parameters), a late run of values (the step), and a few picked anywhere, in no particular order.
+      const picked = new Set<Value>([...values.slice(0, 40), ...values.slice(values.length - 300), ...values.filter(() => random() < 0.01)]);
+      const order = [...picked].sort(() => random() - 0.5);
+      const frames = recorder.framesFor(order);
+      assert.ok(frames);
+      order.forEach((v, i) => assert.deepEqual(shown(frames, i), expected(log, v), `seed ${seed}, value #${v.id}`));
+      // Only the calls that hold a node, and their callers, are sent; callers come first.
+      const held = new Set(order.map((_, i) => frames.node[i]));
+      for (let k = 0; k < frames.parent.length; k++) {
+        assert.ok(frames.parent[k] < k);
+        if (!held.has(k)) assert.ok(Array.from(frames.parent).includes(k), `call ${k} holds nothing and calls nothing`);
+      }
+    }
   });
 });

@@ -6,7 +6,7 @@
  */
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { buildSync } from "esbuild";
@@ -118,6 +118,66 @@ describe("runner: reading the Python tracer's result", function () {
       assert.match(reading.problem, problem);
     });
   }
+
+  /** The result as the tracer writes its file (gradlens_run.write_result: a JSON line, then the raw column block). */
+  function writtenByTracer(result: Record<string, unknown>, file: string): Buffer {
+    const types: Record<string, string> = { op: "H", site: "i", childStart: "I", child: "I", data: "d", grad: "d", localGrad: "d" };
+    const code = [
+      "import base64, json, sys",
+      "from array import array",
+      `sys.path.insert(0, ${JSON.stringify(path.join(repoRoot, "python"))})`,
+      "from gradlens_run import write_result",
+      "result, types = json.load(sys.stdin)",
+      "for root in result['roots']:",
+      "    g = root['graph']",
+      "    for key, typecode in types.items():",
+      "        g[key] = array(typecode, base64.b64decode(g[key]))",
+      "write_result(sys.argv[1], result)",
+    ].join("\n");
+    const run = spawnSync("python3", ["-c", code, file], { input: JSON.stringify([result, types]), encoding: "utf8" });
+    assert.equal(run.status, 0, run.stderr);
+    return readFileSync(file);
+  }
+
+  it("reads the columns from the raw block after the JSON line, as the tracer writes them, and checks every place", () => {
+    const file = path.join(dir, "columns");
+    const bytes = writtenByTracer(wellFormed(3), file);
+    const newline = bytes.indexOf(0x0a);
+    const header = JSON.parse(bytes.toString("utf8", 0, newline));
+    const place = header.roots[0].graph.data;
+    assert.ok(Number.isInteger(place.at) && place.at % 8 === 0 && place.bytes === 9 * 8, `columns are 8-aligned places in the block: ${JSON.stringify(place)}`);
+    assert.ok(newline < 2000, "the JSON holds no column text");
+    const reading = decodeTracerResult(bytes);
+    assert.ok("output" in reading, "problem" in reading ? reading.problem : "");
+    const graph = reading.output.roots[0].graph;
+    assert.deepEqual([...graph.data], [0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5, 8.5]);
+    assert.deepEqual([...graph.child], [0, 1, 2, 3, 4, 5, 6, 7]);
+    assert.ok(graph.localGrad.every(Number.isNaN));
+    assert.notEqual(graph.data.buffer, graph.grad.buffer, "each column owns its memory (not a view of the whole file)");
+    // Every place is checked against the block.
+    const withPlace = (key: string, place: unknown): Buffer => {
+      const changed = structuredClone(header);
+      changed.roots[0].graph[key] = place;
+      const json = Buffer.from(JSON.stringify(changed) + "\n");
+      const padding = Buffer.alloc((8 - (json.length % 8)) % 8);
+      return Buffer.concat([json, padding, bytes.subarray(Math.ceil((newline + 1) / 8) * 8)]);
+    };
+    const blockSize = bytes.length - Math.ceil((newline + 1) / 8) * 8;
+    for (const [what, key, place, problem] of [
+      ["past the block's end", "data", { at: blockSize - 8, bytes: 72 }, /no data column/],
+      ["not 8-aligned", "grad", { at: 4, bytes: 72 }, /no grad column/],
+      ["negative", "op", { at: -8, bytes: 18 }, /no op column/],
+      ["of the wrong length", "data", { at: 0, bytes: 16 }, /data column has 2 entries, not 9/],
+      ["not a place", "child", { at: "0", bytes: 64 }, /no child column/],
+    ] as const) {
+      const read = decodeTracerResult(withPlace(key, place));
+      assert.ok("problem" in read, `accepted a place ${what}`);
+      assert.match(read.problem, problem, what);
+    }
+    // A file cut short: its columns are not there.
+    const cut = decodeTracerResult(bytes.subarray(0, newline + 1));
+    assert.ok("problem" in cut && /column/.test(cut.problem), "a file without its block is a problem");
+  });
 
   it("reads a big result on a thread of its own, the caller's event loop turning", async () => {
     const script = path.join(repoRoot, "out", "test-runner", "pythonResultThread.js");

@@ -42,6 +42,11 @@ export interface RunSpec {
   onLine?: (stream: "stdout" | "stderr", text: string) => void;
   /** Messages on the IPC channel, unread: the runner checks them. */
   onMessage?: (message: unknown) => void;
+  /**
+   * The process itself has exited (`ended` follows once what it started is gone and its pipes are
+   * drained): what it left on disk can be read meanwhile.
+   */
+  onExit?: () => void;
 }
 
 export type ChildSpec = ProcessSpec & RunSpec;
@@ -185,6 +190,11 @@ export function prepareChild(spec: ProcessSpec): PreparedChild {
       exited = true;
       end.exitCode = code;
       end.signal = signal;
+      try {
+        run?.onExit?.();
+      } catch {
+        // The caller's own problem: the run still ends.
+      }
       // Whatever the program started goes with it (found without blocking the caller); then the pipes close.
       void killRunProcessesSoon(child.pid, mark).then(() => {
         swept = true;

@@ -24,7 +24,8 @@ export interface ProcessOutcome {
   startError?: NodeJS.ErrnoException;
 }
 
-export function runTracerProcess(interpreter: string, args: string[], options: { cwd: string; limits: RunLimits; signal?: AbortSignal }): Promise<ProcessOutcome> {
+/** `onExit`: the tracer process has exited (its result is written); the outcome follows once what it started is gone. */
+export function runTracerProcess(interpreter: string, args: string[], options: { cwd: string; limits: RunLimits; signal?: AbortSignal; onExit?: () => void }): Promise<ProcessOutcome> {
   const stdout: string[] = [];
   const stderr: string[] = [];
   const timers: NodeJS.Timeout[] = [];
@@ -42,6 +43,7 @@ export function runTracerProcess(interpreter: string, args: string[], options: {
       if (POSIX) timers.push(setTimeout(() => child.process?.kill("SIGUSR1"), Math.max(0, STOP_GRACE_MS - DUMP_BEFORE_KILL_MS)));
     },
     onLine: (stream, text) => (stream === "stdout" ? stdout : stderr).push(text),
+    ...(options.onExit ? { onExit: options.onExit } : {}),
   });
   return child.ended.then((end) => {
     timers.forEach(clearTimeout);

@@ -55,7 +55,7 @@ export async function runPython(input: PythonRunInput, options: PythonRunOptions
   let directory: string | undefined;
   try {
     directory = await mkdtemp(path.join(os.tmpdir(), "gradlens-python-"));
-    const resultPath = path.join(directory, "result.json");
+    const resultPath = path.join(directory, "result");
     const dumpPath = path.join(directory, "where.txt");
     let request;
     try {
@@ -78,16 +78,19 @@ export async function runPython(input: PythonRunInput, options: PythonRunOptions
     // A snippet's file may not be on disk (yet): then start in the temporary folder instead.
     const cwd = existsSync(path.dirname(file)) ? path.dirname(file) : directory;
     prepareResultThread(); // started while Python runs, ready when it ends
+    // Read from the moment the tracer exits, while what it may have started is looked for and ended.
+    let exitedReading: ReturnType<typeof readTracerResult> | undefined;
     const run = await runTracerProcess(interpreterToStart(interpreter.path, cwd), ["-B", tracer, requestPath], {
       cwd,
       limits: { timeLimitMs: request.timeLimitMs, memoryLimitMb: request.heapLimitMb },
       signal: options.signal,
+      onExit: () => (exitedReading = readTracerResult(resultPath)),
     });
     await training?.close();
     if (run.startError) return emptyPythonResult(file, failedToStart(interpreter.path, run.startError), elapsed());
     if (run.stopped !== "cancelled") {
       // Parsed and checked off this thread when big (readResult.ts): it was written by a process that ran user code.
-      const reading = await readTracerResult(resultPath);
+      const reading = await (exitedReading ?? readTracerResult(resultPath));
       if (reading && "problem" in reading) {
         const unreadable = emptyPythonResult(file, { kind: "internal", message: l10n.t("GradLens could not read the Python tracer's result: {0}", reading.problem) }, elapsed(), consoleOfRun(run));
         if (training) unreadable.training = training.result(undefined, unreadable.sites);

@@ -36,7 +36,7 @@ export async function readTracerResult(file: string): Promise<(TracerResultReadi
   }
   // Small, or no thread could read it: read here.
   try {
-    return { ...decodeTracerResult(await readFile(file, "utf8")), thread: false };
+    return { ...decodeTracerResult(await readFile(file)), thread: false };
   } catch (error) {
     return { problem: error instanceof Error ? error.message : String(error), thread: false };
   }

@@ -3,6 +3,7 @@
  * shared `RunResult`, and the results of runs that never wrote one (killed, crashed, no Python).
  */
 import type { TracerFrames } from "./tracerFrames";
+import type { ColumnPlace } from "./snapshotColumns";
 import { fromJsonNumber, type JsonNumber } from "../../engine/snapshot";
 import type { DecodedTracerOutput } from "./tracerResult";
 import { placeOps, positioned } from "../opCheckPositions";
@@ -22,18 +23,21 @@ import { formatSeconds } from "../../protocol/limits";
  * grad and localGrad float64 — so NaN and infinities need no strings and 70,000 nodes cost
  * milliseconds to write and read.
  */
+export type TracerColumn = string | ColumnPlace;
+
 export interface TracerGraph {
   nodeCount: number;
   opNames: string[];
   labels: Record<string, string>;
   root: number;
-  op: string;
-  site: string;
-  childStart: string;
-  child: string;
-  data: string;
-  grad: string;
-  localGrad: string;
+  /** Base64 text in a streamed line, a place in the raw block in the result file (snapshotColumns.ts). */
+  op: TracerColumn;
+  site: TracerColumn;
+  childStart: TracerColumn;
+  child: TracerColumn;
+  data: TracerColumn;
+  grad: TracerColumn;
+  localGrad: TracerColumn;
   /** Edges whose local gradient is unknown (their localGrad is NaN). */
   unknownLocalGrad?: number[];
   /** The user's function calls that made the nodes (python/gradlens_frames.py). */

@@ -1,6 +1,6 @@
 /**
  * The thread that reads big tracer results (built to dist/pythonResultThread.js; readResult.ts keeps
- * one across runs): parsing and decoding megabytes of JSON and base64 here keeps the caller's thread —
+ * one across runs): reading megabytes of columns and checking them here keeps the caller's thread —
  * the extension host's — free. The decoded columns are moved to the caller, not copied.
  */
 import { readFileSync } from "node:fs";
@@ -13,7 +13,7 @@ export type ResultThreadAnswer = { id: number; reading: TracerResultReading };
 parentPort?.on("message", ({ id, file }: ResultThreadRequest) => {
   let reading: TracerResultReading;
   try {
-    reading = decodeTracerResult(readFileSync(file, "utf8"));
+    reading = decodeTracerResult(readFileSync(file));
   } catch (error) {
     reading = { problem: error instanceof Error ? error.message : String(error) };
   }

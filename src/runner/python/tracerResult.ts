@@ -7,7 +7,7 @@
  */
 import type { GraphSnapshot } from "../../engine/snapshot";
 import type { TracerGraph, TracerOutput } from "./result";
-import { toSnapshot } from "./snapshotColumns";
+import { splitResultFile, toSnapshot } from "./snapshotColumns";
 import { framesFromTracer, type TracerFrames } from "./tracerFrames";
 import type { CallFrames } from "../../protocol/result";
 
@@ -56,16 +56,16 @@ function listProblem(x: unknown, name: string, check: (y: unknown) => boolean): 
 }
 
 /** A graph's columns decoded and checked (toSnapshot names what does not fit). */
-function decodeGraph(x: unknown, name: string, siteCount: number): DecodedGraph | string {
+function decodeGraph(x: unknown, name: string, siteCount: number, block: Uint8Array | undefined): DecodedGraph | string {
   if (!isObject(x)) return `${name} is not a graph`;
   try {
-    const graph: DecodedGraph = toSnapshot(x as unknown as TracerGraph);
+    const graph: DecodedGraph = toSnapshot(x as unknown as TracerGraph, block);
     if (x.unknownLocalGrad !== undefined) {
       if (!Array.isArray(x.unknownLocalGrad)) return `${name}.unknownLocalGrad is not a list`;
       graph.unknownLocalGrad = x.unknownLocalGrad.filter((e): e is number => isInt(e) && e >= 0 && e < graph.child.length);
     }
     // Malformed call stacks are dropped (the view then groups by expression), not a failed result.
-    const frames = isObject(x.frames) ? framesFromTracer(x.frames as unknown as TracerFrames, graph.nodeCount, siteCount) : undefined;
+    const frames = isObject(x.frames) ? framesFromTracer(x.frames as unknown as TracerFrames, graph.nodeCount, siteCount, block) : undefined;
     if (frames) graph.frames = frames;
     return graph;
   } catch (error) {
@@ -73,10 +73,15 @@ function decodeGraph(x: unknown, name: string, siteCount: number): DecodedGraph 
   }
 }
 
-/** The result file's text, read: its output, or what is wrong with it. */
-export function decodeTracerResult(text: string): TracerResultReading {
+/** The result file, read: its output, or what is wrong with it. The file's bytes (JSON, then the
+ * columns' raw block: snapshotColumns.ts), or JSON text alone (its columns then base64). */
+export function decodeTracerResult(file: string | Uint8Array): TracerResultReading {
   let raw: unknown;
+  let block: Uint8Array | undefined;
   try {
+    let text: string;
+    if (typeof file === "string") text = file;
+    else ({ json: text, block } = splitResultFile(file));
     raw = JSON.parse(text);
   } catch (error) {
     return { problem: `it is not JSON (${error instanceof Error ? error.message : String(error)})` };
@@ -99,7 +104,7 @@ export function decodeTracerResult(text: string): TracerResultReading {
 
   const roots: DecodedTracerOutput["roots"] = [];
   for (const [i, root] of (raw.roots as Record<string, unknown>[]).entries()) {
-    const graph = decodeGraph(root.graph, `roots[${i}].graph`, (raw.sites as unknown[]).length);
+    const graph = decodeGraph(root.graph, `roots[${i}].graph`, (raw.sites as unknown[]).length, block);
     if (typeof graph === "string") return { problem: graph };
     roots.push({ ...(root as unknown as TracerRoot), graph });
   }
@@ -108,7 +113,7 @@ export function decodeTracerResult(text: string): TracerResultReading {
     const graphs: TrainingGraph[] = [];
     for (const [i, g] of ((raw.training.graphs as unknown[] | undefined) ?? []).entries()) {
       if (!isObject(g) || !isInt(g.step) || !isString(g.name) || !isInt(g.site) || !optional(g.paths, isObject)) return { problem: `training.graphs[${i}] is malformed` };
-      const graph = decodeGraph(g.graph, `training.graphs[${i}].graph`, (raw.sites as unknown[]).length);
+      const graph = decodeGraph(g.graph, `training.graphs[${i}].graph`, (raw.sites as unknown[]).length, block);
       if (typeof graph === "string") return { problem: graph };
       graphs.push({ step: g.step, name: g.name, site: g.site, graph, paths: (g.paths as Record<string, string> | undefined) ?? {} });
     }
