@@ -179,10 +179,16 @@ describe("runner: reading the Python tracer's result", function () {
     assert.ok("problem" in cut && /column/.test(cut.problem), "a file without its block is a problem");
   });
 
-  it("reads a big result on a thread of its own, the caller's event loop turning", async () => {
+  /** Builds the reading thread's script from source and has readTracerResult use it; returns its path. */
+  function useBuiltResultThread(): string {
     const script = path.join(repoRoot, "out", "test-runner", "pythonResultThread.js");
     buildSync({ entryPoints: [path.join(repoRoot, "src", "runner", "python", "resultThread.ts")], outfile: script, bundle: true, platform: "node", format: "cjs", target: "es2022", logLevel: "error" });
     process.env.GRADLENS_PYTHON_RESULT_THREAD = script;
+    return script;
+  }
+
+  it("reads a big result on a thread of its own, the caller's event loop turning", async () => {
+    useBuiltResultThread();
     const file = path.join(dir, "big.json");
     writeFileSync(file, JSON.stringify(wellFormed(200_000)));
     const { value: reading, longestGapMs } = await withHeartbeat(() => readTracerResult(file));
@@ -203,9 +209,7 @@ describe("runner: reading the Python tracer's result", function () {
   });
 
   it("keeps one reading thread for many results, started ahead (while Python runs), never holding the process open", async () => {
-    const script = path.join(repoRoot, "out", "test-runner", "pythonResultThread.js");
-    buildSync({ entryPoints: [path.join(repoRoot, "src", "runner", "python", "resultThread.ts")], outfile: script, bundle: true, platform: "node", format: "cjs", target: "es2022", logLevel: "error" });
-    process.env.GRADLENS_PYTHON_RESULT_THREAD = script;
+    const script = useBuiltResultThread();
     const file = path.join(dir, "again.json");
     writeFileSync(file, JSON.stringify(wellFormed(50_000)));
     prepareResultThread();
