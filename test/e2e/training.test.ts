@@ -70,9 +70,12 @@ describe(`GradLens training view in VS Code ${vscodeVersion}`, function () {
     const kept = view.locator("button.graphstep");
     assert.deepEqual(await kept.allInnerTexts(), ["1", "50"]);
     await kept.last().click();
-    const graph = await wb.graphFrame(120_000);
-    assert.ok((await wb.graphNodes(graph)).length > 0);
     await wb.page.locator(".tab", { hasText: "step 50" }).first().waitFor({ state: "visible" });
+    const graph = await wb.graphFrame(120_000);
+    // The view itself has drawn step 50 (the tab's title changes at once; the step-1 graph stays drawn
+    // until the new one is in): its first crumb names the step.
+    await graph.locator("#breadcrumb .crumb", { hasText: "step 50" }).first().waitFor({ state: "visible", timeout: 120_000 });
+    assert.ok((await wb.graphNodes(graph)).length > 0);
     // No error toast from the view (a learner would see it).
     assert.equal(await wb.page.locator(".notifications-toasts", { hasText: "Training view" }).count(), 0);
     await wb.shot("training-graph", { docsName: "training.png" });
