@@ -32,6 +32,20 @@ from gradlens_sources import (
 from gradlens_values import OP_OF_METHOD, STATEMENT_MASK, Recorder, RecordingLimit
 
 DEFAULT_NODE_LIMIT = 200_000
+_bytecode_cache = None  # the folder gradlens_trace.py compiles GradLens's own modules into (None: none)
+
+
+def import_own(name):
+    """One of GradLens's own modules that only some runs use, imported when needed and read from the
+    same bytecode cache as the first ones (under -B it would be compiled again on every run). The
+    settings the user's code runs with are put back after."""
+    saved = sys.pycache_prefix, sys.dont_write_bytecode
+    if _bytecode_cache is not None:
+        sys.pycache_prefix, sys.dont_write_bytecode = _bytecode_cache, False
+    try:
+        return __import__(name)
+    finally:
+        sys.pycache_prefix, sys.dont_write_bytecode = saved
 
 
 class Run:
@@ -268,9 +282,7 @@ def cycle_error(run, cycle, name, site):
 def tutorial_value_used():
     """Whether values of the tutorial's class exist (a method fragment that only mentions `Value`
     never made one, and plain Python would not have stopped there either)."""
-    import gradlens_tutorial_value
-
-    tutorial = gradlens_tutorial_value.Value
+    tutorial = import_own("gradlens_tutorial_value").Value
     return any(type(obj) is tutorial for obj in gc.get_objects())
 
 
@@ -316,8 +328,10 @@ def watch_parent(temporary_folder):
     threading.Thread(target=wait, name="gradlens-parent-watch", daemon=True).start()
 
 
-def main(request_path):
+def main(request_path, bytecode_cache=None):
+    global _bytecode_cache
     started = time.perf_counter()
+    _bytecode_cache = bytecode_cache
     watch_parent(os.path.dirname(os.path.abspath(request_path)))
     with open(request_path, encoding="utf-8") as f:
         request = json.load(f)
@@ -351,16 +365,15 @@ def main(request_path):
     # What only some runs use is imported for those (before install(): GradLens's own classes are not the user's).
     OpChecks = Training = None
     if request.get("opChecks"):
-        from gradlens_opcheck import OpChecks
+        OpChecks = import_own("gradlens_opcheck").OpChecks
     if request.get("training"):
-        from gradlens_training import Training
+        Training = import_own("gradlens_training").Training
     recorder = run.recorder
     recorder.user_codes = [code for _, code in compiled]
     recorder.install()
     backward_watch = BackwardWatch(recorder)
-    import gradlens_tutorial_value  # made after install(), so its class is recorded like the user's
-
-    builtins.Value = gradlens_tutorial_value.Value  # only seen when the code defines or imports no Value
+    # Made after install(), so its class is recorded like the user's.
+    builtins.Value = import_own("gradlens_tutorial_value").Value  # only seen when the code defines or imports no Value
     setattr(builtins, EXPRESSION_HELPER, recorder.expression)
     names = [e["name"] for e in run.bindings.entries]
     setattr(builtins, BIND_HELPER, recorder.bind_helper(names))
@@ -390,9 +403,8 @@ def main(request_path):
 
     error = execute(run, compiled, request, scope)
     if request.get("checks") is not None and (error is None or error["kind"] == "runtime"):
-        import gradlens_check  # "check" mode: gradient checks of the user's functions (gradlens_check.py)
-
-        result["checks"] = gradlens_check.run_checks(request, scope, run)
+        # "check" mode: gradient checks of the user's functions (gradlens_check.py)
+        result["checks"] = import_own("gradlens_check").run_checks(request, scope, run)
 
     sys.stdout, sys.stderr = real_stdout, real_stderr
     run.output.flush()
