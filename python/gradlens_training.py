@@ -319,7 +319,7 @@ class Training:
     def _read_paths(self):
         """{id: (value, path)} of the leaves the program's globals hold now."""
         try:
-            found = find_parameter_paths(self.scope, self.recorder.is_value)
+            found = find_parameter_paths(self.scope, self.recorder.is_value, self.recorder.shapes)
         except Exception:
             found = {}
         # Only leaves can be parameters (a global `loss` or a list of last step's outputs is not).

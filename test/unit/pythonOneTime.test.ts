@@ -66,4 +66,34 @@ describe("Python tracer: one-time costs' shortcuts give what the general way giv
     ]);
     assert.equal(imported, "self, data, children False");
   });
+
+  it("finds the same parameter paths, in the same order, when lists of only values or only names are read at C speed", () => {
+    const out = python([
+      "import random, time",
+      "from gradlens_params import find_parameter_paths",
+      "class Value:",
+      "    __slots__ = ('data', 'grad', '_children')",
+      "    def __init__(self, data, children=()): self.data, self.grad, self._children = data, 0, children",
+      "class Other:",
+      "    def __init__(self): self.data, self.grad, self._prev = 1.0, 0.0, set()",
+      "class Neuron:",
+      "    def __init__(self, n): self.w, self.b = [Other() for _ in range(n)], Other()",
+      "class Num(float): pass",
+      "def matrix(r, c): return [[Value(random.random()) for _ in range(c)] for _ in range(r)]",
+      "random.seed(1)",
+      "sd = {'wte': matrix(30, 8), 'layer0.w': matrix(8, 8)}",
+      "scope = {",
+      "    '__name__': '__main__', 'state_dict': sd, 'params': [p for m in sd.values() for row in m for p in row],",
+      "    'docs': ['ada', 'bo'] * 5000, 'm': [0.0] * 300, 'mixed': [Value(1), None, 'x', (Value(2), 3.0)], 'nums': [Num(1.0), Value(3)],",
+      "    'model': [Neuron(3), Neuron(2)], 'pair': (Value(5), Other()), 'empty': [], 'nones': [None, None], 'holes': [Value(8), None, Value(9)], 'nested': [[['deep', Value(7)]]],",
+      "    'loss': Value(0.5, (sd['wte'][0][0],)), 'row_again': sd['wte'][3],",
+      "}",
+      "is_value = lambda v: hasattr(v, 'data') and hasattr(v, 'grad')",
+      "slow = find_parameter_paths(scope, is_value)",
+      "fast = find_parameter_paths(scope, is_value, {Value: None, Other: None})",
+      "same = list(slow.items()) == list(fast.items())",
+      "print(same, len(fast), fast[id(sd['wte'][3][5])][1], fast[id(scope['mixed'][0])][1])",
+    ]);
+    assert.equal(out, "True 320 state_dict['wte'][3][5] mixed[0]");
+  });
 });
