@@ -96,4 +96,50 @@ describe("Python tracer: one-time costs' shortcuts give what the general way giv
     ]);
     assert.equal(out, "True 320 state_dict['wte'][3][5] mixed[0]");
   });
+
+  it("finds the very stale leaves the general walk finds, in its order, before a watched backward() (or leaves the graph to it)", () => {
+    const out = python([
+      "import random",
+      "from gradlens_values import Recorder",
+      "from gradlens_capture import leaf_grads",
+      "from gradlens_graph import as_float",
+      "from gradlens_backward_watch import stale_leaves",
+      "class Value:",
+      "    __slots__ = ('data', 'grad', '_children')",
+      "    def __init__(self, data, children=()): self.data, self.grad, self._children = data, 0, children",
+      "class Prev:",
+      "    def __init__(self, data, children=()): self.data, self.grad, self._prev = data, 0, set(children)",
+      "class Odd:",
+      "    def __init__(self, data, children=()): self.data, self.grad, self._children = data, 0, children",
+      "rec = Recorder(set(), lambda frame: 0)",
+      "def graph(cls, n, rng, mix=None):",
+      "    made = [cls(rng.random()) for _ in range(8)]",
+      "    for i in range(n):",
+      "        kind = mix if mix is not None and rng.random() < 0.05 else cls",
+      "        made.append(kind(rng.random(), tuple(rng.sample(made, 2))))",
+      "    return made",
+      "def stale_of(nodes):",
+      "    walked = leaf_grads(rec, nodes[-1], 10_000)",
+      "    return None if walked is None else [(id(v), as_float(g)) for v, g in walked if as_float(g) != 0]",
+      "def ours(root, limit=10_000):",
+      "    found = stale_leaves(rec, root, limit)",
+      "    return 'general' if found is None else [(id(v), as_float(g)) for v, g in found if as_float(g) != 0]",
+      "results = []",
+      "for trial in range(60):",
+      "    rng = random.Random(trial)",
+      "    cls = [Value, Prev][trial % 2]",
+      "    nodes = graph(cls, 300, rng, Odd if trial % 7 == 3 else None)",
+      "    for kind in (Value, Prev): rec.is_value(kind(0.0))",
+      "    if trial % 7 != 3: rec.is_value(Odd(0.0)) if trial % 14 == 10 else None",
+      "    leaves = [v for v in nodes if not (v._children if hasattr(v, '_children') else v._prev)]",
+      "    for v in rng.sample(leaves, rng.randint(0, 3)): v.grad = rng.choice([0.5, -2, float('nan'), True])",
+      "    if trial % 5 == 4: leaves[0].grad = Value(3.0)  # a grad kept as a Value: read by its data",
+      "    if trial % 9 == 8: nodes[len(nodes) // 2].grad = 1.0  # an inner node's grad is not a leaf's",
+      "    a, b = stale_of(nodes), ours(nodes[-1])",
+      "    if b != 'general' and a != b: print('differ', trial, a, b); break",
+      "    results.append('general' if b == 'general' else 'stale' if b else 'none')",
+      "print(sorted(set(results)), ours(graph(Value, 300, random.Random(1))[-1], 50))",
+    ]);
+    assert.equal(out, "['general', 'none', 'stale'] []");
+  });
 });
