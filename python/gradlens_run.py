@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 
+import gradlens_code_cache as code_cache
 from gradlens_backward_watch import BackwardWatch
 from gradlens_capture import capture
 from gradlens_frames import CallRecorder
@@ -344,13 +345,31 @@ def main(request_path, bytecode_cache=None):
         faulthandler.dump_traceback_later(request.get("timeLimitMs", 10_000) / 1000 + 0.8, file=dump)
 
     run = Run(request)
+    # The code as instrumented by an earlier run of the very same chunks, when there was one.
+    cache_folder = code_cache.folder_beside(bytecode_cache)
+    cache_key = cached = None
+    if cache_folder is not None:
+        try:
+            cache_key = code_cache.key_of(run.context + [run.main])
+            entry = code_cache.load(cache_folder, cache_key)
+            if entry is not None:
+                cached = code_cache.replay(entry, run.context + [run.main], run.bindings, run.functions, run)
+        except (OSError, code_cache.ReplayMismatch):
+            cache_key = None  # instrumented again below, and not stored over
+            if cached is None:
+                run = Run(request)  # a replay that went wrong part way leaves nothing behind
     result = {"roots": [], "bindings": [], "sites": run.sites, "console": run.output.lines, "notes": run.notes, "executable": sys.executable}
 
     # Compile everything before running anything: a syntax error is reported without side effects.
     compiled = []
+    places = run if cached is not None or cache_key is None else code_cache.Recording(run)
+    before = (len(run.bindings.entries), len(run.functions))
     for chunk in run.context + [run.main]:
         try:
-            compiled.append((chunk, instrument(chunk, run.bindings, run.functions, run)))
+            if cached is not None:
+                compiled.append(cached[len(compiled)])
+            else:
+                compiled.append((chunk, instrument(chunk, run.bindings, run.functions, places)))
         except SyntaxError as error:
             result["error"] = syntax_error_of(chunk, error)
             write_result(result_path, result)
@@ -361,6 +380,8 @@ def main(request_path, bytecode_cache=None):
             return
         if not chunk.compile_name.startswith(os.sep) and not re.match(r"^[A-Za-z]:[\\/]", chunk.compile_name):
             linecache.cache[chunk.compile_name] = (len(chunk.code), None, [l + "\n" for l in chunk.lines], chunk.compile_name)
+    if cached is None and cache_key is not None:
+        code_cache.store(cache_folder, cache_key, compiled, places, run.bindings, run.functions, before)
 
     # What only some runs use is imported for those (before install(): GradLens's own classes are not the user's).
     OpChecks = Training = None
