@@ -4,6 +4,7 @@ runner, src/runner/backwardWarnings.ts, which also words the message). A start l
 recorder (`backward_start_listeners`): the captures are taken when backward() returns, too late to see
 the grads it found. Only the first few calls per call site are looked at: each costs a walk of the graph (and a read of
 the leaves' grads only)."""
+import gc
 from itertools import chain, compress
 from operator import attrgetter, not_
 
@@ -41,10 +42,15 @@ class BackwardWatch:
         self._any = True
         if first or calls >= CALLS_WATCHED_PER_SITE:
             return
+        collecting = gc.isenabled()
+        gc.disable()  # the walk's own objects start no collection of the user's heap (see gradlens_training)
         try:
             self._look(value, site, again)
         except Exception:  # noqa: BLE001 — a value class GradLens cannot read: no warning, the run goes on
             pass
+        finally:
+            if collecting:
+                gc.enable()
 
     def _look(self, value, site, again):
         stale = stale_leaves(self.recorder, value, GRAPH_LIMIT)

@@ -7,6 +7,7 @@ right after backward() returns — before the optimizer zeroes them — and a st
 a JSON-lines file a few times a second, so the editor can draw them while the program runs.
 """
 import ast
+import gc
 import json
 import math
 import os
@@ -199,10 +200,16 @@ class Training:
 
     def after_backward(self, root):
         self.recorder.enabled = False  # our own reads make no values of the user's class
+        # Our reads make many short-lived objects and no garbage cycles: the collections they would
+        # start walk the user's whole heap (as in gradlens_run.collect). The program's own are untouched.
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             self._after_backward(root)
         finally:
             self.recorder.enabled = True
+            if collecting:
+                gc.enable()
 
     def _after_backward(self, root):
         self.steps += 1
