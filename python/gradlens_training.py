@@ -8,7 +8,6 @@ a JSON-lines file a few times a second, so the editor can draw them while the pr
 """
 import ast
 import gc
-import json
 import math
 import os
 import time
@@ -17,7 +16,7 @@ from functools import reduce
 from operator import add, attrgetter, itemgetter, mul, sub
 
 from gradlens_capture import capture
-from gradlens_graph import as_float, column_as_base64, json_number, label_of, snapshot
+from gradlens_graph import as_float, json_number, label_of, snapshot, streamed_json
 from gradlens_params import find_parameter_paths, group_of_path, short_group_names
 from gradlens_values import children_attribute
 
@@ -494,7 +493,8 @@ class Training:
         self.announced = len(names)
         self.batch = []
         self.new_graphs = []
-        self.out.write(json.dumps(line, allow_nan=False, default=column_as_base64) + "\n")
+        self.out.writelines(streamed_json(line))
+        self.out.write("\n")
         self.out.flush()
 
     def _keep(self, root, step, data=None, grad=None, taken=None):

@@ -3,9 +3,10 @@
 import { strict as assert } from "assert";
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
-import { resolvePythonPath } from "../../src/runner/python";
+import { resolvePythonPath, runPython } from "../../src/runner/python";
 
 const TRACER = path.resolve(__dirname, "../../python");
+const OUTPUT_FIXTURE = path.resolve(__dirname, "../fixtures/python/output.py"); // its code is replaced in each run
 
 /** Runs `lines` as a Python script with the tracer's modules importable; its stdout, trimmed. */
 function python(lines: string[]): string {
@@ -141,5 +142,66 @@ describe("Python tracer: one-time costs' shortcuts give what the general way giv
       "print(sorted(set(results)), ours(graph(Value, 300, random.Random(1))[-1], 50))",
     ]);
     assert.equal(out, "['general', 'none', 'stale'] []");
+  });
+
+  it("gives the program its collector back after each recorded step and watched backward(), as the program left it", async () => {
+    const program = (disable: boolean) =>
+      [
+        "import gc",
+        "class Value:",
+        "    def __init__(self, data, _children=()):",
+        "        self.data, self.grad, self._children = data, 0, _children",
+        "    def __mul__(self, o):",
+        "        out = Value(self.data * o.data, (self, o))",
+        "        def _backward():",
+        "            self.grad += o.data * out.grad",
+        "            o.grad += self.data * out.grad",
+        "        out._backward = _backward",
+        "        return out",
+        "    def backward(self):",
+        "        self.grad = 1",
+        "        self._backward()",
+        ...(disable ? ["gc.disable()"] : []),
+        "w = Value(0.5)",
+        "for step in range(3):",
+        "    loss = w * Value(2.0)",
+        "    loss.backward()",
+        "    print(step, gc.isenabled())",
+        "    w.data -= 0.1 * w.grad",
+        "    w.grad = 0",
+        "",
+      ].join("\n");
+    for (const disable of [false, true]) {
+      for (const options of [{}, { training: {} }]) {
+        const result = await runPython({ file: OUTPUT_FIXTURE, code: program(disable), origin: { file: OUTPUT_FIXTURE, line: 1, column: 1 } }, options);
+        assert.equal(result.error, undefined, result.error?.message);
+        assert.deepEqual(
+          result.console.map((l) => l.text.trim()),
+          [0, 1, 2].map((k) => `${k} ${disable ? "False" : "True"}`),
+        );
+      }
+    }
+  });
+
+  it("streams a line with columns as the very text json.dumps writes with each column as base64", () => {
+    const out = python([
+      "import base64, json, random",
+      "from array import array",
+      "import gradlens_graph as gg",
+      "b64 = lambda o: base64.b64encode(o).decode('ascii')",
+      "rng = random.Random(5)",
+      "def graph(n):",
+      "    return {'nodeCount': n, 'data': array('d', [rng.random() for _ in range(n)]), 'op': array('H', [rng.randrange(9) for _ in range(n)]),",
+      "            'child': array('I', []), 'labels': {'3': 'x\\u00e9\\u0000' + gg._PLACEHOLDER + '0.'}, 'frames': {'x': array('i', [-1, 2])}}",
+      "line = {'steps': [{'step': 1, 'loss': 2.5}], 'graphs': [{'step': k, 'graph': graph(k * 7 + 1)} for k in range(12)], 'note': '\"' + gg._PLACEHOLDER + '1.\"'}",
+      "same = ''.join(gg.streamed_json(line)) == json.dumps(line, allow_nan=False, default=b64)",
+      "plain = gg.streamed_json({'a': 1}) == [json.dumps({'a': 1})]",
+      "try:",
+      "    gg.streamed_json({'a': float('nan')}); nan = 'written'",
+      "except ValueError:",
+      "    nan = 'refused'",
+      "print(same, plain, nan)",
+    ]);
+    assert.equal(out, "True True refused");
   });
 });
