@@ -2,10 +2,15 @@
 to it, with the data and grad each had then. Later updates (`p.data -= lr * p.grad`, `p.grad = 0`)
 do not reach the copy.
 
-Taken on every backward() call, so it is kept to C-speed steps (set algebra, `map` with attribute
-getters): a training step of ~70,000 values costs a few tens of milliseconds. Only references and
-numbers are copied; the structure (inputs, local gradients) is read from the values' own containers
-when the graph is written out (gradlens_graph.py).
+Taken on every backward() call. From the second call at a call site on, a capture is usually *lazy*
+(`lazy`): it keeps the list backward() walked and copies nothing; the first write user code makes to a
+value afterwards saves that value's numbers (gradlens_values.Recorder.write_helper), and the numbers are
+read when the capture is — per call site only the last call's ever is, so a training loop no longer pays
+a copy of its whole graph at every step (the rule that keeps this exact: Recorder.lazy_blocked). The
+copies that remain are kept to C-speed steps (set algebra, `map` with attribute getters): a graph of
+~70,000 values costs a few tens of milliseconds. Only references and numbers are copied; the structure
+(inputs, local gradients) is read from the values' own containers when the graph is written out
+(gradlens_graph.py).
 """
 from itertools import chain, compress
 from operator import attrgetter, not_
@@ -47,10 +52,6 @@ class Capture:
             else:
                 _settle_walked(recorder, self)
         return self
-
-    @property
-    def is_lazy(self):
-        return self.saved is not None
 
     def _column(name):  # noqa: N805 — builds the properties below
         slot = "_" + name
