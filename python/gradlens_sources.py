@@ -459,15 +459,16 @@ def _guard_nested(statements):
 
 
 def _guard_at(statement):
-    test = ast.Subscript(value=_name(DIRTY_HELPER), slice=ast.Constant(value=0) if sys.version_info >= (3, 9) else ast.Index(value=ast.Constant(value=0)), ctx=ast.Load())
+    """`if _gradlens_dirty[0]: _gradlens_settle()`, at the statement's place."""
     call = ast.Expr(value=ast.Call(func=_name(SETTLE_HELPER), args=[], keywords=[]))
-    guard = ast.If(test=test, body=[call], orelse=[])
+    guard = ast.If(test=_slot(DIRTY_HELPER), body=[call], orelse=[])
     for n in ast.walk(guard):
         ast.copy_location(n, statement)
     return guard
 
 
 def _guarded(statements, own):
+    """The statements, each that writes a value (_writes_values) after a flag test (_guard_at)."""
     out = []
     for statement in statements:
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):

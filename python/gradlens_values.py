@@ -137,8 +137,8 @@ class Recorder:
         self._lazy = None
         self.lazy_saved = [None]  # its saved numbers, filled by the write helper (None: no lazy capture)
         self.lazy_dirty = [False]  # a lazy capture and no backward() running: the value classes' own writes settle it first
-        self._lazy_key = None  # what lazy_blocked's answer was worked out for
-        self._lazy_block = "not yet checked"
+        self._lazy_key = None  # (value classes, modules) lazy_blocked's answer was worked out for
+        self._lazy_block = None  # its answer: once a reason, it stays
         self._checked_modules = set(sys.modules)  # loaded before the user's code: GradLens's and the interpreter's
         self._class_blocks = {}  # value class -> why its writes cannot all be seen (None: they can)
         self._code_block = None  # the same for the user's code ("": nothing)
@@ -609,7 +609,7 @@ class Recorder:
         key = (len(self.shapes), len(sys.modules))
         if key != self._lazy_key:
             self._lazy_key = key
-            if self._lazy_block is None or self._lazy_block == "not yet checked":
+            if self._lazy_block is None:
                 self._lazy_block = self._why_copied()
         return self._lazy_block
 
