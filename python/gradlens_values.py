@@ -88,7 +88,7 @@ class Recorder:
         self.site_of_frame = site_of_frame  # frame -> site id (0 when unknown)
         self.shapes = {}  # value class -> Shape
         # Classes whose objects are no values (bind() skips them; the rewritten code tests this set itself).
-        self.other_types = {int, float, bool, str, bytes, list, tuple, dict, set, type(None)}
+        self.other_types = {int, float, bool, str, bytes, list, tuple, dict, set, type(None), type}  # type: a class is no value (`Value.grad = 0`)
         self.problems = {}  # class -> what its attribute access raised
         self.made = {}  # id(value) -> creation number | tag; overwritten when an id is reused (see sync)
         # The creation log: appended to as values are made, folded into `made` when it is read (sync).
