@@ -89,6 +89,12 @@ describe("Python: the graph as it was at backward(), copied only when read", fun
     assertSame(root, lastState(result, "out"), "before the closure ran again");
   });
 
+  it("inputs changed after backward() (`loss._children = ()`): the graph has the inputs backward() walked", async () => {
+    const { result } = await runLazy("relinked.py");
+    assert.equal(result.error, undefined, result.error?.message);
+    assertSame(result.roots[0], lastState(result, "loss"), "the whole graph, before it was cut loose");
+  });
+
   it("writes GradLens cannot see one by one: setattr, an optimizer in a module of the user's (imported first, or after a backward())", async () => {
     for (const name of ["setattr_writes.py", "foreign_optimizer.py", "late_import.py"]) {
       const { result } = await runLazy(name);
