@@ -58,6 +58,9 @@ describe("big graphs and honest marks (Chromium)", function () {
       for (;;) {
         const elements = await view((v) => v.cy.nodes().length);
         assert.ok(elements <= 200, `${elements} nodes at depth ${depth}`);
+        // A level wider than the panel shows its output end; the left edge cuts between columns, never through a node.
+        const halfNodes = await view((v) => v.cy.nodes().filter((n) => n.renderedBoundingBox().x1 < 0 && n.renderedBoundingBox().x2 > 0).map((n) => (n.data("label") as string).split("\n")[0]));
+        assert.deepEqual(halfNodes, [], `cut by the left edge at depth ${depth}`);
         const biggest = await view((v) => {
           const groups = v.cy.nodes(".group").sort((a, b) => (b.data("count") as number) - (a.data("count") as number));
           return groups.nonempty() ? (groups.first().data("group") as string) : undefined;
