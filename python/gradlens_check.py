@@ -29,7 +29,7 @@ def run_checks(request, scope, run):
     recorder = run.recorder
     # The checks' own backward() calls are not roots of the run's graph; values are still recorded, so
     # the op a value was made by is known where its class does not name ops (for kinks).
-    recorder.record_backward = lambda value, caller: None
+    recorder.record_backward = lambda value, caller, site=None, copy=False: None
     try:
         return [_json_ready(check_one(spec, scope, options, run)) for spec in request["checks"]]
     finally:
