@@ -2,10 +2,15 @@
 to it, with the data and grad each had then. Later updates (`p.data -= lr * p.grad`, `p.grad = 0`)
 do not reach the copy.
 
-Taken on every backward() call, so it is kept to C-speed steps (set algebra, `map` with attribute
-getters): a training step of ~70,000 values costs a few tens of milliseconds. Only references and
-numbers are copied; the structure (inputs, local gradients) is read from the values' own containers
-when the graph is written out (gradlens_graph.py).
+Taken on every backward() call. From the second call at a call site on, a capture is usually *lazy*
+(`lazy`): it keeps the list backward() walked and copies nothing; the first write user code makes to a
+value afterwards saves that value's numbers (gradlens_values.Recorder.write_helper), and the numbers are
+read when the capture is — per call site only the last call's ever is, so a training loop no longer pays
+a copy of its whole graph at every step (the rule that keeps this exact: Recorder.lazy_blocked). The
+copies that remain are kept to C-speed steps (set algebra, `map` with attribute getters): a graph of
+~70,000 values costs a few tens of milliseconds. Only references and numbers are copied; the structure
+(inputs, local gradients) is read from the values' own containers when the graph is written out
+(gradlens_graph.py).
 """
 from itertools import chain, compress
 from operator import attrgetter, not_
@@ -25,20 +30,27 @@ class Capture:
     checked only when the capture is first read (`settle`). Per call site only the last backward()'s
     capture is kept, so most captures are replaced before anyone reads them, and the check is paid once."""
 
-    __slots__ = ("root", "_nodes", "_data", "_grad", "_children", "local_grads", "_too_large", "written", "_unchecked")
+    __slots__ = ("root", "_nodes", "_data", "_grad", "_children", "local_grads", "_too_large", "written", "_unchecked", "walked", "saved", "site")
 
     def __init__(self, root):
         self.root = root
         self._nodes = [root]
         self._data = self._grad = self._children = self.local_grads = None
         self._too_large = False
-        self._unchecked = None  # the recorder, while the walked list is not yet checked
+        self._unchecked = None  # the recorder, while the walked list is not yet checked (or the capture is lazy)
         self.written = None  # gradlens_graph.snapshot's result, kept: the run's root and a training step can be one capture
+        # A lazy capture (see `lazy`): the list backward() walked (or None), and {id: (data, grad)} of the
+        # values user code wrote to since, as they were before that write (None once the numbers are copied).
+        self.walked = self.saved = None
+        self.site = 0
 
     def settle(self):
         recorder, self._unchecked = self._unchecked, None
         if recorder is not None:
-            _settle_walked(recorder, self)
+            if self.saved is not None:
+                _materialise(recorder, self)
+            else:
+                _settle_walked(recorder, self)
         return self
 
     def _column(name):  # noqa: N805 — builds the properties below
@@ -87,6 +99,43 @@ def capture(recorder, root, limit, walked=None, check=True):
         return taken
     taken.nodes = nodes
     return _numbers(recorder, taken, kinds or set(map(type, nodes)))
+
+
+def lazy(recorder, root, walked, site):
+    """A capture that copies nothing yet: the graph's values are kept by reference (the walked list, or
+    the root), and their numbers are read when the capture is first read (`settle`), each value's as
+    saved before the first write user code made to it since (`saved`, filled by the recorder's write
+    helper) or, when it was not written to, as it is. Exact as long as every write is seen: the rule is
+    in gradlens_values.Recorder.lazy_blocked."""
+    taken = Capture(root)
+    taken.walked = walked
+    taken.saved = {}
+    taken.site = site
+    taken._unchecked = recorder
+    taken._nodes = None
+    return taken
+
+
+def _materialise(recorder, taken):
+    """The numbers of a lazy capture, as they were at its backward()."""
+    saved, walked = taken.saved, taken.walked
+    taken.saved = taken.walked = None
+    recorder.lazy_settled(taken)
+    # The list is the program's: checked as it is now (it may have changed since; the numbers do not depend on it).
+    copied = _walked_copy(recorder, walked) if walked and walked[-1] is taken.root and len(walked) <= recorder.node_limit else None
+    if copied is not None:
+        taken._nodes, taken._children, taken._data, taken._grad = copied
+    else:
+        full = capture(recorder, taken.root, recorder.node_limit)
+        taken._nodes, taken._children, taken._data, taken._grad, taken._too_large = full._nodes, full._children, full._data, full._grad, full._too_large
+    if saved and taken._data is not None:
+        ids = list(map(id, taken._nodes))
+        data_of = {key: numbers[0] for key, numbers in saved.items()}
+        grad_of = {key: numbers[1] for key, numbers in saved.items()}
+        taken._data = list(map(data_of.get, ids, taken._data))
+        taken._grad = list(map(grad_of.get, ids, taken._grad))
+    if copied is not None:
+        _settle_walked(recorder, taken)
 
 
 def _walked_copy(recorder, walked):

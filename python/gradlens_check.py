@@ -29,11 +29,21 @@ def run_checks(request, scope, run):
     recorder = run.recorder
     # The checks' own backward() calls are not roots of the run's graph; values are still recorded, so
     # the op a value was made by is known where its class does not name ops (for kinks).
-    recorder.record_backward = lambda value, caller: None
+    recorder.record_backward = lambda value, caller, site=None, copy=False: None
+    # A check calls the user's function many times, and its assignments are bound like any other: the
+    # hovers (and the last value, the graph of a run with no backward()) must stay the program's own.
+    # The binding helper holds these dicts themselves, so they are put back in place.
+    counts, last = dict(recorder.binding_counts), dict(recorder.binding_last)
+    last_value, last_binding = recorder.last_value, recorder.last_binding
     try:
         return [_json_ready(check_one(spec, scope, options, run)) for spec in request["checks"]]
     finally:
         del recorder.record_backward
+        recorder.binding_counts.clear()
+        recorder.binding_counts.update(counts)
+        recorder.binding_last.clear()
+        recorder.binding_last.update(last)
+        recorder.last_value, recorder.last_binding = last_value, last_binding
 
 
 def check_one(spec, scope, options, run):

@@ -28,9 +28,24 @@ IDS_HELPER = "_gradlens_ids"
 PLACES_HELPER = "_gradlens_places"
 POW_HELPER = "_gradlens_powop"
 TOPO_HELPER = "_gradlens_topo"  # a value class's backward() hands over its locals: its own topological order
+# A graph captured at backward() copies its numbers only when read (gradlens_capture.lazy): the user's
+# writes to a value after it go through WRITE_HELPER (which saves the value's numbers first) or, for its
+# inputs, RELINK_HELPER; the value classes' own methods test DIRTY_HELPER[0] before they write and call
+# SETTLE_HELPER when it is set (the rule: gradlens_values.Recorder.lazy_blocked).
+WRITE_HELPER = "_gradlens_w"
+RELINK_HELPER = "_gradlens_wx"
+DIRTY_HELPER = "_gradlens_dirty"
+SETTLE_HELPER = "_gradlens_settle"
+_NUMBER_NAMES = ("data", "grad")
 _OP_SAVED = "_gradlens_opsaved"
 _CALL_TOKEN = "_gradlens_call"
 _INPUT_NAMES = ("_children", "_prev")
+WRITTEN_NAMES = _NUMBER_NAMES + _INPUT_NAMES
+# Methods that change an inputs container in place (`x._prev.add(y)`).
+_CHANGING_METHODS = frozenset((
+    "add", "append", "extend", "insert", "remove", "discard", "pop", "clear", "update", "sort", "reverse",
+    "__setitem__", "__delitem__", "__iadd__", "__ior__", "difference_update", "intersection_update", "symmetric_difference_update",
+))
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -283,13 +298,34 @@ class _Instrument(ast.NodeTransformer):
         if _is_value_class(node):
             # The engine's own temporaries (`other`, `out`) are not what a learner hovers; its methods
             # only say which op they make, and its __init__ logs each value.
+            _guard_writes(node)
             if self.places is not None:
                 _log_values_of_class(node, self.places)
             return node
         return self._visit_scope(node, node.name)
 
     def visit_Lambda(self, node):
-        return node  # a lambda has no statements to rewrite
+        self.generic_visit(node)  # no statements; only writes to values (a comprehension's target)
+        return node
+
+    # writes to values (see WRITE_HELPER)
+
+    def visit_Attribute(self, node):
+        self.generic_visit(node)
+        if isinstance(node.ctx, (ast.Store, ast.Del)):
+            if node.attr in _NUMBER_NAMES:
+                node.value = _helper_call(WRITE_HELPER, node.value)
+            elif node.attr in _INPUT_NAMES:
+                node.value = _helper_call(RELINK_HELPER, node.value)
+        elif node.attr in _CHANGING_METHODS and isinstance(node.value, ast.Attribute) and node.value.attr in _INPUT_NAMES:
+            node.value.value = _helper_call(RELINK_HELPER, node.value.value)
+        return node
+
+    def visit_Subscript(self, node):
+        self.generic_visit(node)
+        if isinstance(node.ctx, (ast.Store, ast.Del)) and isinstance(node.value, ast.Attribute) and node.value.attr in _INPUT_NAMES:
+            node.value.value = _helper_call(RELINK_HELPER, node.value.value)
+        return node
 
     def _binding_spec(self, target):
         if isinstance(target, ast.Name):
@@ -313,8 +349,11 @@ class _Instrument(ast.NodeTransformer):
     def _relinked(self, node, target):
         """After `a._children = …` (or `a._prev.add(…)`) outside a value class: a report of where
         `a`'s inputs were changed, the line named when that change closes a cycle."""
-        if isinstance(target, ast.Attribute) and target.attr in _INPUT_NAMES and isinstance(target.value, ast.Name):
-            call = ast.Call(func=ast.Name(id=LINK_HELPER, ctx=ast.Load()), args=[ast.Name(id=target.value.id, ctx=ast.Load())], keywords=[])
+        changed = target.value if isinstance(target, ast.Attribute) else None
+        if isinstance(changed, ast.Call) and isinstance(changed.func, ast.Name) and changed.func.id == RELINK_HELPER:
+            changed = changed.args[0]  # the write's own rewrite (visit_Attribute)
+        if isinstance(target, ast.Attribute) and target.attr in _INPUT_NAMES and isinstance(changed, ast.Name):
+            call = ast.Call(func=ast.Name(id=LINK_HELPER, ctx=ast.Load()), args=[ast.Name(id=changed.id, ctx=ast.Load())], keywords=[])
             return ast.copy_location(ast.Expr(value=ast.copy_location(call, node)), node)
         return None
 
@@ -386,6 +425,94 @@ class _Instrument(ast.NodeTransformer):
         if not self.scopes and not isinstance(node.value, ast.Constant):
             node.value = ast.copy_location(ast.Call(func=ast.Name(id=EXPRESSION_HELPER, ctx=ast.Load()), args=[node.value], keywords=[]), node.value)
         return node
+
+
+def _helper_call(helper, value):
+    return ast.copy_location(ast.Call(func=_name(helper), args=[value], keywords=[]), value)
+
+
+def _guard_writes(node):
+    """A value class of the user's: before each statement of its methods (and of functions nested in them)
+    that writes a value's data, grad or inputs, `if _gradlens_dirty[0]: _gradlens_settle()` (a flag test;
+    the hot path, `_backward` closures, pays only that), except `__init__`'s writes to its own new value;
+    backward() tests it once as it starts (it runs recorded, the flag then off)."""
+    for inner in node.body:
+        if not isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        arguments = inner.args.posonlyargs + inner.args.args
+        if inner.name == "backward":
+            head, rest = _body_after_docstring(inner)
+            if rest:
+                _guard_nested(rest)
+                inner.body = head + [_guard_at(rest[0])] + rest
+        else:
+            own = arguments[0].arg if inner.name == "__init__" and arguments else None
+            inner.body = _guarded(inner.body, own)
+
+
+def _guard_nested(statements):
+    """The functions defined in backward()'s body (not the body itself: its loop is the hot path)."""
+    for statement in statements:
+        for node in ast.walk(statement):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                node.body = _guarded(node.body, None)
+
+
+def _guard_at(statement):
+    """`if _gradlens_dirty[0]: _gradlens_settle()`, at the statement's place."""
+    call = ast.Expr(value=ast.Call(func=_name(SETTLE_HELPER), args=[], keywords=[]))
+    guard = ast.If(test=_slot(DIRTY_HELPER), body=[call], orelse=[])
+    for n in ast.walk(guard):
+        ast.copy_location(n, statement)
+    return guard
+
+
+def _guarded(statements, own):
+    """The statements, each that writes a value (_writes_values) after a flag test (_guard_at)."""
+    out = []
+    for statement in statements:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            statement.body = _guarded(statement.body, None)
+        elif isinstance(statement, ast.ClassDef):
+            for inner in statement.body:
+                if isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    inner.body = _guarded(inner.body, None)
+        else:
+            for field in ("body", "orelse", "finalbody"):
+                value = getattr(statement, field, None)
+                if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+                    setattr(statement, field, _guarded(value, own))
+            for handler in getattr(statement, "handlers", None) or ():
+                handler.body = _guarded(handler.body, own)
+            for case in getattr(statement, "cases", None) or ():
+                case.body = _guarded(case.body, own)
+            if _writes_values(statement, own):
+                out.append(_guard_at(statement))
+        out.append(statement)
+    return out
+
+
+def _writes_values(statement, own):
+    """Whether a statement itself (not the statements in its body) writes a value's data, grad or inputs
+    (other than those of `own`, the new value of an __init__)."""
+    for field, value in ast.iter_fields(statement):
+        if field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            continue
+        for part in value if isinstance(value, list) else [value]:
+            if not isinstance(part, ast.AST):
+                continue
+            for node in ast.walk(part):
+                target = None
+                if isinstance(node, ast.Attribute):
+                    if isinstance(node.ctx, (ast.Store, ast.Del)) and node.attr in WRITTEN_NAMES:
+                        target = node.value
+                    elif node.attr in _CHANGING_METHODS and isinstance(node.value, ast.Attribute) and node.value.attr in _INPUT_NAMES:
+                        target = node.value.value
+                elif isinstance(node, ast.Subscript) and isinstance(node.ctx, (ast.Store, ast.Del)) and isinstance(node.value, ast.Attribute) and node.value.attr in _INPUT_NAMES:
+                    target = node.value.value
+                if target is not None and not (own is not None and isinstance(target, ast.Name) and target.id == own):
+                    return True
+    return False
 
 
 def _name(id_, ctx=ast.Load):

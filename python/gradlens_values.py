@@ -25,8 +25,9 @@ from operator import or_
 from types import FunctionType
 
 from gradlens_attributes import has, peek
-from gradlens_capture import capture
+from gradlens_capture import capture, lazy, reachable
 from gradlens_messages import said
+from gradlens_sources import DIRTY_HELPER, RELINK_HELPER, SETTLE_HELPER, WRITE_HELPER, WRITTEN_NAMES
 
 # The op a value gets from the method that made it, when its class does not name ops (no `_op`).
 OP_OF_METHOD = {
@@ -88,7 +89,7 @@ class Recorder:
         self.site_of_frame = site_of_frame  # frame -> site id (0 when unknown)
         self.shapes = {}  # value class -> Shape
         # Classes whose objects are no values (bind() skips them; the rewritten code tests this set itself).
-        self.other_types = {int, float, bool, str, bytes, list, tuple, dict, set, type(None)}
+        self.other_types = {int, float, bool, str, bytes, list, tuple, dict, set, type(None), type}  # type: a class is no value (`Value.grad = 0`)
         self.problems = {}  # class -> what its attribute access raised
         self.made = {}  # id(value) -> creation number | tag; overwritten when an id is reused (see sync)
         # The creation log: appended to as values are made, folded into `made` when it is read (sync).
@@ -133,6 +134,15 @@ class Recorder:
         self._code_kinds = {}  # id(code object) of the value classes' methods -> METHOD, POWER or INIT
         self._kept_codes = []  # the code objects those ids are of, kept alive so ids are not reused
         self.calls = None  # a gradlens_frames.CallRecorder once the run is set up
+        # The one capture still lazy (gradlens_capture.lazy), if any: the last backward()'s, its numbers not copied yet.
+        self._lazy = None
+        self.lazy_saved = [None]  # its saved numbers, filled by the write helper (None: no lazy capture)
+        self.lazy_dirty = [False]  # a lazy capture and no backward() running: the value classes' own writes settle it first
+        self._lazy_key = None  # (value classes, modules) lazy_blocked's answer was worked out for
+        self._lazy_block = None  # its answer: once a reason, it stays
+        self._checked_modules = set(sys.modules)  # loaded before the user's code: GradLens's and the interpreter's
+        self._class_blocks = {}  # value class -> why its writes cannot all be seen (None: they can)
+        self._code_block = None  # the same for the user's code ("": nothing)
         self.record_made = self._record  # (value, the frame that made it)
 
     # the creation log
@@ -213,7 +223,9 @@ class Recorder:
         of graphs an older backward() made, which a later call at their site replaced. (A value made
         after the first backward() that none of these holds loses its line, as it did when the records
         were pruned after folding everything.)"""
-        keep = [v for taken, _ in self.backward_roots.values() for v in (taken._nodes or ())]  # unchecked lists as they are
+        if self._lazy is not None and self._lazy.walked is None:
+            self.settle_lazy()
+        keep = [v for taken, _ in self.backward_roots.values() for v in (taken._nodes or taken.walked or ())]  # unchecked lists as they are
         keep.extend(self.binding_last.values())
         if self.training is not None:
             keep.extend(self.training.params)
@@ -387,25 +399,31 @@ class Recorder:
             @functools.wraps(backward)
             def backward_recorded(self, *args, **kwargs):
                 if not recorder.enabled or recorder._in_backward:
+                    if not recorder._in_backward and recorder._lazy is not None:
+                        recorder.settle_lazy()  # an unrecorded backward() writes grads a lazy capture may hold
                     return backward(self, *args, **kwargs)  # a backward() that calls backward()
                 training = recorder.training
                 if training is not None:
                     training.before_backward()  # may end the program here (Stop, --steps N)
+                caller = sys._getframe(1)
+                site = recorder.site_of_frame(recorder.making_frame(caller))
                 if recorder.backward_start_listeners:
-                    recorder.backward_started(self, sys._getframe(1))
+                    recorder.backward_started(self, site)
+                recorder.backward_starts(site)
                 recorder._in_backward += 1
                 try:
                     result = backward(self, *args, **kwargs)
                 except Exception:
                     # The numbers as they were when it raised: the graph shows how far it got.
                     recorder._in_backward -= 1
-                    recorder.record_backward(self, sys._getframe(1))
+                    recorder.record_backward(self, caller, site)
                     raise
                 except BaseException:
                     recorder._in_backward -= 1  # a stop (time limit, exit): the last complete call stays
+                    recorder.backward_stopped(self, site)
                     raise
                 recorder._in_backward -= 1
-                recorder.record_backward(self, sys._getframe(1))
+                recorder.record_backward(self, caller, site)
                 if training is not None:
                     training.after_backward(self)  # gradlens_training.py: this step's record
                 return result
@@ -430,6 +448,18 @@ class Recorder:
             return cls
 
         builtins.__build_class__ = build_class
+        for name, helper in ((WRITE_HELPER, self.write_helper()), (RELINK_HELPER, self.relink_helper()), (DIRTY_HELPER, self.lazy_dirty), (SETTLE_HELPER, self.settle_lazy)):
+            setattr(builtins, name, helper)
+        original_import = builtins.__import__
+        modules = sys.modules
+
+        def import_(name, globals=None, locals=None, fromlist=(), level=0):
+            # A module not loaded yet runs code that is not rewritten: a lazy capture is copied first (lazy_blocked).
+            if recorder._lazy is not None and (level or name not in modules or any(not hasattr(modules[name], f) for f in fromlist or () if f != "*")):
+                recorder.settle_lazy()
+            return original_import(name, globals, locals, fromlist, level)
+
+        builtins.__import__ = import_
 
     # events
 
@@ -538,9 +568,8 @@ class Recorder:
             site = self._site_of_line[line_key] = self.site_of_frame(frame)
         return site
 
-    def backward_started(self, value, caller):
+    def backward_started(self, value, site):
         """Tells the start listeners (the grads are still as the program left them)."""
-        site = self.site_of_frame(self.making_frame(caller))
         for listener in self.backward_start_listeners:
             listener(value, site)
 
@@ -554,10 +583,137 @@ class Recorder:
                 self._walked = (value, local)
                 return
 
-    def record_backward(self, value, caller):
+    # lazy captures: a graph's numbers are saved as user code first writes them, not copied at backward()
+
+    def lazy_blocked(self):
+        """Why the graph of a backward() must be copied when it returns (None: it may stay lazy).
+
+        The rule: a lazy capture (gradlens_capture.lazy) is exact when every write to a value's `data`,
+        `grad` or inputs made after its backward() is seen before it happens:
+        - the user's code outside value classes: the rewrite (gradlens_sources.py) hands the value of each
+          `x.data = …`, `x.grad op= …`, `del x.grad` to the write helper, which saves its numbers, and a
+          change of `x._children`/`x._prev` (a store, `x._prev.add(…)`) settles the capture first;
+        - the value classes' own methods (not rewritten that way: `_backward` closures and backward()
+          are the hot path): before each of their writes, a flag test settles the capture if it is still
+          lazy and no backward() runs (a method the user calls after backward(), `o._backward()` called
+          by hand, `__iadd__` writing `self.data`); backward() tests it once as it starts;
+        - a recorded backward() (which writes grads of its graph: a shared parameter, the same graph
+          again) settles a lazy capture of another call site before it runs; one of its own site it
+          replaces (backward_stopped: if it stops midway);
+        - an unrecorded backward() (recording off, nested) settles it first; so does an import of a
+          module not loaded yet (its code is not rewritten).
+        Writes GradLens cannot see make every capture of the run a copy, as it was taken before: names
+        that write attributes or run code by other means in the user's code (setattr, vars, __dict__,
+        exec, …), a module loaded from outside the standard library (the user's own engine.py or nn.py,
+        numpy: not rewritten), a value class whose methods come from such a module and write values,
+        and `data`/`grad` as properties or other descriptors (their setters may write elsewhere)."""
+        key = (len(self.shapes), len(sys.modules))
+        if key != self._lazy_key:
+            self._lazy_key = key
+            if self._lazy_block is None:
+                self._lazy_block = self._why_copied()
+        return self._lazy_block
+
+    def _why_copied(self):
+        if self._code_block is None:
+            self._code_block = _unseen_writes(self.user_codes) or ""
+        if self._code_block:
+            return self._code_block
+        for name in sys.modules.keys() - self._checked_modules:
+            self._checked_modules.add(name)
+            if not _seen_module(sys.modules.get(name)):
+                return "module " + name
+        for kind in list(self.shapes):
+            why = self._class_blocks.get(kind, False)
+            if why is False:
+                why = self._class_blocks[kind] = _class_block(kind, self.user_files)
+            if why:
+                return why
+        return None
+
+    def backward_starts(self, site):
+        """Before a recorded backward() runs (it writes grads of its graph: a shared parameter, the same
+        graph again): a lazy capture of another call site gets its numbers now; one of this site stays
+        lazy, replaced when this backward() returns (see backward_stopped)."""
+        self.lazy_dirty[0] = False
+        taken = self._lazy
+        if taken is not None and taken.site != site:
+            taken.settle()
+
+    def backward_stopped(self, value, site):
+        """A backward() stopped midway (time limit, exit): the capture of its site it would have replaced
+        stays when none of that capture's values it could have written (its graph's) is one whose numbers
+        were not saved since; else that capture cannot be told apart from the half-run one, and the
+        stopped backward()'s graph is kept instead, its numbers of that moment (as when backward() raises)."""
+        taken = self._lazy
+        if taken is None:
+            return
+        if taken.site == site:
+            try:
+                nodes = reachable(self, value, self.node_limit)[0]
+                held = taken.walked if taken.walked is not None else reachable(self, taken.root, self.node_limit)[0]
+                safe = set(map(id, nodes)).intersection(map(id, held)) <= taken.saved.keys()
+            except Exception:  # noqa: BLE001 — past the node limit (None), a value class GradLens cannot read
+                safe = False
+            if not safe:
+                self._drop_lazy()
+                self.record_backward(value, None, site, copy=True)
+                return
+        self.lazy_dirty[0] = True
+
+    def settle_lazy(self):
+        """The lazy capture's numbers, copied now: before a write the write helper cannot save value by value."""
+        taken = self._lazy
+        if taken is not None:
+            taken.settle()
+
+    def lazy_settled(self, taken):
+        """Called by gradlens_capture once a lazy capture has its numbers."""
+        if self._lazy is taken:
+            self._drop_lazy()
+
+    def _drop_lazy(self):
+        self._lazy = None
+        self.lazy_saved[0] = None
+        self.lazy_dirty[0] = False
+
+    def write_helper(self):
+        """`_gradlens_w(x)`, which the rewritten code calls before it writes `x.data` or `x.grad`: the first
+        write to a value after a lazy capture's backward() saves its numbers of then. Runs for every such
+        write (an optimizer writes every parameter at every step), so it does little."""
+        recorder, saved_now, shapes, other_types, is_value = self, self.lazy_saved, self.shapes, self.other_types, self.is_value
+
+        def before_write(value):
+            saved = saved_now[0]
+            if saved is not None:
+                kind = value.__class__
+                if kind in shapes or (kind not in other_types and is_value(value)):
+                    key = id(value)
+                    if key not in saved:
+                        try:
+                            saved[key] = (value.data, value.grad)
+                        except Exception:  # noqa: BLE001 — an unset slot, a raising __getattr__: copy everything as it is
+                            recorder.settle_lazy()
+            return value
+
+        return before_write
+
+    def relink_helper(self):
+        """`_gradlens_wx(x)`, called before the rewritten code changes `x._children`/`x._prev`: the lazy capture is copied first."""
+        saved_now, settle = self.lazy_saved, self.settle_lazy
+
+        def before_relink(value):
+            if saved_now[0] is not None:
+                settle()
+            return value
+
+        return before_relink
+
+    def record_backward(self, value, caller, site=None, copy=False):
         """The graph of `value` as backward() left it, kept per call site (the last call's)."""
         walked, self._walked = self._walked, None
-        site = self.site_of_frame(self.making_frame(caller))
+        if site is None:
+            site = self.site_of_frame(self.making_frame(caller))
         entry = self.backward_roots.get(site)
         if entry is None and len(self.backward_roots) >= MAX_BACKWARD_SITES:
             return
@@ -565,7 +721,17 @@ class Recorder:
             self.sync()  # the model's records are taken below
         # The first call at a site checks its walked list now; later ones when (if ever) they are read:
         # each replaces the one before, so usually only the last is (gradlens_capture.Capture).
-        taken = capture(self, value, self.node_limit, walked[1] if walked is not None and walked[0] is value else None, check=entry is None)
+        walked = walked[1] if walked is not None and walked[0] is value else None
+        if entry is not None and not copy and self.lazy_blocked() is None and (walked is None or len(walked) <= self.node_limit):
+            # Nothing copied now: the first write after this backward() saves a value's numbers (see lazy_blocked).
+            taken = lazy(self, value, walked, site)
+            self._lazy = taken
+            self.lazy_saved[0] = taken.saved
+            self.lazy_dirty[0] = True
+        else:
+            if self._lazy is not None and self._lazy.site == site:
+                self._drop_lazy()  # replaced below
+            taken = capture(self, value, self.node_limit, walked, check=entry is None)
         if entry is not None:
             entry[0] = taken
             entry[1] += 1
@@ -757,3 +923,75 @@ def _exponent_text(frame):
     if isinstance(exponent, float) and exponent.is_integer():
         exponent = int(exponent)
     return str(exponent) if is_number(exponent) else ""
+
+
+# What a lazy capture cannot see being written (Recorder.lazy_blocked): names in code that write
+# attributes or run code GradLens did not rewrite.
+UNSEEN_WRITERS = frozenset(("setattr", "delattr", "vars", "__dict__", "__setattr__", "__delattr__", "__set__", "__delete__", "exec", "eval", "import_module", "__import__"))
+_SEEN_DIRECTORIES = None
+
+
+def _codes_in(code):
+    pending = [code]
+    while pending:
+        code = pending.pop()
+        yield code
+        pending.extend(c for c in code.co_consts if hasattr(c, "co_code"))
+
+
+def _unseen_writes(codes):
+    """What in the user's (rewritten) code writes in ways the rewrite cannot see, if anything."""
+    for code in codes:
+        for inner in _codes_in(code):
+            found = UNSEEN_WRITERS.intersection(inner.co_names)
+            if found:
+                return "the code uses " + min(found)
+    return None
+
+
+def _seen_module(module):
+    """Whether a module loaded while the user's code ran is the standard library's or GradLens's (or has no file)."""
+    global _SEEN_DIRECTORIES
+    path = getattr(module, "__file__", None)
+    if not path:
+        return True
+    if _SEEN_DIRECTORIES is None:
+        import sysconfig
+
+        paths = sysconfig.get_paths()
+        library = {os.path.abspath(paths[k]) for k in ("stdlib", "platstdlib") if k in paths}
+        installed = {os.path.abspath(paths[k]) for k in ("purelib", "platlib") if k in paths}
+        _SEEN_DIRECTORIES = (library, installed, os.path.dirname(os.path.abspath(__file__)))
+    library, installed, own = _SEEN_DIRECTORIES
+    path = os.path.abspath(path)
+    inside = lambda folders: any(path.startswith(folder + os.sep) for folder in folders)  # noqa: E731
+    return os.path.dirname(path) == own or (inside(library) and not inside(installed))
+
+
+def _class_block(kind, user_files):
+    """Why a value class's own writes cannot all be seen, if they cannot: `data`/`grad` as a property or
+    another descriptor, or a method from outside the user's code (not given the rewrite's flag tests)
+    that writes `data`, `grad` or the inputs (other than `__init__`, which writes its new value, and
+    GradLens's own wrappers: backward() runs recorded)."""
+    import dis
+
+    for cls in kind.__mro__:
+        if cls is object:
+            continue
+        for name in ("data", "grad"):
+            attribute = cls.__dict__.get(name)
+            if attribute is not None and hasattr(type(attribute), "__set__") and type(attribute).__name__ != "member_descriptor":
+                return "%s.%s is a descriptor" % (kind.__name__, name)
+        for name, member in cls.__dict__.items():
+            functions = (member.fget, member.fset, member.fdel) if isinstance(member, property) else (getattr(member, "__func__", member),)
+            for function in functions:
+                code = getattr(function, "__code__", None)
+                if code is None or name == "__init__" or getattr(function, "_gradlens", False) or code.co_filename in user_files:
+                    continue
+                for inner in _codes_in(code):
+                    if UNSEEN_WRITERS.intersection(inner.co_names):
+                        return "%s.%s" % (kind.__name__, name)
+                    for instruction in dis.get_instructions(inner):
+                        if instruction.opname in ("STORE_ATTR", "DELETE_ATTR") and instruction.argval in WRITTEN_NAMES:
+                            return "%s.%s writes %s" % (kind.__name__, name, instruction.argval)
+    return None

@@ -42,6 +42,7 @@ export function graphStrings(): GraphStrings {
     nonFiniteTitle: vscode.l10n.t("NaN / Infinity nodes"),
     nonFiniteOrigin: vscode.l10n.t("origin"),
     stale: vscode.l10n.t("The source changed after this run: the graph is out of date until the next run."),
+    drawing: vscode.l10n.t("Drawing {0}: {1} nodes…"),
     data: vscode.l10n.t("data"),
     grad: vscode.l10n.t("grad"),
     op: vscode.l10n.t("op"),

@@ -81,6 +81,8 @@ export interface GraphStrings {
   nonFiniteTitle: string;
   nonFiniteOrigin: string;
   stale: string;
+  /** Shown over the previous graph while a big one is built: {0} the graph's name, {1} its node count. */
+  drawing: string;
   data: string;
   grad: string;
   op: string;

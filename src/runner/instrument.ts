@@ -146,6 +146,8 @@ export function instrumentSource(source: string, registry: SiteRegistry, options
           wrap(node, `(${open} 0), `);
         } else if (node.type === "NewExpression") {
           wrap(callee, `(${open}`, "))");
+        } else if (callee.type === "MemberExpression" && continuesOptionalChain(callee.object as AstNode) && siteInPropertyKey(callee, open)) {
+          // `a?.f().exp()`: done by siteInPropertyKey, inside the chain.
         } else if (callee.type === "MemberExpression" && (callee.object as AstNode).type !== "Super") {
           wrap(callee.object as AstNode, open);
         } else if (callee.type !== "MemberExpression") {
@@ -200,6 +202,25 @@ export function instrumentSource(source: string, registry: SiteRegistry, options
       }
     }
   };
+  /**
+   * `a?.f().exp()` → `a?.f()[__gl_s(9, "exp")]()`: wrapping the receiver `a?.f()` would cut the
+   * optional chain (when `a` is undefined the program gets `undefined`, the wrapped one a TypeError).
+   * A property key is evaluated after the receiver and before the call, and only when the chain goes
+   * on, so the site is set where it must be and the chain stays whole. False: left to the usual wrap.
+   */
+  const siteInPropertyKey = (member: AstNode, open: string): boolean => {
+    const object = member.object as AstNode;
+    const property = member.property as AstNode;
+    if (member.computed === true) {
+      wrap(property, open);
+      return true;
+    }
+    const between = source.slice(object.end, property.start);
+    if (property.type !== "Identifier" || !/^\s*(\?\.|\.)\s*$/.test(between)) return false; // `#private`, a comment
+    out.overwrite(object.end, property.end, `${member.optional === true ? "?." : ""}[${open} ${JSON.stringify(property.name)})]`);
+    return true;
+  };
+
   visit(program, undefined, [], []);
   for (const c of valueClasses) {
     const body = constructorBody(c.node);
@@ -254,6 +275,19 @@ function isSimpleReceiver(callee: AstNode): boolean {
     node = node.object as AstNode;
   }
   return node.type === "Identifier" || node.type === "ThisExpression";
+}
+
+/** `expr` is a link of an optional chain that goes on past it (`a?.f()` in `a?.f().g()`): a wrap of it would cut the chain. */
+function continuesOptionalChain(expr: AstNode): boolean {
+  let node: AstNode | undefined = expr;
+  while (node) {
+    if (node.optional === true) return true;
+    if (node.type === "MemberExpression") node = node.object as AstNode;
+    else if (node.type === "CallExpression") node = node.callee as AstNode;
+    else if (node.type === "TSNonNullExpression") node = node.expression as AstNode;
+    else return false;
+  }
+  return false;
 }
 
 /** The call is the object or callee of the expression around it (`a?.f().g`): a wrap would cut the chain. */

@@ -155,6 +155,20 @@ export class UserValues {
     this.lastValue = { value: x, binding };
   }
 
+  /** The bindings as they are now; calling the result puts them back (gradient checks bind too). */
+  keepBindings(): () => void {
+    const last = new Map(this.bindingLast);
+    const counts = new Map(this.bindingCounts);
+    const lastValue = this.lastValue;
+    return () => {
+      this.bindingLast.clear();
+      for (const [k, v] of last) this.bindingLast.set(k, v);
+      this.bindingCounts.clear();
+      for (const [k, v] of counts) this.bindingCounts.set(k, v);
+      this.lastValue = lastValue;
+    };
+  }
+
   expression(x: unknown): void {
     if (this.isValue(x)) this.lastValue = { value: x, binding: -1 };
   }

@@ -147,6 +147,21 @@ async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdo
   let lastBinding = -1;
   let lastExpression: Value | undefined;
   const lastValueNow = (): Value | undefined => (lastBinding >= 0 ? bindingLast[lastBinding] : lastExpression);
+  /** The bindings as they are now; calling the result puts them back. */
+  const keepBindings = (): (() => void) => {
+    const last = bindingLast.slice();
+    const counts = bindingCounts.slice();
+    const binding = lastBinding;
+    const expression = lastExpression;
+    const restoreUser = userValues.keepBindings();
+    return () => {
+      for (let i = 0; i < bindingCount; i++) bindingLast[i] = last[i];
+      bindingCounts.set(counts);
+      lastBinding = binding;
+      lastExpression = expression;
+      restoreUser();
+    };
+  };
   const registered = new Map<string, unknown>();
   const functionOfSite = (site: number): string | undefined => input.siteFunctions?.[site] ?? undefined;
   // Learners' own Value classes; their backward() calls count as the engine's do.
@@ -298,6 +313,10 @@ async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdo
       }
     }
 
+    // Checks call the user's functions, whose binding hooks fire: hovers, and a root taken from the
+    // last value, must stay the run's own, not a check call's.
+    const restoreBindings = final && (input.checks !== undefined || input.opChecks === true) ? keepBindings() : undefined;
+
     // --- gradient checks (also after the top-level code threw; not once a limit was reached) --
     if (final && input.checks && stopReason === undefined) {
       recordBackward = false;
@@ -306,6 +325,7 @@ async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdo
       output.checks = runChecks(input.checks, userValues.adaptForChecks(registered), input.gradcheck ?? {}, errorOf, { functionOfSite, lastLearnerGraph: () => userValues.lastCheckGraph() });
       recordBackward = true;
       userValues.enabled = true;
+      restoreBindings?.();
     }
 
     // --- results ---------------------------------------------------------------------------
@@ -390,6 +410,7 @@ async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdo
       } catch (thrown) {
         output.error ??= errorOf(thrown);
       }
+      restoreBindings?.();
     }
     if (watch.warnings.length > 0) output.warnings = [...watch.warnings];
     bindingLast.forEach((v, id) => {

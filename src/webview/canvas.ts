@@ -21,6 +21,8 @@ const wheelRate = 0.0015;
 const buttonStep = 1.25;
 const padding = 24;
 const minZoom = 0.02;
+/** How far (rendered px) the first view of a wide level may move its output from the right edge to cut between columns. */
+const maxCutShift = 200;
 const maxZoom = 4;
 /**
  * Elements in the first view's slice at most, then per later slice, doubling: every slice costs a
@@ -161,7 +163,7 @@ export class Canvas {
 
   /**
    * A level that fits at a readable size is fitted (enlarged up to 100 %); a bigger one opens at
-   * 100 % on its output, the output near the right edge where the picture ends.
+   * a readable zoom on its output, the output near the right edge where the picture ends.
    */
   firstView(): void {
     const cy = this.cy;
@@ -250,7 +252,31 @@ export class Canvas {
     if (fitted.zoom >= readableZoom) return fitted;
     const f = this.focus;
     if (!f) return this.centredAt(cy, 1);
-    return { zoom: 1, pan: { x: cy.width() - padding - f.w / 2 - f.x, y: cy.height() / 2 - f.y } };
+    const right = f.x + f.w / 2;
+    const { zoom, shift } = this.cutBetweenNodes(cy.width(), right);
+    return { zoom, pan: { x: cy.width() - padding - shift - right * zoom, y: cy.height() / 2 - f.y * zoom } };
+  }
+
+  /**
+   * A level too wide to fit readably shows its output end; the panel's left edge then cuts the
+   * picture somewhere. It should cut between columns, not through a node's box (no half-nodes on
+   * screen): the largest readable zoom (100 % down to `readableZoom`) that does so, else at 100 % the
+   * smallest move of the output away from the right edge (at most a column's width) that does.
+   */
+  private cutBetweenNodes(width: number, right: number): { zoom: number; shift: number } {
+    const clearance = 4; // rendered px between the edge and the nearest box
+    const clear = (zoom: number, shift: number): boolean => {
+      const edge = right - (width - padding - shift) / zoom; // the world x at the panel's left edge
+      const margin = clearance / zoom;
+      return !this.boxes.some((b) => b.x - b.w / 2 < edge + margin && b.x + b.w / 2 > edge - margin);
+    };
+    const steps = 48;
+    for (let k = 0; k <= steps; k++) {
+      const zoom = 1 - ((1 - readableZoom) * k) / steps;
+      if (clear(zoom, 0)) return { zoom, shift: 0 };
+    }
+    for (let shift = 4; shift <= maxCutShift; shift += 4) if (clear(1, shift)) return { zoom: 1, shift };
+    return { zoom: 1, shift: 0 };
   }
 
   private centredAt(cy: Core, zoom: number): Viewport {

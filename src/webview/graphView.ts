@@ -32,6 +32,17 @@ import { Tooltip } from "./tooltip";
 import { captureState, restoreAfterRender, savedViewport, SavedState } from "./viewState";
 import type { HostApi } from "./vscodeApi";
 
+/** From this many nodes a graph takes long enough to build (≈ 0.1 s and up) that the view says it is drawing it. */
+const DRAWING_MARK_NODES = 3000;
+
+/** Resolves once the browser has painted what changed (or soon, if frames are not coming). */
+function nextPaint(): Promise<void> {
+  return new Promise((resolve) => {
+    const fallback = setTimeout(resolve, 100);
+    requestAnimationFrame(() => setTimeout(() => (clearTimeout(fallback), resolve()), 0));
+  });
+}
+
 export class GraphView {
   // Public: the wired modules read the view through narrow `Pick`s of it.
   shown: Shown | undefined;
@@ -69,7 +80,7 @@ export class GraphView {
     this.saved = new SavedState(host, () => captureState(this));
     this.playback = new Playback(() => this.controls, this.side, () => (this.cy && this.stage.level && this.shown ? { cy: this.cy, level: this.stage.level, shown: this.shown } : undefined), () => this.saved.soon());
     this.area.append(this.tooltip.element);
-    this.root.append(this.banners.notice, this.banners.stale, el("div", { class: "body" }, this.area, this.side.element));
+    this.root.append(this.banners.notice, this.banners.stale, this.banners.drawing, el("div", { class: "body" }, this.area, this.side.element));
     onThemeChange(() => this.applyTheme());
     bindKeys(this.actions);
     (window as unknown as { gradlensView?: GraphView }).gradlensView = this;
@@ -100,6 +111,12 @@ export class GraphView {
       this.report.none(root !== undefined || result.error?.kind === "too-large");
       return;
     }
+    if (root.graph.nodeCount >= DRAWING_MARK_NODES) {
+      // Building a big graph's model blocks this thread: the mark must be painted before it starts.
+      this.setDrawing(fillIn(strings.drawing, root.name, root.graph.nodeCount.toLocaleString("en-US")));
+      await nextPaint();
+      if (serial !== this.serial) return;
+    }
     this.shown = this.report.measure("model", () => showRoot(result, index, strings, settings));
     const { model, hierarchy, key } = this.shown;
     const restore = this.saved.restoreFor(key);
@@ -112,6 +129,7 @@ export class GraphView {
     this.side.renderNonFinite(strings, model);
     const paint = await this.report.measured("render", () => this.render(savedViewport(restore), restore?.moved));
     if (serial !== this.serial) return;
+    this.setDrawing(undefined);
     restoreAfterRender(this, restore);
     this.saved.now();
     this.report.drawn(paint, hierarchy !== undefined, () => serial === this.serial);
@@ -151,6 +169,12 @@ export class GraphView {
     return this.searchBox.run(query, move);
   }
 
+  /** The mark over the previous graph while the next one is built (`undefined`: drawn, or none coming). */
+  private setDrawing(text: string | undefined): void {
+    this.banners.setDrawing(text);
+    this.container.classList.toggle("drawing", text !== undefined);
+  }
+
   private setStale(stale: boolean): void {
     this.banners.setStale(stale, this.shown?.strings.stale ?? "");
     this.container.classList.toggle("stale", stale);
@@ -188,6 +212,7 @@ export class GraphView {
   /** No graph: a message instead. */
   private clear(message: string): void {
     this.serial++;
+    this.setDrawing(undefined);
     this.playback.stop();
     this.stage.clear();
     this.shown = undefined;

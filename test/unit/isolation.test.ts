@@ -234,6 +234,35 @@ loss.backwards();
     assert.match(result.error!.message, /^TypeError: loss\.backwards is not a function/);
     assert.equal(result.error?.position?.line, 11);
   });
+
+  it("keeps an optional chain whole past a call (`a?.f().exp()`), and gives the op its own line", async () => {
+    const file = program(
+      "optionalChain.grad.ts",
+      `${VALUE}class Box { v = new Value(2); f() { return this; } g() { return this.v.mul(3); } h() { return this.v; } }
+const a: Box | undefined = new Box();
+const none: Box | undefined = undefined as Box | undefined;
+const y = a?.f().g();
+const skipped = none?.f().g();
+const e = a?.f().h().exp();
+const alsoSkipped = none?.f().h().exp();
+const key = "h";
+const t = a?.f()[key]().tanh();
+const r = a?.f()?.h().relu();
+console.log(String(y?.data), String(skipped), String(alsoSkipped), t?.data.toFixed(4), String(r?.data));
+const loss = (y as Value).add(e as Value);
+loss.backward();
+`,
+    );
+    const result = await runFile(file);
+    assert.equal(result.error, undefined, result.error?.message);
+    // What plain node prints for the same program.
+    assert.deepEqual(result.console.map((c) => c.text), ["6 undefined undefined 0.9640 2"]);
+    const graph = result.roots[0].graph;
+    const exp = Array.from(graph.op).findIndex((k) => graph.opNames[k] === "exp");
+    assert.ok(exp >= 0);
+    const line = result.sites.find((s) => s.id === graph.site[exp])?.line;
+    assert.equal(line, 7, "the exp node is made by line 7's `.exp()`");
+  });
 });
 
 /** `sleep` processes whose parent is `pid` (none should be left). */

@@ -54,6 +54,22 @@ describe("runner: gradient checks", function () {
   this.timeout(60_000);
   before(useBuiltWorker);
 
+  for (const [kind, file] of [
+    ["GradLens's Value", fixture("checkBindings.grad.ts")],
+    ["a learner's own class", fixture("..", "userClasses", "checkBindings.grad.ts")],
+  ] as const) {
+    it(`keeps the program's own bindings and root through the checks' calls (${kind})`, async () => {
+      const result = await checkFile(file, { functionName: "cube" });
+      assert.equal(result.checks?.find((c) => c.name === "cube")?.ok, true);
+      const square = result.bindings.find((b) => b.name === "square");
+      // The program's second call: square = 0.5 · 0.5, bound twice; the check evaluated cube at 3 many times.
+      assert.equal(square?.data, 0.25);
+      assert.equal(square?.count, 2);
+      assert.equal(result.bindings.find((b) => b.name === "y")?.data, 0.125);
+      assert.equal(result.roots[0]?.name, "y");
+    });
+  }
+
   it("checks every function at its @gradcheck point or a seeded random point", async () => {
     const result = await checkFile(fixture("checks.grad.ts"));
     assert.ok(result.ok, result.error?.message);

@@ -4,6 +4,7 @@
 // parts (parameter paths, record validation) do what they say.
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
+import { spawnSync } from "node:child_process";
 import { runFile } from "../../src/runner";
 import { resolvePythonPath, runPython } from "../../src/runner/python";
 import { TrainingControl } from "../../src/runner/training/control";
@@ -246,5 +247,17 @@ describe("step record validation", () => {
     assert.equal(parseStepRecord({ ...good, groups: { w: { gradNorm: 1 } } }), undefined);
     assert.equal(parseTrainingProgress({ steps: [{ ...good, step: "1" }], newGroups: [] }), undefined);
     assert.equal(parseTrainingProgress("x"), undefined);
+  });
+});
+
+describe("training control", () => {
+  it("does not keep its caller's process alive for the time limit when the caller never calls finish()", () => {
+    const control = path.join(repoRoot, "src", "runner", "training", "control.ts");
+    const script = `const { TrainingControl } = require(${JSON.stringify(control)}); const c = new TrainingControl(); c.runOptions(600000); c.runOptions(600000); c.stop();`;
+    const started = Date.now();
+    const run = spawnSync(process.execPath, ["--require", "tsx/cjs", "-e", script], { cwd: repoRoot, encoding: "utf8", timeout: 30_000 });
+    assert.equal(run.status, 0, run.stderr);
+    // Without unref'd timers the process waits out the 5 s stop grace, then the 600 s limit (and is killed at 30 s).
+    assert.ok(Date.now() - started < 4_000, `exited after ${Date.now() - started} ms`);
   });
 });

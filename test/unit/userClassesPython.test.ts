@@ -79,6 +79,17 @@ describe("user classes: Python gradient checks", function () {
       assert.deepEqual(hinge.inputs.map(strip), tsHinge.inputs.map(strip));
     });
 
+    it("keeps the program's own bindings and last-value graph through the check's calls of the function", async () => {
+      const result = await checkPython({ file: fixture("check_bindings.py") }, { functionName: "cube" });
+      assert.equal(result.checks?.[0]?.ok, true);
+      const square = result.bindings.find((b) => b.name === "square");
+      // The program's second call: 0.5 · 0.5, bound twice; the check evaluated cube near a random point many times.
+      assert.equal(square?.data, 0.25);
+      assert.equal(square?.count, 2);
+      assert.equal(result.roots[0]?.name, "y");
+      assert.equal(result.roots[0]?.graph.data[result.roots[0].graph.root], 0.125);
+    });
+
     it("calls a ReLU corner a kink, as TypeScript does", async () => {
       const result = await checkPython({ file: fixture("closures.py") }, { functionName: "hinge" });
       const [hinge] = result.checks ?? [];

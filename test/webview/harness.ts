@@ -156,7 +156,7 @@ export const testStrings: GraphStrings = {
   sidePanel: "Legend and trace", minimap: "Overview", instances: "instances", topLevel: "top level", legendTitle: "|grad| (log scale)",
   legendLeaf: "leaf", legendIntermediate: "intermediate", legendOutput: "output", legendNonFinite: "NaN or Infinity",
   legendOrigin: "first NaN or Infinity (origin)", legendGroup: "group (double-click to open)",
-  nonFiniteTitle: "NaN / Infinity nodes", nonFiniteOrigin: "origin", stale: "The source changed after this run.",
+  nonFiniteTitle: "NaN / Infinity nodes", nonFiniteOrigin: "origin", stale: "The source changed after this run.", drawing: "Drawing {0}: {1} nodes…",
   data: "data", grad: "grad", op: "op", leaf: "leaf", localGrad: "local grad",
   source: "source", unknownSource: "made outside your file", root: "graph",
   tooLarge: "This graph has {0} nodes, more than the view's limit of {1}.", truncated: "The graph was cut.",

@@ -58,6 +58,9 @@ describe("big graphs and honest marks (Chromium)", function () {
       for (;;) {
         const elements = await view((v) => v.cy.nodes().length);
         assert.ok(elements <= 200, `${elements} nodes at depth ${depth}`);
+        // A level wider than the panel shows its output end; the left edge cuts between columns, never through a node.
+        const halfNodes = await view((v) => v.cy.nodes().filter((n) => n.renderedBoundingBox().x1 < 0 && n.renderedBoundingBox().x2 > 0).map((n) => (n.data("label") as string).split("\n")[0]));
+        assert.deepEqual(halfNodes, [], `cut by the left edge at depth ${depth}`);
         const biggest = await view((v) => {
           const groups = v.cy.nodes(".group").sort((a, b) => (b.data("count") as number) - (a.data("count") as number));
           return groups.nonempty() ? (groups.first().data("group") as string) : undefined;
@@ -179,6 +182,34 @@ describe("big graphs and honest marks (Chromium)", function () {
     assert.equal(await h.page.$eval("#graph", (e) => e.classList.contains("stale")), true);
     await h.show(result);
     assert.equal(await h.page.$eval(".stale-banner", (e) => (e as HTMLElement).hidden), true);
+  });
+
+  it("says which graph it is drawing while a big one is built over the previous one, and drops the mark once it is drawn", async () => {
+    await h.open();
+    await h.show(hostileGraph());
+    // What the mark said, and whether the old graph was dimmed, each time it changed before the new graph was drawn.
+    await h.page.evaluate(() => {
+      const seen: { text: string; dimmed: boolean }[] = [];
+      (window as unknown as { __drawing: typeof seen }).__drawing = seen;
+      const banner = document.querySelector(".drawing-banner") as HTMLElement;
+      new MutationObserver(() => {
+        if (!banner.hidden) seen.push({ text: banner.textContent ?? "", dimmed: document.getElementById("graph")?.classList.contains("drawing") ?? false });
+      }).observe(banner, { attributes: true, childList: true, characterData: true, subtree: true });
+    });
+    const big = gpt;
+    const nodes = big.roots[0].graph.nodeCount;
+    assert.ok(nodes >= 3000, `${nodes} nodes`);
+    await h.show(big);
+    const seen = await h.page.evaluate(() => (window as unknown as { __drawing: { text: string; dimmed: boolean }[] }).__drawing);
+    assert.ok(seen.length > 0, "no drawing mark was shown");
+    assert.equal(seen[0].text, `Drawing ${big.roots[0].name}: ${nodes.toLocaleString("en-US")} nodes…`);
+    assert.ok(seen[0].dimmed, "the previous graph was not dimmed under the mark");
+    assert.equal(await h.page.$eval(".drawing-banner", (e) => (e as HTMLElement).hidden), true);
+    assert.equal(await h.page.$eval("#graph", (e) => e.classList.contains("drawing")), false);
+    // A small graph is drawn at once, with no mark.
+    await h.page.evaluate(() => void ((window as unknown as { __drawing: unknown[] }).__drawing.length = 0));
+    await h.show(hostileGraph());
+    assert.deepEqual(await h.page.evaluate(() => (window as unknown as { __drawing: unknown[] }).__drawing), []);
   });
 
   it("names nodes as the program does: expressions, constants, variables — never an internal id", async () => {

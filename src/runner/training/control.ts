@@ -41,7 +41,9 @@ export class TrainingControl {
 
   /** Options for runFile / runPython; `timeLimitMs` is the training limit (a graceful stop), the hard one comes after the grace. */
   runOptions(timeLimitMs: number, maxSteps?: number): { training: TrainingRunOptions; timeLimitMs: number; signal: AbortSignal } {
-    this.limitTimer = setTimeout(() => this.stop("time-limit"), timeLimitMs);
+    clearTimeout(this.limitTimer);
+    // The run itself keeps its caller alive; a caller that never calls finish() must not be kept waiting for the limit.
+    this.limitTimer = setTimeout(() => this.stop("time-limit"), timeLimitMs).unref();
     return {
       training: {
         stopFlag: this.stopFlag,
@@ -69,7 +71,7 @@ export class TrainingControl {
     if (this.stopReason) return;
     this.stopReason = reason;
     Atomics.store(new Int32Array(this.stopFlag), 0, 1);
-    this.graceTimer = setTimeout(() => this.abort.abort(), STOP_GRACE_MS);
+    this.graceTimer = setTimeout(() => this.abort.abort(), STOP_GRACE_MS).unref();
   }
 
   /** Ends the run now (the panel was closed). */
