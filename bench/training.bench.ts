@@ -9,7 +9,9 @@
  *     training run against the runner's own run without training records;
  *  2. a microgpt-shaped Python program (test/fixtures/training/microgpt_shaped.py at microgpt's shapes:
  *     16 wide, 4 heads, block 16, the example's names): plain `python3 FILE` (the baseline), the tracer,
- *     the tracer with training records (`gradlens train`'s path), each timed start to result;
+ *     the tracer with training records (`gradlens train`'s path), each timed start to result (after the
+ *     first run the tracer replays its cached rewrite of the unchanged program, as a re-run does; code
+ *     edited since the last run pays the rewrite, ~40 ms, once: see the Python bench's 1-step case);
  *  3. the training view at 1,000 steps × 20 groups: time per redraw in headless Chromium, so the
  *     redraws a second it can keep up with.
  */

@@ -5,13 +5,15 @@ Numeric columns are little-endian typed arrays (float64 for data, grad and local
 uint16/uint32/int32 for the rest): NaN and infinities need no strings, and a 70,000-node graph is
 written in milliseconds instead of the tenth of a second its JSON numbers would cost. They stay
 `array`s in the columns until written: raw bytes after the result's JSON (ColumnBlock), base64 in a
-streamed JSON line (column_as_base64). A local gradient nobody can know is NaN in `localGrad` and its
+streamed JSON line (streamed_json). A local gradient nobody can know is NaN in `localGrad` and its
 edge is listed in `unknownLocalGrad`.
 """
 import base64
 import gc
+import json
 import math
 import numbers
+import os
 import sys
 from array import array
 from bisect import bisect_left
@@ -71,11 +73,32 @@ def packed(typecode, make_values):
     return packed_array(numbers_)
 
 
-def column_as_base64(obj):
-    """json's `default` for a line streamed while the code runs: a column as base64 text."""
-    if isinstance(obj, array):
-        return base64.b64encode(obj).decode("ascii")
-    raise TypeError("%s is not JSON serializable" % type(obj).__name__)
+_PLACEHOLDER = "gl%s-" % os.urandom(16).hex()  # no text of the user's holds it: placeholders' stand-ins for columns
+
+
+def streamed_json(obj):
+    """The pieces of `obj`'s JSON text (no NaN) for a line streamed while the code runs, its columns as
+    base64 strings: json.dumps(obj, default=<a column as base64 text>), without handing megabytes of
+    base64 through json's string escaping (base64 needs none). Each column is dumped as a placeholder,
+    then its text is put in the placeholder's place."""
+    columns = []
+
+    def placeholder(column):
+        if not isinstance(column, array):
+            raise TypeError("%s is not JSON serializable" % type(column).__name__)
+        columns.append(column)
+        return "%s%d." % (_PLACEHOLDER, len(columns) - 1)
+
+    text = json.dumps(obj, allow_nan=False, default=placeholder)
+    pieces = []
+    at = 0
+    for k, column in enumerate(columns):
+        quoted = '"%s%d."' % (_PLACEHOLDER, k)
+        i = text.index(quoted, at)  # in order: json asks for the columns in the order it writes them
+        pieces += (text[at:i], '"', base64.b64encode(column).decode("ascii"), '"')
+        at = i + len(quoted)
+    pieces.append(text[at:])
+    return pieces
 
 
 class ColumnBlock:

@@ -32,10 +32,18 @@ def _attributes(obj):
     return found
 
 
-def find_parameter_paths(scope, is_value):
+def _skipped_kind(kind):
+    return kind is type(None) or issubclass(kind, _SKIP)
+
+
+def find_parameter_paths(scope, is_value, value_types=None):
     """{id(value): (value, path)} for every value reachable from the module's globals. The value is kept
-    beside its path: an id alone could later be another value's, once the first is freed."""
+    beside its path: an id alone could later be another value's, once the first is freed.
+    `value_types`: a dict whose keys are classes known to be value classes (is_value is True for them,
+    as for the recorder's shapes); a list or tuple of
+    only those (a matrix row) or only of what the walk skips (names, floats) is read at C speed."""
     paths = {}
+    known = value_types.keys() if value_types else set()
     visited = set()
     stack = []
     for name, value in reversed(list(scope.items())):
@@ -61,7 +69,16 @@ def find_parameter_paths(scope, is_value):
                 for k, item in value.items():
                     children.append((item, "%s[%r]" % (path, k)))
             elif isinstance(value, (list, tuple)):
-                for i, item in enumerate(value[:MAX_ITEMS]):
+                items = value[:MAX_ITEMS]
+                kinds = set(map(type, items))
+                if all(map(_skipped_kind, kinds)):
+                    continue  # nothing in it the walk would look into
+                if kinds <= known and not any(map(_skipped_kind, kinds)):
+                    # Values only: each would be pushed and taken next, in this order, and end there.
+                    for i, item in enumerate(items):
+                        paths.setdefault(id(item), (item, "%s[%d]" % (path, i)))
+                    continue
+                for i, item in enumerate(items):
                     if not isinstance(item, _SKIP):
                         children.append((item, "%s[%d]" % (path, i)))
             elif isinstance(value, (set, frozenset)):

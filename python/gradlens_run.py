@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 
+import gradlens_code_cache as code_cache
 from gradlens_backward_watch import BackwardWatch
 from gradlens_capture import capture
 from gradlens_frames import CallRecorder
@@ -32,6 +33,20 @@ from gradlens_sources import (
 from gradlens_values import OP_OF_METHOD, STATEMENT_MASK, Recorder, RecordingLimit
 
 DEFAULT_NODE_LIMIT = 200_000
+_bytecode_cache = None  # the folder gradlens_trace.py compiles GradLens's own modules into (None: none)
+
+
+def import_own(name):
+    """One of GradLens's own modules that only some runs use, imported when needed and read from the
+    same bytecode cache as the first ones (under -B it would be compiled again on every run). The
+    settings the user's code runs with are put back after."""
+    saved = sys.pycache_prefix, sys.dont_write_bytecode
+    if _bytecode_cache is not None:
+        sys.pycache_prefix, sys.dont_write_bytecode = _bytecode_cache, False
+    try:
+        return __import__(name)
+    finally:
+        sys.pycache_prefix, sys.dont_write_bytecode = saved
 
 
 class Run:
@@ -268,9 +283,7 @@ def cycle_error(run, cycle, name, site):
 def tutorial_value_used():
     """Whether values of the tutorial's class exist (a method fragment that only mentions `Value`
     never made one, and plain Python would not have stopped there either)."""
-    import gradlens_tutorial_value
-
-    tutorial = gradlens_tutorial_value.Value
+    tutorial = import_own("gradlens_tutorial_value").Value
     return any(type(obj) is tutorial for obj in gc.get_objects())
 
 
@@ -316,8 +329,10 @@ def watch_parent(temporary_folder):
     threading.Thread(target=wait, name="gradlens-parent-watch", daemon=True).start()
 
 
-def main(request_path):
+def main(request_path, bytecode_cache=None):
+    global _bytecode_cache
     started = time.perf_counter()
+    _bytecode_cache = bytecode_cache
     watch_parent(os.path.dirname(os.path.abspath(request_path)))
     with open(request_path, encoding="utf-8") as f:
         request = json.load(f)
@@ -330,13 +345,31 @@ def main(request_path):
         faulthandler.dump_traceback_later(request.get("timeLimitMs", 10_000) / 1000 + 0.8, file=dump)
 
     run = Run(request)
+    # The code as instrumented by an earlier run of the very same chunks, when there was one.
+    cache_folder = code_cache.folder_beside(bytecode_cache)
+    cache_key = cached = None
+    if cache_folder is not None:
+        try:
+            cache_key = code_cache.key_of(run.context + [run.main])
+            entry = code_cache.load(cache_folder, cache_key)
+            if entry is not None:
+                cached = code_cache.replay(entry, run.context + [run.main], run.bindings, run.functions, run)
+        except (OSError, code_cache.ReplayMismatch):
+            cache_key = None  # instrumented again below, and not stored over
+            if cached is None:
+                run = Run(request)  # a replay that went wrong part way leaves nothing behind
     result = {"roots": [], "bindings": [], "sites": run.sites, "console": run.output.lines, "notes": run.notes, "executable": sys.executable}
 
     # Compile everything before running anything: a syntax error is reported without side effects.
     compiled = []
+    places = run if cached is not None or cache_key is None else code_cache.Recording(run)
+    before = (len(run.bindings.entries), len(run.functions))
     for chunk in run.context + [run.main]:
         try:
-            compiled.append((chunk, instrument(chunk, run.bindings, run.functions, run)))
+            if cached is not None:
+                compiled.append(cached[len(compiled)])
+            else:
+                compiled.append((chunk, instrument(chunk, run.bindings, run.functions, places)))
         except SyntaxError as error:
             result["error"] = syntax_error_of(chunk, error)
             write_result(result_path, result)
@@ -347,20 +380,21 @@ def main(request_path):
             return
         if not chunk.compile_name.startswith(os.sep) and not re.match(r"^[A-Za-z]:[\\/]", chunk.compile_name):
             linecache.cache[chunk.compile_name] = (len(chunk.code), None, [l + "\n" for l in chunk.lines], chunk.compile_name)
+    if cached is None and cache_key is not None:
+        code_cache.store(cache_folder, cache_key, compiled, places, run.bindings, run.functions, before)
 
     # What only some runs use is imported for those (before install(): GradLens's own classes are not the user's).
     OpChecks = Training = None
     if request.get("opChecks"):
-        from gradlens_opcheck import OpChecks
+        OpChecks = import_own("gradlens_opcheck").OpChecks
     if request.get("training"):
-        from gradlens_training import Training
+        Training = import_own("gradlens_training").Training
     recorder = run.recorder
     recorder.user_codes = [code for _, code in compiled]
     recorder.install()
     backward_watch = BackwardWatch(recorder)
-    import gradlens_tutorial_value  # made after install(), so its class is recorded like the user's
-
-    builtins.Value = gradlens_tutorial_value.Value  # only seen when the code defines or imports no Value
+    # Made after install(), so its class is recorded like the user's.
+    builtins.Value = import_own("gradlens_tutorial_value").Value  # only seen when the code defines or imports no Value
     setattr(builtins, EXPRESSION_HELPER, recorder.expression)
     names = [e["name"] for e in run.bindings.entries]
     setattr(builtins, BIND_HELPER, recorder.bind_helper(names))
@@ -390,9 +424,8 @@ def main(request_path):
 
     error = execute(run, compiled, request, scope)
     if request.get("checks") is not None and (error is None or error["kind"] == "runtime"):
-        import gradlens_check  # "check" mode: gradient checks of the user's functions (gradlens_check.py)
-
-        result["checks"] = gradlens_check.run_checks(request, scope, run)
+        # "check" mode: gradient checks of the user's functions (gradlens_check.py)
+        result["checks"] = import_own("gradlens_check").run_checks(request, scope, run)
 
     sys.stdout, sys.stderr = real_stdout, real_stderr
     run.output.flush()

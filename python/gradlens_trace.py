@@ -47,4 +47,4 @@ try:
 finally:
     sys.pycache_prefix, sys.dont_write_bytecode = _saved
 
-gradlens_run.main(sys.argv[1])
+gradlens_run.main(sys.argv[1], _cache)

@@ -7,16 +7,17 @@ right after backward() returns — before the optimizer zeroes them — and a st
 a JSON-lines file a few times a second, so the editor can draw them while the program runs.
 """
 import ast
-import json
+import gc
 import math
 import os
 import time
 from bisect import bisect_left
 from functools import reduce
-from operator import add, attrgetter, itemgetter, mul, sub
+from itertools import compress
+from operator import add, attrgetter, itemgetter, mul, not_, sub
 
 from gradlens_capture import capture
-from gradlens_graph import as_float, column_as_base64, json_number, label_of, snapshot
+from gradlens_graph import as_float, json_number, label_of, snapshot, streamed_json
 from gradlens_params import find_parameter_paths, group_of_path, short_group_names
 from gradlens_values import children_attribute
 
@@ -140,6 +141,21 @@ def _floats(values, name):
         return [as_float(x) for x in numbers]
 
 
+_PLAIN_NUMBERS = {float, int, bool}
+
+
+def _as_floats(values, name):
+    """[as_float(v.<name>)], at C speed when the numbers are plain floats, ints or bools (float() then
+    gives what as_float gives)."""
+    numbers = list(map(_GETTERS[name], values))
+    if set(map(type, numbers)) <= _PLAIN_NUMBERS:
+        try:
+            return list(map(float, numbers))
+        except OverflowError:
+            pass  # an int too large for a float: as_float makes it an infinity
+    return list(map(as_float, numbers))
+
+
 class Training:
     def __init__(self, spec, recorder, scope, started, sites):
         self.sites = sites  # the run's site table: a parameter no path names is grouped by its line
@@ -199,10 +215,16 @@ class Training:
 
     def after_backward(self, root):
         self.recorder.enabled = False  # our own reads make no values of the user's class
+        # Our reads make many short-lived objects and no garbage cycles: the collections they would
+        # start walk the user's whole heap (as in gradlens_run.collect). The program's own are untouched.
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             self._after_backward(root)
         finally:
             self.recorder.enabled = True
+            if collecting:
+                gc.enable()
 
     def _after_backward(self, root):
         self.steps += 1
@@ -214,23 +236,20 @@ class Training:
         # The program's structure is read at the first two steps: a leaf it holds at both is a
         # parameter (inputs a variable happens to hold at one step are not), used in this graph or not.
         named = self._read_paths() if step <= 2 else {}
-        candidates = {}
-        param_index, previous = self.param_index, self.previous_candidates
-
-        def consider(leaf):
-            key = id(leaf)
-            if key in param_index or key in candidates:
-                return
-            if key in previous:  # held there, so the id is still this value's
-                self._add_param(leaf)
-            else:
-                candidates[key] = (leaf, as_float(leaf.data), as_float(leaf.grad))
-
-        for value, _path in named.values():
-            consider(value)
+        # Each leaf once, in the order first met (the named ones, then the graph's): the parameters are
+        # numbered and the candidates kept in that order (the update ratios' sums follow it).
+        met = {id(value): value for value, _path in named.values()}
         if scan is not None:
-            for leaf in scan[0]:
-                consider(leaf)
+            met.update(zip(map(id, scan[0]), scan[0]))
+        fresh = list(compress(met.values(), map(not_, map(self.param_index.__contains__, met))))
+        del met
+        previous = self.previous_candidates
+        held = list(map(previous.__contains__, map(id, fresh)))  # held there, so the id is still this value's
+        for leaf in compress(fresh, held):
+            self._add_param(leaf)
+        new = list(compress(fresh, map(not_, held)))
+        candidates = dict(zip(map(id, new), zip(new, _as_floats(new, "data"), _as_floats(new, "grad"))))
+        del fresh, held, new
         self.previous_candidates = candidates if should_scan(step + 1) else {}
         if step == 2:
             self.short = short_group_names([g for g in self.groups if g in self.path_groups])
@@ -319,7 +338,7 @@ class Training:
     def _read_paths(self):
         """{id: (value, path)} of the leaves the program's globals hold now."""
         try:
-            found = find_parameter_paths(self.scope, self.recorder.is_value)
+            found = find_parameter_paths(self.scope, self.recorder.is_value, self.recorder.shapes)
         except Exception:
             found = {}
         # Only leaves can be parameters (a global `loss` or a list of last step's outputs is not).
@@ -487,7 +506,8 @@ class Training:
         self.announced = len(names)
         self.batch = []
         self.new_graphs = []
-        self.out.write(json.dumps(line, allow_nan=False, default=column_as_base64) + "\n")
+        self.out.writelines(streamed_json(line))
+        self.out.write("\n")
         self.out.flush()
 
     def _keep(self, root, step, data=None, grad=None, taken=None):

@@ -22,6 +22,7 @@ import sys
 from array import array
 from itertools import compress
 from operator import or_
+from types import FunctionType
 
 from gradlens_attributes import has, peek
 from gradlens_capture import capture, lazy, reachable
@@ -863,26 +864,54 @@ def __init__({parameters}):
 """
 
 
-def _signature_text(function, namespace):
-    """("self, data, children=_d0", "self, data, children") for a plain signature; the packing form
-    for anything with *args, **kwargs, keyword-only or positional-only parameters."""
+_NO_DEFAULT = object()
+_PACKING = 0x04 | 0x08  # CO_VARARGS | CO_VARKEYWORDS
+
+
+def _plain_parameters(function):
+    """[(name, default or _NO_DEFAULT)] of a plain function read from its code object (what
+    inspect.signature would say, without importing inspect on every run); None when only
+    inspect.signature can tell: a wrapper (__wrapped__), a __signature__, anything not a function."""
+    if type(function) is not FunctionType or "__wrapped__" in function.__dict__ or "__signature__" in function.__dict__:
+        return None
+    code = function.__code__
+    if code.co_flags & _PACKING or code.co_kwonlyargcount or code.co_posonlyargcount:
+        return False  # not plain: the packing form
+    names = code.co_varnames[: code.co_argcount]
+    defaults = function.__defaults__ or ()
+    firsts = len(names) - len(defaults)
+    return [(name, defaults[i - firsts] if i >= firsts else _NO_DEFAULT) for i, name in enumerate(names)]
+
+
+def _inspected_parameters(function):
     import inspect
 
     try:
         parameters = list(inspect.signature(function).parameters.values())
     except (TypeError, ValueError):
-        parameters = []
-    plain = parameters and parameters[0].name == "self" and all(p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD for p in parameters)
-    if not plain or any(not p.name.isidentifier() or p.name.startswith("_") and p.name in namespace for p in parameters):
+        return False
+    if not all(p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD for p in parameters):
+        return False
+    return [(p.name, _NO_DEFAULT if p.default is inspect.Parameter.empty else p.default) for p in parameters]
+
+
+def _signature_text(function, namespace):
+    """("self, data, children=_d0", "self, data, children") for a plain signature; the packing form
+    for anything with *args, **kwargs, keyword-only or positional-only parameters."""
+    parameters = _plain_parameters(function)
+    if parameters is None:
+        parameters = _inspected_parameters(function)
+    plain = parameters and parameters[0][0] == "self"
+    if not plain or any(not name.isidentifier() or name.startswith("_") and name in namespace for name, _ in parameters):
         return "self, *args, **kwargs", "self, *args, **kwargs"
     texts = []
-    for i, p in enumerate(parameters):
-        if p.default is inspect.Parameter.empty:
-            texts.append(p.name)
+    for i, (name, default) in enumerate(parameters):
+        if default is _NO_DEFAULT:
+            texts.append(name)
         else:
-            namespace["_default%d" % i] = p.default
-            texts.append("%s=_default%d" % (p.name, i))
-    return ", ".join(texts), ", ".join(p.name for p in parameters)
+            namespace["_default%d" % i] = default
+            texts.append("%s=_default%d" % (name, i))
+    return ", ".join(texts), ", ".join(name for name, _ in parameters)
 
 
 def _exponent_text(frame):

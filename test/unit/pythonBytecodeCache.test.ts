@@ -58,4 +58,24 @@ describe("Python tracer: the bytecode cache of its own modules", function () {
     assert.equal(existsSync(path.join(tracerFolder, "__pycache__")), false, "nothing written next to the tracer");
     assert.equal(existsSync(path.join(path.dirname(file), "__pycache__")), false, "nothing written next to the user's file");
   });
+
+  it("also reads the modules only some runs import later (training records, the tutorial's Value) from that cache, and the user's code still sees -B", async () => {
+    const code = ["import sys", "print(sys.dont_write_bytecode, sys.pycache_prefix)", "a = Value(2.0)", "b = a * a", "b.backward()", ""].join("\n");
+    const result = await runPython({ file, code, origin: { file, line: 1, column: 1 } }, { training: {} });
+    assert.equal(result.error, undefined, result.error?.message);
+    assert.deepEqual(
+      result.console.map((l) => l.text.trim()).filter((t) => !t.startsWith("GradLens")),
+      ["True None"],
+    );
+    assert.equal(result.training?.steps.length, 1, "the training records were made");
+    const cached = filesUnder(path.join(cacheHome, "gradlens", "pycache")).map((f) => path.basename(f));
+    for (const module of ["gradlens_training", "gradlens_params", "gradlens_tutorial_value"]) {
+      assert.ok(
+        cached.some((name) => name.startsWith(`${module}.`) && name.endsWith(".pyc")),
+        `${module} compiled into the cache (found: ${cached.join(", ")})`,
+      );
+    }
+    assert.equal(existsSync(path.join(tracerFolder, "__pycache__")), false, "nothing written next to the tracer");
+    assert.equal(existsSync(path.join(path.dirname(file), "__pycache__")), false, "nothing written next to the user's file");
+  });
 });
