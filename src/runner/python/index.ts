@@ -75,7 +75,9 @@ export async function runPython(input: PythonRunInput, options: PythonRunOptions
     }
     const training = options.training ? new PythonTrainingSession(directory, options.training) : undefined;
     const requestPath = path.join(directory, "request.json");
-    await writeFile(requestPath, JSON.stringify(training ? { ...request, training: training.spec } : request), "utf8");
+    // The host's limit counts from the spawn just below (childRun.ts): the tracer's own stop, from then too.
+    const deadlineMs = Date.now() + request.timeLimitMs;
+    await writeFile(requestPath, JSON.stringify({ ...request, deadlineMs, ...(training ? { training: training.spec } : {}) }), "utf8");
     training?.start();
 
     // A snippet's file may not be on disk (yet): then start in the temporary folder instead.

@@ -56,6 +56,11 @@ export interface TracerRequest {
   /** The first checkpoint once the run has gone on this long; then each waits `checkpointShare` × the last one's cost. */
   checkpointIntervalMs: number;
   checkpointShare: number;
+  /**
+   * When the host's time limit fires (epoch ms, set as the process starts): the tracer stops itself then,
+   * not `timeLimitMs` after its own start-up, so it has the whole grace to write what it recorded.
+   */
+  deadlineMs?: number;
 }
 
 export interface RequestLimits {
