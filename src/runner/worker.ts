@@ -27,14 +27,13 @@ import { describeNonFinite } from "./nonFiniteMessage";
 import { UserValues } from "./userValues";
 import { CallFrameRecorder } from "./callFrames";
 import type { WorkerInput, WorkerOutput, WorkerRoot, WorkerBinding, WorkerError } from "./protocol";
-import { LIVE_GRAPH_MS, StopTraining, WorkerTraining, type SharedSnapshot } from "./training/workerTraining";
+import { StopTraining, WorkerTraining, firstCheckpointGapMs, type SharedSnapshot } from "./training/workerTraining";
+import { CHECKPOINT_SHARE } from "../protocol/limits";
 import { exitAfterResult, exitProcess, guardProcessKill, openChildChannel, type ChildChannel } from "./process/childChannel";
 import { startWatchdog, STOP, type StopReason, type Watchdog } from "./process/watchdog";
 import { ConsoleCapture } from "./process/consoleCapture";
 
 const MAX_BACKWARD_SITES = 16;
-/** Checkpoints take at most about 1/CHECKPOINT_SHARE of the run's time (see checkpointIfDue). */
-const CHECKPOINT_SHARE = 50;
 
 /** Thrown by the stubbed `process.exit` to end the user's code where it is (then the run ends for real). */
 class ExitRequest extends Error {
@@ -128,7 +127,7 @@ async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdo
    * training run streams its records and kept graphs as it goes (a recent graph every
    * LIVE_GRAPH_MS): its first checkpoint waits as long.
    */
-  let checkpointGapMs = input.training ? Math.max(input.checkpointIntervalMs, LIVE_GRAPH_MS) : input.checkpointIntervalMs;
+  let checkpointGapMs = firstCheckpointGapMs(input.checkpointIntervalMs, input.training !== undefined);
   function checkpointIfDue(): void {
     if (lastBackward - lastCheckpoint >= checkpointGapMs) {
       const before = performance.now();

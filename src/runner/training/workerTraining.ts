@@ -95,6 +95,10 @@ const BATCH_MS = 100;
  * 1/LIVE_GRAPH_SHARE of the run's time (a snapshot of a big step costs a few of its steps).
  */
 export const LIVE_GRAPH_MS = 10_000;
+/** A training run streams a recent graph every LIVE_GRAPH_MS: its first checkpoint waits as long (both runners). */
+export function firstCheckpointGapMs(intervalMs: number, training: boolean): number {
+  return training ? Math.max(intervalMs, LIVE_GRAPH_MS) : intervalMs;
+}
 const LIVE_GRAPH_SHARE = 50;
 
 interface RecentStep {
