@@ -81,7 +81,7 @@ async function main() {
   }
   const directory = mkdtempSync(path.join(os.tmpdir(), "gradlens-bench-python-"));
   try {
-    const request = await buildRequest({ file: program }, { timeLimitMs: 600_000, heapLimitMb: 4096 }, { resultPath: path.join(directory, "result.json"), dumpPath: path.join(directory, "where.txt") });
+    const request = await buildRequest({ file: program }, { timeLimitMs: 600_000, heapLimitMb: 4096 }, { resultPath: path.join(directory, "result.json"), dumpPath: path.join(directory, "where.txt"), checkpointPath: path.join(directory, "checkpoint") });
     const requestPath = path.join(directory, "request.json");
     writeFileSync(requestPath, JSON.stringify(request));
     const tracer = tracerScriptPath()!;

@@ -25,6 +25,8 @@ import { bundleWithEngine } from "./plainBundle";
 import { TrainingControl } from "../src/runner/training/control";
 import { resolvePythonPath, runPython } from "../src/runner/python";
 import { buildRequest } from "../src/runner/python/request";
+import { CHECKPOINT_INTERVAL_MS } from "../src/protocol/limits";
+import { firstCheckpointGapMs } from "../src/runner/training/workerTraining";
 import { tracerScriptPath } from "../src/runner/python/tracerScript";
 import type { StepRecord } from "../src/protocol/training";
 
@@ -115,7 +117,8 @@ async function python(rounds: number): Promise<void> {
   const directory = mkdtempSync(path.join(os.tmpdir(), "gradlens-bench-training-"));
   const tracer = tracerScriptPath()!;
   const requestFor = async (round: number): Promise<string> => {
-    const request = await buildRequest({ file }, { timeLimitMs: 600_000, heapLimitMb: 4096 }, { resultPath: path.join(directory, `result${round}.json`), dumpPath: path.join(directory, `where${round}.txt`) });
+    const limits = { timeLimitMs: 600_000, heapLimitMb: 4096, checkpointIntervalMs: firstCheckpointGapMs(CHECKPOINT_INTERVAL_MS, true) };
+    const request = await buildRequest({ file }, limits, { resultPath: path.join(directory, `result${round}.json`), dumpPath: path.join(directory, `where${round}.txt`), checkpointPath: path.join(directory, `checkpoint${round}`) });
     const requestPath = path.join(directory, `request${round}.json`);
     writeFileSync(requestPath, JSON.stringify({ ...request, training: { progressPath: path.join(directory, `training${round}.jsonl`), stopPath: path.join(directory, "stop") } }));
     return requestPath;

@@ -146,6 +146,10 @@ def error_of(chunks, error, kind, message, outside=None):
         if kind in ("timeout", "memory"):
             message += said(" — last at line {0}", position["line"])
     result = {"kind": kind}
+    if kind in ("timeout", "memory"):
+        # The host words a stop as for TypeScript (src/runner/stopMessages.ts): the functions it was in,
+        # innermost first; a module's top level, a generator expression or a lambda has no name to show.
+        result["stop"] = {"functions": [None if s.name.startswith("<") else s.name for s, _ in reversed(frames)]}
     result.update(message_fields(message))
     if position is not None:
         result["position"] = position

@@ -2,6 +2,7 @@
 if the run never finishes) and recorded line by line with the line of code that printed it."""
 import io
 import sys
+import time
 
 from gradlens_messages import message_fields, said
 
@@ -17,6 +18,7 @@ class Output:
         self._chars = 0
         self._full = False
         self._pending = {}  # stream -> [text so far, position of its first write]
+        self.last_write = 0.0  # perf_counter() of the last print: a run that prints is making progress
 
     def note(self, text, index=None):
         """A line from GradLens itself (on stderr, as the TypeScript runner's notes), at the end or
@@ -26,6 +28,7 @@ class Output:
         self.lines.insert(len(self.lines) if index is None else index, line)
 
     def record(self, stream, text, frame):
+        self.last_write = time.perf_counter()
         if not self.recording or self._full:
             return
         pending = self._pending.get(stream)

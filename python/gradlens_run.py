@@ -18,6 +18,7 @@ import time
 
 import gradlens_code_cache as code_cache
 from gradlens_backward_watch import BackwardWatch
+from gradlens_checkpoint import Checkpoints
 from gradlens_capture import capture
 from gradlens_frames import CallRecorder
 from gradlens_errors import describe_exception, describe_op_error, error_of, file_lines_in, syntax_error_of
@@ -153,7 +154,11 @@ def execute(run, compiled, request, scope):
     try:
         if timer:
             signal.signal(signal.SIGALRM, on_time_limit)
-            signal.setitimer(signal.ITIMER_REAL, time_limit_ms / 1000)
+            # The host counts the limit from the process's start; this process's start-up (imports, the
+            # rewrite) is not the code's time, but counting from here would leave it less of the stop's grace.
+            deadline = request.get("deadlineMs")
+            seconds = time_limit_ms / 1000 if deadline is None else deadline / 1000 - time.time()
+            signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.001))
         try:
             for chunk, code in compiled:
                 run.output.recording = chunk is run.main
@@ -266,6 +271,24 @@ def collect(run, request, op_checks=None):
     return roots, bindings, problem
 
 
+def write_checkpoint(run, request, result):
+    """The result as it would be if the run ended now, written beside the result file
+    (gradlens_checkpoint.py); the run goes on as if nothing happened."""
+    recorder = run.recorder
+    enabled, collecting = recorder.enabled, gc.isenabled()
+    streams = sys.stdout, sys.stderr
+    with open(os.devnull, "w") as quiet:
+        sys.stdout = sys.stderr = quiet  # reading a value may run the user's code (a property that prints)
+        try:
+            roots, bindings, _ = collect(run, request)
+        finally:
+            recorder.enabled = enabled
+            if collecting:
+                gc.enable()
+            sys.stdout, sys.stderr = streams
+    write_result(request["checkpointPath"], dict(result, roots=roots, bindings=bindings, console=list(run.output.lines)))
+
+
 def cycle_error(run, cycle, name, site):
     """A value among its own inputs: an error at the line that changed the inputs to make it so."""
     recorder = run.recorder
@@ -330,7 +353,7 @@ def watch_parent(temporary_folder):
 
 def main(request_path, bytecode_cache=None):
     global _bytecode_cache
-    started = time.perf_counter()
+    started, started_at = time.perf_counter(), time.time()
     _bytecode_cache = bytecode_cache
     watch_parent(os.path.dirname(os.path.abspath(request_path)))
     with open(request_path, encoding="utf-8") as f:
@@ -423,7 +446,16 @@ def main(request_path, bytecode_cache=None):
     real_stdout, real_stderr = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = Console("stdout", real_stdout, run.output), Console("stderr", real_stderr, run.output)
 
+    checkpoints = Checkpoints(request, started, lambda: write_checkpoint(run, request, result))
+    recorder.backward_listeners.append(checkpoints.after_backward)
     error = execute(run, compiled, request, scope)
+    recorder.backward_listeners.remove(checkpoints.after_backward)  # the checks and the reading below are not the run
+    if error is not None and "stop" in error:
+        # How long the run showed no progress before the stop: only a quiet run may be an endless loop.
+        # The host counts from the spawn (request deadlineMs): its start-up before `started` is quiet time too.
+        deadline = request.get("deadlineMs")
+        spawned = started if deadline is None else started - max(0.0, started_at - (deadline - request.get("timeLimitMs", 10_000)) / 1000)
+        error["stop"]["quietMs"] = (time.perf_counter() - max(spawned, checkpoints.last_backward, run.output.last_write)) * 1000
     if request.get("checks") is not None and (error is None or error["kind"] == "runtime"):
         # "check" mode: gradient checks of the user's functions (gradlens_check.py)
         result["checks"] = import_own("gradlens_check").run_checks(request, scope, run)

@@ -199,15 +199,15 @@ def names_of(code, compile_name):
     return used - bound - _BUILTIN_NAMES, bound
 
 
-def select_context(main_code, main_name, context_chunks, ignored=("Value",)):
+def select_context(main_code, main_name, context_chunks, partial=("Value",)):
     """The earlier chunks that define names the main chunk uses, as [(chunk, names it provides)] in
-    document order; searched nearest first. `Value` never pulls a block in: without one, the
-    tutorial's is provided (an earlier block may hold only part of a class)."""
+    document order; searched nearest first. A chapter shows `Value` in pieces (a class with only its
+    `__init__`, methods alone), so only a block that defines the whole class (one with a `backward()`
+    method: the full listing, a learner's own class) pulls it in; without one, the tutorial's is provided."""
     try:
         needed, _ = names_of(main_code, main_name)
     except SyntaxError:
         return []
-    needed -= set(ignored)
     selected = []
     for chunk in reversed(context_chunks):
         if not needed:
@@ -216,12 +216,20 @@ def select_context(main_code, main_name, context_chunks, ignored=("Value",)):
             free, bound = names_of(chunk.code, chunk.compile_name)
         except (SyntaxError, ValueError):
             continue
-        provided = needed & bound
+        provided = {name for name in needed & bound if name not in partial or _defines_whole_class(chunk.code, name)}
         if provided:
             selected.append((chunk, sorted(provided)))
-            needed = (needed - bound) | (free - set(ignored))
+            needed = (needed - bound) | free
     selected.reverse()
     return selected
+
+
+def _defines_whole_class(code, name):
+    """Whether the code defines the class `name` at its top level with a `backward()` method."""
+    for node in ast.parse(code).body:
+        if isinstance(node, ast.ClassDef) and node.name == name:
+            return any(isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == "backward" for item in node.body)
+    return False
 
 
 # --- the rewrite that reports bindings -------------------------------------------------------------

@@ -16,7 +16,7 @@ from functools import reduce
 from itertools import compress
 from operator import add, attrgetter, itemgetter, mul, not_, sub
 
-from gradlens_capture import capture
+from gradlens_capture import _walked_graph, capture
 from gradlens_graph import as_float, json_number, label_of, snapshot, streamed_json
 from gradlens_params import find_parameter_paths, group_of_path, short_group_names
 from gradlens_values import children_attribute
@@ -303,6 +303,16 @@ class Training:
 
     def finish(self):
         """Completes the last step, keeps the last step's graph, and returns the run's training summary."""
+        # As in after_backward: reading the last graph makes many objects and no garbage cycles.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._finish()
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _finish(self):
         self.recorder.enabled = False
         final = self.open is not None
         if final:
@@ -411,9 +421,13 @@ class Training:
 
     def _scan(self, root, taken=None):
         """(leaves, relus, dead relus) of the graph under `root`."""
-        if taken is not None and taken.children is not None and self.relus[0] > 0:
+        if taken is not None and self.relus[0] > 0:
             # The tracer's capture already holds every node: its leaves come at C speed; ReLUs are counted by the patched relu.
-            return [v for v, c in zip(taken.nodes, taken.children) if not c], 0, 0
+            leaves = self._lazy_leaves(taken)
+            if leaves is not None:
+                return leaves, 0, 0
+            if taken.children is not None:
+                return [v for v, c in zip(taken.nodes, taken.children) if not c], 0, 0
         leaves = []
         relus = dead = 0
         visited = {id(root)}
@@ -440,6 +454,19 @@ class Training:
                     visited.add(key)
                     stack.append(c)
         return leaves, relus, dead
+
+    def _lazy_leaves(self, taken):
+        """The leaves of a lazy capture (gradlens_capture.lazy) read from the list its backward() walked,
+        as settling it would give them (same values, same order), without copying every value's numbers:
+        those are read, if ever, when the capture is (per call site only the last one's is). None when the
+        capture is not lazy or that list is not exactly the graph (then settling it walks the graph)."""
+        walked = taken.walked if taken._unchecked is not None and taken.saved is not None else None
+        if not walked or walked[-1] is not taken.root:
+            return None
+        nodes, _kinds, children = _walked_graph(self.recorder, walked, self.node_limit) or (None, None, None)
+        if not nodes:
+            return None
+        return list(compress(nodes, map(not_, children)))
 
     def _complete(self, open_step):
         n_groups = len(self.groups)

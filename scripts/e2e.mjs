@@ -50,10 +50,10 @@ function ensureVsix() {
   return vsix;
 }
 
-/** examples/ plus a Python file, as a user's project. */
+/** examples/ plus Python files, as a user's project. */
 function makeWorkspace(dir) {
   cpSync(join(root, "examples"), dir, { recursive: true });
-  copyFileSync(join(root, "test", "e2e", "fixtures", "ch04.py"), join(dir, "ch04.py"));
+  for (const name of ["ch04.py", "train_forever.py"]) copyFileSync(join(root, "test", "e2e", "fixtures", name), join(dir, name));
   return dir;
 }
 

@@ -6,5 +6,5 @@ export { gradcheck, mulberry32 } from "./gradcheck";
 export type { GradcheckInput, GradcheckOptions, GradcheckResult, InputCheck, InputMutation, SweepPoint, Verdict } from "./gradcheck";
 export { findNonFiniteOrigin, findNonFiniteData, findNonFiniteGrad } from "./nonfinite";
 export type { NonFiniteOrigin } from "./nonfinite";
-export { snapshotGraph, snapshotNodes, snapshotEdges, toJsonNumber, fromJsonNumber, snapshotToJson, snapshotFromJson } from "./snapshot";
-export type { GraphSnapshot, SnapshotNode, SnapshotEdge, JsonNumber, SnapshotJson } from "./snapshot";
+export { snapshotGraph, snapshotGraphPacked, snapshotNodes, snapshotEdges, toJsonNumber, fromJsonNumber, snapshotToJson, snapshotFromJson } from "./snapshot";
+export type { GraphSnapshot, PackedLabels, SnapshotNode, SnapshotEdge, JsonNumber, SnapshotJson } from "./snapshot";

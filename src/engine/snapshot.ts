@@ -26,7 +26,29 @@ export interface GraphSnapshot {
   root: number;
 }
 
+/**
+ * A snapshot's labels as typed arrays, by ascending node id (names in order of first use): the
+ * form in which they cross process boundaries (see runner/labelTransfer.ts).
+ */
+export interface PackedLabels {
+  ids: Uint32Array;
+  /** Index into `names` per id. */
+  nameIndex: Uint32Array;
+  names: string[];
+}
+
 export function snapshotGraph(root: Value, order: Value[] = topologicalOrder(root)): GraphSnapshot {
+  const { graph, labels } = snapshotGraphPacked(root, order);
+  for (let k = 0; k < labels.ids.length; k++) graph.labels[labels.ids[k]] = labels.names[labels.nameIndex[k]];
+  return graph;
+}
+
+/**
+ * The snapshot of a graph that is sent away: its labels come packed (and `graph.labels` is empty),
+ * without a record keyed by node (a microgpt step labels ~40 % of its nodes: building that record
+ * and packing it afterwards cost about as much as the rest of the snapshot).
+ */
+export function snapshotGraphPacked(root: Value, order: Value[] = topologicalOrder(root)): { graph: GraphSnapshot; labels: PackedLabels } {
   const n = order.length;
   let edgeCount = 0;
   for (let i = 0; i < n; i++) edgeCount += order[i].childCount;
@@ -37,7 +59,13 @@ export function snapshotGraph(root: Value, order: Value[] = topologicalOrder(roo
   const data = new Float64Array(n);
   const grad = new Float64Array(n);
   const site = new Int32Array(n);
-  const labels: Record<number, string> = {};
+  const labelled: number[] = [];
+  const nameOf: number[] = [];
+  const names: string[] = [];
+  const nameIndex = new Map<string, number>();
+  // Labels come in runs of the same name (a variable's values): the last one's index usually serves.
+  let lastName: string | undefined;
+  let lastIndex = -1;
   const childStart = new Uint32Array(n + 1);
   const child = new Uint32Array(edgeCount);
   const localGrad = new Float64Array(edgeCount);
@@ -54,7 +82,21 @@ export function snapshotGraph(root: Value, order: Value[] = topologicalOrder(roo
     data[i] = v.data;
     grad[i] = v.grad;
     site[i] = v.site;
-    if (v.label !== undefined) labels[i] = v.label;
+    const label = v.label;
+    if (label !== undefined) {
+      if (label !== lastName) {
+        let index = nameIndex.get(label);
+        if (index === undefined) {
+          index = names.length;
+          names.push(label);
+          nameIndex.set(label, index);
+        }
+        lastName = label;
+        lastIndex = index;
+      }
+      labelled.push(i);
+      nameOf.push(lastIndex);
+    }
     childStart[i] = e;
     for (let j = 0; j < v.childCount; j++) {
       // A child outside `order` (a caller's partial list) reads as node 0, as it always has.
@@ -64,7 +106,8 @@ export function snapshotGraph(root: Value, order: Value[] = topologicalOrder(roo
     }
   }
   childStart[n] = e;
-  return { nodeCount: n, opNames, op, data, grad, site, labels, childStart, child, localGrad, root: n - 1 };
+  const graph: GraphSnapshot = { nodeCount: n, opNames, op, data, grad, site, labels: {}, childStart, child, localGrad, root: n - 1 };
+  return { graph, labels: { ids: Uint32Array.from(labelled), nameIndex: Uint32Array.from(nameOf), names } };
 }
 
 /** One node, as a plain object (for small graphs, tests and the CLI). */

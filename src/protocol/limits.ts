@@ -26,6 +26,8 @@ export const MAX_LINE_CHARS = 8 * 1024;
 export const STOP_GRACE_MS = 600;
 /** How often a running program sends its latest completed backward() graph (survives a hard kill). */
 export const CHECKPOINT_INTERVAL_MS = 2000;
+/** Checkpoints take at most about 1/CHECKPOINT_SHARE of a run's time: each waits 50× the last one's cost. */
+export const CHECKPOINT_SHARE = 50;
 /** "an endless loop?" is said only of a run that printed nothing and completed no backward() for this long. */
 export const QUIET_RUN_MS = 3000;
 

@@ -14,8 +14,6 @@ import type { CallFrames } from "../protocol/result";
  */
 const MAX_FRAMES = 1_000_000;
 const KEEP_EARLIEST = MAX_FRAMES / 4;
-/** framesFor steps through fewer calls than this one by one; past it, it jumps (see there). */
-const JUMP_AFTER_CALLS = 32;
 
 export class CallFrameRecorder {
   private functions: { name: string; file: string; line: number }[] = [];
@@ -65,44 +63,32 @@ export class CallFrameRecorder {
     return result;
   }
 
-  /** The calls that made the nodes of one graph, renumbered densely (callers before callees). */
+  /**
+   * The calls that made the nodes of one graph, renumbered densely (callers before callees).
+   * Calls nest and are recorded by start, so a node's innermost call is the last call started at
+   * or before its id, or the first of that call's callers still open at it: a binary search per
+   * node, in the graph's own order (sorting the nodes by id and sweeping the calls cost ~10× more).
+   */
   framesFor(order: readonly Value[]): CallFrames | undefined {
     const n = order.length;
-    if (this.count === 0 || n === 0) return undefined;
-    const node = new Int32Array(n).fill(-1);
-    // Nodes by creation id; calls are already by start id and nest.
-    const byId = byCreation(order);
-    const open: number[] = [];
-    let next = 0;
-    for (const i of byId) {
-      const id = order[i].id;
-      if (next < this.count && this.start[next] <= id) {
-        // A training step's graph holds parameters made long before the step: stepping through
-        // every call made in between costs the whole run's calls, so jump to the last call started
-        // by this node; the open calls are then exactly that call and its callers.
-        const last = this.lastStartedBy(id, next);
-        if (last - next > JUMP_AFTER_CALLS) {
-          open.length = 0;
-          for (let k = last; k >= 0; k = this.parent[k]) open.push(k);
-          open.reverse();
-          next = last + 1;
-        } else {
-          while (next <= last) {
-            while (open.length > 0 && !this.contains(open[open.length - 1], this.start[next])) open.pop();
-            open.push(next++);
-          }
-        }
-      }
-      while (open.length > 0 && !this.contains(open[open.length - 1], id)) open.pop();
-      node[i] = open.length > 0 ? open[open.length - 1] : -1;
-    }
-    // Keep only calls that hold a node (and their callers): listed as found, not by a pass over every call.
-    const used = new Uint8Array(this.count);
+    const count = this.count;
+    if (count === 0 || n === 0) return undefined;
+    const { start, parent: callerOf } = this;
+    const node = new Int32Array(n);
+    // Calls that hold a node, and their callers, listed as found (not by a pass over every call).
+    const used = new Uint8Array(count);
     const found: number[] = [];
+    let last = -1;
     for (let i = 0; i < n; i++) {
-      for (let k = node[i]; k >= 0 && !used[k]; k = this.parent[k]) {
-        used[k] = 1;
-        found.push(k);
+      const id = order[i].id;
+      // Neighbours in a graph were mostly made one after the other: the previous node's call often serves.
+      if (last < 0 || start[last] > id || (last + 1 < count && start[last + 1] <= id)) last = this.lastStartedBy(id);
+      let k = last;
+      while (k >= 0 && !this.contains(k, id)) k = callerOf[k];
+      node[i] = k;
+      for (let c = k; c >= 0 && !used[c]; c = callerOf[c]) {
+        used[c] = 1;
+        found.push(c);
       }
     }
     const kept = found.length;
@@ -110,14 +96,14 @@ export class CallFrameRecorder {
     // Callers before callees, as recorded (a caller's index is below its callees').
     const calls = Int32Array.from(found).sort();
     // Read only at used calls (a used call's caller is used too).
-    const renumber = new Int32Array(this.count);
+    const renumber = new Int32Array(count);
     for (let r = 0; r < kept; r++) renumber[calls[r]] = r;
     const parent = new Int32Array(kept);
     const fn = new Int32Array(kept);
     const callSite = new Int32Array(kept);
     for (let r = 0; r < kept; r++) {
       const k = calls[r];
-      parent[r] = this.parent[k] >= 0 ? renumber[this.parent[k]] : -1;
+      parent[r] = callerOf[k] >= 0 ? renumber[callerOf[k]] : -1;
       fn[r] = this.fn[k];
       callSite[r] = this.callSite[k];
     }
@@ -125,9 +111,10 @@ export class CallFrameRecorder {
     return { functions: this.functions.slice(), parent, fn, callSite, node };
   }
 
-  /** The last call in [from, count) that started at or before creation id `id` (start[from] ≤ id): a binary search, as starts only grow. */
-  private lastStartedBy(id: number, from: number): number {
-    let lo = from;
+  /** The last call that started at or before creation id `id` (−1 if none): a binary search, as starts only grow. */
+  private lastStartedBy(id: number): number {
+    if (this.start[0] > id) return -1;
+    let lo = 0;
     let hi = this.count - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
@@ -183,23 +170,4 @@ export class CallFrameRecorder {
     this.start = bigger(this.start);
     this.end = bigger(this.end);
   }
-}
-
-/** Positions of `order` sorted by the nodes' creation ids. */
-function byCreation(order: readonly Value[]): Int32Array | number[] {
-  const n = order.length;
-  // id × 2^k + position, sorted as numbers (a typed array's native sort, no comparator calls), while that stays exact.
-  const bits = Math.max(1, Math.ceil(Math.log2(n + 1)));
-  const scale = 2 ** bits;
-  const keys = new Float64Array(n);
-  let exact = true;
-  for (let i = 0; i < n; i++) {
-    keys[i] = order[i].id * scale + i;
-    if (keys[i] > Number.MAX_SAFE_INTEGER) exact = false;
-  }
-  if (!exact) return Array.from({ length: n }, (_, i) => i).sort((a, b) => order[a].id - order[b].id);
-  keys.sort();
-  const positions = new Int32Array(n);
-  for (let i = 0; i < n; i++) positions[i] = keys[i] % scale;
-  return positions;
 }

@@ -1,13 +1,12 @@
 /**
  * A snapshot's labels cross the worker boundary as typed arrays: structured-cloning a record with
  * half a million keys takes over a second, the arrays move for free and rebuild in a tenth of that.
+ * The engine's own graphs are packed as they are snapshotted (snapshotGraphPacked); these pack a
+ * record of labels made otherwise (a learner's class).
  */
-export interface PackedLabels {
-  ids: Uint32Array;
-  /** Index into `names` per id. */
-  nameIndex: Uint32Array;
-  names: string[];
-}
+import type { PackedLabels } from "../engine";
+
+export type { PackedLabels };
 
 export function packLabels(labels: Record<number, string>): PackedLabels {
   const keys = Object.keys(labels);

@@ -13,7 +13,7 @@ import { getHeapStatistics } from "node:v8";
 import * as l10n from "@vscode/l10n";
 import { useTranslations } from "./localization";
 import * as engine from "../engine";
-import { Value, creationSite, valuesCreated, topologicalOrder, snapshotGraph, findNonFiniteData, findNonFiniteGrad, type GraphSnapshot } from "../engine";
+import { Value, creationSite, valuesCreated, topologicalOrder, snapshotGraphPacked, findNonFiniteData, findNonFiniteGrad, type GraphSnapshot } from "../engine";
 import { observeBackward, observeBackwardStart } from "../engine/value";
 import { HELPERS } from "./helpers";
 import { describeThrown, framesOf, BUNDLE_FILENAME } from "./workerErrors";
@@ -21,20 +21,19 @@ import { learnerOpChecks, modelChecks, runChecks } from "./workerChecks";
 import { BackwardWatch } from "./backwardWarnings";
 import { checkOps, sortOps, type OpGraph } from "./opCheck";
 import { rerunForward } from "./opCheckRerun";
-import { packLabels } from "./labelTransfer";
+import { unpackLabels } from "./labelTransfer";
 import { BackwardStates } from "./backwardState";
 import { describeNonFinite } from "./nonFiniteMessage";
 import { UserValues } from "./userValues";
 import { CallFrameRecorder } from "./callFrames";
 import type { WorkerInput, WorkerOutput, WorkerRoot, WorkerBinding, WorkerError } from "./protocol";
-import { LIVE_GRAPH_MS, StopTraining, WorkerTraining, type SharedSnapshot } from "./training/workerTraining";
+import { StopTraining, WorkerTraining, firstCheckpointGapMs, type SharedSnapshot } from "./training/workerTraining";
+import { CHECKPOINT_SHARE } from "../protocol/limits";
 import { exitAfterResult, exitProcess, guardProcessKill, openChildChannel, type ChildChannel } from "./process/childChannel";
 import { startWatchdog, STOP, type StopReason, type Watchdog } from "./process/watchdog";
 import { ConsoleCapture } from "./process/consoleCapture";
 
 const MAX_BACKWARD_SITES = 16;
-/** Checkpoints take at most about 1/CHECKPOINT_SHARE of the run's time (see checkpointIfDue). */
-const CHECKPOINT_SHARE = 50;
 
 /** Thrown by the stubbed `process.exit` to end the user's code where it is (then the run ends for real). */
 class ExitRequest extends Error {
@@ -128,7 +127,7 @@ async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdo
    * training run streams its records and kept graphs as it goes (a recent graph every
    * LIVE_GRAPH_MS): its first checkpoint waits as long.
    */
-  let checkpointGapMs = input.training ? Math.max(input.checkpointIntervalMs, LIVE_GRAPH_MS) : input.checkpointIntervalMs;
+  let checkpointGapMs = firstCheckpointGapMs(input.checkpointIntervalMs, input.training !== undefined);
   function checkpointIfDue(): void {
     if (lastBackward - lastCheckpoint >= checkpointGapMs) {
       const before = performance.now();
@@ -294,9 +293,11 @@ async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdo
       let shared = snapshots.get(value);
       if (!shared) {
         const order = topologicalOrder(value);
-        const graph = snapshotGraph(value, order);
+        const { graph, labels } = snapshotGraphPacked(value, order);
+        // Read from the columns while they still hold the live numbers (the non-finite search reads those).
+        const finite = allFinite(graph);
         if (epoch !== undefined) restoreBackwardState(graph, order, states, epoch);
-        shared = { order, graph, labels: once(() => packLabels(graph.labels)), frames: once(() => frames.framesFor(order)) };
+        shared = { order, graph, labels: () => labels, frames: once(() => frames.framesFor(order)), finite };
         snapshots.set(value, shared);
       }
       return shared;
@@ -323,6 +324,8 @@ async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdo
       states.enabled = false;
       userValues.enabled = false;
       output.checks = runChecks(input.checks, userValues.adaptForChecks(registered), input.gradcheck ?? {}, errorOf, { functionOfSite, lastLearnerGraph: () => userValues.lastCheckGraph() });
+      // The checks' own backward() calls may have written the parameters' grads since the snapshots.
+      for (const shared of snapshots.values()) shared.finite = undefined;
       recordBackward = true;
       userValues.enabled = true;
       restoreBindings?.();
@@ -360,8 +363,8 @@ async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdo
         }
         const shared = snapshotOf(root.value, root.epoch);
         const { graph } = shared;
-        if (checkingOps) opGraphs.set({ root: index, graph: { ...graph } }, order);
-        // The labels cross the channel packed (the snapshot keeps them for the op checks).
+        // The op checks name nodes by their labels; the labels cross the channel packed.
+        if (checkingOps) opGraphs.set({ root: index, graph: { ...graph, labels: unpackLabels(shared.labels()) } }, order);
         const workerRoot: WorkerRoot = { name, reason: root.reason, siteId: root.siteId, graph: { ...graph, labels: {} }, labels: shared.labels() };
         if (root.calls > 1) workerRoot.calls = root.calls;
         const calls = shared.frames();
@@ -373,7 +376,8 @@ async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdo
             if (ids) for (const id of ids) nodeOfBinding[id] ??= { root: index, id: i };
           }
         }
-        if (!output.nonFinite) {
+        // Every number finite when the snapshot read them (the usual case): no search of the graph.
+        if (!output.nonFinite && shared.finite !== true) {
           const origin = findNonFiniteData(root.value, order) ?? findNonFiniteGrad(root.value, order);
           if (origin) {
             output.nonFinite = {
@@ -432,6 +436,13 @@ async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdo
 function once<T>(make: () => T): () => T {
   let made: { value: T } | undefined;
   return () => (made ??= { value: make() }).value;
+}
+
+/** Whether every node's data and grad in `graph` is finite (x − x is NaN for NaN and ±Infinity, 0 otherwise). */
+function allFinite(graph: GraphSnapshot): boolean {
+  let sum = 0;
+  for (let i = 0; i < graph.nodeCount; i++) sum += graph.data[i] - graph.data[i] + (graph.grad[i] - graph.grad[i]);
+  return sum === 0;
 }
 
 /** The numbers as they were at the root's backward(), where user code changed them since. */

@@ -146,6 +146,26 @@ describe(`GradLens from its VSIX in VS Code ${vscodeVersion} (trusted workspace)
     await wb.shot("python-graph", { docsName: "python.png" });
   });
 
+  it("stops a Python training loop at the time limit and still shows its last step's graph", async function () {
+    this.timeout(120_000);
+    const tab = wb.page.locator(".tabs-container .tab", { hasText: "Graph:" });
+    if ((await tab.count()) > 0) {
+      await tab.hover();
+      await tab.locator(".tab-actions .action-label").click();
+      await tab.waitFor({ state: "detached" });
+    }
+    // The loop would run for minutes: the editor's 10 s limit stops it.
+    await wb.openFile("train_forever.py");
+    await wb.runCommand("GradLens: Show Computation Graph");
+    const message = await wb.notification("stopped after 10 s");
+    assert.match(message, /stopped after 10 s: the code was still running — at line \d+/);
+    assert.doesNotMatch(message, /endless loop/, "it printed and called backward() all along");
+    const stopped = await wb.graphFrame(30_000);
+    const labels = (await wb.graphNodes(stopped)).map((n) => n.label);
+    assert.ok(labels.some((l) => /(^|· )loss\ndata \d/.test(l)), `the loss of the last saved step: ${labels.slice(-4).join(" / ")}`);
+    await wb.shot("python-stopped");
+  });
+
   it("opens a microgpt training step (~56k nodes) on the top level of its calls, readable, and opens a call", async function () {
     this.timeout(240_000);
     const tab = wb.page.locator(".tabs-container .tab", { hasText: "Graph:" });

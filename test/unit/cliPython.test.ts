@@ -113,7 +113,7 @@ describe("cli: Python files, Markdown blocks and local gradients (the built bund
       const json = JSON.parse(graph.stdout) as GraphJson;
       assert.equal(json.root.name, "out");
       assert.equal(json.root.line, 50);
-      assert.match(graph.stderr, /ran the code block at line 6 first \(it defines scaled\)/);
+      assert.match(graph.stderr, /ran the code block at line 6 first \(it defines Value, scaled\)/);
       const check = gradlens("check", md, "--line", "46");
       assert.equal(check.status, 0, check.stderr);
       assert.match(check.stdout, /^f\s+x\s+5\.43656\s+5\.43656\s+ok\s+ok$/m);

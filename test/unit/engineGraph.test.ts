@@ -8,6 +8,7 @@ import {
   fromJsonNumber,
   snapshotEdges,
   snapshotGraph,
+  snapshotGraphPacked,
   snapshotNodes,
   snapshotFromJson,
   snapshotToJson,
@@ -16,6 +17,7 @@ import {
   type SnapshotJson,
 } from "../../src/engine";
 import { anyLeaf } from "../../src/engine/value";
+import { packLabels, unpackLabels } from "../../src/runner/labelTransfer";
 
 describe("engine: graph snapshot", () => {
   /** z = x*y + w with every node named. */
@@ -145,6 +147,26 @@ describe("engine: graph snapshot", () => {
       );
       assert.deepEqual(Array.from(s.localGrad.subarray(s.childStart[i], s.childStart[i + 1])), v.localGrads);
     });
+  });
+
+  it("packs the labels as it reads them: the very arrays packLabels makes of the snapshot's record, runs of a name and names that come back included", () => {
+    const a = new Value(1).named("a");
+    let h = a;
+    const names = ["h", "h", "t", "h", "t", "t", "u"];
+    for (let i = 0; i < 40; i++) {
+      h = h.mul(new Value(0.5 + i)).add(a).tanh();
+      if (i % 3 !== 1) h.named(names[i % names.length]);
+    }
+    h.named("loss");
+    h.backward();
+    const order = topologicalOrder(h);
+    const plain = snapshotGraph(h, order);
+    const packed = snapshotGraphPacked(h, order);
+    assert.deepEqual(packed.labels, packLabels(plain.labels));
+    assert.deepEqual(unpackLabels(packed.labels), plain.labels);
+    assert.deepEqual(packed.graph.labels, {});
+    assert.deepEqual({ ...packed.graph, labels: plain.labels }, plain);
+    assert.ok(packed.labels.names.length >= 4 && packed.labels.ids.length > 20);
   });
 
   it("serialises as JSON with NaN and ±Infinity written as strings, and reads it back", () => {

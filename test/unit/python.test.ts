@@ -165,6 +165,52 @@ describe("Python runner", function () {
       assert.deepEqual(result.notes?.map((n) => n.kind), ["context", "context", "tutorial-value"]);
     });
 
+    it("a learner's own whole class in an earlier block is the Value a later block uses, not the tutorial's", async () => {
+      // Their class has a bug to find (d(a*b)/da given as a.data): GradLens must show theirs, as plain Python would.
+      const own = [
+        "```python",
+        "class Value:",
+        "    def __init__(self, data, _children=(), _op=''):",
+        "        self.data, self.grad, self._prev, self._op = data, 0.0, set(_children), _op",
+        "        self._backward = lambda: None",
+        "    def __mul__(self, other):",
+        "        out = Value(self.data * other.data, (self, other), 'times')",
+        "        def _backward():",
+        "            self.grad += self.data * out.grad",
+        "            other.grad += self.data * out.grad",
+        "        out._backward = _backward",
+        "        return out",
+        "    def backward(self):",
+        "        self.grad = 1.0",
+        "        self._backward()",
+        "```",
+        "",
+        "The constructor again, on its own:",
+        "",
+        "```python",
+        "class Value:",
+        "    def __init__(self, data):",
+        "        self.data = data",
+        "```",
+        "",
+        "```python",
+        "a = Value(2.0)",
+        "b = Value(3.0)",
+        "c = a * b",
+        "c.backward()",
+        "print(a.grad, b.grad)",
+        "```",
+      ].join("\n");
+      const ownFile = fixture("own-notes.md");
+      const result = await runPython({ file: ownFile, code: "a = Value(2.0)\nb = Value(3.0)\nc = a * b\nc.backward()\nprint(a.grad, b.grad)", origin: { file: ownFile, line: 27, column: 1 }, document: own }, {});
+      assert.equal(result.error, undefined, result.error?.message);
+      assert.deepEqual(result.notes, [{ kind: "context", message: "ran the code block at line 2 first (it defines Value)" }], "the whole class, not the fragment nearer to it");
+      assert.deepEqual(result.console.filter((c) => c.stream === "stdout").map((c) => c.text), ["2.0 2.0"]);
+      const [root] = result.roots;
+      assert.deepEqual(root.graph.opNames.filter((op) => op !== ""), ["times"]);
+      assert.deepEqual([binding(result, "a").grad, binding(result, "b").grad], [2, 2], "their class's grads, bug included");
+    });
+
     it("runs even when the Markdown file is not on disk", async () => {
       const unsaved = path.join(os.tmpdir(), "gradlens-no-such-folder", "draft.md");
       const result = await runPython({ file: unsaved, code: "p = Value(1.5)\nq = p * p", origin: { file: unsaved, line: 3, column: 1 }, document: "" }, {});
@@ -274,7 +320,7 @@ describe("Python runner", function () {
       const code = "x = Value(1.0)\nn = sum(range(10**12))\n";
       const result = await runPython({ file: fixture("tutorial_script.py"), code, origin: { file: fixture("tutorial_script.py"), line: 20, column: 1 } }, { timeLimitMs: 500 });
       assert.equal(result.error?.kind, "timeout");
-      assert.match(result.error?.message ?? "", /^stopped after 0\.5 s: the code was still running — last at line 21$/);
+      assert.match(result.error?.message ?? "", /^stopped after 0\.5 s: the code was still running \(an endless loop\?\) — at line 21$/);
       assert.equal(result.error?.position?.line, 21);
     });
 

@@ -109,6 +109,76 @@ describe("Python errors as GradLens errors", function () {
     }
   });
 
+  describe("a run stopped before it can write its result keeps its last checkpoint", () => {
+    const shaped = path.resolve(FIXTURES, "..", "training", "microgpt_shaped.py");
+    // microgpt's own shapes (16 wide, 4 heads: 40,000–60,000 nodes a step), far more steps than the limit allows.
+    const env = { GL_STEPS: "100000", GL_EMBD: "16" };
+    const saved: Record<string, string | undefined> = {};
+    beforeEach(() => {
+      for (const [k, v] of Object.entries(env)) [saved[k], process.env[k]] = [process.env[k], v];
+    });
+    afterEach(() => {
+      for (const k of Object.keys(env)) {
+        if (saved[k] === undefined) delete process.env[k];
+        else process.env[k] = saved[k];
+      }
+    });
+    /** The loss the program printed right after its `calls`-th backward() ("check <step> <loss> <grad norm>"). */
+    const printedLoss = (console: { text: string }[], calls: number) => {
+      const line = console.map((c) => c.text).find((t) => t.startsWith(`check ${calls} `));
+      assert.ok(line, `the program printed step ${calls}`);
+      return Number(line.split(" ")[2]);
+    };
+
+    it("microgpt-shaped training stopped by the time limit: a graph with the numbers of its backward()", async () => {
+      // A step's graph takes longer to write than the stop's grace: before checkpoints no graph came back.
+      const result = await runPython({ file: shaped }, { timeLimitMs: 6000 });
+      assert.equal(result.error?.kind, "timeout", result.error?.message);
+      assert.doesNotMatch(result.error?.message ?? "", /endless loop/, "it printed and completed backward() all along");
+      const [root] = result.roots;
+      assert.ok(root, "a graph is kept");
+      const calls = root.calls ?? 1;
+      assert.ok(calls >= 2, `backward() call ${calls}`);
+      assert.equal(root.graph.data[root.graph.root], printedLoss(result.console, calls));
+      const g = root.graph;
+      const leafGrads = Array.from({ length: g.nodeCount }, (_, i) => i).filter((i) => g.childStart[i] === g.childStart[i + 1]).map((i) => g.grad[i]);
+      assert.ok(leafGrads.filter((x) => x !== 0).length > leafGrads.length / 2, "the grads as backward() left them, not the zeros after Adam");
+    });
+
+    it("a program stuck in a C call after its training steps is killed, and shows the checkpoint's graph", async () => {
+      const code = [
+        "import time",
+        "w = Value(0.8)",
+        "for step in range(8):",
+        "    loss = (w * 2.0 + -1.0) ** 2",
+        "    loss.backward()",
+        "    print('check %d %r' % (step + 1, loss.data))",
+        "    w.data -= 0.1 * w.grad",
+        "    w.grad = 0",
+        "    time.sleep(0.4)",
+        "n = sum(range(10**13))  # no signal handler runs inside it: only the kill ends it",
+      ].join("\n");
+      const result = await runCode(code, undefined, { timeLimitMs: 5000 });
+      assert.equal(result.error?.kind, "timeout", result.error?.message);
+      assert.equal(result.error?.position?.line, 10);
+      assert.match(result.error?.message ?? "", /^stopped after 5 s: the code was still running/);
+      const [root] = result.roots;
+      assert.ok(root, "the checkpoint's graph is kept");
+      const calls = root.calls ?? 1;
+      assert.equal(root.graph.data[root.graph.root], printedLoss(result.console, calls));
+      const w = snapshotNodes(root.graph).find((n) => n.label === "w");
+      assert.notEqual(w?.grad, 0, "w's grad as that backward() left it");
+      assert.ok(result.bindings.some((b) => b.name === "w"), "and the bindings of then");
+    });
+
+    it("says \"an endless loop?\" only of a run that showed no progress for a while", async () => {
+      const busy = await runCode("import time\nw = Value(0.5)\nwhile True:\n    loss = w * w\n    loss.backward()\n    print(loss.data)\n    time.sleep(0.1)\n", undefined, { timeLimitMs: 1500 });
+      assert.equal(busy.error?.message, "stopped after 1.5 s: the code was still running — at line 7");
+      const quiet = await runCode("def spin():\n    while True:\n        pass\nw = Value(0.5)\nloss = w * w\nloss.backward()\nspin()\n", undefined, { timeLimitMs: 3000 });
+      assert.match(quiet.error?.message ?? "", /^stopped after 3 s: the code was still running \(an endless loop\?\) — at line [23], in spin$/);
+    });
+  });
+
   describe("odd classes and files", () => {
     it("one early Value(None) does not hide the class", async () => {
       const result = await runPython({ file: fixture("errors/none_first.py") });

@@ -111,7 +111,7 @@ describe("Python runner parts", () => {
       const request = await buildRequest(
         { file, code: "d = 4", origin: { file, line: 16, column: 1 }, document: markdown },
         { timeLimitMs: 1000, heapLimitMb: 100 },
-        { resultPath: "r", dumpPath: "d" },
+        { resultPath: "r", dumpPath: "d", checkpointPath: "c" },
       );
       assert.equal(request.markdown, true);
       assert.deepEqual(request.context.map((c) => [c.line, c.code]), [[3, "a = 1"], [7, "b = 2\nc = 3"], [14, ""]]);
@@ -121,7 +121,7 @@ describe("Python runner parts", () => {
     it("runs a whole .py file under its real path", async () => {
       const file = path.join(directory, "train.py");
       writeFileSync(file, "\uFEFFx = 1\n");
-      const request = await buildRequest({ file }, { timeLimitMs: 1000, heapLimitMb: 100 }, { resultPath: "r", dumpPath: "d" });
+      const request = await buildRequest({ file }, { timeLimitMs: 1000, heapLimitMb: 100 }, { resultPath: "r", dumpPath: "d", checkpointPath: "c" });
       assert.deepEqual([request.main.compileName, request.main.code, request.markdown, request.context.length], [file, "x = 1\n", false, 0]);
     });
   });
@@ -149,7 +149,7 @@ describe("Python runner parts", () => {
 
   it("reads the innermost user frame from a faulthandler dump", async () => {
     const file = path.join(directory, "notes.md");
-    const request = await buildRequest({ file, code: "x = 1\nwhile True: pass", origin: { file, line: 40, column: 1 }, document: "" }, { timeLimitMs: 1, heapLimitMb: 1 }, { resultPath: "r", dumpPath: "d" });
+    const request = await buildRequest({ file, code: "x = 1\nwhile True: pass", origin: { file, line: 40, column: 1 }, document: "" }, { timeLimitMs: 1, heapLimitMb: 1 }, { resultPath: "r", dumpPath: "d", checkpointPath: "c" });
     const dump = ['Current thread 0x00007f (most recent call first):', '  File "/usr/lib/python3.11/x.py", line 7 in helper', `  File "${request.main.compileName}", line 2 in <module>`, '  File "/gradlens/python/gradlens_run.py", line 250 in execute'].join("\n");
     assert.deepEqual(lineFromDump(dump, request), { file, line: 41, column: 1 });
     assert.equal(lineFromDump("Current thread (most recent call first):\n", request), undefined);

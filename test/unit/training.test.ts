@@ -181,6 +181,12 @@ describe("training records (Python)", function () {
     assert.ok(Object.values(training.graphs[0].paths ?? {}).some((p) => /^state_dict\['wte'\]\[\d+\]\[\d+\]$/.test(p)));
   });
 
+  it("a backward() whose walked list holds a value outside the graph: that value is no parameter (the lazy capture's leaves are checked)", async () => {
+    const result = await runPython({ file: fixture("walked_extra.py") }, { timeLimitMs: 60_000, training: {} });
+    assertMatchesOwnNumbers(result, 4);
+    assert.deepEqual(result.training!.groups, ["w"]);
+  });
+
   it("a loss that turns NaN at step 3 (micrograd-shaped class) is flagged at step 3, with its graph", async () => {
     const result = await runPython({ file: fixture("nan_at_step.py") }, { timeLimitMs: 60_000, training: {} });
     assert.equal(result.error, undefined, result.error?.message);

@@ -11,11 +11,12 @@ import * as l10n from "@vscode/l10n";
 import type { RunOptions } from "../index";
 import type { Runner } from "../runner";
 import type { RunError, RunResult } from "../../protocol/result";
-import { resolveLimits } from "../../protocol/limits";
+import { CHECKPOINT_INTERVAL_MS, resolveLimits } from "../../protocol/limits";
+import { firstCheckpointGapMs } from "../training/workerTraining";
 import { runTracerProcess } from "./childProcess";
 import { resolvePythonPath } from "./interpreter";
 import { buildRequest, type PythonRunInput } from "./request";
-import { consoleOfRun, emptyPythonResult, fromTracerOutput, fromUnfinishedRun } from "./result";
+import { consoleOfRun, emptyPythonResult, fromCheckpoint, fromTracerOutput, fromUnfinishedRun, restateStop } from "./result";
 import { prepareResultThread, readTracerResult } from "./readResult";
 import { tracerScriptPath } from "./tracerScript";
 import { interpreterToStart, rememberBinary } from "./launcherCache";
@@ -56,6 +57,7 @@ export async function runPython(input: PythonRunInput, options: PythonRunOptions
   try {
     directory = await mkdtemp(path.join(os.tmpdir(), "gradlens-python-"));
     const resultPath = path.join(directory, "result");
+    const checkpointPath = path.join(directory, "checkpoint");
     const dumpPath = path.join(directory, "where.txt");
     let request;
     try {
@@ -65,14 +67,17 @@ export async function runPython(input: PythonRunInput, options: PythonRunOptions
         heapLimitMb: memoryLimitMb,
         ...(options.nodeLimit !== undefined ? { nodeLimit: options.nodeLimit } : {}),
         ...(options.opChecks ? { opChecks: true } : {}),
+        checkpointIntervalMs: firstCheckpointGapMs(CHECKPOINT_INTERVAL_MS, options.training !== undefined),
       };
-      request = { ...(await buildRequest({ ...input, file }, limits, { resultPath, dumpPath })), ...options.checkRequest };
+      request = { ...(await buildRequest({ ...input, file }, limits, { resultPath, dumpPath, checkpointPath })), ...options.checkRequest };
     } catch {
       return emptyPythonResult(file, { kind: "runtime", message: l10n.t("cannot read {0}", file) }, elapsed());
     }
     const training = options.training ? new PythonTrainingSession(directory, options.training) : undefined;
     const requestPath = path.join(directory, "request.json");
-    await writeFile(requestPath, JSON.stringify(training ? { ...request, training: training.spec } : request), "utf8");
+    // The host's limit counts from the spawn just below (childRun.ts): the tracer's own stop, from then too.
+    const deadlineMs = Date.now() + request.timeLimitMs;
+    await writeFile(requestPath, JSON.stringify({ ...request, deadlineMs, ...(training ? { training: training.spec } : {}) }), "utf8");
     training?.start();
 
     // A snippet's file may not be on disk (yet): then start in the temporary folder instead.
@@ -100,12 +105,24 @@ export async function runPython(input: PythonRunInput, options: PythonRunOptions
         const { output } = reading;
         await rememberBinary(interpreter.path, cwd, output.executable);
         const result = fromTracerOutput(file, output, elapsed());
+        if (output.error?.stop) restateStop(result, request, output.error.stop);
         if (training) result.training = training.result(output.training, result.sites);
         return result;
       }
     }
     const dump = await readFile(dumpPath, "utf8").catch(() => "");
     const unfinished = fromUnfinishedRun(request, { ...run, dump }, interpreter.path, elapsed());
+    if (run.stopped !== "cancelled") {
+      // Stopped before it wrote its result: the last checkpoint still has the graphs of then.
+      const checkpoint = await readTracerResult(checkpointPath);
+      if (checkpoint && "output" in checkpoint) {
+        const kept = fromCheckpoint(file, checkpoint.output, unfinished);
+        restateStop(kept, request);
+        if (training) kept.training = training.result(undefined, kept.sites);
+        return kept;
+      }
+    }
+    restateStop(unfinished, request);
     // A training run that was stopped hard (time limit, cancelled) keeps every step it streamed.
     if (training) unfinished.training = training.result(undefined, unfinished.sites);
     return unfinished;

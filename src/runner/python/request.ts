@@ -5,6 +5,7 @@
 import { readFile } from "node:fs/promises";
 import * as path from "node:path";
 import { isMarkdownFile, pythonBlocksOf } from "./markdownBlocks";
+import { CHECKPOINT_INTERVAL_MS, CHECKPOINT_SHARE } from "../../protocol/limits";
 
 export interface PythonRunInput {
   /** The file the code comes from: a `.py` file, or the Markdown file of a code block. */
@@ -47,6 +48,19 @@ export interface TracerRequest {
   opChecks?: boolean;
   resultPath: string;
   dumpPath: string;
+  /**
+   * Where the tracer writes a checkpoint now and then (python/gradlens_checkpoint.py): the result as it
+   * would be at that backward(), read when the run is stopped before it writes `resultPath`.
+   */
+  checkpointPath: string;
+  /** The first checkpoint once the run has gone on this long; then each waits `checkpointShare` × the last one's cost. */
+  checkpointIntervalMs: number;
+  checkpointShare: number;
+  /**
+   * When the host's time limit fires (epoch ms, set as the process starts): the tracer stops itself then,
+   * not `timeLimitMs` after its own start-up, so it has the whole grace to write what it recorded.
+   */
+  deadlineMs?: number;
 }
 
 export interface RequestLimits {
@@ -54,12 +68,14 @@ export interface RequestLimits {
   heapLimitMb: number;
   nodeLimit?: number;
   opChecks?: boolean;
+  /** Default CHECKPOINT_INTERVAL_MS; a training run's waits as long as its first live graph (firstCheckpointGapMs). */
+  checkpointIntervalMs?: number;
 }
 
-export async function buildRequest(input: PythonRunInput, limits: RequestLimits, paths: { resultPath: string; dumpPath: string }): Promise<TracerRequest> {
+export async function buildRequest(input: PythonRunInput, limits: RequestLimits, paths: { resultPath: string; dumpPath: string; checkpointPath: string }): Promise<TracerRequest> {
   const file = path.resolve(input.file);
   const markdown = isMarkdownFile(file);
-  const common = { file, markdown, ...limits, ...paths };
+  const common = { file, markdown, ...limits, ...paths, checkpointIntervalMs: limits.checkpointIntervalMs ?? CHECKPOINT_INTERVAL_MS, checkpointShare: CHECKPOINT_SHARE };
   if (input.code === undefined || !input.origin) {
     // Python reads a UTF-8 byte order mark as "utf-8-sig"; compiling a string, it must go.
     const code = (input.code ?? decodePythonSource(await readFile(file))).replace(/^\uFEFF/, "");

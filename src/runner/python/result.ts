@@ -16,6 +16,7 @@ import { checkFromTracer, type TracerCheck } from "./check";
 import { findNonFinite } from "../snapshotNonFinite";
 import { emptyResult } from "../../protocol/emptyResult";
 import { formatSeconds } from "../../protocol/limits";
+import { describeStop } from "../stopMessages";
 
 /**
  * A graph as the tracer writes it (python/gradlens_graph.py): a snapshot whose numeric columns are
@@ -50,8 +51,8 @@ export interface TracerOutput {
   sites: SourceSite[];
   console: (ConsoleLine & { l10n?: MessageParts })[];
   notes?: (RunNote & { l10n?: MessageParts })[];
-  /** `l10n`: the parts the message was made of, for translating it (tracerMessages.ts). */
-  error?: RunError & { l10n?: MessageParts };
+  /** `l10n`: the parts the message was made of, for translating it (tracerMessages.ts); `stop`: see TracerStop. */
+  error?: RunError & { l10n?: MessageParts; stop?: TracerStop };
   durationMs?: number;
   /** In check mode: the gradient checks (check.ts). */
   checks?: TracerCheck[];
@@ -61,6 +62,14 @@ export interface TracerOutput {
   opChecks?: TracerOpCheck[];
   /** python/gradlens_backward_watch.py: a second backward() without zeroing; the words are made here. */
   warnings?: { kind: "double-backward" | "grads-not-reset"; siteId: number; name: string; grad: JsonNumber }[];
+}
+
+/** What the tracer knew of a time or memory stop, for the host to word it as for TypeScript (stopMessages.ts). */
+export interface TracerStop {
+  /** The user's functions the program was in, innermost first; null at a module's top level. */
+  functions: (string | null)[];
+  /** How long before the stop the program last printed or completed a backward(). */
+  quietMs?: number;
 }
 
 export type TracerOpCheck = Omit<OpCheckResult, "worst"> & { worst?: { inputs: JsonNumber[]; output: JsonNumber; analytic: JsonNumber[]; numeric: JsonNumber[]; ok: boolean; node?: { root: number; id: number } } };
@@ -153,6 +162,40 @@ export function fromUnfinishedRun(
     };
   }
   return emptyPythonResult(request.file, error, durationMs, console);
+}
+
+/**
+ * A run stopped before it wrote its result, with the graphs and bindings of its last checkpoint
+ * (python/gradlens_checkpoint.py): the stop's error and the console are those of the end.
+ */
+export function fromCheckpoint(file: string, checkpoint: DecodedTracerOutput, unfinished: RunResult): RunResult {
+  const kept = fromTracerOutput(file, checkpoint, unfinished.stats.durationMs);
+  kept.ok = false;
+  kept.console = unfinished.console;
+  if (unfinished.error) kept.error = unfinished.error;
+  return kept;
+}
+
+/**
+ * A time or memory stop worded as the TypeScript runner words it (stopMessages.ts): where the program
+ * was, and "an endless loop?" only of a run that showed no progress for a while. Other errors as they are.
+ */
+export function restateStop(result: RunResult, request: TracerRequest, stop?: TracerStop): void {
+  const error = result.error;
+  if (!error || (error.kind !== "timeout" && error.kind !== "memory")) return;
+  const functions = stop?.functions.map((f) => f ?? undefined);
+  result.error = {
+    ...error,
+    message: describeStop({
+      kind: error.kind,
+      limits: { timeLimitMs: request.timeLimitMs, memoryLimitMb: request.heapLimitMb },
+      ...(error.position ? { line: error.position.line } : {}),
+      ...(functions ? { functions } : {}),
+      ...(stop?.quietMs !== undefined ? { quietMs: stop.quietMs } : {}),
+      keptGraph: result.roots.length > 0,
+      printed: result.console.length > 0,
+    }),
+  };
 }
 
 /** What the process printed on its own streams (GradLens's own markers left out). */

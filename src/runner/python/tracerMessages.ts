@@ -67,8 +67,8 @@ export function translateTracerMessage(parts: MessageParts | undefined): string 
 }
 
 /** A tracer error with its message translated; the `l10n` parts do not travel further. */
-export function localizeTracerError(error: RunError & { l10n?: MessageParts }): RunError {
-  const { l10n: parts, ...rest } = error;
+export function localizeTracerError(error: RunError & { l10n?: MessageParts; stop?: unknown }): RunError {
+  const { l10n: parts, stop: _stop, ...rest } = error;
   const message = translateTracerMessage(parts);
   return message === undefined ? rest : { ...rest, message };
 }

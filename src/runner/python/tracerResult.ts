@@ -38,8 +38,10 @@ const isParts = (x: unknown): boolean => Array.isArray(x) && x.every((part) => A
 const isSite = (x: unknown): boolean => isRange(x) && isObject(x) && isInt(x.id) && isString(x.text) && optional(x.binding, isString) && optional(x.functionName, isString);
 const isConsoleLine = (x: unknown): boolean => isObject(x) && (x.stream === "stdout" || x.stream === "stderr") && isString(x.text) && optional(x.position, isPosition) && optional(x.l10n, isParts);
 const isNote = (x: unknown): boolean => isObject(x) && isString(x.kind) && isString(x.message) && optional(x.l10n, isParts);
+const isStop = (x: unknown): boolean =>
+  isObject(x) && Array.isArray(x.functions) && x.functions.every((f) => f === null || isString(f)) && optional(x.quietMs, (q) => typeof q === "number" && Number.isFinite(q));
 const isError = (x: unknown): boolean =>
-  isObject(x) && isString(x.kind) && ERROR_KINDS.has(x.kind) && isString(x.message) && optional(x.position, isPosition) && optional(x.stack, isString) && optional(x.l10n, isParts);
+  isObject(x) && isString(x.kind) && ERROR_KINDS.has(x.kind) && isString(x.message) && optional(x.position, isPosition) && optional(x.stack, isString) && optional(x.l10n, isParts) && optional(x.stop, isStop);
 const isNodeRef = (x: unknown): boolean => isObject(x) && isInt(x.root) && isInt(x.id);
 const isBinding = (x: unknown): boolean =>
   isObject(x) && isString(x.name) && isRange(x.range) && isJsonNumber(x.data) && isJsonNumber(x.grad) && isString(x.op) && typeof x.count === "number" && optional(x.node, isNodeRef);

@@ -5,7 +5,7 @@
  */
 import { existsSync, writeFileSync } from "node:fs";
 import { serialize } from "node:v8";
-import { Value, snapshotGraph, topologicalOrder, type GraphSnapshot } from "../../engine";
+import { Value, snapshotGraphPacked, topologicalOrder, type GraphSnapshot } from "../../engine";
 import { packLabels, type PackedLabels } from "../labelTransfer";
 import { findParameterPaths, shortGroupNames, type PathRoot } from "../paramPaths";
 import { StepRecorder, type GraphScan } from "./stepRecorder";
@@ -38,6 +38,8 @@ export interface SharedSnapshot {
   graph: GraphSnapshot;
   labels: () => PackedLabels;
   frames: () => CallFrames | undefined;
+  /** Every number of the graph was finite when it was taken (undefined: not known, or changed since). */
+  finite?: boolean;
 }
 
 /** A kept graph as the worker sends it; the caller maps sites to positions. */
@@ -93,6 +95,10 @@ const BATCH_MS = 100;
  * 1/LIVE_GRAPH_SHARE of the run's time (a snapshot of a big step costs a few of its steps).
  */
 export const LIVE_GRAPH_MS = 10_000;
+/** A training run streams a recent graph every LIVE_GRAPH_MS: its first checkpoint waits as long (both runners). */
+export function firstCheckpointGapMs(intervalMs: number, training: boolean): number {
+  return training ? Math.max(intervalMs, LIVE_GRAPH_MS) : intervalMs;
+}
 const LIVE_GRAPH_SHARE = 50;
 
 interface RecentStep {
@@ -352,7 +358,7 @@ export class WorkerTraining {
     if (this.options.nodeLimit !== undefined && order.length > this.options.nodeLimit) return undefined;
     const whole = shared && "graph" in shared ? shared : undefined;
     // A shared snapshot's numbers are already those of its backward(); its columns are only read (each message copies them).
-    const graph = whole ? { ...whole.graph } : snapshotGraph(root, order);
+    const { graph, labels } = whole ? { graph: { ...whole.graph, labels: {} }, labels: whole.labels() } : snapshotGraphPacked(root, order);
     if (whole) data = grad = undefined;
     const paths: Record<number, string> = {};
     const parameterPaths = this.lastPaths;
@@ -366,8 +372,6 @@ export class WorkerTraining {
         graph.grad[i] = grad[j];
       }
     }
-    const labels = whole ? whole.labels() : packLabels(graph.labels);
-    graph.labels = {};
     const kept: WorkerStepGraph = { step, name: root.label ?? "loss", siteId, graph, labels, paths };
     const frames = whole ? whole.frames() : this.options.framesFor?.(order);
     if (frames) kept.frames = frames;
