@@ -51,6 +51,19 @@ export class BackwardStates {
     return this.saved.get(v)?.find((s) => s.epoch >= epoch);
   }
 
+  /** How many values have saved numbers (the run's end visits these rather than every node). */
+  get savedCount(): number {
+    return this.saved.size;
+  }
+
+  /** Each value whose numbers at backward() `epoch` were saved (user code changed them since), with those numbers. */
+  forEachSaved(epoch: number, visit: (v: Value, state: { data: number; grad: number }) => void): void {
+    for (const [v, list] of this.saved) {
+      const state = list.find((s) => s.epoch >= epoch);
+      if (state) visit(v, state);
+    }
+  }
+
   /** Called before user code writes `v.data` or `v.grad` (the instrumenter inserts the call). */
   beforeWrite(v: Value): void {
     if (v === this.lastSaved || !this.enabled || this.live.size === 0) return;

@@ -14,7 +14,7 @@ import * as l10n from "@vscode/l10n";
 import { useTranslations } from "./localization";
 import * as engine from "../engine";
 import { Value, creationSite, valuesCreated, topologicalOrder, snapshotGraphPacked, findNonFiniteData, findNonFiniteGrad, type GraphSnapshot } from "../engine";
-import { observeBackward, observeBackwardStart } from "../engine/value";
+import { numberPositions, observeBackward, observeBackwardStart, positionIn } from "../engine/value";
 import { HELPERS } from "./helpers";
 import { describeThrown, framesOf, BUNDLE_FILENAME } from "./workerErrors";
 import { learnerOpChecks, modelChecks, runChecks } from "./workerChecks";
@@ -447,6 +447,19 @@ function allFinite(graph: GraphSnapshot): boolean {
 
 /** The numbers as they were at the root's backward(), where user code changed them since. */
 function restoreBackwardState(graph: GraphSnapshot, order: readonly Value[], states: BackwardStates, epoch: number): void {
+  if (states.savedCount < order.length) {
+    // A training loop wrote its parameters (thousands) of a graph of tens of thousands of nodes:
+    // number the nodes once and visit the saved values, not a Map lookup per node.
+    const mark = numberPositions(order);
+    states.forEachSaved(epoch, (v, state) => {
+      const i = positionIn(v, mark);
+      if (i >= 0) {
+        graph.data[i] = state.data;
+        graph.grad[i] = state.grad;
+      }
+    });
+    return;
+  }
   for (let i = 0; i < order.length; i++) {
     const state = states.stateAt(order[i], epoch);
     if (state) {
