@@ -29,6 +29,15 @@ class BackwardWatch:
         recorder.backward_start_listeners.append(self.before)
 
     def before(self, value, site):
+        collecting = gc.isenabled()
+        gc.disable()  # the watch's own objects start no collection of the user's heap (see gradlens_training)
+        try:
+            self._before(value, site)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _before(self, value, site):
         calls = self._calls.get(site, 0)
         self._calls[site] = calls + 1
         record = self.recorder.record_of(value)  # without folding the log: this runs at every backward()
@@ -42,15 +51,10 @@ class BackwardWatch:
         self._any = True
         if first or calls >= CALLS_WATCHED_PER_SITE:
             return
-        collecting = gc.isenabled()
-        gc.disable()  # the walk's own objects start no collection of the user's heap (see gradlens_training)
         try:
             self._look(value, site, again)
         except Exception:  # noqa: BLE001 — a value class GradLens cannot read: no warning, the run goes on
             pass
-        finally:
-            if collecting:
-                gc.enable()
 
     def _look(self, value, site, again):
         stale = stale_leaves(self.recorder, value, GRAPH_LIMIT)

@@ -30,7 +30,7 @@ class Capture:
     checked only when the capture is first read (`settle`). Per call site only the last backward()'s
     capture is kept, so most captures are replaced before anyone reads them, and the check is paid once."""
 
-    __slots__ = ("root", "_nodes", "_data", "_grad", "_children", "local_grads", "_too_large", "written", "_unchecked", "walked", "saved", "site")
+    __slots__ = ("root", "_nodes", "_data", "_grad", "_children", "local_grads", "_too_large", "written", "_unchecked", "walked", "saved", "saved_grad", "site")
 
     def __init__(self, root):
         self.root = root
@@ -39,9 +39,9 @@ class Capture:
         self._too_large = False
         self._unchecked = None  # the recorder, while the walked list is not yet checked (or the capture is lazy)
         self.written = None  # gradlens_graph.snapshot's result, kept: the run's root and a training step can be one capture
-        # A lazy capture (see `lazy`): the list backward() walked (or None), and {id: (data, grad)} of the
-        # values user code wrote to since, as they were before that write (None once the numbers are copied).
-        self.walked = self.saved = None
+        # A lazy capture (see `lazy`): the list backward() walked (or None), and {id: data} and {id: grad}
+        # of the values user code wrote to since, as they were before that write (None once the numbers are copied).
+        self.walked = self.saved = self.saved_grad = None
         self.site = 0
 
     def settle(self):
@@ -110,6 +110,7 @@ def lazy(recorder, root, walked, site):
     taken = Capture(root)
     taken.walked = walked
     taken.saved = {}
+    taken.saved_grad = {}
     taken.site = site
     taken._unchecked = recorder
     taken._nodes = None
@@ -118,8 +119,8 @@ def lazy(recorder, root, walked, site):
 
 def _materialise(recorder, taken):
     """The numbers of a lazy capture, as they were at its backward()."""
-    saved, walked = taken.saved, taken.walked
-    taken.saved = taken.walked = None
+    saved, saved_grad, walked = taken.saved, taken.saved_grad, taken.walked
+    taken.saved = taken.saved_grad = taken.walked = None
     recorder.lazy_settled(taken)
     # The list is the program's: checked as it is now (it may have changed since; the numbers do not depend on it).
     copied = _walked_copy(recorder, walked) if walked and walked[-1] is taken.root and len(walked) <= recorder.node_limit else None
@@ -130,10 +131,8 @@ def _materialise(recorder, taken):
         taken._nodes, taken._children, taken._data, taken._grad, taken._too_large = full._nodes, full._children, full._data, full._grad, full._too_large
     if saved and taken._data is not None:
         ids = list(map(id, taken._nodes))
-        data_of = {key: numbers[0] for key, numbers in saved.items()}
-        grad_of = {key: numbers[1] for key, numbers in saved.items()}
-        taken._data = list(map(data_of.get, ids, taken._data))
-        taken._grad = list(map(grad_of.get, ids, taken._grad))
+        taken._data = list(map(saved.get, ids, taken._data))
+        taken._grad = list(map(saved_grad.get, ids, taken._grad))
     if copied is not None:
         _settle_walked(recorder, taken)
 

@@ -2,7 +2,6 @@
 (of the .py file or the Markdown file), and the user's own frames for the log."""
 import re
 import sys
-import traceback
 
 from gradlens_messages import message_fields, said
 
@@ -120,6 +119,8 @@ def describe_op_error(error, engine_codes, op_of_method):
 
 def user_frames(chunks, tb):
     """(FrameSummary, chunk) for each frame of the user's own code, outermost first."""
+    import traceback  # only when there is an error to place (with linecache and tokenize, ~8 ms of every run's start)
+
     frames = []
     for summary in traceback.extract_tb(tb):
         chunk = chunks.get(summary.filename)

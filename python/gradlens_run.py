@@ -8,7 +8,6 @@ import builtins
 import faulthandler
 import gc
 import json
-import linecache
 import os
 import re
 import shutil
@@ -402,6 +401,8 @@ def main(request_path, bytecode_cache=None):
             write_result(result_path, result)
             return
         if not chunk.compile_name.startswith(os.sep) and not re.match(r"^[A-Za-z]:[\\/]", chunk.compile_name):
+            import linecache  # only for code without a file of its own (imported by every traceback anyway)
+
             linecache.cache[chunk.compile_name] = (len(chunk.code), None, [l + "\n" for l in chunk.lines], chunk.compile_name)
     if cached is None and cache_key is not None:
         code_cache.store(cache_folder, cache_key, compiled, places, run.bindings, run.functions, before)

@@ -15,12 +15,14 @@ engine, the tutorial's) get an `__init__` wrapper that finds the place from the 
 """
 import builtins
 import functools
+import gc
 import numbers
 import os
 import struct
 import sys
 from array import array
-from itertools import compress
+from collections import deque
+from itertools import compress, repeat
 from operator import or_
 from types import FunctionType
 
@@ -136,7 +138,9 @@ class Recorder:
         self.calls = None  # a gradlens_frames.CallRecorder once the run is set up
         # The one capture still lazy (gradlens_capture.lazy), if any: the last backward()'s, its numbers not copied yet.
         self._lazy = None
-        self.lazy_saved = [None]  # its saved numbers, filled by the write helper (None: no lazy capture)
+        # Its saved numbers, filled by the write helper: [{id: data}, {id: grad}] ([None, None]: no lazy
+        # capture). Two dicts of numbers, not one of tuples: they hold no object the collector tracks.
+        self.lazy_saved = [None, None]
         self.lazy_dirty = [False]  # a lazy capture and no backward() running: the value classes' own writes settle it first
         self._lazy_key = None  # (value classes, modules) lazy_blocked's answer was worked out for
         self._lazy_block = None  # its answer: once a reason, it stays
@@ -674,7 +678,7 @@ class Recorder:
 
     def _drop_lazy(self):
         self._lazy = None
-        self.lazy_saved[0] = None
+        self.lazy_saved[0] = self.lazy_saved[1] = None
         self.lazy_dirty[0] = False
 
     def write_helper(self):
@@ -691,9 +695,12 @@ class Recorder:
                     key = id(value)
                     if key not in saved:
                         try:
-                            saved[key] = (value.data, value.grad)
+                            data, grad = value.data, value.grad
                         except Exception:  # noqa: BLE001 — an unset slot, a raising __getattr__: copy everything as it is
                             recorder.settle_lazy()
+                        else:
+                            saved[key] = data
+                            saved_now[1][key] = grad
             return value
 
         return before_write
@@ -710,7 +717,18 @@ class Recorder:
         return before_relink
 
     def record_backward(self, value, caller, site=None, copy=False):
-        """The graph of `value` as backward() left it, kept per call site (the last call's)."""
+        """The graph of `value` as backward() left it, kept per call site (the last call's). GradLens's
+        own temporaries start no collection of the user's heap (the program's collections stay as
+        in plain Python, run from its own allocations)."""
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._record_backward(value, caller, site, copy)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _record_backward(self, value, caller, site, copy):
         walked, self._walked = self._walked, None
         if site is None:
             site = self.site_of_frame(self.making_frame(caller))
@@ -726,7 +744,7 @@ class Recorder:
             # Nothing copied now: the first write after this backward() saves a value's numbers (see lazy_blocked).
             taken = lazy(self, value, walked, site)
             self._lazy = taken
-            self.lazy_saved[0] = taken.saved
+            self.lazy_saved[0], self.lazy_saved[1] = taken.saved, taken.saved_grad
             self.lazy_dirty[0] = True
         else:
             if self._lazy is not None and self._lazy.site == site:
@@ -740,9 +758,10 @@ class Recorder:
         if self._setup is None:
             # What the program made before its first backward() (its model), without that graph's
             # inner values (kept with the graph while it is kept).
-            inner = set(map(id, compress(taken.nodes, taken.children))) if taken.children is not None else ()
-            keys = self.made.keys() - inner
-            self._setup = dict(zip(keys, map(self.made.__getitem__, keys)))
+            setup = self.made.copy()
+            if taken.children is not None:
+                deque(map(setup.pop, map(id, compress(taken.nodes, taken.children)), repeat(None)), maxlen=0)
+            self._setup = dict(setup)  # compact: the pops left most of the copy's slots empty
         elif len(self.log_ids) >= self._prune_at:
             self._fold_kept()
         for listener in self.backward_listeners:

@@ -4,6 +4,7 @@ import { strict as assert } from "assert";
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { resolvePythonPath, runPython } from "../../src/runner/python";
+import { snapshotNodes } from "../../src/engine/snapshot";
 
 const TRACER = path.resolve(__dirname, "../../python");
 const OUTPUT_FIXTURE = path.resolve(__dirname, "../fixtures/python/output.py"); // its code is replaced in each run
@@ -181,6 +182,107 @@ describe("Python tracer: one-time costs' shortcuts give what the general way giv
         );
       }
     }
+  });
+
+  it("starts no collection of the program's heap while it records a backward() or looks at its leaves", async () => {
+    // The threshold 1 makes every tracked object a collection: any that GradLens's own work allocated
+    // would start one from inside the recording (seen by a callback that finds GradLens's frames).
+    const program = [
+      "import gc, sys",
+      "class Value:",
+      "    __slots__ = ('data', 'grad', '_children', '_local_grads')",
+      "    def __init__(self, data, children=(), local_grads=()):",
+      "        self.data, self.grad, self._children, self._local_grads = data, 0, children, local_grads",
+      "    def __mul__(self, o):",
+      "        return Value(self.data * o.data, (self, o), (o.data, self.data))",
+      "    def __add__(self, o):",
+      "        return Value(self.data + o.data, (self, o), (1, 1))",
+      "    def backward(self):",
+      "        order, seen = [], set()",
+      "        def visit(v):",
+      "            if v not in seen:",
+      "                seen.add(v)",
+      "                for c in v._children: visit(c)",
+      "                order.append(v)",
+      "        visit(self)",
+      "        self.grad = 1",
+      "        for v in reversed(order):",
+      "            for c, l in zip(v._children, v._local_grads): c.grad += l * v.grad",
+      "inside = []",
+      "def spy(phase, info):",
+      "    if phase == 'start':",
+      "        f = sys._getframe(1)",
+      "        while f is not None:",
+      "            if f.f_code.co_name in ('_record_backward', 'before') and 'gradlens_' in f.f_code.co_filename: inside.append(f.f_code.co_name); break",
+      "            f = f.f_back",
+      "ws = [Value(0.1 * k) for k in range(40)]",
+      "gc.callbacks.append(spy)",
+      "gc.set_threshold(1)",
+      "for step in range(4):",
+      "    loss = ws[0]",
+      "    for w in ws[1:]: loss = loss * w + w",
+      "    loss.backward()",
+      "    for w in ws:",
+      "        w.data -= 0.01 * w.grad",
+      "        w.grad = 0",
+      "gc.set_threshold(700, 10, 10)",
+      "gc.callbacks.remove(spy)",
+      "print(sorted(set(inside)))",
+      "",
+    ].join("\n");
+    const result = await runPython({ file: OUTPUT_FIXTURE, code: program, origin: { file: OUTPUT_FIXTURE, line: 1, column: 1 } }, {});
+    assert.equal(result.error, undefined, result.error?.message);
+    assert.deepEqual(result.console.map((l) => l.text.trim()), ["[]"]);
+    assert.equal(result.roots[0].calls, 4);
+  });
+
+  it("keeps the numbers a lazy capture saves in objects the collector does not track", async () => {
+    // Each parameter's first write after a backward() saves its numbers: a tuple each would be as many
+    // new objects for every young collection of the program to look at.
+    const program = [
+      "import gc",
+      "class Value:",
+      "    __slots__ = ('data', 'grad', '_children', '_local_grads')",
+      "    def __init__(self, data, children=(), local_grads=()):",
+      "        self.data, self.grad, self._children, self._local_grads = data, 0, children, local_grads",
+      "    def __add__(self, o):",
+      "        return Value(self.data + o.data, (self, o), (1, 1))",
+      "    def backward(self):",
+      "        order, seen = [], set()",
+      "        def visit(v):",
+      "            if v not in seen:",
+      "                seen.add(v)",
+      "                for c in v._children: visit(c)",
+      "                order.append(v)",
+      "        visit(self)",
+      "        self.grad = 1",
+      "        for v in reversed(order):",
+      "            for c, l in zip(v._children, v._local_grads): c.grad += l * v.grad",
+      "ws = [Value(float(k)) for k in range(3000)]",
+      "for step in range(2):",
+      "    loss = Value(sum(w.data for w in ws), tuple(ws), (1,) * len(ws))",
+      "    loss.backward()",
+      "    gc.disable()",
+      "    before = gc.get_count()[0]",
+      "    for w in ws:",
+      "        w.data -= 0.01 * w.grad",
+      "        w.grad = 0",
+      "    grown = gc.get_count()[0] - before",
+      "    gc.enable()",
+      "    print(step, grown < 100)",
+      "",
+    ].join("\n");
+    const result = await runPython({ file: OUTPUT_FIXTURE, code: program, origin: { file: OUTPUT_FIXTURE, line: 1, column: 1 } }, {});
+    assert.equal(result.error, undefined, result.error?.message);
+    assert.deepEqual(result.console.map((l) => l.text.trim()), ["0 True", "1 True"]);
+    const root = result.roots[0];
+    assert.equal(root.calls, 2);
+    // The 2nd backward()'s numbers, not the writes after it: every parameter's grad 1, data as before them.
+    const graph = root.graph;
+    const nodes = snapshotNodes(graph).filter((n) => graph.childStart[n.id + 1] === graph.childStart[n.id]);
+    assert.equal(nodes.length, 3000);
+    assert.ok(nodes.every((n) => n.grad === 1));
+    assert.deepEqual(nodes.map((n) => n.data).sort((a, b) => a - b).slice(0, 3), [-0.01, 0.99, 1.99]);
   });
 
   it("streams a line with columns as the very text json.dumps writes with each column as base64", () => {
