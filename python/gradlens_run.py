@@ -275,6 +275,11 @@ def write_checkpoint(run, request, result):
     """The result as it would be if the run ended now, written beside the result file
     (gradlens_checkpoint.py); the run goes on as if nothing happened."""
     recorder = run.recorder
+    if recorder._setup is not None and recorder.log_ids:
+        # Fold the creation log keeping only what can be asked for, as a long log is at a backward():
+        # collect()'s sync() would fold all of it, a record for every value made since the last fold
+        # (≈ 15–20 MB more peak memory on a 20-step microgpt-shaped run).
+        recorder._fold_kept()
     enabled, collecting = recorder.enabled, gc.isenabled()
     streams = sys.stdout, sys.stderr
     with open(os.devnull, "w") as quiet:
