@@ -16,6 +16,29 @@ function python(lines: string[]): string {
   return run.stdout.trim();
 }
 
+/** microgpt's shape of class (`__slots__`, tuple children and local gradients), as the collector tests below run it. */
+const SLOTS_VALUE = [
+  "class Value:",
+  "    __slots__ = ('data', 'grad', '_children', '_local_grads')",
+  "    def __init__(self, data, children=(), local_grads=()):",
+  "        self.data, self.grad, self._children, self._local_grads = data, 0, children, local_grads",
+  "    def __mul__(self, o):",
+  "        return Value(self.data * o.data, (self, o), (o.data, self.data))",
+  "    def __add__(self, o):",
+  "        return Value(self.data + o.data, (self, o), (1, 1))",
+  "    def backward(self):",
+  "        order, seen = [], set()",
+  "        def visit(v):",
+  "            if v not in seen:",
+  "                seen.add(v)",
+  "                for c in v._children: visit(c)",
+  "                order.append(v)",
+  "        visit(self)",
+  "        self.grad = 1",
+  "        for v in reversed(order):",
+  "            for c, l in zip(v._children, v._local_grads): c.grad += l * v.grad",
+];
+
 describe("Python tracer: one-time costs' shortcuts give what the general way gives", function () {
   this.timeout(60_000);
   before(async function () {
@@ -189,25 +212,7 @@ describe("Python tracer: one-time costs' shortcuts give what the general way giv
     // would start one from inside the recording (seen by a callback that finds GradLens's frames).
     const program = [
       "import gc, sys",
-      "class Value:",
-      "    __slots__ = ('data', 'grad', '_children', '_local_grads')",
-      "    def __init__(self, data, children=(), local_grads=()):",
-      "        self.data, self.grad, self._children, self._local_grads = data, 0, children, local_grads",
-      "    def __mul__(self, o):",
-      "        return Value(self.data * o.data, (self, o), (o.data, self.data))",
-      "    def __add__(self, o):",
-      "        return Value(self.data + o.data, (self, o), (1, 1))",
-      "    def backward(self):",
-      "        order, seen = [], set()",
-      "        def visit(v):",
-      "            if v not in seen:",
-      "                seen.add(v)",
-      "                for c in v._children: visit(c)",
-      "                order.append(v)",
-      "        visit(self)",
-      "        self.grad = 1",
-      "        for v in reversed(order):",
-      "            for c, l in zip(v._children, v._local_grads): c.grad += l * v.grad",
+      ...SLOTS_VALUE,
       "inside = []",
       "def spy(phase, info):",
       "    if phase == 'start':",
@@ -241,23 +246,7 @@ describe("Python tracer: one-time costs' shortcuts give what the general way giv
     // new objects for every young collection of the program to look at.
     const program = [
       "import gc",
-      "class Value:",
-      "    __slots__ = ('data', 'grad', '_children', '_local_grads')",
-      "    def __init__(self, data, children=(), local_grads=()):",
-      "        self.data, self.grad, self._children, self._local_grads = data, 0, children, local_grads",
-      "    def __add__(self, o):",
-      "        return Value(self.data + o.data, (self, o), (1, 1))",
-      "    def backward(self):",
-      "        order, seen = [], set()",
-      "        def visit(v):",
-      "            if v not in seen:",
-      "                seen.add(v)",
-      "                for c in v._children: visit(c)",
-      "                order.append(v)",
-      "        visit(self)",
-      "        self.grad = 1",
-      "        for v in reversed(order):",
-      "            for c, l in zip(v._children, v._local_grads): c.grad += l * v.grad",
+      ...SLOTS_VALUE,
       "ws = [Value(float(k)) for k in range(3000)]",
       "for step in range(2):",
       "    loss = Value(sum(w.data for w in ws), tuple(ws), (1,) * len(ws))",
