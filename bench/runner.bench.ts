@@ -9,6 +9,7 @@
  *     `node FILE`: two Node start-ups (the CLI's own, then the run's child), so it carries a second
  *     start-up that no goal here is about (the runner lines above are the child's cost).
  *  2. one microgpt training step with source tracking, timed inside the run, against the same step
+ *     (plain node and the runner run at once, in lockstep: a step of each in turn, bench/lockstep.ts)
  *     run directly on the engine by plain `node` (goal ≤ 1.25×): each step trains on one name, so
  *     steps differ in length by up to 10×; a step is compared with the same step of the plain round
  *     run beside it (same name, same numbers), and the ratio is the median of those per-step ratios;
@@ -19,15 +20,16 @@
 import * as path from "node:path";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { buildSync } from "esbuild";
 import { keepChildWarm, runFile } from "../src/runner";
 import { bundleWithEngine } from "./plainBundle";
+import { startLockstep } from "./lockstep";
 import { runPython } from "../src/runner/python";
 
 const root = path.resolve(__dirname, "..");
 const fixture = (name: string) => path.join(root, "test", "fixtures", "runner", name);
-const STEPS = 40;
+const STEPS = 70;
 const WARMUP = 10;
 const ROUNDS = 9;
 const STARTS = 9;
@@ -152,34 +154,51 @@ interface StepTimes {
 async function steps(): Promise<void> {
   const stepsFixture = fixture("microgptSteps.grad.ts");
   const direct = directScript(readFileSync(stepsFixture, "utf8"), stepsFixture, path.join(root, "out", "bench-runner", "microgptDirect.js"));
-  const directRun = (): StepTimes => {
-    const run = spawnSync(process.execPath, [direct], { encoding: "utf8", env: process.env });
-    if (run.status !== 0) throw new Error(`direct run failed: ${run.stderr}`);
-    return JSON.parse(run.stdout.trim().split("\n").pop()!) as StepTimes;
-  };
-  const runnerRun = async (): Promise<StepTimes> => {
-    const result = await runFile(stepsFixture, { timeLimitMs: 300_000 });
-    if (result.error) throw new Error(`${result.error.message} at ${result.error.position?.file}:${result.error.position?.line}`);
-    return JSON.parse(result.console.find((c) => c.text.startsWith("{"))!.text) as StepTimes;
+  /** Plain node and the runner run the same steps at once, in lockstep (bench/lockstep.ts): one step of each in turn. */
+  const pairRun = async (): Promise<{ plain: StepTimes; runner: StepTimes }> => {
+    const lock = startLockstep(["plain", "runner"], STEPS);
+    process.env.GRADLENS_BENCH_LOCKSTEP = lock.dir;
+    try {
+      const child = spawn(process.execPath, [direct], { env: { ...process.env, GRADLENS_BENCH_ROLE: "plain" }, stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      const plainEnded = new Promise<number | null>((resolve) => child.on("close", resolve));
+      const result = await runFile(stepsFixture, { timeLimitMs: 300_000 });
+      if (result.error) {
+        child.kill();
+        throw new Error(`${result.error.message} at ${result.error.position?.file}:${result.error.position?.line}`);
+      }
+      if ((await plainEnded) !== 0) throw new Error(`direct run failed: ${stderr}`);
+      return {
+        plain: JSON.parse(stdout.trim().split("\n").pop()!) as StepTimes,
+        runner: JSON.parse(result.console.find((c) => c.text.startsWith("{"))!.text) as StepTimes,
+      };
+    } finally {
+      delete process.env.GRADLENS_BENCH_LOCKSTEP;
+      lock.dispose();
+    }
   };
   /** Median time of the timed steps (after the JIT warmed up) of one round. */
   const perStep = (round: StepTimes, field: keyof StepTimes) => median(round[field].slice(WARMUP));
   /**
-   * The runner's step against the same step (the same name) of the plain round beside it, for each
+   * The runner's step against the same step (the same name) of the plain run beside it, for each
    * timed step: the median of a round's ratios, then the median over rounds. Comparing each round's
    * median step instead swung ±20 % between runs: a step's length depends on its name (5–50 ms),
-   * and on a busy machine noise moves a different name to the middle of each side.
+   * and on a busy machine noise moves a different name to the middle of each side. The two runs go
+   * in lockstep, so the two steps of a pair are timed one right after the other: rounds run one
+   * after the other gave per-round ratios from 0.9 to 2.3 on this machine (its speed drifts), in lockstep 1.15–1.4.
    */
   const pairedRatio = (field: keyof StepTimes) => median(runner.map((round, r) => median(round[field].slice(WARMUP).map((t, s) => t / plain[r][field][WARMUP + s]))));
   const plain: StepTimes[] = [];
   const runner: StepTimes[] = [];
-  // Interleaved rounds, each pair in alternating order, so machine noise and drift hit both alike.
   for (let r = 0; r < ROUNDS; r++) {
-    if (r % 2 === 0) plain.push(directRun());
-    runner.push(await runnerRun());
-    if (r % 2 === 1) plain.push(directRun());
+    const pair = await pairRun();
+    plain.push(pair.plain);
+    runner.push(pair.runner);
   }
-  console.log(`\nmicrogpt: ${STEPS} training steps per round, steps ${WARMUP + 1}–${STEPS} timed, ${ROUNDS} interleaved rounds each`);
+  console.log(`\nmicrogpt: ${STEPS} training steps per round, steps ${WARMUP + 1}–${STEPS} timed, ${ROUNDS} rounds, plain node and the runner in lockstep (a step of each in turn)`);
   for (const field of ["stepMs", "cpuMs"] as const) {
     const p = median(plain.map((round) => perStep(round, field)));
     const t = median(runner.map((round) => perStep(round, field)));
