@@ -30,7 +30,7 @@ process.env.GRADLENS_PYTHON_RESULT_THREAD = resultThreadFile;
 const only = process.env.GRADLENS_BENCH_PYTHON_STEPS?.split(",").map(Number);
 const CASES = [
   { steps: 1, repeats: 7, goal: 1.5 },
-  { steps: 20, repeats: 5, goal: 1.3 },
+  { steps: 20, repeats: 9, goal: 1.3 },
 ].filter((c) => !only || only.includes(c.steps));
 
 function realInterpreter(command: string): string {
