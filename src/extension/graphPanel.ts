@@ -45,13 +45,17 @@ export class GraphPanel {
   private lastRendered: RenderedInfo | undefined;
   private readonly renderWaiters: ((info: RenderedInfo) => void)[] = [];
 
-  /** Opens the panel (or reuses it) and shows the graphs of `result`. */
-  static show(context: vscode.ExtensionContext, result: RunResult, rootIndex = result.roots.length - 1): GraphPanel {
+  /**
+   * Opens the panel (or reuses it) and shows the graphs of `result`. `bringToFront` false updates an
+   * open panel where it is: a panel that follows runs must not cover the tab the user is looking at
+   * (the training view of the run that just ended, say).
+   */
+  static show(context: vscode.ExtensionContext, result: RunResult, rootIndex = result.roots.length - 1, bringToFront = true): GraphPanel {
     const wire = toWireResult(result);
     const existing = GraphPanel.current;
     // The panel follows runs already (followResultsInGraph): the same run twice is shown once.
     if (existing && existing.run === result && rootIndex === existing.rootIndex) {
-      existing.panel.reveal(undefined, true);
+      if (bringToFront) existing.panel.reveal(undefined, true);
       return existing;
     }
     const panel =
@@ -64,7 +68,7 @@ export class GraphPanel {
     panel.setResult(wire, Math.max(0, rootIndex));
     storeResultSoon(context, wire);
     // An open panel stays in its column; a new one was created beside the editor.
-    if (existing) existing.panel.reveal(undefined, true);
+    if (existing && bringToFront) existing.panel.reveal(undefined, true);
     return panel;
   }
 
@@ -316,7 +320,7 @@ export function followResultsInGraph(context: vscode.ExtensionContext, store: Re
     const entry = store.get(file);
     if (!entry?.run) return;
     if (entry.stale) panel.setStale(true);
-    else if (entry.run.roots.length > 0 && panel.showing !== entry.run) GraphPanel.show(context, entry.run);
+    else if (entry.run.roots.length > 0 && panel.showing !== entry.run) GraphPanel.show(context, entry.run, undefined, false);
     else panel.setStale(false);
   });
 }
