@@ -25,8 +25,6 @@ for (let s = 0; s < steps; s++) {
 export interface Lockstep {
   /** The folder to pass as GRADLENS_BENCH_LOCKSTEP. */
   dir: string;
-  /** Ends when every step of both has run (or a side went away). */
-  finished: Promise<void>;
   dispose(): void;
 }
 
@@ -40,10 +38,8 @@ export function startLockstep(roles: string[], steps: number): Lockstep {
     }
   }
   const coordinator: ChildProcess = spawn(process.execPath, ["-e", COORDINATOR, dir, String(steps), roles.join(",")], { stdio: "inherit" });
-  const finished = new Promise<void>((resolve) => coordinator.on("exit", () => resolve()));
   return {
     dir,
-    finished,
     dispose() {
       coordinator.kill();
       rmSync(dir, { recursive: true, force: true });

@@ -9,8 +9,8 @@
  *     `node FILE`: two Node start-ups (the CLI's own, then the run's child), so it carries a second
  *     start-up that no goal here is about (the runner lines above are the child's cost).
  *  2. one microgpt training step with source tracking, timed inside the run, against the same step
- *     (plain node and the runner run at once, in lockstep: a step of each in turn, bench/lockstep.ts)
- *     run directly on the engine by plain `node` (goal ≤ 1.25×): each step trains on one name, so
+ *     run directly on the engine by plain `node` (goal ≤ 1.25×), the two processes in lockstep (a step
+ *     of each in turn, bench/lockstep.ts): each step trains on one name, so
  *     steps differ in length by up to 10×; a step is compared with the same step of the plain round
  *     run beside it (same name, same numbers), and the ratio is the median of those per-step ratios;
  *  3. the caller's longest event-loop gap (a 5 ms heartbeat) while a 136k-node graph comes back from
@@ -188,7 +188,7 @@ async function steps(): Promise<void> {
    * median step instead swung ±20 % between runs: a step's length depends on its name (5–50 ms),
    * and on a busy machine noise moves a different name to the middle of each side. The two runs go
    * in lockstep, so the two steps of a pair are timed one right after the other: rounds run one
-   * after the other gave per-round ratios from 0.9 to 2.3 on this machine (its speed drifts), in lockstep 1.15–1.4.
+   * after the other gave per-round ratios from 0.9 to 2.3 on this machine (its speed drifts), in lockstep 1.1–1.4.
    */
   const pairedRatio = (field: keyof StepTimes) => median(runner.map((round, r) => median(round[field].slice(WARMUP).map((t, s) => t / plain[r][field][WARMUP + s]))));
   const plain: StepTimes[] = [];
