@@ -203,9 +203,14 @@ export async function runInWorker(input: ChildInput, limits: WorkerLimits, prepa
  * Autograd code makes millions of short-lived objects while it keeps a graph alive: a young
  * generation larger than Node's default lets most die in cheap scavenges (measured: a microgpt step
  * takes about 2.5× less CPU with 64 MB semi-spaces than with the default), within the memory limit.
+ * It starts at that size too: grown on demand, it is small while the user's code warms up and
+ * after V8 shrinks it, and the kept graph of the last backward() is copied by every scavenge
+ * (measured: microgpt steps 1.27× → 1.18× plain node; a 50-step training run 11% faster). The
+ * pages are only touched as they are used: a one-line run's RSS does not change.
  */
 function heapFlags(memoryLimitMb: number): string[] {
-  return [`--max-old-space-size=${memoryLimitMb + Math.max(32, memoryLimitMb >> 2)}`, `--max-semi-space-size=${Math.max(8, Math.min(64, memoryLimitMb >> 4))}`];
+  const semi = Math.max(8, Math.min(64, memoryLimitMb >> 4));
+  return [`--max-old-space-size=${memoryLimitMb + Math.max(32, memoryLimitMb >> 2)}`, `--max-semi-space-size=${semi}`, `--min-semi-space-size=${semi}`];
 }
 
 /** Why a child sent no result: GradLens killed it at a limit, or it died on its own. */
