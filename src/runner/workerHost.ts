@@ -206,11 +206,13 @@ export async function runInWorker(input: ChildInput, limits: WorkerLimits, prepa
  * It starts at that size too: grown on demand, it is small while the user's code warms up and
  * after V8 shrinks it, and the kept graph of the last backward() is copied by every scavenge
  * (measured: microgpt steps 1.27× → 1.18× plain node; a 50-step training run 11% faster). The
- * pages are only touched as they are used: a one-line run's RSS does not change.
+ * pages are only touched as they are used: a one-line run's RSS does not change. The old
+ * generation may grow to a quarter of the limit before its first full collection: each step's kept
+ * graph is promoted there, and the early mark-compacts of a training loop cost a few % of its steps.
  */
 function heapFlags(memoryLimitMb: number): string[] {
   const semi = Math.max(8, Math.min(64, memoryLimitMb >> 4));
-  return [`--max-old-space-size=${memoryLimitMb + Math.max(32, memoryLimitMb >> 2)}`, `--max-semi-space-size=${semi}`, `--min-semi-space-size=${semi}`];
+  return [`--max-old-space-size=${memoryLimitMb + Math.max(32, memoryLimitMb >> 2)}`, `--max-semi-space-size=${semi}`, `--min-semi-space-size=${semi}`, `--initial-old-space-size=${memoryLimitMb >> 2}`];
 }
 
 /** Why a child sent no result: GradLens killed it at a limit, or it died on its own. */
