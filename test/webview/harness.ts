@@ -100,8 +100,32 @@ export class WebviewHarness {
     await this.page.waitForFunction(() => (window as unknown as { __posted: ViewMessage[] }).__posted.some((m) => m.type === "ready"));
   }
 
+  /**
+   * Posts `message` as the host would, and returns once the view has handled it: a window's messages
+   * arrive in the order posted, so a marker posted right after it comes back only when the view's own
+   * listener (added first) has run for the message (the view drops the marker: not a host message).
+   */
   async send(message: HostMessage): Promise<void> {
-    await this.page.evaluate((m) => window.postMessage(m, "*"), message);
+    await this.page.evaluate(
+      (m) =>
+        new Promise<void>((resolve) => {
+          const marker = { harnessSync: Math.random() };
+          // No named function in here: the test's transpiler would wrap it in a helper the page lacks.
+          const listening = new AbortController();
+          window.addEventListener(
+            "message",
+            (event: MessageEvent<unknown>) => {
+              if ((event.data as { harnessSync?: number } | null)?.harnessSync !== marker.harnessSync) return;
+              listening.abort();
+              resolve();
+            },
+            { signal: listening.signal },
+          );
+          window.postMessage(m, "*");
+          window.postMessage(marker, "*");
+        }),
+      message,
+    );
   }
 
   /** Sends a graph and waits for the view's "rendered" report. */

@@ -59,8 +59,10 @@ describe("training view (headless Chromium)", function () {
         if (r) seenDuringRun.push({ at: Date.now(), ...r });
       });
     }, 150);
-    // microgpt-shaped steps take tens of milliseconds each: a run of a few seconds.
-    process.env.GL_STEPS = "60";
+    // microgpt-shaped steps take 5–30 ms each (by the machine): 200 make a run of one to a few seconds,
+    // long enough for several batches of 150 ms however fast the machine (60 steps once took 754 ms).
+    const STEPS = 200;
+    process.env.GL_STEPS = String(STEPS);
     const result = await runFile(fixture("microgptAdam.grad.ts"), {
       timeLimitMs: 120_000,
       training: {
@@ -81,8 +83,11 @@ describe("training view (headless Chromium)", function () {
     // Drawn steps grow while the run goes; every streamed step ends up drawn. (How many redraws a
     // second the view manages is measured in bench/training.bench.ts, not asserted here.)
     for (let i = 1; i < seenDuringRun.length; i++) assert.ok(seenDuringRun[i].steps >= seenDuringRun[i - 1].steps);
-    assert.ok(seenDuringRun[0].steps < 60, "the first steps were drawn before the run ended");
-    await harness.page.waitForFunction(() => (window as unknown as { __posted: { type: string; steps?: number }[] }).__posted.some((m) => m.type === "rendered" && m.steps === 60));
+    assert.ok(seenDuringRun[0].steps < STEPS, "the first steps were drawn before the run ended");
+    await harness.page.waitForFunction(
+      (steps) => (window as unknown as { __posted: { type: string; steps?: number }[] }).__posted.some((m) => m.type === "rendered" && m.steps === steps),
+      STEPS,
+    );
     await harness.send({ type: "status", status: "finished", graphSteps: result.training!.graphs.map((g) => g.step) });
     assert.deepEqual(await harness.cspViolations(), []);
     assert.deepEqual(harness.errors, []);
