@@ -10,6 +10,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import type { GraphStrings, HostMessage, ViewMessage, ViewSettings, ViewState } from "../../src/protocol/messages";
 import { toWireResult } from "../../src/protocol/messages";
 import type { RunResult } from "../../src/protocol/result";
+import { postToView } from "./postToView";
 
 const root = resolve(__dirname, "../..");
 export const chromiumPath = process.env.GRADLENS_CHROMIUM ?? "/usr/bin/chromium";
@@ -100,32 +101,9 @@ export class WebviewHarness {
     await this.page.waitForFunction(() => (window as unknown as { __posted: ViewMessage[] }).__posted.some((m) => m.type === "ready"));
   }
 
-  /**
-   * Posts `message` as the host would, and returns once the view has handled it: a window's messages
-   * arrive in the order posted, so a marker posted right after it comes back only when the view's own
-   * listener (added first) has run for the message (the view drops the marker: not a host message).
-   */
+  /** Posts `message` as the host would; returns once the view has handled it. */
   async send(message: HostMessage): Promise<void> {
-    await this.page.evaluate(
-      (m) =>
-        new Promise<void>((resolve) => {
-          const marker = { harnessSync: Math.random() };
-          // No named function in here: the test's transpiler would wrap it in a helper the page lacks.
-          const listening = new AbortController();
-          window.addEventListener(
-            "message",
-            (event: MessageEvent<unknown>) => {
-              if ((event.data as { harnessSync?: number } | null)?.harnessSync !== marker.harnessSync) return;
-              listening.abort();
-              resolve();
-            },
-            { signal: listening.signal },
-          );
-          window.postMessage(m, "*");
-          window.postMessage(marker, "*");
-        }),
-      message,
-    );
+    await postToView(this.page, message);
   }
 
   /** Sends a graph and waits for the view's "rendered" report. */

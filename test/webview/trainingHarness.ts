@@ -8,6 +8,7 @@ import { extname, resolve } from "node:path";
 import type { AddressInfo } from "node:net";
 import { chromium, type Browser, type Page } from "playwright-core";
 import type { TrainingHostMessage, TrainingStrings, TrainingViewMessage } from "../../src/protocol/trainingMessages";
+import { postToView } from "./postToView";
 
 const root = resolve(__dirname, "../..");
 const chromiumPath = process.env.GRADLENS_CHROMIUM ?? "/usr/bin/chromium";
@@ -83,8 +84,9 @@ export class TrainingHarness {
     return this.page;
   }
 
+  /** Posts `message` as the host would; returns once the view has handled it. */
   async send(message: TrainingHostMessage): Promise<void> {
-    await this.page.evaluate((m) => window.postMessage(m, "*"), message);
+    await postToView(this.page, message);
   }
 
   posted(): Promise<TrainingViewMessage[]> {
