@@ -30,12 +30,13 @@ class Capture:
     checked only when the capture is first read (`settle`). Per call site only the last backward()'s
     capture is kept, so most captures are replaced before anyone reads them, and the check is paid once."""
 
-    __slots__ = ("root", "_nodes", "_data", "_grad", "_children", "local_grads", "_too_large", "written", "_unchecked", "walked", "saved", "saved_grad", "site")
+    __slots__ = ("root", "_nodes", "_data", "_grad", "_children", "local_grads", "kinds", "_too_large", "written", "_unchecked", "walked", "saved", "saved_grad", "site")
 
     def __init__(self, root):
         self.root = root
         self._nodes = [root]
         self._data = self._grad = self._children = self.local_grads = None
+        self.kinds = None  # the nodes' classes (or more), when the capture found them: a pass over every node less when it is written
         self._too_large = False
         self._unchecked = None  # the recorder, while the walked list is not yet checked (or the capture is lazy)
         self.written = None  # gradlens_graph.snapshot's result, kept: the run's root and a training step can be one capture
@@ -159,8 +160,11 @@ def _settle_walked(recorder, taken):
     inputs as they were at backward(), every value of it in the list (so its numbers are of that moment)."""
     nodes, children = taken._nodes, taken._children
     inputs = set(chain.from_iterable(children))
-    if len(inputs) == len(nodes) - 1 and nodes[0] not in inputs and set(map(type, nodes)) <= recorder.shapes.keys():
-        return
+    if len(inputs) == len(nodes) - 1 and nodes[0] not in inputs:
+        kinds = set(map(type, nodes))
+        if kinds <= recorder.shapes.keys():
+            taken.kinds = kinds
+            return
     position = {id(v): i for i, v in enumerate(nodes)}
     keep = []
     seen = set()
@@ -248,6 +252,7 @@ def _numbers(recorder, taken, kinds, children=None):
         taken.data = [read(v, "data") for v in nodes]
         taken.grad = [read(v, "grad") for v in nodes]
     taken.children = children if children is not None else _children_of(recorder, nodes, kinds)
+    taken.kinds = kinds
     return taken
 
 

@@ -1,5 +1,6 @@
 """A captured graph (gradlens_capture.py) written out as the columns the TypeScript side turns into a
-GraphSnapshot: node ids in topological order (children before parents, the root last).
+GraphSnapshot: node ids in topological order (children before parents, the root last). A node's site
+and (unless its class names ops) its op are given by its tag, through the run's tag tables.
 
 Numeric columns are little-endian typed arrays (float64 for data, grad and local gradients,
 uint16/uint32/int32 for the rest): NaN and infinities need no strings, and a 70,000-node graph is
@@ -17,8 +18,8 @@ import os
 import sys
 from array import array
 from bisect import bisect_left
-from itertools import accumulate, chain, islice, repeat
-from operator import and_, eq, ge, lshift, lt, or_
+from itertools import chain, islice, repeat
+from operator import and_, eq, ge, lt
 
 from gradlens_attributes import read
 from gradlens_capture import read_local_grads
@@ -182,46 +183,58 @@ class _Positions:
 
 
 def _order(recorder, nodes, inputs, kinds, fast_only=False):
-    """(positions into `nodes` in topological order, node id of a value, inputs per node, inputs' node
-    ids). Values record when they were made, and a value is made after its inputs: sorting by that is
-    the order, unless the graph was edited afterwards (then a depth-first sort, which finds cycles).
-    `fast_only`: None instead of the depth-first sort, or when an input is not among the nodes."""
+    """(node ids: positions into `nodes` in topological order, the node id of a value, each node's
+    creation record (0: none) and each edge's input as a position into `nodes`, both in the capture's
+    order). Values record when they were made, and a value is made after its inputs: sorting by that
+    is the order, unless the graph was edited afterwards (then a depth-first sort, which finds cycles).
+    `fast_only`: None instead of the depth-first sort, or when an input is not among the nodes.
+
+    Every edge is checked against that order only when the user's code changed some value's inputs
+    (recorder.inputs_changed): a pass over every edge, a tenth of the reading of a big graph. Without
+    such a change an input can still come after its value only when a value's record is not its own
+    (made without its class's __init__: copy, pickle); the reader checks every edge anyway and then
+    puts the nodes in topological order itself (src/runner/python/graphOrder.ts)."""
     made = recorder.made
     keys = list(map(made.get, map(id, nodes)))
     if None not in keys:
         order = array("I", sorted(range(len(nodes)), key=keys.__getitem__))
         sorted_keys = list(map(keys.__getitem__, order))
-        del keys
         if order[-1] == 0 and all(map(lt, sorted_keys, islice(sorted_keys, 1, None))):
-            counts = array("I", map(len, map(inputs.__getitem__, order)))
             child = _input_positions(recorder, nodes, inputs, order, sorted_keys, kinds)
-            parents = chain.from_iterable(map(repeat, range(len(order)), counts))
-            if child is not None and not any(map(ge, child, parents)):
-                return order, _Positions(made, sorted_keys), counts, child
+            if child is not None and not (recorder.inputs_changed and _input_after(order, inputs, child)):
+                return order, _Positions(made, sorted_keys), keys, child
             del child
     if fast_only:
         return None
     order = _depth_first(nodes, inputs)
     index = dict(zip(map(id, map(nodes.__getitem__, order)), range(len(order))))
-    counts = array("I", map(len, map(inputs.__getitem__, order)))
-    child = array("I", map(index.__getitem__, map(id, chain.from_iterable(map(inputs.__getitem__, order)))))
-    return order, index, counts, child
+    position = {id(v): i for i, v in enumerate(nodes)}
+    child = array("I", map(position.__getitem__, map(id, chain.from_iterable(inputs))))
+    return order, index, [0 if k is None else k for k in keys], child
+
+
+def _input_after(order, inputs, child):
+    """Whether some edge's input comes at or after its node in `order` (edges as _order gives them)."""
+    rank = array("I", sorted(range(len(order)), key=order.__getitem__))  # position into nodes -> node id
+    parents = chain.from_iterable(map(repeat, rank, map(len, inputs)))
+    return any(map(ge, map(rank.__getitem__, child), parents))
 
 
 def _input_positions(recorder, nodes, inputs, order, sorted_keys, kinds):
-    """Every edge's input as a node id, edges in node order; None when an input is not among the nodes.
-    Values that hash by identity are looked up directly in {value: node id} (no id() or creation record
-    per edge, and the table lives only here); others are found by the bisection of their records."""
-    edges = chain.from_iterable(map(inputs.__getitem__, order))
+    """Every edge's input as a position into `nodes`, edges in the capture's order; None when an input
+    is not among the nodes. Values that hash by identity are looked up directly in {value: position}
+    (no id() or creation record per edge, and the table lives only here); others are found by the
+    bisection of their records."""
+    edges = chain.from_iterable(inputs)
     if _hash_by_identity(kinds):
-        position = dict(zip(map(nodes.__getitem__, order), range(len(order))))
+        position = dict(zip(nodes, range(len(nodes))))
         try:
             return array("I", map(position.__getitem__, edges))
         except (KeyError, TypeError):
             return None
     try:
-        return array("I", map(bisect_left, repeat(sorted_keys), map(recorder.made.__getitem__, map(id, edges))))
-    except (KeyError, TypeError):
+        return array("I", map(order.__getitem__, map(bisect_left, repeat(sorted_keys), map(recorder.made.__getitem__, map(id, edges)))))
+    except (KeyError, TypeError, IndexError):
         return None
 
 
@@ -290,7 +303,7 @@ def _snapshot(recorder, taken):
     nodes = taken.nodes
     if taken.data is None:  # a root that is not a value after all
         return None, {}
-    kinds = set(map(type, nodes))
+    kinds = taken.kinds if taken.kinds is not None else set(map(type, nodes))
     # Inputs kept in tuples or lists of values that hash by identity are taken as they are: the
     # lookup of every input among the nodes (in _order) is then the check that they are all values.
     ordered = slots = None
@@ -300,32 +313,30 @@ def _snapshot(recorder, taken):
     if ordered is None:
         inputs, slots = inputs_of(recorder, taken)
         ordered = _order(recorder, nodes, inputs, kinds)
-    order, index, counts, child = ordered
+    order, index, records, child = ordered
     del ordered
-    # Each column goes from the capture to its packed bytes in one C-level pass, and no list of a
-    # number per node or edge outlives its column: the end of a run is where its memory peaks.
-    child_start = packed_array(array("I", accumulate(counts, initial=0)))
-    child = packed_array(child)
-    local, unknown = _local_gradients(recorder, taken, inputs, slots, order, counts, kinds)
+    # Per value and per edge, the columns are in the capture's order (each goes from the capture to its
+    # packed bytes in one C-level pass, no reordering); `order` gives the node ids, and the reader
+    # puts them in node order (src/runner/python/snapshotColumns.ts). No list of a number per node or
+    # edge outlives its column: the end of a run is where its memory peaks.
+    counts = array("I", map(len, inputs))
+    local, unknown = _local_gradients(recorder, taken, inputs, slots, counts, kinds)
     del inputs, slots
-
-    made = recorder.made
-    # The sort by records already read them, in this order, when it gave the order.
-    records = index.keys if isinstance(index, _Positions) else list(map(made.get, map(id, map(nodes.__getitem__, order)), repeat(0)))
-    tags = array("I", map(and_, records, repeat(TAG_MASK)))
-    site = packed("i", lambda: map(recorder.tag_site.__getitem__, tags))
+    # A node's site, and its op when the class names none, follow from its tag (the (op, site) pair of
+    # the method and line that made it): the reader looks them up in the run's tables, per tag.
+    tags = packed_array(array("I", map(and_, records, repeat(TAG_MASK))))
     shapes = recorder.shapes
     if any(shapes[k].op for k in kinds):
-        ops = [op_of(recorder, nodes[i], n > 0) for i, n in zip(order, counts)]
+        ops = list(map(op_of, repeat(recorder), nodes, map(bool, counts)))
         op_names = list(dict.fromkeys(ops))
         if len(op_names) > 0xFFFF:
             raise OverflowError("more than 65,535 different op names in one graph")
         op_index = {name: i for i, name in enumerate(op_names)}
-        op = packed("H", lambda: map(op_index.__getitem__, ops))
+        op_columns = {"opNames": op_names, "op": packed("H", lambda: map(op_index.__getitem__, ops))}
         del ops
     else:
-        op_names, op = _ops_from_tags(recorder, tags, counts)
-    del tags
+        # The op of the method that made it (its name; "" when no method: "op" if it has inputs), for nodes with inputs.
+        op_columns = {"opNames": list(recorder.op_names), "tagOp": packed_array(array("I", recorder.tag_op))}
 
     labels = {}
     if any(shapes[k].label for k in kinds):
@@ -342,14 +353,15 @@ def _snapshot(recorder, taken):
 
     columns = {
         "nodeCount": len(order),
-        "opNames": op_names,
-        "op": op,
-        "data": packed("d", lambda: map(taken.data.__getitem__, order)),
-        "grad": packed("d", lambda: map(taken.grad.__getitem__, order)),
-        "site": site,
+        "order": packed("I", lambda: order),
+        **op_columns,
+        "data": packed("d", lambda: taken.data),
+        "grad": packed("d", lambda: taken.grad),
+        "tag": tags,
+        "tagSite": packed_array(array("i", recorder.tag_site)),
         "labels": labels,
-        "childStart": child_start,
-        "child": child,
+        "childCount": packed_array(counts),
+        "child": packed_array(child),
         "localGrad": local,
         "root": len(order) - 1,
     }
@@ -357,31 +369,17 @@ def _snapshot(recorder, taken):
         columns["unknownLocalGrad"] = unknown
     if recorder.calls is None:
         frames = None
-    elif isinstance(index, _Positions):  # records in creation order
-        frames = recorder.calls.frames_for(records, ascending=True)
+    elif isinstance(index, _Positions):  # its records, in node order, are in creation order
+        frames = recorder.calls.frames_for(index.keys, ascending=True)
     else:
-        frames = recorder.calls.frames_for(map(and_, records, repeat(NUMBER_MASK)))
+        frames = recorder.calls.frames_for(map(and_, map(records.__getitem__, order), repeat(NUMBER_MASK)))
     if frames is not None:
         columns["frames"] = {key: packed_array(v) if isinstance(v, array) else v for key, v in frames.items()}
     return columns, index
 
 
-def _ops_from_tags(recorder, tags, counts):
-    """(op names, packed op column) when the class names no ops: a node's op follows from its tag (the
-    method that made it) and whether it has inputs, so names are looked up once per distinct pair."""
-    keys = array("q", map(or_, map(lshift, tags, repeat(1)), map(bool, counts)))
-    hint_names, tag_op = recorder.op_names, recorder.tag_op
-    name_of_key = {key: (hint_names[tag_op[key >> 1]] or "op") if key & 1 else "" for key in dict.fromkeys(keys)}
-    op_names = list(dict.fromkeys(name_of_key.values()))  # in the order of the nodes that first have them
-    if len(op_names) > 0xFFFF:
-        raise OverflowError("more than 65,535 different op names in one graph")
-    op_index = {name: i for i, name in enumerate(op_names)}
-    op_of_key = {key: op_index[name] for key, name in name_of_key.items()}
-    return op_names, packed("H", lambda: map(op_of_key.__getitem__, keys))
-
-
-def _local_gradients(recorder, taken, inputs, slots, order, counts, kinds):
-    """The packed local gradient of every edge, in edge order, and the edges where it is unknown."""
+def _local_gradients(recorder, taken, inputs, slots, counts, kinds):
+    """The packed local gradient of every edge and the edges where it is unknown, edges in the capture's order."""
     nodes = taken.nodes
     read_local_grads(recorder, taken, kinds)
     per_node = _stored_local_grads(taken, inputs, slots)
@@ -395,12 +393,12 @@ def _local_gradients(recorder, taken, inputs, slots, order, counts, kinds):
                 per_node[i] = grads
     if None not in per_node:  # every node's local gradients lined up with its inputs (_stored_local_grads checked the lengths)
         try:
-            return packed_array(array("d", chain.from_iterable(map(per_node.__getitem__, order)))), []
+            return packed_array(array("d", chain.from_iterable(per_node))), []
         except (TypeError, OverflowError):
             pass  # a gradient that is a Value, None or too large: the careful way
-        local = list(chain.from_iterable(map(per_node.__getitem__, order)))
+        local = list(chain.from_iterable(per_node))
     else:
-        local = list(chain.from_iterable(repeat(None, n) if g is None else g for g, n in zip(map(per_node.__getitem__, order), counts)))
+        local = list(chain.from_iterable(repeat(None, n) if g is None else g for g, n in zip(per_node, counts)))
     if None not in local:
         return packed("d", lambda: local), []
     unknown = [i for i, g in enumerate(local) if g is None]

@@ -21,8 +21,7 @@ import os
 import struct
 import sys
 from array import array
-from collections import deque
-from itertools import compress, repeat
+from itertools import compress
 from operator import or_
 from types import FunctionType
 
@@ -115,6 +114,9 @@ class Recorder:
         self.user_codes = []  # the compiled chunks (their functions are found in them by codes_of_op)
         self.patched = set()  # value classes whose methods are wrapped
         self.labels = {}  # id(value) -> (its record then, the first name it was bound to)
+        # Whether the user's code changed some value's inputs after it was made (`a._children = …`,
+        # `a._prev.add(…)`): until then every input was made before the values it feeds (gradlens_graph._order).
+        self.inputs_changed = False
         # Names bound since the log was last folded, as (id, binding, values made by then): a value's
         # record may still be in the log; they are settled into `labels` when it is folded (_settle_labels).
         self.pending_labels = []
@@ -710,6 +712,7 @@ class Recorder:
         saved_now, settle = self.lazy_saved, self.settle_lazy
 
         def before_relink(value):
+            self.inputs_changed = True
             if saved_now[0] is not None:
                 settle()
             return value
@@ -758,10 +761,12 @@ class Recorder:
         if self._setup is None:
             # What the program made before its first backward() (its model), without that graph's
             # inner values (kept with the graph while it is kept).
-            setup = self.made.copy()
+            made = self.made
             if taken.children is not None:
-                deque(map(setup.pop, map(id, compress(taken.nodes, taken.children)), repeat(None)), maxlen=0)
-            self._setup = dict(setup)  # compact: the pops left most of the copy's slots empty
+                kept = made.keys() - set(map(id, compress(taken.nodes, taken.children)))
+                self._setup = dict(zip(kept, map(made.__getitem__, kept)))
+            else:
+                self._setup = made.copy()
         elif len(self.log_ids) >= self._prune_at:
             self._fold_kept()
         for listener in self.backward_listeners:

@@ -222,6 +222,19 @@ describe("Python errors as GradLens errors", function () {
       assert.deepEqual(result.roots[0].unknownLocalGrad, [0, 1], "it keeps no local gradients: unknown");
     });
 
+    it("a value given its inputs after they were made, by a module GradLens does not rewrite, is drawn in topological order, its name and hover on it", async () => {
+      const result = await runPython({ file: fixture("rewired/train.py") });
+      assert.equal(result.error, undefined, result.error?.message);
+      assert.deepEqual(result.console.filter((c) => c.stream === "stdout").map((c) => c.text), ["8.0 4.0 2.0"]);
+      const graph = result.roots[0].graph;
+      const inputs = (i: number) => [...graph.child.subarray(graph.childStart[i], graph.childStart[i + 1])];
+      assert.deepEqual(snapshotNodes(graph).map((n) => [n.data, n.grad]), [[2, 4], [3, 2], [6, 1], [8, 1]], "a, b, product, total");
+      assert.deepEqual([0, 1, 2, 3].map(inputs), [[], [], [0, 1], [2, 0]]);
+      assert.deepEqual([...graph.localGrad.subarray(graph.childStart[2], graph.childStart[3])], [3, 2]);
+      assert.equal(graph.labels[2], "product");
+      assert.deepEqual(result.bindings.find((b) => b.name === "product")?.node, { root: 0, id: 2 });
+    });
+
     it("a class GradLens cannot read is reported, not silently skipped", async () => {
       const result = await runPython({ file: fixture("errors/unreadable.py") });
       assert.deepEqual(result.notes, [{ kind: "unreadable-class", message: "the values of the class Value cannot be read, so they are not drawn: reading an attribute raised RuntimeError: data is not ready" }]);

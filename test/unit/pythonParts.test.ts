@@ -135,16 +135,30 @@ describe("Python runner parts", () => {
 
   it("validates the tracer's packed graph columns when reading them", () => {
     const b64 = (array: { buffer: ArrayBufferLike }) => Buffer.from(array.buffer as ArrayBuffer).toString("base64");
+    // y = exp(x), as the tracer captures it: the root first (capture positions y 0, x 1); node ids by `order`.
     const graph = {
-      nodeCount: 2, opNames: ["", "exp"], labels: { "1": "y" }, root: 1,
-      op: b64(new Uint16Array([0, 1])), site: b64(new Int32Array([0, 3])), childStart: b64(new Uint32Array([0, 0, 1])), child: b64(new Uint32Array([0])),
-      data: b64(new Float64Array([1, Math.E])), grad: b64(new Float64Array([Math.E, 1])), localGrad: b64(new Float64Array([NaN])),
+      nodeCount: 2, opNames: ["", "exp"], labels: { "1": "y" }, root: 1, order: b64(new Uint32Array([1, 0])),
+      op: b64(new Uint16Array([1, 0])), tag: b64(new Uint32Array([1, 0])), tagSite: b64(new Int32Array([0, 3])), childCount: b64(new Uint32Array([1, 0])), child: b64(new Uint32Array([1])),
+      data: b64(new Float64Array([Math.E, 1])), grad: b64(new Float64Array([1, Math.E])), localGrad: b64(new Float64Array([NaN])),
     };
     const snapshot = toSnapshot(graph);
-    assert.deepEqual([Array.from(snapshot.data), snapshot.labels, snapshot.opNames[snapshot.op[1]], Number.isNaN(snapshot.localGrad[0])], [[1, Math.E], { 1: "y" }, "exp", true]);
+    assert.deepEqual(
+      [Array.from(snapshot.data), Array.from(snapshot.grad), Array.from(snapshot.site), Array.from(snapshot.childStart), Array.from(snapshot.child), snapshot.labels, snapshot.opNames[snapshot.op[1]], Number.isNaN(snapshot.localGrad[0])],
+      [[1, Math.E], [Math.E, 1], [0, 3], [0, 0, 1], [0], { 1: "y" }, "exp", true],
+    );
     assert.throws(() => toSnapshot({ ...graph, data: b64(new Float64Array([1])) }), /data column has 1 entries, not 2/);
-    assert.throws(() => toSnapshot({ ...graph, child: b64(new Uint32Array([1])) }), /input that is not before it/);
+    assert.throws(() => toSnapshot({ ...graph, child: b64(new Uint32Array([0])) }), /cycle: a value is among its own inputs/);
+    assert.throws(() => toSnapshot({ ...graph, child: b64(new Uint32Array([2])) }), /node 1 has an input that is not in the graph/);
+    assert.throws(() => toSnapshot({ ...graph, tag: b64(new Uint32Array([2, 0])) }), /node 1 has no site/);
+    assert.throws(() => toSnapshot({ ...graph, order: b64(new Uint32Array([0, 0])) }), /node order is not one of its nodes each/);
     assert.throws(() => toSnapshot({ ...graph, root: 0 }), /no nodes/);
+    // Ops by tag (a class that names none): the method's op for a node with inputs, "op" for none, "" for a leaf.
+    const byTag = { ...graph, op: undefined };
+    const named = toSnapshot({ ...byTag, opNames: ["", "exp"], tagOp: b64(new Uint32Array([0, 1])) });
+    assert.deepEqual([...named.op].map((i) => named.opNames[i]), ["", "exp"]);
+    const unnamed = toSnapshot({ ...byTag, opNames: ["", "exp"], tagOp: b64(new Uint32Array([0, 0])) });
+    assert.deepEqual([...unnamed.op].map((i) => unnamed.opNames[i]), ["", "op"]);
+    assert.throws(() => toSnapshot({ ...byTag, opNames: [""], tagOp: b64(new Uint32Array([0, 1])) }), /node 1 has no op/);
   });
 
   it("reads the innermost user frame from a faulthandler dump", async () => {

@@ -53,9 +53,12 @@ function wellFormed(extra = 0): Record<string, unknown> {
           opNames: ["", "*", "+"],
           labels: { 0: "a", 1: "b" },
           root: n - 1,
+          // Captured in node order (the reordering test below has another).
+          order: b64(new Uint32Array(n).map((_, i) => i)),
           op: b64(op),
-          site: b64(new Int32Array(n).fill(1)),
-          childStart: b64(childStart),
+          tag: b64(new Uint32Array(n).fill(1)),
+          tagSite: b64(new Int32Array([0, 1])),
+          childCount: b64(new Uint32Array(n).map((_, i) => childStart[i + 1] - childStart[i])),
           child: b64(new Uint32Array(child)),
           data: b64(data),
           grad: b64(new Float64Array(n).fill(1)),
@@ -96,6 +99,54 @@ describe("runner: reading the Python tracer's result", function () {
     assert.deepEqual(graph.unknownLocalGrad, [0], "an edge index out of range is dropped");
   });
 
+  it("puts a graph whose inputs come after their values in topological order, and moves every node id with it", () => {
+    // In the tracer's order (by creation records: a value made by copy can hold an older record):
+    // 0 a, 1 e = c * a, 2 c = a + b, 3 b, 4 f = e + c (the root).
+    const result = wellFormed();
+    const i32 = (xs: number[]) => b64(new Int32Array(xs));
+    result.roots = [
+      {
+        name: "f",
+        reason: "backward",
+        site: 1,
+        graph: {
+          nodeCount: 5,
+          opNames: ["", "+", "*"],
+          labels: { 1: "e", 2: "c" },
+          root: 4,
+          order: b64(new Uint32Array([0, 1, 2, 3, 4])),
+          op: b64(new Uint16Array([0, 2, 1, 0, 1])),
+          tag: b64(new Uint32Array([0, 1, 1, 0, 1])),
+          tagSite: i32([0, 1]),
+          childCount: b64(new Uint32Array([0, 2, 2, 0, 2])),
+          child: b64(new Uint32Array([2, 0, 0, 3, 1, 2])),
+          data: b64(new Float64Array([2, 10, 5, 3, 15])),
+          grad: b64(new Float64Array([12, 1, 3, 3, 1])),
+          localGrad: b64(new Float64Array([2, 5, 1, 1, 1, 1])),
+          unknownLocalGrad: [0],
+          frames: { functions: [{ name: "mix", file: "/x.py", line: 1 }], parent: i32([-1]), fn: i32([0]), callSite: i32([1]), node: i32([-1, 0, -1, -1, -1]) },
+        },
+      },
+    ];
+    result.bindings = [{ name: "e", range: { file: "/x.py", line: 3, column: 1, endLine: 3, endColumn: 2 }, data: 10, grad: 1, op: "*", count: 1, node: { root: 0, id: 1 } }];
+    result.opChecks = [{ op: "*", siteId: 1, ok: true, total: 1, checked: 1, failed: 0, worst: { inputs: [5, 2], output: 10, analytic: [2, 5], numeric: [2, 5], ok: true, node: { root: 0, id: 1 } } }];
+    const reading = decodeTracerResult(JSON.stringify(result));
+    assert.ok("output" in reading, "problem" in reading ? reading.problem : "");
+    const graph = reading.output.roots[0].graph;
+    // New ids: a 0, b 1, c 2, e 3, f 4.
+    assert.deepEqual([...graph.data], [2, 3, 5, 10, 15]);
+    assert.deepEqual([...graph.childStart], [0, 0, 0, 2, 4, 6]);
+    assert.deepEqual([...graph.child], [0, 1, 2, 0, 3, 2]);
+    assert.deepEqual([...graph.localGrad], [1, 1, 2, 5, 1, 1]);
+    assert.deepEqual([...graph.op].map((k) => graph.opNames[k]), ["", "", "+", "*", "+"]);
+    assert.deepEqual([...graph.site], [0, 0, 1, 1, 1]);
+    assert.deepEqual(graph.labels, { 2: "c", 3: "e" });
+    assert.deepEqual(graph.unknownLocalGrad, [2], "e's first edge (to c) is edge 2 now");
+    assert.deepEqual([...graph.frames!.node], [-1, -1, -1, 0, -1]);
+    assert.deepEqual(reading.output.bindings[0].node, { root: 0, id: 3 });
+    assert.deepEqual(reading.output.opChecks![0].worst!.node, { root: 0, id: 3 });
+  });
+
   const malformed: [string, string, RegExp][] = [
     ["not JSON", '{"roots": [', /not JSON/],
     ["not an object", "[1, 2]", /not an object/],
@@ -103,7 +154,11 @@ describe("runner: reading the Python tracer's result", function () {
     ["a root without a name", broken((r) => delete r.roots[0].name), /roots\[0\] is malformed/],
     ["a column of the wrong length", broken((r) => (r.roots[0].graph.data = b64(new Float64Array(2)))), /data column has 2 entries, not 3/],
     ["a column that is not base64 text", broken((r) => (r.roots[0].graph.op = 7)), /no op column/],
-    ["an input that is not before its node", broken((r) => (r.roots[0].graph.child = b64(new Uint32Array([0, 2])))), /input that is not before it/],
+    ["a value among its own inputs", broken((r) => (r.roots[0].graph.child = b64(new Uint32Array([0, 2])))), /roots\[0\]\.graph: the graph has a cycle/],
+    ["an input that is not in the graph", broken((r) => (r.roots[0].graph.child = b64(new Uint32Array([0, 3])))), /input that is not in the graph/],
+    ["a node order that repeats a value", broken((r) => (r.roots[0].graph.order = b64(new Uint32Array([0, 0, 2])))), /node order is not one of its nodes each/],
+    ["more inputs than edges", broken((r) => (r.roots[0].graph.childCount = b64(new Uint32Array([0, 0, 3])))), /child column has 2 entries, not 3/],
+    ["a tag with no site", broken((r) => (r.roots[0].graph.tag = b64(new Uint32Array([0, 1, 2])))), /node 2 has no site/],
     ["an op index out of range", broken((r) => (r.roots[0].graph.op = b64(new Uint16Array([0, 0, 9])))), /node 2 is malformed/],
     ["a binding whose number is text", broken((r) => (r.bindings[0].data = "lots")), /bindings\[0\] is malformed/],
     ["a site without a line", broken((r) => delete r.sites[1].line), /sites\[1\] is malformed/],
@@ -121,7 +176,7 @@ describe("runner: reading the Python tracer's result", function () {
 
   /** The result as the tracer writes its file (gradlens_run.write_result: a JSON line, then the raw column block). */
   function writtenByTracer(result: Record<string, unknown>, file: string): Buffer {
-    const types: Record<string, string> = { op: "H", site: "i", childStart: "I", child: "I", data: "d", grad: "d", localGrad: "d" };
+    const types: Record<string, string> = { order: "I", op: "H", tag: "I", tagSite: "i", childCount: "I", child: "I", data: "d", grad: "d", localGrad: "d" };
     const code = [
       "import base64, json, sys",
       "from array import array",
@@ -237,7 +292,7 @@ describe("runner: reading the Python tracer's result", function () {
     const fake = path.join(dir, "fake-python");
     writeFileSync(
       fake,
-      `#!/usr/bin/env python3\nimport json, sys\nrequest = json.load(open(sys.argv[-1]))\nopen(request["resultPath"], "w").write(json.dumps({"roots": [{"name": "x", "reason": "backward", "site": 0, "graph": {"nodeCount": 2, "root": 1, "opNames": [""], "op": "AAAA", "site": "", "childStart": "", "child": "", "data": "", "grad": "", "localGrad": ""}}], "bindings": [], "sites": [], "console": []}))\nprint("forged")\n`,
+      `#!/usr/bin/env python3\nimport json, sys\nrequest = json.load(open(sys.argv[-1]))\nopen(request["resultPath"], "w").write(json.dumps({"roots": [{"name": "x", "reason": "backward", "site": 0, "graph": {"nodeCount": 2, "root": 1, "opNames": [""], "order": "", "op": "AAAA", "tag": "", "tagSite": "", "childCount": "", "child": "", "data": "", "grad": "", "localGrad": ""}}], "bindings": [], "sites": [], "console": []}))\nprint("forged")\n`,
     );
     chmodSync(fake, 0o755);
     const program = path.join(dir, "prog.py");
@@ -245,7 +300,7 @@ describe("runner: reading the Python tracer's result", function () {
     const result = await runPython({ file: program }, { pythonPath: fake });
     assert.equal(result.ok, false);
     assert.equal(result.error?.kind, "internal");
-    assert.match(result.error!.message, /could not read the Python tracer's result: roots\[0\]\.graph: the tracer's childStart column/);
+    assert.match(result.error!.message, /could not read the Python tracer's result: roots\[0\]\.graph: the tracer's order column/);
     assert.deepEqual(result.roots, []);
     assert.ok(result.console.some((c) => c.text === "forged"), "what the process printed is kept");
   });

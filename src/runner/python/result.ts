@@ -20,9 +20,8 @@ import { describeStop } from "../stopMessages";
 
 /**
  * A graph as the tracer writes it (python/gradlens_graph.py): a snapshot whose numeric columns are
- * base64 of little-endian typed arrays — op uint16, site int32, childStart and child uint32, data,
- * grad and localGrad float64 — so NaN and infinities need no strings and 70,000 nodes cost
- * milliseconds to write and read.
+ * little-endian typed arrays (snapshotColumns.ts), so NaN and infinities need no strings and 70,000
+ * nodes cost milliseconds to write and read.
  */
 export type TracerColumn = string | ColumnPlace;
 
@@ -31,15 +30,24 @@ export interface TracerGraph {
   opNames: string[];
   labels: Record<string, string>;
   root: number;
-  /** Base64 text in a streamed line, a place in the raw block in the result file (snapshotColumns.ts). */
-  op: TracerColumn;
-  site: TracerColumn;
-  childStart: TracerColumn;
-  child: TracerColumn;
+  // Each a column: base64 text in a streamed line, a place in the raw block in the result file
+  // (snapshotColumns.ts). Per value and per edge, in the order the tracer captured them.
+  /** Per node id: the captured value it is. */
+  order: TracerColumn;
+  /** Per value, when the class names its ops (`_op`); else `tagOp`. */
+  op?: TracerColumn;
+  /** Per value: the (op, site) pair of the method and line that made it, an index into the tables below. */
+  tag: TracerColumn;
+  /** Per tag: its site; and its op (into `opNames`) when there is no `op` column. */
+  tagSite: TracerColumn;
+  tagOp?: TracerColumn;
   data: TracerColumn;
   grad: TracerColumn;
+  /** Per value: how many inputs it has; per edge (the values' inputs in turn): the input's capture position, and its local gradient. */
+  childCount: TracerColumn;
+  child: TracerColumn;
   localGrad: TracerColumn;
-  /** Edges whose local gradient is unknown (their localGrad is NaN). */
+  /** Edges (in capture order) whose local gradient is unknown (their localGrad is NaN). */
   unknownLocalGrad?: number[];
   /** The user's function calls that made the nodes (python/gradlens_frames.py). */
   frames?: TracerFrames;

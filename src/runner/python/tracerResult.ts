@@ -7,7 +7,8 @@
  */
 import type { GraphSnapshot } from "../../engine/snapshot";
 import type { TracerGraph, TracerOutput } from "./result";
-import { splitResultFile, toSnapshot } from "./snapshotColumns";
+import { decodeSnapshot, splitResultFile } from "./snapshotColumns";
+import { renumberFrames, renumberKeys, renumberNodeRef, type Renumbering } from "./graphOrder";
 import { framesFromTracer, type TracerFrames } from "./tracerFrames";
 import type { CallFrames } from "../../protocol/result";
 
@@ -57,19 +58,18 @@ function listProblem(x: unknown, name: string, check: (y: unknown) => boolean): 
   return bad === -1 ? undefined : `${name}[${bad}] is malformed`;
 }
 
-/** A graph's columns decoded and checked (toSnapshot names what does not fit). */
-function decodeGraph(x: unknown, name: string, siteCount: number, block: Uint8Array | undefined): DecodedGraph | string {
+/** A graph's columns decoded and checked (decodeSnapshot names what does not fit), in topological
+ * order: `renumbering` says how its node ids moved when the tracer's order was not one (graphOrder.ts). */
+function decodeGraph(x: unknown, name: string, siteCount: number, block: Uint8Array | undefined): { graph: DecodedGraph; renumbering?: Renumbering } | string {
   if (!isObject(x)) return `${name} is not a graph`;
   try {
-    const graph: DecodedGraph = toSnapshot(x as unknown as TracerGraph, block);
-    if (x.unknownLocalGrad !== undefined) {
-      if (!Array.isArray(x.unknownLocalGrad)) return `${name}.unknownLocalGrad is not a list`;
-      graph.unknownLocalGrad = x.unknownLocalGrad.filter((e): e is number => isInt(e) && e >= 0 && e < graph.child.length);
-    }
+    if (x.unknownLocalGrad !== undefined && !Array.isArray(x.unknownLocalGrad)) return `${name}.unknownLocalGrad is not a list`;
+    const { graph, unknownLocalGrad, renumbering }: { graph: DecodedGraph; unknownLocalGrad: number[]; renumbering?: Renumbering } = decodeSnapshot(x as unknown as TracerGraph, block);
+    if (x.unknownLocalGrad !== undefined) graph.unknownLocalGrad = unknownLocalGrad;
     // Malformed call stacks are dropped (the view then groups by expression), not a failed result.
     const frames = isObject(x.frames) ? framesFromTracer(x.frames as unknown as TracerFrames, graph.nodeCount, siteCount, block) : undefined;
-    if (frames) graph.frames = frames;
-    return graph;
+    if (frames) graph.frames = renumbering ? renumberFrames(frames, renumbering) : frames;
+    return renumbering ? { graph, renumbering } : { graph };
   } catch (error) {
     return `${name}: ${error instanceof Error ? error.message : String(error)}`;
   }
@@ -105,19 +105,26 @@ export function decodeTracerResult(file: string | Uint8Array): TracerResultReadi
   if (problem) return { problem };
 
   const roots: DecodedTracerOutput["roots"] = [];
+  const renumberings: (Renumbering | undefined)[] = [];
   for (const [i, root] of (raw.roots as Record<string, unknown>[]).entries()) {
-    const graph = decodeGraph(root.graph, `roots[${i}].graph`, (raw.sites as unknown[]).length, block);
-    if (typeof graph === "string") return { problem: graph };
-    roots.push({ ...(root as unknown as TracerRoot), graph });
+    const decoded = decodeGraph(root.graph, `roots[${i}].graph`, (raw.sites as unknown[]).length, block);
+    if (typeof decoded === "string") return { problem: decoded };
+    roots.push({ ...(root as unknown as TracerRoot), graph: decoded.graph });
+    renumberings.push(decoded.renumbering);
   }
   const output = { ...(raw as unknown as TracerOutput), roots } as DecodedTracerOutput;
+  if (renumberings.some((r) => r !== undefined)) {
+    for (const binding of output.bindings) renumberNodeRef(binding.node, renumberings);
+    for (const check of output.opChecks ?? []) renumberNodeRef(check.worst?.node, renumberings);
+  }
   if (isObject(raw.training)) {
     const graphs: TrainingGraph[] = [];
     for (const [i, g] of ((raw.training.graphs as unknown[] | undefined) ?? []).entries()) {
       if (!isObject(g) || !isInt(g.step) || !isString(g.name) || !isInt(g.site) || !optional(g.paths, isObject)) return { problem: `training.graphs[${i}] is malformed` };
-      const graph = decodeGraph(g.graph, `training.graphs[${i}].graph`, (raw.sites as unknown[]).length, block);
-      if (typeof graph === "string") return { problem: graph };
-      graphs.push({ step: g.step, name: g.name, site: g.site, graph, paths: (g.paths as Record<string, string> | undefined) ?? {} });
+      const decoded = decodeGraph(g.graph, `training.graphs[${i}].graph`, (raw.sites as unknown[]).length, block);
+      if (typeof decoded === "string") return { problem: decoded };
+      const paths = (g.paths as Record<string, string> | undefined) ?? {};
+      graphs.push({ step: g.step, name: g.name, site: g.site, graph: decoded.graph, paths: decoded.renumbering ? renumberKeys(paths, decoded.renumbering) : paths });
     }
     output.training = { ...(raw.training as unknown as NonNullable<DecodedTracerOutput["training"]>), graphs };
   }

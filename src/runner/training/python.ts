@@ -5,7 +5,9 @@
  */
 import { open, writeFile, type FileHandle } from "node:fs/promises";
 import * as path from "node:path";
-import { toSnapshot, type TracerGraph } from "../python/result";
+import { type TracerGraph } from "../python/result";
+import { decodeSnapshot } from "../python/snapshotColumns";
+import { renumberFrames, renumberKeys } from "../python/graphOrder";
 import type { GraphSnapshot } from "../../engine/snapshot";
 import type { TrainingRunOptions } from "./options";
 import type { CallFrames, RootGraph, SourcePosition, SourceSite } from "../../protocol/result";
@@ -115,7 +117,7 @@ export class PythonTrainingSession {
           graphs.push(stepGraphOf(g as unknown as TracerTraining["graphs"][number], sites));
         }
       } catch {
-        // A graph that does not read (toSnapshot checks its columns): the step is still recorded.
+        // A graph that does not read (decodeSnapshot checks its columns): the step is still recorded.
       }
     }
     if (graphs.length === 0) return;
@@ -143,19 +145,17 @@ export class PythonTrainingSession {
 function stepGraphOf(g: TracerTraining["graphs"][number], sites: readonly SourceSite[]): StepGraph {
   const site = g.site > 0 ? sites[g.site] : undefined;
   const where: SourcePosition | undefined = site ? { file: site.file, line: site.line, column: site.column } : undefined;
+  // In topological order: a streamed graph may come renumbered (graphOrder.ts), and its node ids with it.
+  const { graph, unknownLocalGrad: unknown, renumbering } = decodeSnapshot(g.graph);
   const paths: Record<number, string> = {};
-  for (const [id, p] of Object.entries(g.paths ?? {})) paths[Number(id)] = String(p);
-  const graph = toSnapshot(g.graph);
+  for (const [id, p] of Object.entries(renumbering ? renumberKeys(g.paths ?? {}, renumbering) : (g.paths ?? {}))) paths[Number(id)] = String(p);
   const root: RootGraph = { name: g.name, reason: "backward", graph, ...(where ? { position: where } : {}) };
   // A kept step's call stacks and unknown local gradients, as a plain run's root has them: decoded
   // already in the run's summary (tracerResult.ts), raw in a streamed line (malformed ones are dropped).
-  const extra = g.graph as { frames?: TracerFrames | CallFrames; unknownLocalGrad?: unknown };
+  const extra = g.graph as { frames?: TracerFrames | CallFrames };
   const frames = extra.frames && extra.frames.parent instanceof Int32Array ? (extra.frames as CallFrames) : framesFromTracer(extra.frames as TracerFrames | undefined, graph.nodeCount, sites.length);
-  if (frames) root.frames = frames;
-  if (Array.isArray(extra.unknownLocalGrad)) {
-    const unknown = extra.unknownLocalGrad.filter((e): e is number => Number.isInteger(e) && e >= 0 && e < graph.child.length);
-    if (unknown.length > 0) root.unknownLocalGrad = unknown;
-  }
+  if (frames) root.frames = renumbering ? renumberFrames(frames, renumbering) : frames;
+  if (unknown.length > 0) root.unknownLocalGrad = unknown;
   return { step: g.step, paths, root };
 }
 
