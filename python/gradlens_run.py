@@ -455,6 +455,7 @@ def main(request_path, bytecode_cache=None):
     recorder.backward_listeners.append(checkpoints.after_backward)
     error = execute(run, compiled, request, scope)
     recorder.backward_listeners.remove(checkpoints.after_backward)  # the checks and the reading below are not the run
+    checkpoints.close()
     if error is not None and "stop" in error:
         # How long the run showed no progress before the stop: only a quiet run may be an endless loop.
         # The host counts from the spawn (request deadlineMs): its start-up before `started` is quiet time too.

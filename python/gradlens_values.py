@@ -246,12 +246,16 @@ class Recorder:
         ids, places = self.log_ids, self.log_places
         n = len(ids)
         picks = list(compress(range(n), map(wanted.__contains__, ids)))
+        # The last entry of each id (a later one wins, as in sync()): the records are made for those only.
+        last = dict(zip(map(ids.__getitem__, picks), picks))
+        del picks
         step = 1 << TAG_BITS
         start = (self._log_base + 1) << TAG_BITS
         try:
-            numbers = map(start.__add__, map(step.__mul__, picks))
-            tags = map(self._place_tags.__getitem__, map(places.__getitem__, picks))
-            made.update(zip(map(ids.__getitem__, picks), map(or_, numbers, tags)))
+            entries = last.values()
+            numbers = map(start.__add__, map(step.__mul__, entries))
+            tags = map(self._place_tags.__getitem__, map(places.__getitem__, entries))
+            made.update(zip(last.keys(), map(or_, numbers, tags)))
         finally:
             self._log_base += n
             del ids[:]
