@@ -223,7 +223,7 @@ describe("Python errors as GradLens errors", function () {
     });
 
     it("a value given its inputs after they were made, by a module GradLens does not rewrite, is drawn in topological order, its name and hover on it", async () => {
-      const result = await runPython({ file: fixture("rewired/train.py") });
+      const result = await runPython({ file: fixture("lazy/rewired.py") });
       assert.equal(result.error, undefined, result.error?.message);
       assert.deepEqual(result.console.filter((c) => c.stream === "stdout").map((c) => c.text), ["8.0 4.0 2.0"]);
       const graph = result.roots[0].graph;
