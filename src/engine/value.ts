@@ -43,6 +43,8 @@ export function valuesCreated(): number {
 }
 /** Bumped by every graph walk, so "visited" is a number compare instead of a Set lookup. */
 let walkEpoch = 0;
+/** The stamp the last backward()'s walk left on every node it reached (valid until the next walk). */
+let lastBackwardStamp = -1;
 
 // Not frozen: the constructor reads them, never keeps them, and one array kind keeps its loads fast.
 const NO_CHILDREN: readonly Value[] = [];
@@ -87,6 +89,7 @@ let sortTopologically: (root: Value) => Value[];
 let numberNodes: (order: readonly Value[]) => number;
 let numberOfNode: (v: Value, mark: number) => number;
 let anyLeafWhere: (root: Value, test: (leaf: Value) => boolean) => boolean;
+let reachedByLastBackward: (v: Value) => boolean | undefined;
 
 /**
  * Slabs: the numbers of each node — data, grad, the local gradients of its first two
@@ -247,6 +250,7 @@ export class Value {
   backward(): void {
     backwardStartObserver?.(this);
     countParents(this);
+    lastBackwardStamp = walkEpoch;
     // A node passes its grad on only once every parent has added to it (Kahn's algorithm),
     // so each node's grad is complete when it is used: the order is topological.
     this.grad = 1;
@@ -353,6 +357,8 @@ export class Value {
       return false;
     };
 
+    reachedByLastBackward = (v: Value): boolean | undefined => (walkEpoch === lastBackwardStamp ? v.slab[v.offset + WALK_STAMP] === lastBackwardStamp : undefined);
+
     // A node's position in a list, kept in its slab (the pending-parents slot is free outside
     // backward(), which recounts it first): far cheaper than a Map of every node of a big graph.
     numberNodes = (order: readonly Value[]): number => {
@@ -415,6 +421,15 @@ export function toValue(x: Operand): Value {
 /** Whether `test` holds for some leaf `root` depends on (a cheaper walk than topologicalOrder; it stops at the first). */
 export function anyLeaf(root: Value, test: (leaf: Value) => boolean): boolean {
   return anyLeafWhere(root, test);
+}
+
+/**
+ * Whether `v` is in the graph of the last backward() (its walk stamped every node it reached), or
+ * undefined once another graph walk has run since: a question about a few values that would
+ * otherwise cost a walk of the whole graph (the training recorder's "is this leaf used again?").
+ */
+export function inLastBackward(v: Value): boolean | undefined {
+  return reachedByLastBackward(v);
 }
 
 /**

@@ -17,6 +17,7 @@ import {
   topologicalOrder,
   zeroGrad,
 } from "../../src/engine";
+import { inLastBackward } from "../../src/engine/value";
 
 /** (f(x+h) − f(x−h)) / 2h on the forward values only. */
 function centralDifference(f: (x: number) => number, x: number, h = 1e-6): number {
@@ -227,6 +228,19 @@ describe("engine: backward", () => {
     used.backward();
     assert.equal(x.grad, 3);
     assert.equal(unused.grad, 0);
+  });
+
+  it("says which values the last backward() reached, until another walk of a graph", () => {
+    const w = new Value(2);
+    const other = new Value(5);
+    const loss = w.mul(w).add(1);
+    const elsewhere = other.mul(3);
+    loss.backward();
+    assert.deepEqual([inLastBackward(loss), inLastBackward(w), inLastBackward(other), inLastBackward(elsewhere)], [true, true, false, false]);
+    topologicalOrder(elsewhere); // its stamps are newer: "reached" is no longer known
+    assert.equal(inLastBackward(w), undefined);
+    elsewhere.backward();
+    assert.deepEqual([inLastBackward(other), inLastBackward(w)], [true, false]);
   });
 
   it("handles a chain of 1,000,000 nodes (the sort is iterative)", function () {

@@ -159,6 +159,22 @@ describe("training records (TypeScript)", function () {
     assert.ok(Object.values(training.graphs[0].paths ?? {}).some((p) => /^model\.hidden\[0\]\.w\[\d\]$/.test(p)));
   });
 
+  it("parameters no binding reaches are found from the graphs, and one made at step 10 from step 16 on", async () => {
+    const result = await runFile(fixture("lateParameter.grad.ts"), { timeLimitMs: 30_000, training: {} });
+    assert.equal(result.error, undefined, result.error?.message);
+    const own = ownNumbers(result);
+    const steps = result.training!.steps;
+    assert.equal(steps.length, 20);
+    // Steps 10–15 miss the new weight: parameters made late are looked for at steps 16 and 17 (shouldScan).
+    for (const o of own.filter((o) => o.step < 10 || o.step >= 16)) {
+      assert.equal(steps[o.step - 1].loss, o.loss, `loss of step ${o.step}`);
+      close(steps[o.step - 1].gradNorm, o.gradNorm, `grad norm of step ${o.step}`);
+    }
+    assert.ok(steps[11].gradNorm < own[11].gradNorm, "the late weight is not counted before it is found");
+    // Four weights made on two lines of the closure: two groups, named by those lines.
+    assert.equal(result.training!.groups.length, 2, result.training!.groups.join(", "));
+  });
+
   it("a plain run records nothing", async () => {
     const result = await runFile(fixture("nanAtStep.grad.ts"), { timeLimitMs: 30_000 });
     assert.equal(result.training, undefined);

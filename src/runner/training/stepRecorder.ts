@@ -9,6 +9,7 @@
  * optimizer zeroes them — so the numbers are those a learner would print there.
  */
 import { Value, topologicalOrder } from "../../engine";
+import { anyLeaf, inLastBackward } from "../../engine/value";
 import type { GroupStep, StepRecord } from "../../protocol/training";
 import { groupOfPath } from "../paramPaths";
 
@@ -23,6 +24,14 @@ export interface StepRecorderOptions<V extends NumberedValue = Value> {
   parameterPaths?: () => Map<V, string>;
   /** The walk of a step's graph (default: the engine's scanGraph). */
   scan?: (root: V) => GraphScan<V>;
+  /** A cheaper walk for the leaves alone, for a step whose order is not needed (default: the engine's scanLeaves). */
+  scanLeaves?: (root: V) => GraphScan<V>;
+  /**
+   * Whether a value was in the graph of the backward() just done, undefined when that is not known
+   * (default: the engine's walk stamps). The second step of a pair then asks it of the first one's
+   * new leaves instead of walking its own graph.
+   */
+  reached?: (v: V) => boolean | undefined;
   /** The site that made a value (default: the engine's `v.site`). */
   siteOf?: (v: V) => number;
   /** Walk every step (the graph was read anyway: a learner's class). */
@@ -54,10 +63,10 @@ interface OpenStep<V> {
 /** The walk of one step's graph: its leaves, its ReLUs, and whether any number is non-finite. */
 export interface GraphScan<V = Value> {
   leaves: V[];
+  /** ReLUs found by op name (0 from a walk of the leaves alone). */
   relus: number;
   deadRelus: number;
   nonFinite: boolean;
-  nodeCount: number;
   /** The walk's topological order, when the scan made one (a graph kept at this step reuses it). */
   order?: V[];
 }
@@ -75,14 +84,33 @@ export function scanGraph(root: Value): GraphScan {
       if (v.child(0).data <= 0) deadRelus++;
     }
   }
-  // Non-finite numbers flow to the loss (forward) and to the leaves' grads (backward): checking
-  // those is enough, and far cheaper than reading every node's numbers. x − x is NaN for NaN and ±Infinity.
-  let nonFinite = root.data - root.data !== 0;
-  for (let i = 0; i < leaves.length && !nonFinite; i++) {
+  return { leaves, relus, deadRelus, nonFinite: anyNonFinite(root, leaves), order };
+}
+
+/**
+ * The leaves alone, each node visited once and no order built (about half a topological sort):
+ * the steps that look for parameters made late need no more. The engine's `relu` counts ReLUs.
+ */
+export function scanLeaves(root: Value): GraphScan {
+  const leaves: Value[] = [];
+  anyLeaf(root, (leaf) => {
+    leaves.push(leaf);
+    return false;
+  });
+  return { leaves, relus: 0, deadRelus: 0, nonFinite: anyNonFinite(root, leaves) };
+}
+
+/**
+ * Non-finite numbers flow to the loss (forward) and to the leaves' grads (backward): checking
+ * those is enough, and far cheaper than reading every node's numbers. x − x is NaN for NaN and ±Infinity.
+ */
+function anyNonFinite(root: Value, leaves: readonly Value[]): boolean {
+  if (root.data - root.data !== 0) return true;
+  for (let i = 0; i < leaves.length; i++) {
     const leaf = leaves[i];
-    if (leaf.data - leaf.data !== 0 || leaf.grad - leaf.grad !== 0) nonFinite = true;
+    if (leaf.data - leaf.data !== 0 || leaf.grad - leaf.grad !== 0) return true;
   }
-  return { leaves, relus, deadRelus, nonFinite, nodeCount: order.length, order };
+  return false;
 }
 
 /** ReLUs made since the last backward() (the runner counts them as they are made), and how many got input ≤ 0. */
@@ -124,12 +152,35 @@ export class StepRecorder<V extends NumberedValue = Value> {
   steps = 0;
 
   private readonly scan: (root: V) => GraphScan<V>;
+  private readonly scanLeaves: (root: V) => GraphScan<V>;
+  private readonly reached: ((v: V) => boolean | undefined) | undefined;
   private readonly siteOf: (v: V) => number;
 
   constructor(private readonly options: StepRecorderOptions<V>) {
-    // The engine's own walk and sites, unless the values are a learner's class.
+    // The engine's own walks, stamps and sites, unless the values are a learner's class.
+    const engine = options.scan === undefined;
     this.scan = options.scan ?? (scanGraph as unknown as (root: V) => GraphScan<V>);
+    this.scanLeaves = options.scanLeaves ?? (engine ? (scanLeaves as unknown as (root: V) => GraphScan<V>) : this.scan);
+    this.reached = options.reached ?? (engine ? (inLastBackward as unknown as (v: V) => boolean | undefined) : undefined);
     this.siteOf = options.siteOf ?? ((v) => (v as unknown as Value).site);
+  }
+
+  /**
+   * This step's walk, if it needs one: step 1's full scan (its order serves the step's kept graph),
+   * a walk of the leaves at the first step of a later pair. The second step of a pair asks the
+   * backward() walk's stamps which of the first one's new leaves it reached (`returned`), and
+   * walks only when the stamps are no longer known.
+   */
+  private walk(root: V): { scan?: GraphScan<V>; returned?: V[] } {
+    if (this.options.scanEveryStep || this.steps === 1) return { scan: this.scan(root) };
+    if (!shouldScan(this.steps)) return {};
+    const secondOfPair = shouldScan(this.steps - 1);
+    if (secondOfPair && this.reached && this.reached(root) === true) {
+      const returned: V[] = [];
+      for (const leaf of this.previousCandidates) if (this.reached(leaf)) returned.push(leaf);
+      return { returned };
+    }
+    return { scan: this.scanLeaves(root) };
   }
 
   /**
@@ -138,7 +189,7 @@ export class StepRecorder<V extends NumberedValue = Value> {
    */
   afterBackward(root: V, relus?: ReluCount): { completed: StepRecord | undefined; nonFinite: boolean; step: number; data: Float64Array; grad: Float64Array; order?: V[] } {
     this.steps++;
-    const scan = this.options.scanEveryStep || shouldScan(this.steps) ? this.scan(root) : undefined;
+    const { scan, returned } = this.walk(root);
     // The program's structure is read at the first two steps: a leaf it holds at both is a parameter
     // (inputs a binding happens to hold at one step are not), used in this step's graph or not.
     const named = this.steps <= 2 ? this.readPaths() : undefined;
@@ -155,7 +206,7 @@ export class StepRecorder<V extends NumberedValue = Value> {
       }
     };
     for (const leaf of named?.keys() ?? []) consider(leaf);
-    for (const leaf of scan?.leaves ?? []) consider(leaf);
+    for (const leaf of scan?.leaves ?? returned ?? []) consider(leaf);
     // Candidates only count from a step walked just before this one.
     this.previousCandidates = shouldScan(this.steps + 1) ? isCandidate : new Set();
     if (this.steps === 2 && this.options.shortNames) this.shortNames = this.options.shortNames(this.groups.filter((g) => this.pathGroups.has(g)));

@@ -6,6 +6,7 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { serialize } from "node:v8";
 import { Value, snapshotGraphPacked, topologicalOrder, type GraphSnapshot } from "../../engine";
+import { numberPositions, positionIn } from "../../engine/value";
 import { packLabels, type PackedLabels } from "../labelTransfer";
 import { findParameterPaths, shortGroupNames, type PathRoot } from "../paramPaths";
 import { StepRecorder, type GraphScan } from "./stepRecorder";
@@ -360,16 +361,22 @@ export class WorkerTraining {
     // A shared snapshot's numbers are already those of its backward(); its columns are only read (each message copies them).
     const { graph, labels } = whole ? { graph: { ...whole.graph, labels: {} }, labels: whole.labels() } : snapshotGraphPacked(root, order);
     if (whole) data = grad = undefined;
+    // The parameters and named leaves are a few thousand of a graph's tens of thousands of nodes:
+    // each finds its position from the slab number left by numberPositions (no pass over the graph).
+    const mark = numberPositions(order);
     const paths: Record<number, string> = {};
-    const parameterPaths = this.lastPaths;
-    for (let i = 0; i < order.length; i++) {
-      if (order[i].childCount > 0) continue;
-      const path = parameterPaths?.get(order[i]);
-      if (path !== undefined) paths[i] = path;
-      const j = this.recorder.paramIndex.get(order[i]);
-      if (j !== undefined && data && grad && j < data.length) {
-        graph.data[i] = data[j];
-        graph.grad[i] = grad[j];
+    for (const [v, path] of this.lastPaths ?? []) {
+      const i = positionIn(v, mark);
+      if (i >= 0) paths[i] = path;
+    }
+    if (data && grad) {
+      const params = this.recorder.params;
+      for (let j = 0; j < data.length; j++) {
+        const i = positionIn(params[j], mark);
+        if (i >= 0) {
+          graph.data[i] = data[j];
+          graph.grad[i] = grad[j];
+        }
       }
     }
     const kept: WorkerStepGraph = { step, name: root.label ?? "loss", siteId, graph, labels, paths };
@@ -434,5 +441,5 @@ function scanRecorded(graph: RecordedGraph): GraphScan<LearnerValue> {
     }
     finite += graph.data[i] - graph.data[i] + (graph.grad[i] - graph.grad[i]);
   }
-  return { leaves, relus, deadRelus, nonFinite: finite !== 0, nodeCount: graph.nodes.length };
+  return { leaves, relus, deadRelus, nonFinite: finite !== 0 };
 }
