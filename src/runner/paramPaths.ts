@@ -52,7 +52,8 @@ export function findParameterPaths<V extends object>(roots: readonly PathRoot[],
         const n = Math.min(value.length, MAX_ARRAY_ITEMS);
         for (let i = 0; i < n; i++) {
           const item: unknown = value[i];
-          if (typeof item === "object" && item !== null) children.push({ value: item, path: `${path}[${i}]` });
+          // A value or container reached already keeps its first path: no string made for it again (a flat `params` list).
+          if (typeof item === "object" && item !== null && !paths.has(item as V) && !visited.has(item)) children.push({ value: item, path: `${path}[${i}]` });
         }
       } else if (value instanceof Map) {
         for (const [key, item] of value) {
@@ -77,10 +78,25 @@ export function findParameterPaths<V extends object>(roots: readonly PathRoot[],
   return paths;
 }
 
-/** A parameter's group: its path without the trailing indices (`model.w[3][5]` → `model.w`). */
+/**
+ * A parameter's group: its path without the trailing indices (`model.w[3][5]` → `model.w`). Read
+ * from the end by hand: a model has thousands of parameters, and a regular expression per path
+ * cost more than the walk that found them.
+ */
 export function groupOfPath(path: string): string {
-  const stripped = path.replace(/(\[\d+\])+$/, "");
-  return stripped === "" ? path : stripped;
+  let end = path.length;
+  for (;;) {
+    if (path.charCodeAt(end - 1) !== 0x5d /* ] */) break;
+    let i = end - 2;
+    while (i >= 0 && isDigit(path.charCodeAt(i))) i--;
+    if (i === end - 2 || i < 0 || path.charCodeAt(i) !== 0x5b /* [ */) break;
+    end = i;
+  }
+  return end === 0 ? path : path.slice(0, end);
+}
+
+function isDigit(code: number): boolean {
+  return code >= 0x30 && code <= 0x39;
 }
 
 /**

@@ -249,6 +249,11 @@ describe("parameter paths", () => {
   it("groups drop trailing indices and the prefix every group shares", () => {
     assert.equal(groupOfPath("model.layers[0].w[3][5]"), "model.layers[0].w");
     assert.equal(groupOfPath("w"), "w");
+    assert.equal(groupOfPath("params[3]"), "params");
+    assert.equal(groupOfPath("m.get(3)[4]"), "m.get(3)");
+    assert.equal(groupOfPath('x[0]["k"][2]'), 'x[0]["k"]');
+    // Not trailing indices: kept as they are.
+    for (const path of ["[3]", "a[]", "a[x]", "w[1a]", "a[12]["]) assert.equal(groupOfPath(path), path);
     const short = shortGroupNames(["model.stateDict.wte", 'model.stateDict["layer0.attn_wq"]']);
     assert.deepEqual([...short.values()], ["wte", "layer0.attn_wq"]);
     assert.deepEqual([...shortGroupNames(["model.w"]).values()], ["w"]);

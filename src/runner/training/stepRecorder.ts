@@ -229,7 +229,8 @@ export class StepRecorder<V extends NumberedValue = Value> {
       candidateData[i] = candidates[i].data;
       candidateGrad[i] = candidates[i].grad;
     }
-    const completed = previous ? this.complete(previous) : undefined;
+    // The data just read is what the optimizer left: the previous step's update ratio reads it from there.
+    const completed = previous ? this.complete(previous, data) : undefined;
     const loss = root.data;
     const reluCount = relus && relus.calls > 0 ? relus : scan ? { calls: scan.relus, dead: scan.deadRelus } : undefined;
     const nonFinite = loss - loss !== 0 || paramsFinite !== 0 || (scan?.nonFinite ?? false);
@@ -291,14 +292,15 @@ export class StepRecorder<V extends NumberedValue = Value> {
     return g;
   }
 
-  private complete(open: OpenStep<V>): StepRecord {
+  /** `dataNow`: the parameters' data as it is now, read already (else each is read here). */
+  private complete(open: OpenStep<V>, dataNow?: Float64Array): StepRecord {
     const groupCount = this.groups.length;
     const gradSq = new Float64Array(groupCount);
     const dataSq = new Float64Array(groupCount);
     const deltaSq = new Float64Array(groupCount);
     const add = (j: number, data: number, grad: number) => {
       const g = this.paramGroup[j];
-      const delta = this.params[j].data - data;
+      const delta = (dataNow !== undefined && j < dataNow.length ? dataNow[j] : this.params[j].data) - data;
       gradSq[g] += grad * grad;
       dataSq[g] += data * data;
       deltaSq[g] += delta * delta;
