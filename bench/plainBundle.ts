@@ -5,11 +5,14 @@ import { buildSync } from "esbuild";
 
 const root = path.resolve(__dirname, "..");
 
-/** Writes `outfile`: `source` (a `.grad.ts` program) bundled with the engine; `wrap` adds code around it. */
-export function bundleWithEngine(source: string, sourcefile: string, outfile: string, wrap: { banner?: string; footer?: string } = {}): string {
+/**
+ * Writes `outfile`: `source` (a `.grad.ts` program) bundled with the engine; `wrap` adds code around
+ * it; `engine` is another module to import as "gradlens" (the engine with a probe of its own).
+ */
+export function bundleWithEngine(source: string, sourcefile: string, outfile: string, wrap: { banner?: string; footer?: string; engine?: string } = {}): string {
   buildSync({
     stdin: { contents: source, resolveDir: path.dirname(sourcefile), sourcefile: path.basename(sourcefile), loader: "ts" },
-    alias: { gradlens: path.join(root, "src", "engine", "index.ts") },
+    alias: { gradlens: wrap.engine ?? path.join(root, "src", "engine", "index.ts") },
     define: { __dirname: JSON.stringify(path.dirname(sourcefile)) },
     ...(wrap.banner ? { banner: { js: wrap.banner } } : {}),
     ...(wrap.footer ? { footer: { js: wrap.footer } } : {}),

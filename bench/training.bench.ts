@@ -41,13 +41,23 @@ const median = (xs: number[]): number => {
 };
 const ms = (x: number) => `${x.toFixed(0)} ms`;
 
-/** examples/microgpt.grad.ts bundled with the engine and no runner, timing itself (wall and CPU) from its first line to its end. */
+/**
+ * examples/microgpt.grad.ts bundled with the engine and no runner, timing itself (wall and CPU) from
+ * its first line to its end, and printing when each backward() returned (ms from its first line).
+ */
 function plainScript(file: string): string {
   const outfile = path.join(root, "out", "bench-training", "microgptPlain.js");
   return bundleWithEngine(readFileSync(file, "utf8"), file, outfile, {
+    engine: path.join(__dirname, "engineWithStepTimes.ts"),
     banner: "const __benchStarted = performance.now(), __benchCpu = process.cpuUsage();",
-    footer: 'const __benchUsed = process.cpuUsage(__benchCpu); console.log("__bench_ms " + (performance.now() - __benchStarted) + " " + (__benchUsed.user + __benchUsed.system) / 1000);',
+    footer:
+      'const __benchUsed = process.cpuUsage(__benchCpu); console.log("__bench_steps " + globalThis.__benchBackwardTimes.map((t) => t - __benchStarted).join(" ")); console.log("__bench_ms " + (performance.now() - __benchStarted) + " " + (__benchUsed.user + __benchUsed.system) / 1000);',
   });
+}
+
+/** Milliseconds per step from the first backward() to the last (start-up, model building and the final capture left out). */
+function msPerStep(times: readonly number[]): number {
+  return times.length > 1 ? (times[times.length - 1] - times[0]) / (times.length - 1) : NaN;
 }
 
 async function typescript(rounds: number): Promise<void> {
@@ -60,12 +70,16 @@ async function typescript(rounds: number): Promise<void> {
   const nodeCpu: number[] = [];
   const runnerCpu: number[] = [];
   const trainingCpu: number[] = [];
+  // The steady state: a step's time once the loop runs (the training run's from its StepRecords' times).
+  const nodeStep: number[] = [];
+  const trainingStep: number[] = [];
   let losses: string | undefined;
   for (let r = 0; r < rounds; r++) {
     const plain = spawnSync(process.execPath, [script], { encoding: "utf8" });
     if (plain.status !== 0) throw new Error(plain.stderr);
     const lines = plain.stdout.trim().split("\n");
     const [wall, cpu] = (lines.pop() ?? "").replace("__bench_ms ", "").split(" ").map(Number);
+    nodeStep.push(msPerStep((lines.pop() ?? "").replace("__bench_steps ", "").split(" ").map(Number)));
     node.push(wall);
     nodeCpu.push(cpu);
     // The Train command's run: a TrainingControl streams the records and kept graphs, as in the editor.
@@ -79,6 +93,9 @@ async function typescript(rounds: number): Promise<void> {
     if (printed !== losses) throw new Error(`the training run printed other losses than plain node:\n${printed}\n---\n${losses}`);
     runner.push(a.stats.executeMs ?? NaN);
     training.push(b.stats.executeMs ?? NaN);
+    const steps = b.training?.steps ?? [];
+    if (steps.length < 2) throw new Error("the training run recorded no steps");
+    trainingStep.push(msPerStep(steps.map((s) => s.timeMs)));
     runnerCpu.push(a.stats.executeCpuMs ?? NaN);
     trainingCpu.push(b.stats.executeCpuMs ?? NaN);
   }
@@ -91,6 +108,9 @@ async function typescript(rounds: number): Promise<void> {
   const cpuRatio = median(trainingCpu) / median(nodeCpu);
   console.log(`  CPU time (the same spans, median): plain node ${ms(median(nodeCpu))}, training run ${ms(median(trainingCpu))} = ${cpuRatio.toFixed(2)}× ${cpuRatio <= 1.3 ? "ok" : "OVER"}, runner ${ms(median(runnerCpu))} = ${(median(runnerCpu) / median(nodeCpu)).toFixed(2)}×`);
   console.log(`    each round: ${trainingCpu.map((t, i) => (t / nodeCpu[i]).toFixed(2)).join(", ")}`);
+  const stepRatio = median(trainingStep) / median(nodeStep);
+  console.log(`  steady state, first backward() to last (start-up, model building, final capture left out; step 1's kept graph in):`);
+  console.log(`    plain node ${median(nodeStep).toFixed(2)} ms/step, training run ${median(trainingStep).toFixed(2)} ms/step = ${stepRatio.toFixed(2)}×; each round: ${trainingStep.map((t, i) => (t / nodeStep[i]).toFixed(2)).join(", ")}`);
 }
 
 async function python(rounds: number): Promise<void> {
