@@ -300,7 +300,9 @@ function continuesChain(call: AstNode, parent: AstNode | undefined): boolean {
  * literals can (`const model = { w: [...] }`): training runs start parameter paths at them.
  */
 function mayHoldValue(expr: AstNode): boolean {
-  return !/^(Literal|TemplateLiteral|ArrowFunctionExpression|FunctionExpression|ClassExpression)$/.test(expr.type);
+  // Operators (`a * b`, `-x`, `i++`, `a < b`) give numbers, strings or booleans, never an object: a
+  // training loop's `const mHat = m[i] / (1 - beta1 ** t)` runs per parameter per step, without a hook.
+  return !/^(Literal|TemplateLiteral|ArrowFunctionExpression|FunctionExpression|ClassExpression|BinaryExpression|UnaryExpression|UpdateExpression)$/.test(expr.type);
 }
 
 /** `const z = x.mul(y)` → "z": the variable the call's result goes to directly. */

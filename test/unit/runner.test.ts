@@ -5,6 +5,8 @@ import { runFile, runSnippet, checkFile, findCodeBlockAt, DEFAULT_TIME_LIMIT_MS,
 import { snapshotNodes, snapshotEdges } from "../../src/engine";
 import type { RunResult } from "../../src/protocol/result";
 import { fixture, repoRoot, useBuiltWorker } from "./runnerSupport";
+import { instrumentSource, SiteRegistry } from "../../src/runner/instrument";
+import { HELPERS } from "../../src/runner/helpers";
 
 /** The node of root `r` bound to `name` (labels come from variable names). */
 function nodeNamed(result: RunResult, name: string, r = 0) {
@@ -133,6 +135,15 @@ describe("runner: files", function () {
     assert.equal(result.error?.kind, "too-large");
     assert.match(result.error!.message, /200,001 nodes, more than the limit of 1,000/);
     assert.equal(result.error?.position?.line, 8);
+  });
+});
+
+describe("runner: source tracking", () => {
+  it("hooks a binding only where the value can be an object: operators give numbers, strings or booleans", () => {
+    const source = ["const mHat = m[i] / (1 - beta ** t);", "const neg = -x;", "const y = w.mul(mHat);", "const pick = flag || y;", "let k = 0;", "k = k + 1;", "k = next(k);"].join("\n");
+    const { code } = instrumentSource(source, new SiteRegistry(), { offset: { file: "t.ts", line: 1, column: 1 } });
+    const hooked = code.split("\n").map((line) => line.includes(`${HELPERS.bind}(`));
+    assert.deepEqual(hooked, [false, false, true, true, false, false, true], code);
   });
 });
 
