@@ -10,5 +10,6 @@ export function graphHtml(webview: vscode.Webview, extensionUri: vscode.Uri): st
     style: vscode.Uri.joinPath(extensionUri, "media", "graph.css"),
     imgBlob: true,
     workerBlob: true,
+    loading: vscode.l10n.t("Loading the graph…"),
   });
 }

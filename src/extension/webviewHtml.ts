@@ -9,6 +9,13 @@ export interface WebviewPage {
   /** Extra CSP sources the view needs (e.g. `img-src … blob:`, `worker-src blob:`). */
   imgBlob?: boolean;
   workerBlob?: boolean;
+  /** What the view says until its first message is in (a big graph takes seconds to arrive): `data-loading` on #app. */
+  loading?: string;
+}
+
+/** Text as an HTML attribute value. */
+function attribute(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
 export function webviewHtml(webview: vscode.Webview, page: WebviewPage): string {
@@ -31,7 +38,7 @@ export function webviewHtml(webview: vscode.Webview, page: WebviewPage): string 
 <title>GradLens</title>
 </head>
 <body>
-<div id="app"></div>
+<div id="app"${page.loading ? ` data-loading="${attribute(page.loading)}"` : ""}></div>
 <script nonce="${nonce}" src="${webview.asWebviewUri(page.script)}"></script>
 </body>
 </html>`;

@@ -81,6 +81,9 @@ export class GraphView {
     this.playback = new Playback(() => this.controls, this.side, () => (this.cy && this.stage.level && this.shown ? { cy: this.cy, level: this.stage.level, shown: this.shown } : undefined), () => this.saved.soon());
     this.area.append(this.tooltip.element);
     this.root.append(this.banners.notice, this.banners.stale, this.banners.drawing, el("div", { class: "body" }, this.area, this.side.element));
+    // Until the first graph is in (a big one takes seconds to cross), the page says it is coming instead of staying blank.
+    const loading = this.root.dataset.loading;
+    if (loading) this.setDrawing(loading);
     onThemeChange(() => this.applyTheme());
     bindKeys(this.actions);
     (window as unknown as { gradlensView?: GraphView }).gradlensView = this;

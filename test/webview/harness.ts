@@ -26,6 +26,9 @@ const chromiumFlags = [
 
 const types: Record<string, string> = { ".js": "text/javascript", ".css": "text/css", ".html": "text/html", ".map": "application/json", ".svg": "image/svg+xml" };
 
+/** What graphHtml.ts has the page say until its first graph is in (its English text). */
+export const loadingText = "Loading the graph…";
+
 /** The page VS Code would build (see src/extension/graphHtml.ts), served from a local origin. */
 function pageHtml(origin: string, theme: string): string {
   const nonce = "dGVzdC1ub25jZQ==";
@@ -34,7 +37,7 @@ function pageHtml(origin: string, theme: string): string {
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <link rel="stylesheet" href="${origin}/test/webview/vscode-theme.css">
 <link rel="stylesheet" href="${origin}/media/graph.css"></head>
-<body class="${theme}"><div id="app"></div>
+<body class="${theme}"><div id="app" data-loading="${loadingText}"></div>
 <script nonce="${nonce}">
   window.__posted = [];
   window.__cspViolations = [];

@@ -6,8 +6,8 @@
 import { strict as assert } from "assert";
 import type { Core } from "cytoscape";
 import type { RunResult } from "../../src/protocol/result";
-import { WebviewHarness } from "./harness";
-import { hostileGraph, runnerGraph } from "./fixtures";
+import { WebviewHarness, loadingText } from "./harness";
+import { hostileGraph, mlpGraph, runnerGraph } from "./fixtures";
 
 type ViewHandle = { cy: Core; step: number; current: { path: string[] }; timings: Record<string, number> };
 
@@ -182,6 +182,18 @@ describe("big graphs and honest marks (Chromium)", function () {
     assert.equal(await h.page.$eval("#graph", (e) => e.classList.contains("stale")), true);
     await h.show(result);
     assert.equal(await h.page.$eval(".stale-banner", (e) => (e as HTMLElement).hidden), true);
+  });
+
+  it("says the graph is coming from the moment the page opens (not a blank panel), until a graph or a message is in", async () => {
+    await h.open();
+    assert.equal(await h.page.$eval(".drawing-banner", (e) => (e as HTMLElement).hidden), false);
+    assert.equal(await h.page.$eval(".drawing-banner", (e) => e.textContent), loadingText);
+    await h.show(hostileGraph());
+    assert.equal(await h.page.$eval(".drawing-banner", (e) => (e as HTMLElement).hidden), true);
+    // A run with no graph: its message replaces the mark.
+    await h.open();
+    await h.show(mlpGraph(500), { nodeLimit: 100 });
+    assert.equal(await h.page.$eval(".drawing-banner", (e) => (e as HTMLElement).hidden), true);
   });
 
   it("says which graph it is drawing while a big one is built over the previous one, and drops the mark once it is drawn", async () => {
