@@ -201,7 +201,7 @@ async function view(): Promise<void> {
       groups: Object.fromEntries(groups.map((g, k) => [g, { gradNorm: (k + 1) * 0.01 * (1 + Math.sin(i / 20)), updateRatio: 1e-3 * (1 + k / 10) }])),
     });
     // Lines up to 12 groups; the bench's 20 draw the heatmap plus the 20 update-ratio lines.
-    await harness.send({ type: "init", strings: trainingTestStrings, file: "bench", groups, steps: Array.from({ length: 990 }, (_, i) => record(i)), graphSteps: [], status: "running" });
+    await harness.send({ type: "init", strings: trainingTestStrings, file: "bench", groups, steps: Array.from({ length: 990 }, (_, i) => record(i)), graphSteps: [], status: "running", elapsedMs: 1000 });
     await page.waitForFunction(() => (window as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === "rendered"));
     const times: number[] = [];
     for (let k = 0; k < 10; k++) {

@@ -142,10 +142,10 @@ export class TrainingPanel {
       groups: this.groups,
       steps: this.steps.records,
       status: this.status,
+      elapsedMs: Date.now() - this.started,
       ...this.extras(),
       ...(this.message ? { message: this.message } : {}),
     });
-    if (this.ready) this.post({ type: "progress", steps: [], newGroups: [], elapsedMs: Date.now() - this.started, ...this.extras() });
   }
 
   private post(message: TrainingHostMessage): void {

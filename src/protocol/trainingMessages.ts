@@ -45,7 +45,8 @@ export interface TrainingStrings {
 export type TrainingStatus = "running" | "stopping" | "finished" | "stopped" | "failed";
 
 export type TrainingHostMessage =
-  | { type: "init"; strings: TrainingStrings; file: string; groups: string[]; steps: StepRecord[]; graphSteps: number[]; status: TrainingStatus; totalSteps?: number; stride?: number; message?: string }
+  /** `elapsedMs`: the run's time so far, so the first status a (re)opened view draws has the real rate. */
+  | { type: "init"; strings: TrainingStrings; file: string; groups: string[]; steps: StepRecord[]; graphSteps: number[]; status: TrainingStatus; elapsedMs: number; totalSteps?: number; stride?: number; message?: string }
   /** `stride`: the steps are thinned (src/protocol/stepLog.ts); `graphSteps`: the steps whose graph can be opened now. */
   | { type: "progress"; steps: StepRecord[]; newGroups: string[]; elapsedMs: number; stride?: number; final?: boolean; totalSteps?: number; graphSteps?: number[] }
   | { type: "status"; status: TrainingStatus; graphSteps: number[]; message?: string };
@@ -65,7 +66,7 @@ export function parseHostMessage(x: unknown): TrainingHostMessage | undefined {
   if (!isObject(x)) return undefined;
   switch (x.type) {
     case "init":
-      return isObject(x.strings) && typeof x.file === "string" && isStrings(x.groups) && Array.isArray(x.steps) && x.steps.every(isStep) && isNumbers(x.graphSteps) && statuses.includes(String(x.status)) && optionalCount(x.stride) && optionalCount(x.totalSteps)
+      return isObject(x.strings) && typeof x.file === "string" && isStrings(x.groups) && Array.isArray(x.steps) && x.steps.every(isStep) && isNumbers(x.graphSteps) && statuses.includes(String(x.status)) && typeof x.elapsedMs === "number" && optionalCount(x.stride) && optionalCount(x.totalSteps)
         ? (x as TrainingHostMessage)
         : undefined;
     case "progress":

@@ -40,7 +40,7 @@ describe("training view (headless Chromium)", function () {
 
   it("draws a real run's steps live, while the run goes", async () => {
     await harness.open();
-    await harness.send({ type: "init", strings: trainingTestStrings, file: "mlp.grad.ts", groups: [], steps: [], graphSteps: [], status: "running" });
+    await harness.send({ type: "init", strings: trainingTestStrings, file: "mlp.grad.ts", groups: [], steps: [], graphSteps: [], status: "running", elapsedMs: 1000 });
     const started = Date.now();
     const seenDuringRun: { at: number; steps: number; updates: number }[] = [];
     let sending = Promise.resolve();
@@ -96,7 +96,7 @@ describe("training view (headless Chromium)", function () {
   it("Stop and the kept steps' buttons post to the host; a click on a chart opens the nearest kept step", async () => {
     const page = await harness.open();
     const steps = syntheticSteps(200, ["wte", "lm_head"]);
-    await harness.send({ type: "init", strings: trainingTestStrings, file: "f.py", groups: ["wte", "lm_head"], steps, graphSteps: [], status: "running" });
+    await harness.send({ type: "init", strings: trainingTestStrings, file: "f.py", groups: ["wte", "lm_head"], steps, graphSteps: [], status: "running", elapsedMs: 1000 });
     await page.click("button.stop");
     assert.ok((await harness.posted()).some((m) => m.type === "stop"));
     await harness.send({ type: "status", status: "stopped", graphSteps: [1, 199, 200] });
@@ -119,7 +119,7 @@ describe("training view (headless Chromium)", function () {
 
   it("while running: the ETA from the loop bound, kept graphs to open, and a thinned run says so and stays thinned", async () => {
     const page = await harness.open();
-    await harness.send({ type: "init", strings: trainingTestStrings, file: "long.grad.ts", groups: ["w"], steps: [], graphSteps: [], status: "running" });
+    await harness.send({ type: "init", strings: trainingTestStrings, file: "long.grad.ts", groups: ["w"], steps: [], graphSteps: [], status: "running", elapsedMs: 1000 });
     // The child kept every 2nd step (stride 2) and streams on: the view applies the same rule.
     const steps = syntheticSteps(40, ["w"]).filter((s) => (s.step - 1) % 2 === 0);
     await harness.send({ type: "progress", steps: steps.slice(0, 10), newGroups: [], elapsedMs: 2000, totalSteps: 1000, graphSteps: [1] });
@@ -136,12 +136,20 @@ describe("training view (headless Chromium)", function () {
     assert.deepEqual(harness.errors, []);
   });
 
+  it("a view (re)opened while a run goes draws the real rate from its first frame, not 0 steps/s", async () => {
+    const page = await harness.open();
+    // What the host sends a view that says "ready" mid-run: every step so far and the run's time, in one message.
+    await harness.send({ type: "init", strings: trainingTestStrings, file: "long.grad.ts", groups: ["w"], steps: syntheticSteps(5, ["w"]), graphSteps: [1], status: "running", elapsedMs: 2000, totalSteps: 50 });
+    await page.waitForFunction(() => (window as unknown as { __posted: { type: string; steps?: number }[] }).__posted.some((m) => m.type === "rendered" && m.steps === 5));
+    assert.match((await page.textContent(".status")) ?? "", /5 steps · 2\.5 steps\/s · about 18 s left/);
+  });
+
   it("many groups become a heatmap with numbers on hover; 1,000 steps × 20 groups draw quickly", async () => {
     const page = await harness.open({ width: 900, height: 1000 });
     const groups = Array.from({ length: 20 }, (_, i) => `layer${i}.w`);
     const steps = syntheticSteps(1000, groups);
     const t0 = Date.now();
-    await harness.send({ type: "init", strings: trainingTestStrings, file: "big.py", groups, steps, graphSteps: [1, 1000], status: "finished" });
+    await harness.send({ type: "init", strings: trainingTestStrings, file: "big.py", groups, steps, graphSteps: [1, 1000], status: "finished", elapsedMs: 1000 });
     await page.waitForFunction(() => (window as unknown as { __posted: { type: string; steps?: number }[] }).__posted.some((m) => m.type === "rendered" && m.steps === 1000));
     const drawMs = Date.now() - t0;
     const inPage = (await harness.posted()).filter((m) => m.type === "rendered").map((m) => (m as { drawMs?: number }).drawMs ?? 0);

@@ -107,6 +107,7 @@ class TrainingView {
         this.groups = message.groups.slice();
         this.graphSteps = message.graphSteps.slice();
         this.status = message.status;
+        this.elapsedMs = message.elapsedMs;
         this.totalSteps = message.totalSteps;
         this.message = message.message;
         this.header.textContent = `${message.strings.title} — ${message.file}`;
