@@ -39,6 +39,8 @@ export class GraphPanel {
   private run: RunResult | undefined;
   private stale = false;
   private rootIndex = 0;
+  /** False while it shows a graph the user picked that is not a run's latest (a training step): runs of the file then only mark it stale. */
+  private followsRuns = true;
   private ready = false;
   private readonly pending: HostMessage[] = [];
   private readonly disposables: vscode.Disposable[] = [];
@@ -48,9 +50,11 @@ export class GraphPanel {
   /**
    * Opens the panel (or reuses it) and shows the graphs of `result`. `bringToFront` false updates an
    * open panel where it is: a panel that follows runs must not cover the tab the user is looking at
-   * (the training view of the run that just ended, say).
+   * (the training view of the run that just ended, say). `followsRuns` false: the graph is one the
+   * user picked (a training step) and stays until they ask for another; a later run of its file
+   * only marks it stale.
    */
-  static show(context: vscode.ExtensionContext, result: RunResult, rootIndex = result.roots.length - 1, bringToFront = true): GraphPanel {
+  static show(context: vscode.ExtensionContext, result: RunResult, rootIndex = result.roots.length - 1, bringToFront = true, followsRuns = true): GraphPanel {
     const wire = toWireResult(result);
     const existing = GraphPanel.current;
     // The panel follows runs already (followResultsInGraph): the same run twice is shown once.
@@ -65,6 +69,7 @@ export class GraphPanel {
         vscode.window.createWebviewPanel(viewType, vscode.l10n.t("Computation Graph"), { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, webviewOptions(context)),
       );
     panel.run = result;
+    panel.followsRuns = followsRuns;
     panel.setResult(wire, Math.max(0, rootIndex));
     storeResultSoon(context, wire);
     // An open panel stays in its column; a new one was created beside the editor.
@@ -105,6 +110,11 @@ export class GraphPanel {
 
   get showing(): RunResult | undefined {
     return this.run;
+  }
+
+  /** Whether a new run of the shown file replaces the graph (see `show`). */
+  get follows(): boolean {
+    return this.followsRuns;
   }
 
   /** Whether the panel shows a graph of this file. */
@@ -320,6 +330,8 @@ export function followResultsInGraph(context: vscode.ExtensionContext, store: Re
     const entry = store.get(file);
     if (!entry?.run) return;
     if (entry.stale) panel.setStale(true);
+    // A training step the user opened (while the run went, say) is not swapped for the run's end.
+    else if (!panel.follows) return;
     else if (entry.run.roots.length > 0 && panel.showing !== entry.run) GraphPanel.show(context, entry.run, undefined, false);
     else panel.setStale(false);
   });

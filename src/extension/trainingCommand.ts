@@ -39,7 +39,8 @@ export function registerTrainingCommand(context: vscode.ExtensionContext, store:
     if (!kept) return;
     const result = session.result ?? { ...emptyResult(/\.py$/i.test(session.file) ? "python" : "typescript", session.file, undefined, 0), sites: session.control.sites };
     const root = stepRoot(kept, vscode.l10n.t("{0} · step {1}", kept.root.name, step));
-    GraphPanel.show(context, { ...result, roots: [root], bindings: [], nonFinite: undefined }, 0);
+    // The step stays in the panel when the run ends (or the file runs again), until another graph is asked for.
+    GraphPanel.show(context, { ...result, roots: [root], bindings: [], nonFinite: undefined }, 0, true, false);
   };
 
   const train = async (resource?: vscode.Uri): Promise<RunResult | undefined> => {

@@ -66,9 +66,9 @@ describe(`GradLens training view in VS Code ${vscodeVersion}`, function () {
     await wb.page.locator(".tab", { hasText: "Training:" }).first().click();
     view = await trainingFrame();
     await view.locator(".status", { hasText: "Finished" }).waitFor({ state: "visible", timeout: 240_000 });
-    // The run's end updates the graph panel (its tab now names the run's root, `loss`) behind the
-    // training view: it does not cover the view being watched.
-    await wb.page.locator(".tab", { hasText: /Graph: .*— loss/ }).first().waitFor({ state: "visible", timeout: 60_000 });
+    // The run's end leaves the graph panel on the step the learner opened (it is not swapped for the
+    // run's last graph), behind the training view: it does not cover the view being watched.
+    await wb.page.locator(".tab", { hasText: /Graph: .*— loss · step 1/ }).first().waitFor({ state: "visible", timeout: 60_000 });
     await wb.page.waitForTimeout(500);
     assert.equal(await wb.page.locator(".tab.active", { hasText: "Training:" }).count(), 1, "the training view stays in front when the run ends");
     const steps = await view.evaluate(() => (window as unknown as TrainingHook).gradlensTraining?.steps ?? []);
