@@ -1,6 +1,7 @@
 /** The HTML shell of GradLens's webviews: a strict CSP with a nonce, local resources only. */
 import * as vscode from "vscode";
 import { randomBytes } from "node:crypto";
+import { escapeXml } from "../format/markup";
 
 export interface WebviewPage {
   /** The view's script and stylesheet. */
@@ -13,10 +14,6 @@ export interface WebviewPage {
   loading?: string;
 }
 
-/** Text as an HTML attribute value. */
-function attribute(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-}
 
 export function webviewHtml(webview: vscode.Webview, page: WebviewPage): string {
   const nonce = randomBytes(16).toString("base64");
@@ -38,7 +35,7 @@ export function webviewHtml(webview: vscode.Webview, page: WebviewPage): string 
 <title>GradLens</title>
 </head>
 <body>
-<div id="app"${page.loading ? ` data-loading="${attribute(page.loading)}"` : ""}></div>
+<div id="app"${page.loading ? ` data-loading="${escapeXml(page.loading)}"` : ""}></div>
 <script nonce="${nonce}" src="${webview.asWebviewUri(page.script)}"></script>
 </body>
 </html>`;

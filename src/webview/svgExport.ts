@@ -4,10 +4,7 @@
  * would not fit an MIT extension that bundles it.)
  */
 import type { Core, EdgeSingular, NodeSingular } from "cytoscape";
-
-export function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string);
-}
+import { escapeXml } from "../format/markup";
 
 function attribute(name: string, value: string | number): string {
   return `${name}="${escapeXml(String(value))}"`;
