@@ -29,11 +29,6 @@ let backwardObserver: ((root: Value) => void) | undefined;
 export function observeBackward(observer: ((root: Value) => void) | undefined): void {
   backwardObserver = observer;
 }
-/** Told right before every `backward()` starts (grads still as the program left them); `undefined` removes it. */
-let backwardStartObserver: ((root: Value) => void) | undefined;
-export function observeBackwardStart(observer: ((root: Value) => void) | undefined): void {
-  backwardStartObserver = observer;
-}
 
 /** Creation counter: a child is always created before its parent, so ids grow along every edge. */
 let nextId = 0;
@@ -45,6 +40,13 @@ export function valuesCreated(): number {
 let walkEpoch = 0;
 /** The stamp the last backward()'s walk left on every node it reached (valid until the next walk). */
 let lastBackwardStamp = -1;
+/**
+ * The first-made leaf that already held a grad when the last backward() began, and that grad: the
+ * walk that counts parents meets every leaf anyway, so the runner's "grads not reset" warning
+ * needs no walk of its own.
+ */
+let staleLeaf: Value | undefined;
+let staleLeafGrad = 0;
 
 // Not frozen: the constructor reads them, never keeps them, and one array kind keeps its loads fast.
 const NO_CHILDREN: readonly Value[] = [];
@@ -248,7 +250,6 @@ export class Value {
    * both contributions — and so does calling `backward()` twice (see `zeroGrad`).
    */
   backward(): void {
-    backwardStartObserver?.(this);
     countParents(this);
     lastBackwardStamp = walkEpoch;
     // A node passes its grad on only once every parent has added to it (Kahn's algorithm),
@@ -314,6 +315,7 @@ export class Value {
   static {
     /** Sets the pending-parents count of every node under `root` to its number of parents under `root`. */
     countParents = (root: Value): void => {
+      staleLeaf = undefined;
       walkEpoch += 2;
       const seen = walkEpoch;
       const stack: Value[] = [root];
@@ -329,6 +331,7 @@ export class Value {
             s[o + WALK_STAMP] = seen;
             s[o + PENDING_PARENTS] = 1;
             if (c.childCount > 0) stack.push(c); // a leaf has nothing to walk
+            else if (s[o + GRAD] !== 0) noteStaleLeaf(c);
           } else {
             s[o + PENDING_PARENTS]++;
           }
@@ -401,6 +404,23 @@ export class Value {
       return order;
     };
   }
+}
+
+/** Kept out of the walk's loop: most backward() calls meet no leaf holding a grad. */
+function noteStaleLeaf(leaf: Value): void {
+  if (staleLeaf === undefined || leaf.id < staleLeaf.id) {
+    staleLeaf = leaf;
+    staleLeafGrad = leaf.grad;
+  }
+}
+
+/**
+ * The first-made leaf of the last backward()'s graph that already held a grad when that backward()
+ * began (a second backward() without zeroing, or a training step whose grads were not reset), with
+ * the grad it held; undefined when every leaf started from 0.
+ */
+export function staleLeafOfLastBackward(): { leaf: Value; grad: number } | undefined {
+  return staleLeaf === undefined ? undefined : { leaf: staleLeaf, grad: staleLeafGrad };
 }
 
 /** "**2", "**-1", …; cached because softmax and rmsnorm make one pow node per element. */

@@ -2,12 +2,12 @@
  * The two classic learner bugs around backward(), caught as they happen: calling it twice on the same
  * graph without zeroing (micrograd: 36 → 108), and a training loop that never resets the parameters'
  * grads, so each step adds to the last one's. Both show as leaves that already hold a grad when
- * backward() starts. Only the first few calls per call site are looked at (a walk of the graph each),
- * so a 1,000-step loop pays for three.
+ * backward() starts: the engine's own backward() notes the first-made such leaf as it walks; a
+ * learner's class is walked before its backward() runs, so only the first few calls per call site
+ * are looked at, and a 1,000-step loop pays for three walks.
  */
 import * as l10n from "@vscode/l10n";
-import { Value, topologicalOrder } from "../engine";
-import { anyLeaf } from "../engine/value";
+import { staleLeafOfLastBackward } from "../engine/value";
 
 const CALLS_WATCHED_PER_SITE = 3;
 
@@ -25,10 +25,11 @@ export class BackwardWatch {
   private anyBackward = false;
 
   /**
-   * Called right before `root.backward()` runs at `site`; `staleLeaf` finds a leaf that already holds
-   * a grad (a learner's own class walks its own graph).
+   * Called at each `root.backward()` at `site`; `staleLeaf` gives a leaf that held a grad when it
+   * began (by default the engine's note from the backward() that just ran; a learner's class walks
+   * its own graph right before its backward() runs).
    */
-  before(root: object, site: number, staleLeaf: () => { label?: string; grad: number } | undefined = () => engineStaleLeaf(root as Value)): void {
+  check(root: object, site: number, staleLeaf: () => { label?: string; grad: number } | undefined = engineStaleLeaf): void {
     const calls = this.watched.get(site) ?? 0;
     const again = this.seenRoots.has(root);
     this.seenRoots.add(root);
@@ -54,13 +55,10 @@ export class BackwardWatch {
   }
 }
 
-const holdsGrad = (leaf: Value): boolean => leaf.grad !== 0;
-
-/** The first leaf in topological order that holds a grad (the one the warning names); most graphs have none, found by a cheaper walk. */
-function engineStaleLeaf(root: Value): { label?: string; grad: number } | undefined {
-  if (!anyLeaf(root, holdsGrad)) return undefined;
-  for (const v of topologicalOrder(root)) if (v.childCount === 0 && v.grad !== 0) return { label: v.label, grad: v.grad };
-  return undefined;
+/** The engine's note from the backward() that just ran: its first-made leaf that held a grad, and that grad. */
+function engineStaleLeaf(): { label?: string; grad: number } | undefined {
+  const stale = staleLeafOfLastBackward();
+  return stale && { label: stale.leaf.label, grad: stale.grad };
 }
 
 /** The warning's words, for both runners (the Python tracer sends kind, leaf name and grad). */

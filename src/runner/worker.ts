@@ -14,7 +14,7 @@ import * as l10n from "@vscode/l10n";
 import { useTranslations } from "./localization";
 import * as engine from "../engine";
 import { Value, creationSite, valuesCreated, topologicalOrder, snapshotGraphPacked, findNonFiniteData, findNonFiniteGrad, type GraphSnapshot } from "../engine";
-import { numberPositions, observeBackward, observeBackwardStart, positionIn } from "../engine/value";
+import { numberPositions, observeBackward, positionIn } from "../engine/value";
 import { HELPERS } from "./helpers";
 import { describeThrown, framesOf, BUNDLE_FILENAME } from "./workerErrors";
 import { learnerOpChecks, modelChecks, runChecks } from "./workerChecks";
@@ -100,12 +100,10 @@ async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdo
   let training: WorkerTraining | undefined;
   let lastCheckpoint = started;
   let lastBackward = 0;
-  observeBackwardStart((root) => {
-    if (recordBackward) watch.before(root, creationSite.site);
-  });
   observeBackward((root) => {
     if (!recordBackward) return;
     const site = creationSite.site;
+    watch.check(root, site);
     lastBackward = performance.now();
     training?.afterBackward(root, site);
     const entry = backwardRoots.get(site);
@@ -170,7 +168,7 @@ async function main(input: WorkerInput, channel: ChildChannel, watchdog: Watchdo
       lastBackward = performance.now();
       checkpointIfDue();
     },
-    (root, site) => watch.before(root, site, () => userValues.firstStaleLeaf(root)),
+    (root, site) => watch.check(root, site, () => userValues.firstStaleLeaf(root)),
   );
   const frames = new CallFrameRecorder(() => creationSite.site);
   if (input.training) {

@@ -16,7 +16,7 @@ import {
   topologicalOrder,
   type SnapshotJson,
 } from "../../src/engine";
-import { anyLeaf } from "../../src/engine/value";
+import { anyLeaf, staleLeafOfLastBackward } from "../../src/engine/value";
 import { packLabels, unpackLabels } from "../../src/runner/labelTransfer";
 
 describe("engine: graph snapshot", () => {
@@ -108,6 +108,28 @@ describe("engine: graph snapshot", () => {
     assert.equal(a.grad, 2 * b.data * a.data + 2 * a.data * b.data);
     assert.equal(anyLeaf(root, (leaf) => leaf.grad !== 0), true);
     assert.equal(anyLeaf(shared, (leaf) => leaf.grad === a.grad), true);
+  });
+
+  it("notes, as backward() walks, the first-made leaf that already held a grad, and the grad it held", () => {
+    const w = new Value(0.5);
+    const b = new Value(-1);
+    const loss = () => w.mul(new Value(3)).add(b).tanh();
+    loss().backward();
+    assert.equal(staleLeafOfLastBackward(), undefined, "every leaf started from 0");
+    const wGrad = w.grad;
+    const bGrad = b.grad;
+    assert.ok(wGrad !== 0 && bGrad !== 0);
+    // A second step without zeroing: both parameters still hold last step's grads; w was made first.
+    loss().backward();
+    assert.deepEqual(staleLeafOfLastBackward(), { leaf: w, grad: wGrad });
+    w.grad = 0;
+    loss().backward();
+    assert.equal(staleLeafOfLastBackward()?.leaf, b);
+    assert.equal(staleLeafOfLastBackward()?.grad, 2 * bGrad, "b's grad after two steps");
+    w.grad = 0;
+    b.grad = 0;
+    loss().backward();
+    assert.equal(staleLeafOfLastBackward(), undefined);
   });
 
   it("keeps the creation site of every node", () => {
