@@ -31,33 +31,46 @@ function isContainer(x: unknown): x is object {
   return true;
 }
 
-/** Every value reachable from `roots`, with the first path that reached it. */
-export function findParameterPaths<V extends object>(roots: readonly PathRoot[], isValue: (x: unknown) => x is V): Map<V, string> {
-  const paths = new Map<V, string>();
+/** Where the walk found a value: its path, and its group (the path without its trailing indices, see groupOfPath). */
+export interface ParamPath {
+  path: string;
+  group: string;
+}
+
+/**
+ * Every value reachable from `roots`, with the first path that reached it. Each path's group is
+ * carried along the walk (an array's items share their array's group string), rather than read
+ * back from thousands of path strings afterwards.
+ */
+export function findParameterPaths<V extends object>(roots: readonly PathRoot[], isValue: (x: unknown) => x is V): Map<V, ParamPath> {
+  const paths = new Map<V, ParamPath>();
   const visited = new Set<object>();
   // An explicit stack (children pushed last-first), so deep structures cannot overflow the call stack.
-  const stack: { value: unknown; path: string }[] = [];
-  for (let i = roots.length - 1; i >= 0; i--) stack.push({ value: roots[i].value, path: roots[i].name });
+  const stack: Reached[] = [];
+  for (let i = roots.length - 1; i >= 0; i--) stack.push({ value: roots[i].value, path: roots[i].name, group: groupOfPath(roots[i].name) });
   while (stack.length > 0 && visited.size < MAX_VISITED) {
-    const { value, path } = stack.pop() as { value: unknown; path: string };
+    const { value, path, group } = stack.pop() as Reached;
     if (isValue(value)) {
-      if (!paths.has(value)) paths.set(value, path);
+      if (!paths.has(value)) paths.set(value, { path, group });
       continue;
     }
     if (!isContainer(value) || visited.has(value)) continue;
     visited.add(value);
-    const children: { value: unknown; path: string }[] = [];
+    const children: Reached[] = [];
     try {
       if (Array.isArray(value)) {
         const n = Math.min(value.length, MAX_ARRAY_ITEMS);
         for (let i = 0; i < n; i++) {
           const item: unknown = value[i];
           // A value or container reached already keeps its first path: no string made for it again (a flat `params` list).
-          if (typeof item === "object" && item !== null && !paths.has(item as V) && !visited.has(item)) children.push({ value: item, path: `${path}[${i}]` });
+          if (typeof item === "object" && item !== null && !paths.has(item as V) && !visited.has(item)) children.push({ value: item, path: `${path}[${i}]`, group });
         }
       } else if (value instanceof Map) {
         for (const [key, item] of value) {
-          if (typeof item === "object" && item !== null) children.push({ value: item, path: `${path}.get(${typeof key === "string" ? JSON.stringify(key) : String(key)})` });
+          if (typeof item === "object" && item !== null) {
+            const at = `${path}.get(${typeof key === "string" ? JSON.stringify(key) : String(key)})`;
+            children.push({ value: item, path: at, group: at });
+          }
         }
       } else if (value instanceof Set) {
         // Sets have no keys: their members get no path of their own here.
@@ -67,7 +80,11 @@ export function findParameterPaths<V extends object>(roots: readonly PathRoot[],
           const descriptor = Object.getOwnPropertyDescriptor(value, key);
           if (!descriptor || !("value" in descriptor)) continue;
           const item: unknown = descriptor.value;
-          if (typeof item === "object" && item !== null) children.push({ value: item, path: `${path}${propertySegment(key)}` });
+          if (typeof item === "object" && item !== null) {
+            // A property (`.w`, `["layer0.attn_wq"]`) is never an index: it starts a group of its own.
+            const at = `${path}${propertySegment(key)}`;
+            children.push({ value: item, path: at, group: at });
+          }
         }
       }
     } catch {
@@ -76,6 +93,12 @@ export function findParameterPaths<V extends object>(roots: readonly PathRoot[],
     for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
   }
   return paths;
+}
+
+interface Reached {
+  value: unknown;
+  path: string;
+  group: string;
 }
 
 /**

@@ -238,12 +238,23 @@ describe("parameter paths", () => {
     let ran = false;
     const tricky = { get boom() { ran = true; return a; } };
     const paths = findParameterPaths([{ name: "model", value: model }, { name: "tricky", value: tricky }], (x): x is Value => x instanceof Value);
-    assert.equal(paths.get(a), "model.stateDict.wte[0][0]");
-    assert.equal(paths.get(b), "model.stateDict.wte[0][1]");
-    assert.equal(paths.get(c), 'model.stateDict["layer0.attn"][0][0]');
+    assert.deepEqual(paths.get(a), { path: "model.stateDict.wte[0][0]", group: "model.stateDict.wte" });
+    assert.deepEqual(paths.get(b), { path: "model.stateDict.wte[0][1]", group: "model.stateDict.wte" });
+    assert.deepEqual(paths.get(c), { path: 'model.stateDict["layer0.attn"][0][0]', group: 'model.stateDict["layer0.attn"]' });
     assert.equal(ran, false);
     const onlyMap = findParameterPaths([{ name: "m", value: new Map([["c", c]]) }], (x): x is Value => x instanceof Value);
-    assert.equal(onlyMap.get(c), 'm.get("c")');
+    assert.deepEqual(onlyMap.get(c), { path: 'm.get("c")', group: 'm.get("c")' });
+  });
+
+  it("carries each path's group along the walk: the group groupOfPath reads from the path", () => {
+    const v = () => new Value(0);
+    const layers = [0, 1].map(() => ({ w: [[v(), v()], [v()]], b: [v()] }));
+    const model = { layers, head: new Map([[3, [v(), v()]]]), "odd key": [[v()]], flat: v(), nested: [[[{ deep: [v()] }]]] };
+    const paths = findParameterPaths([{ name: "mlp", value: model }, { name: "bias", value: [v(), v()] }], (x): x is Value => x instanceof Value);
+    assert.equal(paths.size, 15);
+    for (const { path, group } of paths.values()) assert.equal(group, groupOfPath(path), path);
+    const groups = new Set([...paths.values()].map((p) => p.group));
+    assert.deepEqual([...groups], ["mlp.layers[0].w", "mlp.layers[0].b", "mlp.layers[1].w", "mlp.layers[1].b", "mlp.head.get(3)", 'mlp["odd key"]', "mlp.flat", "mlp.nested[0][0][0].deep", "bias"]);
   });
 
   it("groups drop trailing indices and the prefix every group shares", () => {

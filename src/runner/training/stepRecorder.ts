@@ -11,7 +11,7 @@
 import { Value, topologicalOrder } from "../../engine";
 import { anyLeaf, inLastBackward } from "../../engine/value";
 import type { GroupStep, StepRecord } from "../../protocol/training";
-import { groupOfPath } from "../paramPaths";
+import type { ParamPath } from "../paramPaths";
 
 /** What the recorder reads of a value: GradLens's engine `Value`, or a learner's own class (userValues.ts). */
 export interface NumberedValue {
@@ -21,7 +21,7 @@ export interface NumberedValue {
 
 export interface StepRecorderOptions<V extends NumberedValue = Value> {
   /** Paths of the values the program keeps (see paramPaths.ts); asked at the first backward() and once more. */
-  parameterPaths?: () => Map<V, string>;
+  parameterPaths?: () => Map<V, ParamPath>;
   /** The walk of a step's graph (default: the engine's scanGraph). */
   scan?: (root: V) => GraphScan<V>;
   /** A cheaper walk for the leaves alone, for a step whose order is not needed (default: the engine's scanLeaves). */
@@ -143,7 +143,7 @@ export class StepRecorder<V extends NumberedValue = Value> {
    * (a WeakSet of all leaves ever seen made the garbage collector's work grow by half).
    */
   private previousCandidates = new Set<V>();
-  private paths: Map<V, string> | undefined;
+  private paths: Map<V, ParamPath> | undefined;
   private shortNames = new Map<string, string>();
   /** Groups named by a path (the others are source lines, kept as they are). */
   private readonly pathGroups = new Set<string>();
@@ -266,7 +266,7 @@ export class StepRecorder<V extends NumberedValue = Value> {
   }
 
   /** The leaves the program's structure names now (their paths name their groups). */
-  private readPaths(): Map<V, string> | undefined {
+  private readPaths(): Map<V, ParamPath> | undefined {
     const found = this.options.parameterPaths?.();
     if (!found) return undefined;
     this.paths = found;
@@ -275,7 +275,7 @@ export class StepRecorder<V extends NumberedValue = Value> {
 
   private addParam(v: V): void {
     const path = this.paths?.get(v);
-    const group = path !== undefined ? groupOfPath(path) : this.options.groupOfSite(this.siteOf(v));
+    const group = path !== undefined ? path.group : this.options.groupOfSite(this.siteOf(v));
     if (path !== undefined) this.pathGroups.add(group);
     this.paramIndex.set(v, this.params.length);
     this.params.push(v);

@@ -8,7 +8,7 @@ import { serialize } from "node:v8";
 import { Value, snapshotGraphPacked, topologicalOrder, type GraphSnapshot } from "../../engine";
 import { numberPositions, positionIn } from "../../engine/value";
 import { packLabels, type PackedLabels } from "../labelTransfer";
-import { findParameterPaths, shortGroupNames, type PathRoot } from "../paramPaths";
+import { findParameterPaths, shortGroupNames, type ParamPath, type PathRoot } from "../paramPaths";
 import { StepRecorder, type GraphScan } from "./stepRecorder";
 import { CHILDREN_KEYS, type RecordedGraph, type UserValue, type UserValues } from "../userValues";
 import { StepLog } from "../../protocol/stepLog";
@@ -212,7 +212,7 @@ export class WorkerTraining {
 
   private user: UserTraining | undefined;
 
-  private userParameterPaths(users: UserValues): Map<LearnerValue, string> {
+  private userParameterPaths(users: UserValues): Map<LearnerValue, ParamPath> {
     const roots: PathRoot[] = [];
     const { bindingNames } = this.options;
     for (let id = 0; id < bindingNames.length; id++) if (this.bindingObjects[id] !== undefined) roots.push({ name: bindingNames[id], value: this.bindingObjects[id] });
@@ -222,7 +222,7 @@ export class WorkerTraining {
     return paths;
   }
 
-  private lastUserPaths: Map<LearnerValue, string> | undefined;
+  private lastUserPaths: Map<LearnerValue, ParamPath> | undefined;
 
   /** The user class's kept steps as graphs (their numbers are those recorded at each backward()). */
   private userGraphs(): WorkerStepGraph[] {
@@ -236,8 +236,8 @@ export class WorkerTraining {
       const graph = user.users.snapshotOf(k.graph);
       const paths: Record<number, string> = {};
       k.graph.nodes.forEach((v, i) => {
-        const path = this.lastUserPaths?.get(v as LearnerValue);
-        if (path !== undefined) paths[i] = path;
+        const found = this.lastUserPaths?.get(v as LearnerValue);
+        if (found !== undefined) paths[i] = found.path;
       });
       const labels = packLabels(graph.labels);
       graph.labels = {};
@@ -365,9 +365,9 @@ export class WorkerTraining {
     // each finds its position from the slab number left by numberPositions (no pass over the graph).
     const mark = numberPositions(order);
     const paths: Record<number, string> = {};
-    for (const [v, path] of this.lastPaths ?? []) {
+    for (const [v, found] of this.lastPaths ?? []) {
       const i = positionIn(v, mark);
-      if (i >= 0) paths[i] = path;
+      if (i >= 0) paths[i] = found.path;
     }
     if (data && grad) {
       const params = this.recorder.params;
@@ -385,9 +385,9 @@ export class WorkerTraining {
     return kept;
   }
 
-  private lastPaths: Map<Value, string> | undefined;
+  private lastPaths: Map<Value, ParamPath> | undefined;
 
-  private parameterPaths(): Map<Value, string> {
+  private parameterPaths(): Map<Value, ParamPath> {
     const roots: PathRoot[] = [];
     const { bindingNames, boundValues } = this.options;
     for (let id = 0; id < bindingNames.length; id++) {
