@@ -20,6 +20,8 @@ const targets = [
   { entryPoints: ["src/runner/python/resultThread.ts"], outfile: "dist/pythonResultThread.js", platform: "node", format: "cjs" },
   // The runner's worker thread, where user code runs.
   { entryPoints: ["src/runner/worker.ts"], outfile: "dist/runnerWorker.js", platform: "node", format: "cjs", external: ["esbuild"] },
+  // The thread that bundles and instruments the user's code off the extension host's thread (src/runner/bundleOffThread.ts).
+  { entryPoints: ["src/runner/bundleThread.ts"], outfile: "dist/runnerBundleThread.js", platform: "node", format: "cjs", external: ["esbuild"] },
   // The command-line tool.
   { entryPoints: ["src/cli/main.ts"], outfile: "dist/cli.js", platform: "node", format: "cjs", external: ["esbuild"], banner: { js: "#!/usr/bin/env node" } },
   // The graph view, in the webview's browser context.

@@ -25,7 +25,11 @@ export function loadedRunner(): TypeScriptRunner | undefined {
 }
 
 export function loadRunner(): TypeScriptRunner {
-  typescriptRunner ??= withTranslations(load<TypeScriptRunner>("runner.js"));
+  if (!typescriptRunner) {
+    typescriptRunner = withTranslations(load<TypeScriptRunner>("runner.js"));
+    // The extension host's thread is every extension's: the user's code is parsed and bundled on a thread of its own.
+    typescriptRunner.useBundleThread(true);
+  }
   return typescriptRunner;
 }
 

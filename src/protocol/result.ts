@@ -250,6 +250,9 @@ export interface RunResult {
   training?: TrainingResult;
   /** Shown where the learner looks (status bar, notification, the graph view). */
   notes?: RunNote[];
-  /** Whole run; bundling, worker startup and the user code's own time where known. */
-  stats: { durationMs: number; nodeCount: number; bundleMs?: number; startupMs?: number; executeMs?: number; executeCpuMs?: number; workerHeapMb?: number };
+  /**
+   * Whole run; bundling, worker startup and the user code's own time where known. `bundledOffThread`:
+   * the code was bundled and instrumented on a thread of its own, not the caller's.
+   */
+  stats: { durationMs: number; nodeCount: number; bundleMs?: number; bundledOffThread?: boolean; startupMs?: number; executeMs?: number; executeCpuMs?: number; workerHeapMb?: number };
 }

@@ -7,9 +7,9 @@ import { readFile } from "node:fs/promises";
 import * as path from "node:path";
 import type { Plugin, Loader, Message } from "esbuild";
 import { loadEsbuild } from "./esbuildLoader";
-import { instrumentSource, SiteRegistry, type SourceOffset } from "./instrument";
+import { instrumentSource, SiteRegistry, type BindingDeclaration, type SourceOffset } from "./instrument";
 import { placeInFile } from "./snippetOffset";
-import type { RunError } from "../protocol/result";
+import type { RunError, SourceSite } from "../protocol/result";
 import * as l10n from "@vscode/l10n";
 
 /** The specifier user code imports the engine by; the worker provides it. */
@@ -29,7 +29,8 @@ export interface Bundle {
   map: string;
   /** The directory the map's relative sources are relative to. */
   sourceRoot: string;
-  registry: SiteRegistry;
+  /** The sites and bindings the instrumenter registered (plain data: a bundle may come from another thread). */
+  registry: { sites: SourceSite[]; bindings: BindingDeclaration[] };
   /** Files that ran as written because our parser could not read them (the run still works). */
   untracked: { file: string; reason: string }[];
 }
@@ -101,7 +102,7 @@ export async function bundleUserCode(request: BundleRequest): Promise<BundleOutc
     });
     const code = result.outputFiles.find((f) => f.path.endsWith(".js"))?.text ?? "";
     const map = result.outputFiles.find((f) => f.path.endsWith(".map"))?.text ?? '{"version":3,"sources":[],"mappings":""}';
-    return { ok: true, bundle: { code, map, sourceRoot: workingDir, registry, untracked } };
+    return { ok: true, bundle: { code, map, sourceRoot: workingDir, registry: { sites: registry.sites, bindings: registry.bindings }, untracked } };
   } catch (error) {
     const messages = (error as { errors?: Message[] }).errors;
     if (Array.isArray(messages) && messages.length > 0) return { ok: false, error: syntaxError(messages[0], workingDir, request) };

@@ -7,7 +7,8 @@
 import { readFile } from "node:fs/promises";
 import * as path from "node:path";
 import * as l10n from "@vscode/l10n";
-import { bundleUserCode, type Bundle, type BundleRequest } from "./bundle";
+import type { Bundle, BundleRequest } from "./bundle";
+import { bundleOffThread } from "./bundleOffThread";
 import { prepareWorker, releaseWorker, runInWorker } from "./workerHost";
 import { unpackLabels } from "./labelTransfer";
 import { BundlePositions, formatStack } from "./sourcePositions";
@@ -31,6 +32,7 @@ export { findModelFunctions } from "./modelFunctions";
 export type { CheckableFunction } from "./staticAnalysis";
 export { useTranslations } from "./localization";
 export { keepChildWarm } from "./workerHost";
+export { useBundleThread } from "./bundleOffThread";
 
 export interface RunOptions extends RunnerOptions {
   /** Stop the run after this many milliseconds (default 10000). */
@@ -138,7 +140,7 @@ async function runBundle(request: BundleRequest, file: string, options: RunOptio
   const limits = resolveLimits(options);
   // The child starts while the code is bundled (or was started ahead of the run: keepChildWarm).
   const prepared = prepareWorker(limits);
-  const bundled = await bundleUserCode(request).catch((error: unknown) => {
+  const { outcome: bundled, thread: bundledOffThread } = await bundleOffThread(request).catch((error: unknown) => {
     releaseWorker(prepared);
     throw error;
   });
@@ -221,6 +223,7 @@ async function runBundle(request: BundleRequest, file: string, options: RunOptio
     durationMs: performance.now() - started,
     nodeCount: result.roots.reduce((n, r) => n + r.graph.nodeCount, 0),
     bundleMs,
+    bundledOffThread,
     ...(outcome.startupMs !== undefined ? { startupMs: outcome.startupMs } : {}),
     ...(output ? { executeMs: output.durationMs, workerHeapMb: output.heapUsedMb } : {}),
     ...(output?.cpuMs !== undefined ? { executeCpuMs: output.cpuMs } : {}),

@@ -4,18 +4,18 @@
  * the extension host's — free. The decoded columns are moved to the caller, not copied.
  */
 import { readFileSync } from "node:fs";
-import { parentPort } from "node:worker_threads";
+import { serveRequests } from "../process/serviceThread";
 import { decodeTracerResult, graphBuffers, type TracerResultReading } from "./tracerResult";
 
-export type ResultThreadRequest = { id: number; file: string };
-export type ResultThreadAnswer = { id: number; reading: TracerResultReading };
+/** What the caller asks: the result file to read. */
+export type ResultThreadRequest = { file: string };
 
-parentPort?.on("message", ({ id, file }: ResultThreadRequest) => {
+serveRequests<ResultThreadRequest>(async ({ file }) => {
   let reading: TracerResultReading;
   try {
     reading = decodeTracerResult(readFileSync(file));
   } catch (error) {
     reading = { problem: error instanceof Error ? error.message : String(error) };
   }
-  parentPort?.postMessage({ id, reading } satisfies ResultThreadAnswer, "output" in reading ? graphBuffers(reading.output) : []);
+  return { answer: reading, transfer: "output" in reading ? graphBuffers(reading.output) : [] };
 });
