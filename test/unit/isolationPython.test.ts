@@ -89,9 +89,12 @@ describe("isolation: the caller dies mid-run", function () {
     // The program writes its pid to a file beside it (its console goes to the dead caller).
     const pidFile = `${file}.pid`;
     const { readFileSync, existsSync } = await import("node:fs");
+    // The file exists before its two pids are in it (a program writes after it opens): wait for both.
+    const written = () => (existsSync(pidFile) ? readFileSync(pidFile, "utf8").trim().split(/\s+/).filter((p) => p !== "").map(Number) : []);
     const deadline = Date.now() + 20_000;
-    while (!existsSync(pidFile) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    const pids = readFileSync(pidFile, "utf8").trim().split(/\s+/).map(Number);
+    while (written().length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const pids = written();
+    assert.equal(pids.length, 2, "the program wrote its pid and its child's");
     assert.ok(pids.every(isRunning), "the run is going");
     caller.kill("SIGKILL");
     return pids;
