@@ -10,6 +10,7 @@ import { bundleUserCode, type BundleOutcome, type BundleRequest } from "./bundle
 import type { BundleThreadRequest } from "./bundleThread";
 import { currentTranslations } from "./localization";
 import { ThreadKeeper } from "./process/serviceThread";
+import { isInt, isRecord, isString } from "../protocol/guards";
 
 /** A bundling thread with no work for this long is ended (it holds esbuild's service and the parser). */
 export const BUNDLE_THREAD_IDLE_MS = 120_000;
@@ -43,22 +44,19 @@ export async function bundleOffThread(request: BundleRequest): Promise<{ outcome
   return { outcome: await bundleUserCode(request), thread: false };
 }
 
-const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null;
-const isString = (x: unknown): x is string => typeof x === "string";
-const isInt = (x: unknown): x is number => typeof x === "number" && Number.isInteger(x);
 
 function isBundleOutcome(x: unknown): x is BundleOutcome {
-  if (!isObject(x)) return false;
-  if (x.ok === false) return isObject(x.error) && isString(x.error.kind) && isString(x.error.message);
-  if (x.ok !== true || !isObject(x.bundle)) return false;
+  if (!isRecord(x)) return false;
+  if (x.ok === false) return isRecord(x.error) && isString(x.error.kind) && isString(x.error.message);
+  if (x.ok !== true || !isRecord(x.bundle)) return false;
   const { code, map, sourceRoot, registry, untracked } = x.bundle;
-  if (!isString(code) || !isString(map) || !isString(sourceRoot) || !isObject(registry) || !Array.isArray(untracked)) return false;
+  if (!isString(code) || !isString(map) || !isString(sourceRoot) || !isRecord(registry) || !Array.isArray(untracked)) return false;
   const { sites, bindings } = registry;
   return (
     Array.isArray(sites) &&
-    sites.every((s) => isObject(s) && isInt(s.id) && isString(s.file) && isInt(s.line) && isInt(s.column) && isString(s.text)) &&
+    sites.every((s) => isRecord(s) && isInt(s.id) && isString(s.file) && isInt(s.line) && isInt(s.column) && isString(s.text)) &&
     Array.isArray(bindings) &&
-    bindings.every((b) => isObject(b) && isInt(b.id) && isString(b.name) && isObject(b.range)) &&
-    untracked.every((u) => isObject(u) && isString(u.file) && isString(u.reason))
+    bindings.every((b) => isRecord(b) && isInt(b.id) && isString(b.name) && isRecord(b.range)) &&
+    untracked.every((u) => isRecord(u) && isString(u.file) && isString(u.reason))
   );
 }

@@ -15,6 +15,7 @@ import type { BindingValue, FunctionCheckResult, NonFiniteReport, OpCheckResult,
 import type { WorkerTrainingInput, WorkerTrainingOutput, WorkerTrainingProgress } from "./training/workerTraining";
 import { parseWorkerTrainingProgress } from "./training/validate";
 import type { ColumnAssembly, ColumnPiece } from "./process/columnTransfer";
+import { isArrayOf, isInt, isNumber, isRecord, isString } from "../protocol/guards";
 
 /** Bumped when a message changes shape: a child of another version is refused, not misread. */
 export const PROTOCOL_VERSION = 2;
@@ -136,20 +137,15 @@ export type ChildMessage =
 
 // --- checks of what arrives ---------------------------------------------------------------------
 
-const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
-const isInt = (x: unknown): x is number => typeof x === "number" && Number.isInteger(x);
-const isNumber = (x: unknown): x is number => typeof x === "number";
-const isString = (x: unknown): x is string => typeof x === "string";
-const isArrayOf = <T>(x: unknown, item: (y: unknown) => y is T): x is T[] => Array.isArray(x) && x.every(item);
 const ERROR_KINDS = new Set<string>(["syntax", "runtime", "timeout", "memory", "cancelled", "too-large", "interpreter", "internal", "exit", "signal"]);
 
 function isFrame(x: unknown): x is BundleFrame {
-  return isObject(x) && isInt(x.line) && isInt(x.column) && (x.functionName === undefined || isString(x.functionName));
+  return isRecord(x) && isInt(x.line) && isInt(x.column) && (x.functionName === undefined || isString(x.functionName));
 }
 
 function isWorkerError(x: unknown): x is WorkerError {
   return (
-    isObject(x) &&
+    isRecord(x) &&
     isString(x.kind) &&
     ERROR_KINDS.has(x.kind) &&
     isString(x.message) &&
@@ -161,12 +157,12 @@ function isWorkerError(x: unknown): x is WorkerError {
 }
 
 function isConsoleLine(x: unknown): x is WorkerConsoleLine {
-  return isObject(x) && (x.stream === "stdout" || x.stream === "stderr") && isString(x.text) && isInt(x.siteId);
+  return isRecord(x) && (x.stream === "stdout" || x.stream === "stderr") && isString(x.text) && isInt(x.siteId);
 }
 
 /** A snapshot whose arrays have the types and lengths its readers index them by. */
 export function isSnapshot(x: unknown): x is GraphSnapshot {
-  if (!isObject(x) || !isInt(x.nodeCount) || x.nodeCount < 0 || !isArrayOf(x.opNames, isString)) return false;
+  if (!isRecord(x) || !isInt(x.nodeCount) || x.nodeCount < 0 || !isArrayOf(x.opNames, isString)) return false;
   const n = x.nodeCount;
   const { op, data, grad, site, childStart, child, localGrad } = x;
   if (!(op instanceof Uint16Array && data instanceof Float64Array && grad instanceof Float64Array && site instanceof Int32Array)) return false;
@@ -180,7 +176,7 @@ export function isSnapshot(x: unknown): x is GraphSnapshot {
 }
 
 export function isPackedLabels(x: unknown): x is PackedLabels {
-  if (!isObject(x) || !(x.ids instanceof Uint32Array) || !(x.nameIndex instanceof Uint32Array) || !isArrayOf(x.names, isString)) return false;
+  if (!isRecord(x) || !(x.ids instanceof Uint32Array) || !(x.nameIndex instanceof Uint32Array) || !isArrayOf(x.names, isString)) return false;
   if (x.ids.length !== x.nameIndex.length) return false;
   const names = x.names.length;
   return x.nameIndex.every((k) => k < names);
@@ -188,7 +184,7 @@ export function isPackedLabels(x: unknown): x is PackedLabels {
 
 /** Call stacks (callFrames.ts): callers before callees, every index in range. */
 export function isCallFrames(x: unknown, n: number): boolean {
-  if (!isObject(x) || !isArrayOf(x.functions, (f): f is { name: string } => isObject(f) && isString(f.name) && isString(f.file) && isInt(f.line))) return false;
+  if (!isRecord(x) || !isArrayOf(x.functions, (f): f is { name: string } => isRecord(f) && isString(f.name) && isString(f.file) && isInt(f.line))) return false;
   const { parent, fn, callSite, node } = x;
   if (!(parent instanceof Int32Array && fn instanceof Int32Array && callSite instanceof Int32Array && node instanceof Int32Array)) return false;
   const calls = parent.length;
@@ -199,7 +195,7 @@ export function isCallFrames(x: unknown, n: number): boolean {
 
 function isRoot(x: unknown): x is WorkerRoot {
   return (
-    isObject(x) &&
+    isRecord(x) &&
     isString(x.name) &&
     (x.reason === "backward" || x.reason === "last-value") &&
     isInt(x.siteId) &&
@@ -211,39 +207,39 @@ function isRoot(x: unknown): x is WorkerRoot {
 }
 
 function isBinding(x: unknown): x is WorkerBinding {
-  if (!isObject(x) || !isInt(x.id) || !isNumber(x.data) || !isNumber(x.grad) || !isString(x.op) || !isNumber(x.count)) return false;
-  return x.node === undefined || (isObject(x.node) && isInt(x.node.root) && isInt(x.node.id));
+  if (!isRecord(x) || !isInt(x.id) || !isNumber(x.data) || !isNumber(x.grad) || !isString(x.op) || !isNumber(x.count)) return false;
+  return x.node === undefined || (isRecord(x.node) && isInt(x.node.root) && isInt(x.node.id));
 }
 
 function isCheck(x: unknown): boolean {
-  return isObject(x) && isString(x.name) && isObject(x.point) && isArrayOf(x.inputs, isObject) && typeof x.ok === "boolean" && (x.error === undefined || isWorkerError(x.error));
+  return isRecord(x) && isString(x.name) && isRecord(x.point) && isArrayOf(x.inputs, isRecord) && typeof x.ok === "boolean" && (x.error === undefined || isWorkerError(x.error));
 }
 
 const isNumbers = (x: unknown): x is number[] => isArrayOf(x, isNumber);
 
 function isNodeRef(x: unknown): x is { root: number; id: number } {
-  return isObject(x) && isInt(x.root) && isInt(x.id);
+  return isRecord(x) && isInt(x.root) && isInt(x.id);
 }
 
 function isOpCheck(x: unknown): x is OpCheckResult {
-  if (!isObject(x) || !isString(x.op) || !isInt(x.siteId) || (x.kind !== "built-in" && x.kind !== "user") || typeof x.ok !== "boolean") return false;
+  if (!isRecord(x) || !isString(x.op) || !isInt(x.siteId) || (x.kind !== "built-in" && x.kind !== "user") || typeof x.ok !== "boolean") return false;
   if (!isInt(x.total) || !isInt(x.checked) || !isInt(x.failed) || (x.unchecked !== undefined && !isString(x.unchecked)) || (x.method !== undefined && !isString(x.method))) return false;
   if (x.nodes !== undefined && !isArrayOf(x.nodes, isNodeRef)) return false;
   const w = x.worst;
-  return w === undefined || (isObject(w) && isNumbers(w.inputs) && isNumber(w.output) && isNumbers(w.analytic) && isNumbers(w.numeric) && typeof w.ok === "boolean" && (w.node === undefined || isNodeRef(w.node)));
+  return w === undefined || (isRecord(w) && isNumbers(w.inputs) && isNumber(w.output) && isNumbers(w.analytic) && isNumbers(w.numeric) && typeof w.ok === "boolean" && (w.node === undefined || isNodeRef(w.node)));
 }
 
 function isWarning(x: unknown): x is NonNullable<WorkerOutput["warnings"]>[number] {
-  return isObject(x) && (x.kind === "double-backward" || x.kind === "grads-not-reset") && isString(x.message) && isInt(x.siteId);
+  return isRecord(x) && (x.kind === "double-backward" || x.kind === "grads-not-reset") && isString(x.message) && isInt(x.siteId);
 }
 
 function isOutput(x: unknown): x is WorkerOutput {
   return (
-    isObject(x) &&
+    isRecord(x) &&
     isArrayOf(x.roots, isRoot) &&
     isArrayOf(x.bindings, isBinding) &&
     (x.error === undefined || isWorkerError(x.error)) &&
-    (x.nonFinite === undefined || (isObject(x.nonFinite) && isString(x.nonFinite.message) && isInt(x.nonFinite.siteId))) &&
+    (x.nonFinite === undefined || (isRecord(x.nonFinite) && isString(x.nonFinite.message) && isInt(x.nonFinite.siteId))) &&
     (x.checks === undefined || (Array.isArray(x.checks) && x.checks.every(isCheck))) &&
     (x.checks === undefined || x.checks.every((c: Record<string, unknown>) => c.ops === undefined || isArrayOf(c.ops, isOpCheck))) &&
     (x.opChecks === undefined || isArrayOf(x.opChecks, isOpCheck)) &&
@@ -260,13 +256,13 @@ function isOutput(x: unknown): x is WorkerOutput {
  */
 export function readChildMessage(raw: unknown, token: string, columns?: ColumnAssembly): ChildMessage | undefined {
   try {
-    if (!isObject(raw) || raw.token !== token || !isString(raw.type)) return undefined;
+    if (!isRecord(raw) || raw.token !== token || !isString(raw.type)) return undefined;
     switch (raw.type) {
       case "console":
         return isArrayOf(raw.lines, isConsoleLine) && isNumber(raw.droppedChars) ? (raw as ChildMessage) : undefined;
       case "column":
         // Its contents are checked as it is put in place (ColumnAssembly.add).
-        return isObject(raw.piece) ? (raw as ChildMessage) : undefined;
+        return isRecord(raw.piece) ? (raw as ChildMessage) : undefined;
       case "checkpoint":
       case "result": {
         const output = columns ? columns.resolve(raw.output) : raw.output;
@@ -289,8 +285,8 @@ export function readChildMessage(raw: unknown, token: string, columns?: ColumnAs
 
 /** The host's message if well formed (the child reads its start and stop requests with this). */
 export function readHostMessage(raw: unknown): HostMessage | undefined {
-  if (!isObject(raw)) return undefined;
-  if (raw.type === "start" && raw.version === PROTOCOL_VERSION && isString(raw.token) && isObject(raw.input) && isString(raw.input.code)) return raw as HostMessage;
+  if (!isRecord(raw)) return undefined;
+  if (raw.type === "start" && raw.version === PROTOCOL_VERSION && isString(raw.token) && isRecord(raw.input) && isString(raw.input.code)) return raw as HostMessage;
   if (raw.type === "stop" && (raw.reason === "timeout" || raw.reason === "memory" || raw.reason === "cancelled")) return raw as HostMessage;
   return undefined;
 }

@@ -11,6 +11,7 @@ import { decodeSnapshot, splitResultFile } from "./snapshotColumns";
 import { renumberFrames, renumberKeys, renumberNodeRef, type Renumbering } from "./graphOrder";
 import { framesFromTracer, type TracerFrames } from "./tracerFrames";
 import type { CallFrames } from "../../protocol/result";
+import { isInt, isRecord, isString } from "../../protocol/guards";
 
 /** A graph as result.ts uses it: decoded, with the edges whose local gradient is unknown and its call stacks. */
 export type DecodedGraph = GraphSnapshot & { unknownLocalGrad?: number[]; frames?: CallFrames };
@@ -26,30 +27,27 @@ export type DecodedTracerOutput = Omit<TracerOutput, "roots"> & {
 
 export type TracerResultReading = { output: DecodedTracerOutput } | { problem: string };
 
-const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
-const isInt = (x: unknown): x is number => typeof x === "number" && Number.isInteger(x);
-const isString = (x: unknown): x is string => typeof x === "string";
 const isJsonNumber = (x: unknown): boolean => typeof x === "number" || x === "NaN" || x === "Infinity" || x === "-Infinity";
 const optional = (x: unknown, check: (y: unknown) => boolean): boolean => x === undefined || check(x);
 const ERROR_KINDS = new Set<string>(["syntax", "runtime", "timeout", "memory", "cancelled", "too-large", "interpreter", "internal", "exit", "signal"]);
 
-const isPosition = (x: unknown): boolean => isObject(x) && isString(x.file) && isInt(x.line) && isInt(x.column);
-const isRange = (x: unknown): boolean => isPosition(x) && isObject(x) && isInt(x.endLine) && isInt(x.endColumn);
+const isPosition = (x: unknown): boolean => isRecord(x) && isString(x.file) && isInt(x.line) && isInt(x.column);
+const isRange = (x: unknown): boolean => isPosition(x) && isRecord(x) && isInt(x.endLine) && isInt(x.endColumn);
 const isParts = (x: unknown): boolean => Array.isArray(x) && x.every((part) => Array.isArray(part) && part.every(isString));
-const isSite = (x: unknown): boolean => isRange(x) && isObject(x) && isInt(x.id) && isString(x.text) && optional(x.binding, isString) && optional(x.functionName, isString);
-const isConsoleLine = (x: unknown): boolean => isObject(x) && (x.stream === "stdout" || x.stream === "stderr") && isString(x.text) && optional(x.position, isPosition) && optional(x.l10n, isParts);
-const isNote = (x: unknown): boolean => isObject(x) && isString(x.kind) && isString(x.message) && optional(x.l10n, isParts);
+const isSite = (x: unknown): boolean => isRange(x) && isRecord(x) && isInt(x.id) && isString(x.text) && optional(x.binding, isString) && optional(x.functionName, isString);
+const isConsoleLine = (x: unknown): boolean => isRecord(x) && (x.stream === "stdout" || x.stream === "stderr") && isString(x.text) && optional(x.position, isPosition) && optional(x.l10n, isParts);
+const isNote = (x: unknown): boolean => isRecord(x) && isString(x.kind) && isString(x.message) && optional(x.l10n, isParts);
 const isStop = (x: unknown): boolean =>
-  isObject(x) && Array.isArray(x.functions) && x.functions.every((f) => f === null || isString(f)) && optional(x.quietMs, (q) => typeof q === "number" && Number.isFinite(q));
+  isRecord(x) && Array.isArray(x.functions) && x.functions.every((f) => f === null || isString(f)) && optional(x.quietMs, (q) => typeof q === "number" && Number.isFinite(q));
 const isError = (x: unknown): boolean =>
-  isObject(x) && isString(x.kind) && ERROR_KINDS.has(x.kind) && isString(x.message) && optional(x.position, isPosition) && optional(x.stack, isString) && optional(x.l10n, isParts) && optional(x.stop, isStop);
-const isNodeRef = (x: unknown): boolean => isObject(x) && isInt(x.root) && isInt(x.id);
+  isRecord(x) && isString(x.kind) && ERROR_KINDS.has(x.kind) && isString(x.message) && optional(x.position, isPosition) && optional(x.stack, isString) && optional(x.l10n, isParts) && optional(x.stop, isStop);
+const isNodeRef = (x: unknown): boolean => isRecord(x) && isInt(x.root) && isInt(x.id);
 const isBinding = (x: unknown): boolean =>
-  isObject(x) && isString(x.name) && isRange(x.range) && isJsonNumber(x.data) && isJsonNumber(x.grad) && isString(x.op) && typeof x.count === "number" && optional(x.node, isNodeRef);
+  isRecord(x) && isString(x.name) && isRange(x.range) && isJsonNumber(x.data) && isJsonNumber(x.grad) && isString(x.op) && typeof x.count === "number" && optional(x.node, isNodeRef);
 const isCheck = (x: unknown): boolean =>
-  isObject(x) && isString(x.name) && typeof x.ok === "boolean" && isObject(x.point) && isJsonNumber(x.maxRelError) && Array.isArray(x.inputs) && x.inputs.every(isObject) && optional(x.error, isError);
-const isOpCheck = (x: unknown): boolean => isObject(x) && isString(x.op) && isInt(x.siteId) && typeof x.ok === "boolean" && isInt(x.total) && isInt(x.checked) && isInt(x.failed);
-const isWarning = (x: unknown): boolean => isObject(x) && (x.kind === "double-backward" || x.kind === "grads-not-reset") && isInt(x.siteId) && isString(x.name) && isJsonNumber(x.grad);
+  isRecord(x) && isString(x.name) && typeof x.ok === "boolean" && isRecord(x.point) && isJsonNumber(x.maxRelError) && Array.isArray(x.inputs) && x.inputs.every(isRecord) && optional(x.error, isError);
+const isOpCheck = (x: unknown): boolean => isRecord(x) && isString(x.op) && isInt(x.siteId) && typeof x.ok === "boolean" && isInt(x.total) && isInt(x.checked) && isInt(x.failed);
+const isWarning = (x: unknown): boolean => isRecord(x) && (x.kind === "double-backward" || x.kind === "grads-not-reset") && isInt(x.siteId) && isString(x.name) && isJsonNumber(x.grad);
 
 /** Each element checked; the first that fails is named. */
 function listProblem(x: unknown, name: string, check: (y: unknown) => boolean): string | undefined {
@@ -61,13 +59,13 @@ function listProblem(x: unknown, name: string, check: (y: unknown) => boolean): 
 /** A graph's columns decoded and checked (decodeSnapshot names what does not fit), in topological
  * order: `renumbering` says how its node ids moved when the tracer's order was not one (graphOrder.ts). */
 function decodeGraph(x: unknown, name: string, siteCount: number, block: Uint8Array | undefined): { graph: DecodedGraph; renumbering?: Renumbering } | string {
-  if (!isObject(x)) return `${name} is not a graph`;
+  if (!isRecord(x)) return `${name} is not a graph`;
   try {
     if (x.unknownLocalGrad !== undefined && !Array.isArray(x.unknownLocalGrad)) return `${name}.unknownLocalGrad is not a list`;
     const { graph, unknownLocalGrad, renumbering }: { graph: DecodedGraph; unknownLocalGrad: number[]; renumbering?: Renumbering } = decodeSnapshot(x as unknown as TracerGraph, block);
     if (x.unknownLocalGrad !== undefined) graph.unknownLocalGrad = unknownLocalGrad;
     // Malformed call stacks are dropped (the view then groups by expression), not a failed result.
-    const frames = isObject(x.frames) ? framesFromTracer(x.frames as unknown as TracerFrames, graph.nodeCount, siteCount, block) : undefined;
+    const frames = isRecord(x.frames) ? framesFromTracer(x.frames as unknown as TracerFrames, graph.nodeCount, siteCount, block) : undefined;
     if (frames) graph.frames = renumbering ? renumberFrames(frames, renumbering) : frames;
     return renumbering ? { graph, renumbering } : { graph };
   } catch (error) {
@@ -88,9 +86,9 @@ export function decodeTracerResult(file: string | Uint8Array): TracerResultReadi
   } catch (error) {
     return { problem: `it is not JSON (${error instanceof Error ? error.message : String(error)})` };
   }
-  if (!isObject(raw)) return { problem: "it is not an object" };
+  if (!isRecord(raw)) return { problem: "it is not an object" };
   const problem =
-    listProblem(raw.roots, "roots", (r) => isObject(r) && isString(r.name) && (r.reason === "backward" || r.reason === "last-value") && isInt(r.site) && optional(r.calls, isInt) && optional(r.truncated, (t) => typeof t === "boolean")) ??
+    listProblem(raw.roots, "roots", (r) => isRecord(r) && isString(r.name) && (r.reason === "backward" || r.reason === "last-value") && isInt(r.site) && optional(r.calls, isInt) && optional(r.truncated, (t) => typeof t === "boolean")) ??
     listProblem(raw.bindings, "bindings", isBinding) ??
     listProblem(raw.sites, "sites", isSite) ??
     listProblem(raw.console, "console", isConsoleLine) ??
@@ -101,7 +99,7 @@ export function decodeTracerResult(file: string | Uint8Array): TracerResultReadi
     (raw.checks === undefined ? undefined : listProblem(raw.checks, "checks", isCheck)) ??
     (raw.opChecks === undefined ? undefined : listProblem(raw.opChecks, "opChecks", isOpCheck)) ??
     (raw.warnings === undefined ? undefined : listProblem(raw.warnings, "warnings", isWarning)) ??
-    (optional(raw.training, (t) => isObject(t) && Array.isArray(t.steps) && Array.isArray(t.groups) && optional(t.graphs, Array.isArray)) ? undefined : "training is malformed");
+    (optional(raw.training, (t) => isRecord(t) && Array.isArray(t.steps) && Array.isArray(t.groups) && optional(t.graphs, Array.isArray)) ? undefined : "training is malformed");
   if (problem) return { problem };
 
   const roots: DecodedTracerOutput["roots"] = [];
@@ -117,10 +115,10 @@ export function decodeTracerResult(file: string | Uint8Array): TracerResultReadi
     for (const binding of output.bindings) renumberNodeRef(binding.node, renumberings);
     for (const check of output.opChecks ?? []) renumberNodeRef(check.worst?.node, renumberings);
   }
-  if (isObject(raw.training)) {
+  if (isRecord(raw.training)) {
     const graphs: TrainingGraph[] = [];
     for (const [i, g] of ((raw.training.graphs as unknown[] | undefined) ?? []).entries()) {
-      if (!isObject(g) || !isInt(g.step) || !isString(g.name) || !isInt(g.site) || !optional(g.paths, isObject)) return { problem: `training.graphs[${i}] is malformed` };
+      if (!isRecord(g) || !isInt(g.step) || !isString(g.name) || !isInt(g.site) || !optional(g.paths, isRecord)) return { problem: `training.graphs[${i}] is malformed` };
       const decoded = decodeGraph(g.graph, `training.graphs[${i}].graph`, (raw.sites as unknown[]).length, block);
       if (typeof decoded === "string") return { problem: decoded };
       const paths = (g.paths as Record<string, string> | undefined) ?? {};

@@ -15,6 +15,7 @@ import { framesFromTracer, type TracerFrames } from "../python/tracerFrames";
 import type { StepGraph, StepRecord, TrainingProgress, TrainingResult } from "../../protocol/training";
 import { parseTrainingProgress, parseStepRecord } from "./validate";
 import { StepLog } from "../../protocol/stepLog";
+import { isRecord } from "../../protocol/guards";
 
 const POLL_MS = 100;
 
@@ -108,12 +109,12 @@ export class PythonTrainingSession {
 
   /** A line's kept graphs (with the tracer's sites so far), made into the caller's form; a graph that does not read is left out. */
   private liveGraphs(progress: TrainingProgress, raw: unknown): void {
-    if (!isObject(raw) || !Array.isArray(raw.graphs) || !Array.isArray(raw.sites)) return;
+    if (!isRecord(raw) || !Array.isArray(raw.graphs) || !Array.isArray(raw.sites)) return;
     const sites = raw.sites.filter(isSite);
     const graphs: StepGraph[] = [];
     for (const g of raw.graphs as unknown[]) {
       try {
-        if (isObject(g) && typeof g.step === "number" && Number.isInteger(g.step) && typeof g.name === "string" && typeof g.site === "number" && isObject(g.graph)) {
+        if (isRecord(g) && typeof g.step === "number" && Number.isInteger(g.step) && typeof g.name === "string" && typeof g.site === "number" && isRecord(g.graph)) {
           graphs.push(stepGraphOf(g as unknown as TracerTraining["graphs"][number], sites));
         }
       } catch {
@@ -137,7 +138,7 @@ export class PythonTrainingSession {
     if (typeof summary.stoppedAfter === "number") out.stoppedAfter = summary.stoppedAfter;
     if (typeof summary.totalSteps === "number") out.totalSteps = summary.totalSteps;
     const thinned = summary.thinned;
-    if (isObject(thinned) && typeof thinned.every === "number" && typeof thinned.steps === "number") out.thinned = { every: thinned.every, steps: thinned.steps };
+    if (isRecord(thinned) && typeof thinned.every === "number" && typeof thinned.steps === "number") out.thinned = { every: thinned.every, steps: thinned.steps };
     return out;
   }
 }
@@ -159,9 +160,8 @@ function stepGraphOf(g: TracerTraining["graphs"][number], sites: readonly Source
   return { step: g.step, paths, root };
 }
 
-const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
 const isSite = (x: unknown): x is SourceSite =>
-  isObject(x) && typeof x.id === "number" && typeof x.file === "string" && typeof x.line === "number" && typeof x.column === "number" && typeof x.text === "string";
+  isRecord(x) && typeof x.id === "number" && typeof x.file === "string" && typeof x.line === "number" && typeof x.column === "number" && typeof x.text === "string";
 
 function safeJson(text: string): unknown {
   try {

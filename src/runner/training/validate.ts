@@ -5,6 +5,7 @@
  */
 import type { GroupStep, StepRecord, TrainingProgress } from "../../protocol/training";
 import type { WorkerStepGraph, WorkerTrainingProgress } from "./workerTraining";
+import { isRecord } from "../../protocol/guards";
 
 function numberOf(x: unknown): number | undefined {
   if (typeof x === "number") return x;
@@ -14,7 +15,6 @@ function numberOf(x: unknown): number | undefined {
   return undefined;
 }
 
-const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
 
 export function parseStepRecord(x: unknown): StepRecord | undefined {
   if (!isRecord(x)) return undefined;
