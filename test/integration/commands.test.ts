@@ -3,6 +3,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import * as vscode from "vscode";
 import type { RunResult } from "../../src/protocol/result";
 import { closeAllEditors, eventually, fixture, gradlens, gradlensDiagnostics, graphTab, hoverText, openFixture } from "./helpers";
+import { withHeartbeat } from "../unit/heartbeat";
 
 describe("commands", () => {
   afterEach(closeAllEditors);
@@ -96,19 +97,7 @@ describe("commands", () => {
       await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(file));
       const run = () => vscode.commands.executeCommand<RunResult>("gradlens.runFile");
       await run(); // the first run also starts the bundling thread and warms its parser
-      let last = performance.now();
-      let longestGapMs = 0;
-      const heartbeat = setInterval(() => {
-        const now = performance.now();
-        longestGapMs = Math.max(longestGapMs, now - last);
-        last = now;
-      }, 20);
-      let result: RunResult | undefined;
-      try {
-        result = await run();
-      } finally {
-        clearInterval(heartbeat);
-      }
+      const { value: result, longestGapMs } = await withHeartbeat(async () => run());
       assert.ok(result);
       assert.equal(result.error, undefined, result.error?.message);
       assert.equal(result.stats.bundledOffThread, true);

@@ -12,7 +12,7 @@ import { bundleUserCode, type BundleRequest } from "../../src/runner/bundle";
 import { bundleOffThread, bundleThreadsStarted, useBundleThread } from "../../src/runner/bundleOffThread";
 import { runFile } from "../../src/runner";
 import { useBuiltWorker } from "./runnerSupport";
-import { withHeartbeat } from "./isolationSupport";
+import { withHeartbeat } from "./heartbeat";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
 

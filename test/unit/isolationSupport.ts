@@ -17,23 +17,7 @@ export function program(name: string, code: string): string {
   return file;
 }
 
-/** Runs `body` while a 20 ms timer ticks; returns its value and the longest gap between ticks. */
-export async function withHeartbeat<T>(body: () => Promise<T>): Promise<{ value: T; longestGapMs: number }> {
-  let last = performance.now();
-  let longestGapMs = 0;
-  const timer = setInterval(() => {
-    const now = performance.now();
-    longestGapMs = Math.max(longestGapMs, now - last);
-    last = now;
-  }, 20);
-  try {
-    const value = await body();
-    longestGapMs = Math.max(longestGapMs, performance.now() - last);
-    return { value, longestGapMs };
-  } finally {
-    clearInterval(timer);
-  }
-}
+export { withHeartbeat } from "./heartbeat";
 
 /** Lines the program printed as `pid N` (its own pid and those of what it started). */
 export function printedPids(result: RunResult): number[] {
