@@ -30,6 +30,7 @@ import { bundleWithEngine } from "./plainBundle";
 import { startLockstep } from "./lockstep";
 import { runPython } from "../src/runner/python";
 import { bundleOffThread, useBundleThread } from "../src/runner/bundleOffThread";
+import { longProgram } from "../test/unit/longProgram";
 
 const root = path.resolve(__dirname, "..");
 const fixture = (name: string) => path.join(root, "test", "fixtures", "runner", name);
@@ -355,8 +356,7 @@ const LONG_PROGRAM_LINES = 6_000;
 async function bundlingGaps(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "gradlens-bench-bundle-"));
   const file = path.join(dir, "long.grad.ts");
-  const lines = Array.from({ length: LONG_PROGRAM_LINES }, (_, i) => `const v${i} = ${i === 0 ? "x" : `v${i - 1}`}.mul(${1 + (i % 7) / 100}).add(w.mul(${(i % 5) / 1000}));`);
-  writeFileSync(file, `import { Value } from "gradlens";\nconst x = new Value(0.5);\nconst w = new Value(-1.5);\n${lines.join("\n")}\n`);
+  writeFileSync(file, longProgram(LONG_PROGRAM_LINES));
   const request = { entry: { file }, sourceTracking: true };
   const gaps: Record<"caller" | "thread", number[]> = { caller: [], thread: [] };
   const times: Record<"caller" | "thread", number[]> = { caller: [], thread: [] };

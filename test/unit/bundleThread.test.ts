@@ -13,14 +13,9 @@ import { bundleOffThread, bundleThreadsStarted, useBundleThread } from "../../sr
 import { runFile } from "../../src/runner";
 import { useBuiltWorker } from "./runnerSupport";
 import { withHeartbeat } from "./heartbeat";
+import { longProgram } from "./longProgram";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
-
-/** A learner's long program: `lines` statements, each a few ops on named values. */
-function longProgram(lines: number): string {
-  const body = Array.from({ length: lines }, (_, i) => `const v${i} = ${i === 0 ? "x" : `v${i - 1}`}.mul(${1 + (i % 7) / 100}).add(w.mul(${(i % 5) / 1000}));`);
-  return `import { Value } from "gradlens";\nconst x = new Value(0.5);\nconst w = new Value(-1.5);\n${body.join("\n")}\nconst loss = v${lines - 1}.tanh();\nloss.backward();\nconsole.log(loss.data, x.grad, w.grad);\n`;
-}
 
 describe("bundling off the caller's thread", function () {
   this.timeout(120_000);
