@@ -14,7 +14,6 @@ export interface WebviewPage {
   loading?: string;
 }
 
-
 export function webviewHtml(webview: vscode.Webview, page: WebviewPage): string {
   const nonce = randomBytes(16).toString("base64");
   const csp = [
