@@ -10,6 +10,7 @@
  */
 import type { GraphSnapshot } from "../engine/snapshot";
 import type { CallFrames, NonFiniteReport, ParameterPaths, RootGraph, RunError, RunResult, SourceSite } from "./result";
+import { isRecord, isString } from "./guards";
 
 /** Labels by node: `names[nameIndex[k]]` labels node `ids[k]`. */
 export interface PackedNames {
@@ -226,19 +227,18 @@ function packNames(labels: Record<number, string>): PackedNames {
 
 // ---- reading what the other side sent --------------------------------------------------
 
-const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null;
-const isString = (x: unknown): x is string => typeof x === "string";
+// A position, an index or a count from the other side: a number, and finite.
 const isNumber = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x);
 
 function readViewState(x: unknown): ViewState | undefined {
-  if (!isObject(x) || !isNumber(x.rootIndex)) return undefined;
+  if (!isRecord(x) || !isNumber(x.rootIndex)) return undefined;
   // Only the host reads rootIndex; the rest is the view's own and goes back to it unread.
   return x as unknown as ViewState;
 }
 
 /** A message from the webview, checked field by field; undefined if it is not one. */
 export function readViewMessage(x: unknown): ViewMessage | undefined {
-  if (!isObject(x) || !isString(x.type)) return undefined;
+  if (!isRecord(x) || !isString(x.type)) return undefined;
   switch (x.type) {
     case "ready":
       return { type: "ready" };
@@ -266,7 +266,7 @@ export function readViewMessage(x: unknown): ViewMessage | undefined {
 
 /** Checks that a graph's columns are typed arrays of consistent lengths (a bad message must not crash the view). */
 export function isWireGraph(x: unknown): x is WireGraph {
-  if (!isObject(x) || !isNumber(x.nodeCount)) return false;
+  if (!isRecord(x) || !isNumber(x.nodeCount)) return false;
   const n = x.nodeCount;
   const cs = x.childStart;
   if (!(cs instanceof Uint32Array) || cs.length !== n + 1) return false;
@@ -278,18 +278,18 @@ export function isWireGraph(x: unknown): x is WireGraph {
     x.site instanceof Int32Array && x.site.length === n &&
     x.child instanceof Uint32Array && x.child.length === edges &&
     x.localGrad instanceof Float64Array && x.localGrad.length === edges &&
-    Array.isArray(x.opNames) && isObject(x.labels) && (x.labels as { ids?: unknown }).ids instanceof Uint32Array;
+    Array.isArray(x.opNames) && isRecord(x.labels) && (x.labels as { ids?: unknown }).ids instanceof Uint32Array;
   return ok && (n === 0 || x.root === n - 1);
 }
 
 /** A message from the host, its graphs checked; undefined if it is not one. */
 export function readHostMessage(x: unknown): HostMessage | undefined {
-  if (!isObject(x) || !isString(x.type)) return undefined;
+  if (!isRecord(x) || !isString(x.type)) return undefined;
   switch (x.type) {
     case "showGraph": {
       const r = x.result;
-      if (!isObject(r) || !Array.isArray(r.roots) || !Array.isArray(r.sites) || !isNumber(x.rootIndex) || !isObject(x.strings) || !isObject(x.settings)) return undefined;
-      if (!r.roots.every((root: unknown) => isObject(root) && isString(root.name) && isWireGraph(root.graph))) return undefined;
+      if (!isRecord(r) || !Array.isArray(r.roots) || !Array.isArray(r.sites) || !isNumber(x.rootIndex) || !isRecord(x.strings) || !isRecord(x.settings)) return undefined;
+      if (!r.roots.every((root: unknown) => isRecord(root) && isString(root.name) && isWireGraph(root.graph))) return undefined;
       return x as unknown as HostMessage;
     }
     case "revealNode":

@@ -3,6 +3,7 @@
  * checks each side runs on what it receives: a message that does not have its shape is ignored.
  */
 import type { StepRecord } from "./training";
+import { isArrayOf, isNumber, isRecord, isString } from "./guards";
 
 /** Every word the training view shows, in the display language (made by the extension). */
 export interface TrainingStrings {
@@ -54,19 +55,18 @@ export type TrainingHostMessage =
 export type TrainingViewMessage = { type: "ready" } | { type: "stop" } | { type: "openStep"; step: number } | { type: "rendered"; steps: number; updates: number; drawMs?: number } | { type: "error"; message: string };
 
 const statuses: readonly string[] = ["running", "stopping", "finished", "stopped", "failed"];
-const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null;
 const isStep = (x: unknown): x is StepRecord =>
-  isObject(x) && typeof x.step === "number" && typeof x.loss === "number" && typeof x.gradNorm === "number" && isObject(x.groups) && typeof x.nonFinite === "boolean";
-const isStrings = (x: unknown): x is string[] => Array.isArray(x) && x.every((s) => typeof s === "string");
-const isNumbers = (x: unknown): x is number[] => Array.isArray(x) && x.every((s) => typeof s === "number");
+  isRecord(x) && typeof x.step === "number" && typeof x.loss === "number" && typeof x.gradNorm === "number" && isRecord(x.groups) && typeof x.nonFinite === "boolean";
+const isStrings = (x: unknown): x is string[] => isArrayOf(x, isString);
+const isNumbers = (x: unknown): x is number[] => isArrayOf(x, isNumber);
 const optionalCount = (x: unknown): boolean => x === undefined || (typeof x === "number" && Number.isInteger(x) && x >= 1);
 
 /** What the view accepts from the host. */
 export function parseHostMessage(x: unknown): TrainingHostMessage | undefined {
-  if (!isObject(x)) return undefined;
+  if (!isRecord(x)) return undefined;
   switch (x.type) {
     case "init":
-      return isObject(x.strings) && typeof x.file === "string" && isStrings(x.groups) && Array.isArray(x.steps) && x.steps.every(isStep) && isNumbers(x.graphSteps) && statuses.includes(String(x.status)) && typeof x.elapsedMs === "number" && optionalCount(x.stride) && optionalCount(x.totalSteps)
+      return isRecord(x.strings) && typeof x.file === "string" && isStrings(x.groups) && Array.isArray(x.steps) && x.steps.every(isStep) && isNumbers(x.graphSteps) && statuses.includes(String(x.status)) && typeof x.elapsedMs === "number" && optionalCount(x.stride) && optionalCount(x.totalSteps)
         ? (x as TrainingHostMessage)
         : undefined;
     case "progress":
@@ -82,7 +82,7 @@ export function parseHostMessage(x: unknown): TrainingHostMessage | undefined {
 
 /** What the host accepts from the view. */
 export function parseViewMessage(x: unknown): TrainingViewMessage | undefined {
-  if (!isObject(x)) return undefined;
+  if (!isRecord(x)) return undefined;
   switch (x.type) {
     case "ready":
     case "stop":

@@ -2,6 +2,7 @@
 import { strict as assert } from "assert";
 import { Value, snapshotGraph } from "../../src/engine";
 import { fromWireGraph, isWireGraph, readHostMessage, readViewMessage, toWireGraph, toWireResult } from "../../src/protocol/messages";
+import { parseHostMessage, parseViewMessage } from "../../src/protocol/trainingMessages";
 import { decodeGraphs, encodeGraphs } from "../../src/extension/graphStore";
 import type { SourceSite } from "../../src/protocol/result";
 import { hostileGraph, runnerGraph } from "./fixtures";
@@ -40,6 +41,32 @@ describe("graph protocol wire format", () => {
     assert.equal(readViewMessage({ type: "rm -rf" }), undefined);
     assert.equal(readViewMessage(null), undefined);
     assert.deepEqual(readViewMessage({ type: "revealSource", file: "/a.ts", line: 2, column: 3, extra: 1 }), { type: "revealSource", file: "/a.ts", line: 2, column: 3 });
+  });
+
+  it("refuses an array where the other side must send an object with fields", () => {
+    const wire = toWireGraph(snapshotGraph(new Value(1).add(2)));
+    const show = { type: "showGraph", result: { roots: [{ name: "x", graph: wire }], sites: [] }, rootIndex: 0, strings: {}, settings: {} };
+    assert.ok(readHostMessage(show), "the well-formed message is read");
+    assert.equal(readHostMessage({ ...show, strings: [] }), undefined);
+    assert.equal(readHostMessage({ ...show, settings: [] }), undefined);
+    assert.equal(readHostMessage([]), undefined);
+    assert.equal(readHostMessage({ ...show, result: { ...show.result, roots: [[]] } }), undefined);
+    assert.equal(readHostMessage({ ...show, result: { ...show.result, roots: [{ name: "x", graph: { ...wire, labels: [] } }] } }), undefined);
+    assert.ok(readViewMessage({ type: "state", state: { rootIndex: 0 } }));
+    assert.equal(readViewMessage({ type: "state", state: [] }), undefined);
+    assert.equal(readViewMessage([]), undefined);
+
+    // The training view's messages, both ways.
+    const step = { step: 1, loss: 2.5, gradNorm: 0.5, groups: { wte: { gradNorm: 0.5, updateRatio: 0.001 } }, deadReluFraction: null, nonFinite: false, timeMs: 10 };
+    const init = { type: "init", strings: {}, file: "/a.ts", groups: ["wte"], steps: [step], graphSteps: [1], status: "running", elapsedMs: 10 };
+    assert.ok(parseHostMessage(init), "the well-formed init is read");
+    assert.equal(parseHostMessage({ ...init, strings: [] }), undefined);
+    assert.equal(parseHostMessage({ ...init, steps: [{ ...step, groups: [] }] }), undefined);
+    assert.equal(parseHostMessage({ ...init, groups: ["wte", 3] }), undefined);
+    assert.equal(parseHostMessage({ ...init, graphSteps: ["1"] }), undefined);
+    assert.equal(parseHostMessage([]), undefined);
+    assert.deepEqual(parseViewMessage({ type: "openStep", step: 2 }), { type: "openStep", step: 2 });
+    assert.equal(parseViewMessage([]), undefined);
   });
 
   it("stores the last graph as binary and reads it back", () => {
