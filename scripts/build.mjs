@@ -15,6 +15,8 @@ const targets = [
   { entryPoints: ["src/runner/index.ts"], outfile: "dist/runner.js", platform: "node", format: "cjs", external: ["esbuild"] },
   // What CodeLens needs from a file without running it (a parser, not the runner): loaded when the first lens is asked for.
   { entryPoints: ["src/analysis/index.ts"], outfile: "dist/analysis.js", platform: "node", format: "cjs" },
+  // The thread that finds lens sites off the extension host's thread (src/extension/analysis.ts starts it).
+  { entryPoints: ["src/analysis/thread.ts"], outfile: "dist/analysisThread.js", platform: "node", format: "cjs" },
   { entryPoints: ["src/runner/python/index.ts"], outfile: "dist/pythonRunner.js", platform: "node", format: "cjs", external: ["esbuild"] },
   // The thread that reads big Python results off the caller's thread (next to runner.js and pythonRunner.js, which start it).
   { entryPoints: ["src/runner/python/resultThread.ts"], outfile: "dist/pythonResultThread.js", platform: "node", format: "cjs" },

@@ -48,7 +48,7 @@ function listVsix(file) {
 
 /** What the extension needs at run time; a VSIX without one of these is broken, whatever vsce says. */
 const requiredEntries = [
-  "dist/extension.js", "dist/runner.js", "dist/analysis.js", "dist/runnerWorker.js", "dist/runnerBundleThread.js", "dist/pythonRunner.js", "dist/pythonResultThread.js", "dist/webview.js", "dist/cli.js",
+  "dist/extension.js", "dist/runner.js", "dist/analysis.js", "dist/analysisThread.js", "dist/runnerWorker.js", "dist/runnerBundleThread.js", "dist/pythonRunner.js", "dist/pythonResultThread.js", "dist/webview.js", "dist/cli.js",
   "dist/gradlens.d.ts", "node_modules/gradlens-ts-plugin/index.js", "node_modules/esbuild/lib/main.js",
   "media/icon.png", "media/graph.css", "python/gradlens_run.py", "l10n/bundle.l10n.json", "package.nls.json",
   "README.md", "CHANGELOG.md", "LICENSE.txt",

@@ -7,3 +7,4 @@ export { findCheckableFunctions, type CheckableFunction } from "../runner/static
 export { findModelFunctions, type ModelFunction } from "../runner/modelFunctions";
 export { findCheckablePythonFunctions } from "../runner/python/checkableFunctions";
 export { pythonBlocksOf } from "../runner/python/markdownBlocks";
+export { lensSitesOf } from "./lensSites";

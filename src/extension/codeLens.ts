@@ -4,7 +4,8 @@
  * reads the text: nothing runs here.
  */
 import * as vscode from "vscode";
-import { loadAnalysis } from "./analysis";
+import { lensSitesOffThread } from "./analysis";
+import { lensLanguageOf, type LensSite } from "../protocol/lensSites";
 import { gradFileSelector } from "./runTarget";
 import type { ResultStore } from "./results";
 import { opMessage } from "../protocol/checkVerdict";
@@ -15,28 +16,6 @@ import { codeBlocksOf, type MarkdownCodeBlock } from "../analysis/codeBlocks";
 
 /** Where gradient-check lenses appear: grad files, Python files, and Markdown (its ```python blocks). */
 export const checkLensSelector: vscode.DocumentSelector = [gradFileSelector as vscode.DocumentFilter, { scheme: "file", language: "python" }, { scheme: "file", language: "markdown" }];
-
-/** A checkable function's name and 1-based line; `blockLine`: the Markdown block to run for it. */
-interface LensSite {
-  name: string;
-  line: number;
-  blockLine?: number;
-}
-
-function checkableFunctionsOf(document: vscode.TextDocument): LensSite[] {
-  const file = document.uri.fsPath;
-  const text = document.getText();
-  if (document.languageId === "python") {
-    return loadAnalysis().findCheckablePythonFunctions(text, file).map((f) => ({ name: f.name, line: f.range.line }));
-  }
-  if (document.languageId === "markdown") {
-    const analysis = loadAnalysis();
-    return analysis.pythonBlocksOf(text).flatMap((block) =>
-      analysis.findCheckablePythonFunctions(block.code, file, block.startLine).map((f) => ({ name: f.name, line: f.range.line, blockLine: block.startLine })),
-    );
-  }
-  return loadAnalysis().findCheckableFunctions(text, file).map((f) => ({ name: f.name, line: f.range.line }));
-}
 
 /**
  * In Markdown, the code block a "Check ops" run was of: the one with the last line the run recorded
@@ -61,8 +40,10 @@ export class GradientCheckLensProvider implements vscode.CodeLensProvider, vscod
 
   async provideCodeLenses(document: vscode.TextDocument): Promise<vscode.CodeLens[]> {
     let functions: LensSite[];
+    let models: LensSite[];
     try {
-      functions = checkableFunctionsOf(document);
+      // Off the extension host's thread: a big file takes a parser tenths of a second.
+      ({ functions, models } = (await lensSitesOffThread(document.getText(), document.uri.fsPath, lensLanguageOf(document.languageId))).sites);
     } catch {
       return []; // A file that does not parse has no lenses; the run reports the syntax error.
     }
@@ -87,18 +68,16 @@ export class GradientCheckLensProvider implements vscode.CodeLensProvider, vscod
         arguments: [args],
       }));
     }
-    lenses.push(...this.modelLenses(document));
+    lenses.push(...this.modelLenses(document, models));
     lenses.push(...this.opsLenses(document));
     return lenses;
   }
 
   /** "Check gradient (all parameters)" above a function that returns a Value but takes no Value parameters. */
-  private modelLenses(document: vscode.TextDocument): vscode.CodeLens[] {
-    if (document.languageId === "python" || document.languageId === "markdown") return []; // TypeScript's model checks
-    const { findModelFunctions } = loadAnalysis();
+  private modelLenses(document: vscode.TextDocument, models: readonly LensSite[]): vscode.CodeLens[] {
     const lenses: vscode.CodeLens[] = [];
-    for (const fn of findModelFunctions(document.getText(), document.uri.fsPath)) {
-      const line = Math.max(0, fn.range.line - 1);
+    for (const fn of models) {
+      const line = Math.max(0, fn.line - 1);
       const range = new vscode.Range(line, 0, line, 0);
       const args = { file: document.uri.fsPath, functionName: fn.name };
       const check = this.store.freshCheck(document.uri.fsPath, fn.name);
