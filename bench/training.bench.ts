@@ -17,17 +17,12 @@
  */
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import * as os from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { buildSync } from "esbuild";
 import { runFile } from "../src/runner";
 import { bundleWithEngine } from "./plainBundle";
 import { TrainingControl } from "../src/runner/training/control";
 import { resolvePythonPath, runPython } from "../src/runner/python";
-import { buildRequest } from "../src/runner/python/request";
-import { CHECKPOINT_INTERVAL_MS } from "../src/protocol/limits";
-import { firstCheckpointGapMs } from "../src/runner/training/workerTraining";
-import { tracerScriptPath } from "../src/runner/python/tracerScript";
 import type { StepRecord } from "../src/protocol/training";
 
 const root = path.resolve(__dirname, "..");
@@ -126,22 +121,14 @@ async function python(rounds: number): Promise<void> {
   const env = { GL_EMBD: "16", GL_STEPS: "8", GL_NAMES: path.join(root, "examples", "names.txt") };
   Object.assign(process.env, env);
   // The baseline is plain `python FILE`: the same program, the same binary, nothing of GradLens.
-  // Wall: the whole run as the caller waits for it (start to result); CPU: the Python process alone
-  // (plain, or the tracer with training records on the same request runPython makes), interleaved rounds.
-  const wall = async (run: () => Promise<{ error?: { message: string } }>): Promise<number> => {
+  // Wall: the whole run as the caller waits for it (start to result). CPU: the Python process alone: the
+  // timed training run's tracer reports its own; plain python's is read by a parent process in a run of its own.
+  const wall = async <R extends { error?: { message: string } }>(run: () => Promise<R>, got?: (result: R) => void): Promise<number> => {
     const t0 = performance.now();
     const result = await run();
     if (result.error) throw new Error(result.error.message);
+    got?.(result);
     return performance.now() - t0;
-  };
-  const directory = mkdtempSync(path.join(os.tmpdir(), "gradlens-bench-training-"));
-  const tracer = tracerScriptPath()!;
-  const requestFor = async (round: number): Promise<string> => {
-    const limits = { timeLimitMs: 600_000, heapLimitMb: 4096, checkpointIntervalMs: firstCheckpointGapMs(CHECKPOINT_INTERVAL_MS, true) };
-    const request = await buildRequest({ file }, limits, { resultPath: path.join(directory, `result${round}.json`), dumpPath: path.join(directory, `where${round}.txt`), checkpointPath: path.join(directory, `checkpoint${round}`) });
-    const requestPath = path.join(directory, `request${round}.json`);
-    writeFileSync(requestPath, JSON.stringify({ ...request, training: { progressPath: path.join(directory, `training${round}.jsonl`), stopPath: path.join(directory, "stop") } }));
-    return requestPath;
   };
   /** CPU time (user + system, ms) of one Python process, read by a parent Python that waits for it. */
   const cpuOf = (args: string[]): number => {
@@ -155,23 +142,17 @@ async function python(rounds: number): Promise<void> {
   const training: number[] = [];
   const plainCpu: number[] = [];
   const trainingCpu: number[] = [];
-  try {
-    for (let r = 0; r < rounds; r++) {
-      plain.push(
-        await wall(async () => {
-          const run = spawnSync(binary, [file], { encoding: "utf8", env: process.env });
-          return run.status === 0 ? {} : { error: { message: run.stderr } };
-        }),
-      );
-      traced.push(await wall(() => runPython({ file }, { timeLimitMs: 600_000, pythonPath: binary })));
-      training.push(await wall(() => runPython({ file }, { timeLimitMs: 600_000, pythonPath: binary, training: {} })));
-      if (process.platform !== "win32") {
-        plainCpu.push(cpuOf([file]));
-        trainingCpu.push(cpuOf([tracer, await requestFor(r)]));
-      }
-    }
-  } finally {
-    rmSync(directory, { recursive: true, force: true });
+  for (let r = 0; r < rounds; r++) {
+    plain.push(
+      await wall(async () => {
+        const run = spawnSync(binary, [file], { encoding: "utf8", env: process.env });
+        return run.status === 0 ? {} : { error: { message: run.stderr } };
+      }),
+    );
+    traced.push(await wall(() => runPython({ file }, { timeLimitMs: 600_000, pythonPath: binary })));
+    // The tracer's CPU time is the timed run's own (it reports it with its result).
+    training.push(await wall(() => runPython({ file }, { timeLimitMs: 600_000, pythonPath: binary, training: {} }), (result) => trainingCpu.push(result.stats.executeCpuMs ?? NaN)));
+    if (process.platform !== "win32") plainCpu.push(cpuOf([file]));
   }
   console.log(`\nmicrogpt-shaped Python (8 steps at microgpt's shapes), ${rounds} interleaved rounds, whole run as the caller waits (median), ${binary}:`);
   console.log(`  plain python          ${ms(median(plain))}`);

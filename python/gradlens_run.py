@@ -510,6 +510,8 @@ def main(request_path, bytecode_cache=None):
         if kind not in run.recorder.shapes:
             run.note("unreadable-class", said("the values of the class {0} cannot be read, so they are not drawn: reading an attribute raised {1}", kind.__name__, problem))
     result["durationMs"] = (time.perf_counter() - started) * 1000
+    # The process's own CPU time, start-up included (a benchmark compares it with plain python's).
+    result["cpuMs"] = time.process_time() * 1000
     write_result(result_path, result)
     dump.close()
     sys.stdout.flush()

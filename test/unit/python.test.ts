@@ -287,6 +287,19 @@ describe("Python runner", function () {
     });
   });
 
+  describe("what the run cost", () => {
+    it("reports the tracer process's own CPU time with its result (the training bench's CPU ratio)", async () => {
+      // About 0.3 s of CPU in a busy loop: the figure must cover it, and cannot exceed the time the caller waited.
+      const code = "import time\nwhile time.process_time() < 0.3:\n    pass\nprint('done')\n";
+      const t0 = performance.now();
+      const result = await runPython({ file: fixture("cost.py"), code }, {});
+      const waited = performance.now() - t0;
+      assert.equal(result.error, undefined, result.error?.message);
+      const cpu = result.stats.executeCpuMs;
+      assert.ok(cpu !== undefined && cpu >= 300 && cpu <= waited, `executeCpuMs ${cpu}, the caller waited ${waited.toFixed(0)} ms`);
+    });
+  });
+
   describe("errors at the right line", () => {
     it("a syntax error, before anything runs", async () => {
       const result = await runFixture("syntax_error.py");

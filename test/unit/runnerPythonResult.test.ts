@@ -165,6 +165,7 @@ describe("runner: reading the Python tracer's result", function () {
     ["a console line of another stream", broken((r) => (r.console[0].stream = "stdin")), /console\[0\] is malformed/],
     ["an error of an unknown kind", broken((r) => (r.error = { kind: "format-disk", message: "x" })), /error is malformed/],
     ["a training summary without steps", broken((r) => (r.training = { groups: [] })), /training is malformed/],
+    ["a negative CPU time", broken((r) => (r.cpuMs = -5)), /cpuMs is not a number/],
   ];
   for (const [what, text, problem] of malformed) {
     it(`names the problem, without throwing: ${what}`, () => {

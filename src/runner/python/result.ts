@@ -62,6 +62,8 @@ export interface TracerOutput {
   /** `l10n`: the parts the message was made of, for translating it (tracerMessages.ts); `stop`: see TracerStop. */
   error?: RunError & { l10n?: MessageParts; stop?: TracerStop };
   durationMs?: number;
+  /** The tracer process's CPU time until it wrote its result, start-up included. */
+  cpuMs?: number;
   /** In check mode: the gradient checks (check.ts). */
   checks?: TracerCheck[];
   /** The interpreter binary that ran (differs from the one started when that was a launcher script). */
@@ -115,7 +117,7 @@ export function fromTracerOutput(file: string, output: DecodedTracerOutput, dura
     sites,
     bindings,
     console: output.console.map(localizeTracerLine),
-    stats: { durationMs, nodeCount: roots.reduce((n, r) => n + r.graph.nodeCount, 0) },
+    stats: { durationMs, nodeCount: roots.reduce((n, r) => n + r.graph.nodeCount, 0), ...(output.cpuMs !== undefined ? { executeCpuMs: output.cpuMs } : {}) },
   };
   if (output.error) result.error = localizeTracerError(output.error);
   if (output.opChecks) result.opChecks = placeOps(output.opChecks.map(fromTracerOp), positionOfSite);

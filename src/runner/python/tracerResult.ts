@@ -95,6 +95,7 @@ export function decodeTracerResult(file: string | Uint8Array): TracerResultReadi
     (raw.notes === undefined ? undefined : listProblem(raw.notes, "notes", isNote)) ??
     (optional(raw.error, isError) ? undefined : "error is malformed") ??
     (optional(raw.durationMs, (d) => typeof d === "number") ? undefined : "durationMs is not a number") ??
+    (optional(raw.cpuMs, (d) => typeof d === "number" && d >= 0) ? undefined : "cpuMs is not a number") ??
     (optional(raw.executable, isString) ? undefined : "executable is not a string") ??
     (raw.checks === undefined ? undefined : listProblem(raw.checks, "checks", isCheck)) ??
     (raw.opChecks === undefined ? undefined : listProblem(raw.opChecks, "opChecks", isOpCheck)) ??
