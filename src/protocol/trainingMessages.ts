@@ -39,6 +39,8 @@ export interface TrainingStrings {
   waiting: string;
   /** "heatmap: a row per group, darker is larger (log scale)" */
   heatmapNote: string;
+  /** The update-ratio heatmap key's mark: "marked: 0.001, the usual ratio of a sane learning rate" */
+  healthyRatio: string;
   /** "one step in {0} shown (of {1})" */
   thinned: string;
 }

@@ -144,6 +144,43 @@ describe("training view (headless Chromium)", function () {
     assert.match((await page.textContent(".status")) ?? "", /5 steps · 2\.5 steps\/s · about 18 s left/);
   });
 
+  it("one bias near zero (ratio 1e16) neither flattens the heatmaps' colours nor squeezes the ratio axis", async () => {
+    // micrograd's demo: a bias that starts at 0 sits at 1e-17 after a step, so the next step's |Δb| / |b| is ~1e16.
+    const groups = Array.from({ length: 20 }, (_, i) => `layers[${i}].neurons[0].b`);
+    const steps = syntheticSteps(50, groups);
+    steps[1].groups[groups[3]] = { gradNorm: 1e-17, updateRatio: 1.1e16 };
+    const page = await harness.open({ width: 600, height: 1400 });
+    await harness.send({ type: "init", strings: trainingTestStrings, file: "demo.py", groups, steps, graphSteps: [1, 50], status: "finished", elapsedMs: 1000 });
+    await page.waitForFunction(() => (window as unknown as { __posted: { type: string; steps?: number }[] }).__posted.some((m) => m.type === "rendered" && m.steps === 50));
+    // The keys' ends are those of the other cells (0.01–0.4; 0.001–0.0029 widened a decade round 0.001), not 1e-17 or 1e16.
+    const key = (field: string) => page.$$eval(`.heatmap.${field} .keyend`, (ends) => ends.map((e) => Number((e.textContent ?? "").replace(/[≤≥ ]/g, ""))));
+    const [gradLo, gradHi] = await key("gradNorm");
+    assert.ok(gradLo > 1e-4 && gradHi < 1, `grad norm key ${gradLo}…${gradHi}`);
+    assert.deepEqual(await key("updateRatio"), [1e-4, 0.01]);
+    // The outlier's cell still says its number on hover.
+    const cell = await page.$eval(".heatmap.updateRatio > canvas", (c) => {
+      c.scrollIntoView();
+      const r = c.getBoundingClientRect();
+      return { x: r.left + (1.5 / 50) * r.width, y: r.top + (3.5 / 20) * r.height };
+    });
+    await page.mouse.move(cell.x, cell.y);
+    assert.match((await page.textContent(".heatmap.updateRatio .heatinfo")) ?? "", /step 2 · layers\[3\]\.neurons\[0\]\.b · Update ratio \|Δp\| \/ \|p\| 1\.100e\+16/);
+
+    // With few groups the ratio stays a line chart, on an axis of the usual ratios: the outlier's line leaves its top.
+    const few = syntheticSteps(50, ["w", "b"]);
+    few[1].groups.b = { gradNorm: 1e-17, updateRatio: 1.1e16 };
+    await harness.open({ width: 600, height: 1000 });
+    await harness.send({ type: "init", strings: trainingTestStrings, file: "demo.py", groups: ["w", "b"], steps: few, graphSteps: [1, 50], status: "finished", elapsedMs: 1000 });
+    await harness.page.waitForFunction(() => (window as unknown as { __posted: { type: string; steps?: number }[] }).__posted.some((m) => m.type === "rendered" && m.steps === 50));
+    const axis = await harness.page.evaluate(() => {
+      const view = (window as unknown as { gradlensTraining: { charts: { root: HTMLElement; scales: { y: { min?: number; max?: number } } }[] } }).gradlensTraining;
+      const ratio = view.charts.find((c) => c.root.parentElement?.classList.contains("ratio"));
+      return ratio ? [ratio.scales.y.min, ratio.scales.y.max] : undefined;
+    });
+    assert.deepEqual(axis, [1e-4, 0.01]);
+    assert.deepEqual(harness.errors, []);
+  });
+
   it("many groups become a heatmap with numbers on hover; 1,000 steps × 20 groups draw quickly", async () => {
     const page = await harness.open({ width: 900, height: 1000 });
     const groups = Array.from({ length: 20 }, (_, i) => `layer${i}.w`);
@@ -157,9 +194,15 @@ describe("training view (headless Chromium)", function () {
     assert.ok(canvas, "a heatmap");
     const box = (await canvas.boundingBox())!;
     await page.mouse.move(box.x + box.width / 2, box.y + 3);
-    assert.match((await page.textContent(".heatinfo")) ?? "", /step \d+ · layer0\.w · Gradient norm/);
-    // The update-ratio chart still has a line per group (uPlot's legend lists them).
-    assert.equal(await page.$$eval(".chart.ratio .u-legend .u-series", (s) => s.length), 21);
+    assert.match((await page.textContent(".heatmap.gradNorm .heatinfo")) ?? "", /step \d+ · layer0\.w · Gradient norm/);
+    // The update ratios are a heatmap too (no chart whose legend lists 20 lines), its key marking 0.001.
+    assert.equal(await page.$(".chart.ratio .u-legend"), null);
+    const ratioCanvas = (await page.$(".heatmap.updateRatio > canvas"))!;
+    await ratioCanvas.scrollIntoViewIfNeeded();
+    const ratios = (await ratioCanvas.boundingBox())!;
+    await page.mouse.move(ratios.x + ratios.width / 2, ratios.y + ratios.height - 2);
+    assert.match((await page.textContent(".heatmap.updateRatio .heatinfo")) ?? "", /step \d+ · layer19\.w · Update ratio \|Δp\| \/ \|p\| 0\.0029000/);
+    assert.match((await page.textContent(".heatmap.updateRatio .heatkey")) ?? "", /marked: 0\.001/);
     console.log(`      1,000 steps × 20 groups: ${drawMs} ms from message to "rendered", ${Math.max(...inPage).toFixed(0)} ms drawing in the page`);
     assert.deepEqual(await harness.cspViolations(), []);
     assert.deepEqual(harness.errors, []);

@@ -40,6 +40,7 @@ export const trainingTestStrings: TrainingStrings = {
   nearestGraph: "No graph was kept for step {0}; showing step {1}.", nonFinite: "non-finite", waiting: "waiting …",
   thinned: "one step in {0} shown (of {1})",
   heatmapNote: "a row per group, brighter is larger (log scale)",
+  healthyRatio: "marked: 0.001, the usual ratio of a sane learning rate",
 };
 
 export class TrainingHarness {

@@ -1,6 +1,6 @@
 /**
- * The training view: loss (raw and smoothed), grad norm per parameter group (lines, or a group ×
- * step heatmap when there are many groups), update ratios and the dead-ReLU fraction, drawn with
+ * The training view: loss (raw and smoothed), grad norm and update ratio per parameter group (lines,
+ * or group × step heatmaps when there are many groups) and the dead-ReLU fraction, drawn with
  * uPlot and redrawn at most once per animation frame as step records stream in. Hovering shows
  * the numbers (uPlot's legend); clicking a step asks the host for that step's graph.
  */
@@ -10,7 +10,8 @@ import "./training.css";
 import type { StepRecord } from "../../protocol/training";
 import { StepLog } from "../../protocol/stepLog";
 import { parseHostMessage, type TrainingHostMessage, type TrainingStatus, type TrainingStrings, type TrainingViewMessage } from "../../protocol/trainingMessages";
-import { durationText, forLogScale, formatValue, logPosition, nearestGraphStep, smooth } from "./series";
+import { decadeLabelStep, durationText, forLogScale, formatValue, heatRange, nearestGraphStep, smooth } from "./series";
+import { GroupHeatmap, type GroupField } from "./heatmap";
 
 interface Host {
   postMessage(message: TrainingViewMessage): void;
@@ -18,13 +19,27 @@ interface Host {
 declare function acquireVsCodeApi(): Host;
 const host = acquireVsCodeApi();
 
-/** Above this many groups, grad norms are a heatmap (a line each would be unreadable). */
+/** Above this many groups, grad norms and update ratios are heatmaps (a line each would be unreadable). */
 const MAX_GROUP_LINES = 12;
 const CHART_HEIGHT = 170;
+/** The plot's own height inside a chart (the rest is the x axis). */
+const PLOT_HEIGHT = CHART_HEIGHT - 50;
+/** An update ratio near this is the usual sign of a sane learning rate (marked on the ratio heatmap's key). */
+const HEALTHY_UPDATE_RATIO = 1e-3;
 
 /** A tick label: 0.001, 1, 100, 1e-6. */
 function axisNumber(v: number): string {
   return Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5 ? v.toExponential(0) : String(Number(v.toPrecision(3)));
+}
+
+/** Labels of a log axis's splits: powers of ten only, thinned to what fits the plot's height. */
+function decadeLabels(splits: number[]): string[] {
+  const decades = splits.filter((v) => Number.isInteger(Math.log10(v))).length;
+  const every = decadeLabelStep(decades, PLOT_HEIGHT);
+  return splits.map((v) => {
+    const exponent = Math.log10(v);
+    return Number.isInteger(exponent) && exponent % every === 0 ? axisNumber(v) : "";
+  });
 }
 
 const el = <K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] => {
@@ -70,8 +85,7 @@ class TrainingView {
   private totalSteps: number | undefined;
   private message: string | undefined;
   private charts: uPlot[] = [];
-  private heatmap: HTMLCanvasElement | undefined;
-  private heatmapInfo: HTMLElement | undefined;
+  private heatmaps: GroupHeatmap[] = [];
   private chartGroups = -1;
   private drawPending = false;
   private updates = 0;
@@ -143,7 +157,7 @@ class TrainingView {
     for (const c of this.charts) c.destroy();
     this.charts = [];
     this.chartsBox.replaceChildren();
-    this.heatmap = undefined;
+    this.heatmaps = [];
     const width = this.chartWidth();
     const fg = themeColor("--vscode-foreground", "#ccc");
     const grid = themeColor("--vscode-editorWidget-border", "#8884");
@@ -156,18 +170,18 @@ class TrainingView {
         ticks: { stroke: grid },
         size: 60,
         space: 24,
-        // Log axes: only the powers of ten get a label (1e-4, 0.01, 1), so labels never crowd.
-        ...(logY ? { values: (_u: uPlot, splits: number[]) => splits.map((v) => (Number.isInteger(Math.log10(v)) ? axisNumber(v) : "")) } : {}),
+        // Log axes: only powers of ten get a label (1e-4, 0.01, 1), and only as many as fit one above the other.
+        ...(logY ? { values: (_u: uPlot, splits: number[]) => decadeLabels(splits) } : {}),
       },
     ];
-    const make = (title: string, series: uPlot.Series[], logY: boolean, id: string): void => {
+    const make = (title: string, series: uPlot.Series[], logY: boolean, id: string, yRange?: uPlot.Scale.Range): void => {
       const box = el("section", `chart ${id}`);
       box.append(el("h2", undefined, title));
       this.chartsBox.append(box);
       const opts: uPlot.Options = {
         width,
         height: CHART_HEIGHT,
-        scales: { x: { time: false }, y: logY ? { distr: 3 } : {} },
+        scales: { x: { time: false }, y: logY ? { distr: 3, ...(yRange ? { range: yRange } : {}) } : {} },
         axes: axes(logY),
         series: [{ label: s.step, value: (_u, v) => (v === null ? "–" : String(v)) }, ...series],
         cursor: { drag: { x: false, y: false } },
@@ -182,23 +196,21 @@ class TrainingView {
     };
     const line = (label: string, stroke: string, width = 1.5, dash?: number[]): uPlot.Series => ({ label, stroke, width, ...(dash ? { dash } : {}), value: (_u, v) => formatValue(v), spanGaps: false, points: { show: false } });
     make(s.loss, [line(s.loss, colors[0], 1), line(s.lossSmoothed, colors[1], 2)], false, "loss");
+    const heatmap = (field: GroupField, title: string, mark?: { value: number; label: string }): void => {
+      const name = field === "gradNorm" ? s.gradNorm : s.updateRatio;
+      const map = new GroupHeatmap(field, `${title} — ${s.heatmapNote}`, { base: colors[0], bad: colors[4], mark: colors[1] }, (c) => `${s.step} ${c.step} · ${c.group} · ${name} ${formatValue(c.value)}`, (step) => this.openStep(step), mark);
+      this.heatmaps.push(map);
+      this.chartsBox.append(map.box);
+    };
     if (this.manyGroups) {
       make(s.gradNorm, [line(s.gradNormAll, colors[0], 2)], true, "grad");
-      const box = el("section", "chart heatmap");
-      box.append(el("h2", undefined, `${s.gradNorm} — ${s.heatmapNote}`));
-      this.heatmap = el("canvas");
-      this.heatmapInfo = el("div", "heatinfo", " ");
-      box.append(this.heatmap, this.heatmapInfo);
-      this.chartsBox.append(box);
-      this.heatmap.addEventListener("mousemove", (e) => this.heatmapHover(e));
-      this.heatmap.addEventListener("click", (e) => {
-        const at = this.heatmapCell(e);
-        if (at) this.openStep(at.step);
-      });
+      heatmap("gradNorm", s.gradNorm);
+      heatmap("updateRatio", s.updateRatio, { value: HEALTHY_UPDATE_RATIO, label: s.healthyRatio });
     } else {
       make(s.gradNorm, [line(s.gradNormAll, fg, 2), ...this.groups.map((g, i) => line(g, colors[i % colors.length]))], true, "grad");
+      // The axis spans the usual ratios, not a bias at 1e-17 moved by 0.1 (1e16): such a line leaves the top, its number stays in the legend.
+      make(s.updateRatio, this.groups.map((g, i) => line(g, colors[i % colors.length])), true, "ratio", () => this.ratioAxis());
     }
-    make(s.updateRatio, this.groups.map((g, i) => line(g, colors[i % colors.length])), true, "ratio");
     make(s.deadRelu, [line(s.deadRelu, colors[4], 1.5)], false, "relu");
     this.chartGroups = this.groups.length;
     this.draw();
@@ -227,12 +239,12 @@ class TrainingView {
     const lossSmoothed = smooth(this.steps.map((r) => r.loss));
     const groupSeries = (field: "gradNorm" | "updateRatio") => this.groups.map((g) => forLogScale(this.steps.map((r) => r.groups[g]?.[field] ?? NaN)));
     const total = forLogScale(this.steps.map((r) => r.gradNorm));
-    const [lossChart, gradChart, ratioChart, reluChart] = this.charts;
-    lossChart?.setData([x, loss, lossSmoothed] as uPlot.AlignedData);
-    gradChart?.setData((this.manyGroups ? [x, total] : [x, total, ...groupSeries("gradNorm")]) as uPlot.AlignedData);
-    ratioChart?.setData([x, ...groupSeries("updateRatio")] as uPlot.AlignedData);
-    reluChart?.setData([x, this.steps.map((r) => r.deadReluFraction)] as uPlot.AlignedData);
-    if (this.heatmap) this.drawHeatmap();
+    const chart = (id: string) => this.charts.find((c) => c.root.parentElement?.classList.contains(id));
+    chart("loss")?.setData([x, loss, lossSmoothed] as uPlot.AlignedData);
+    chart("grad")?.setData((this.manyGroups ? [x, total] : [x, total, ...groupSeries("gradNorm")]) as uPlot.AlignedData);
+    chart("ratio")?.setData([x, ...groupSeries("updateRatio")] as uPlot.AlignedData);
+    chart("relu")?.setData([x, this.steps.map((r) => r.deadReluFraction)] as uPlot.AlignedData);
+    this.drawHeatmaps();
     this.drawStatus();
     this.drawGraphs();
     this.updates++;
@@ -281,65 +293,17 @@ class TrainingView {
     host.postMessage({ type: "openStep", step: kept });
   }
 
-  // ---- the heatmap: a row per group, a column per step (or per bin of steps) ----------------
-
-  private heatmapLayout(): { cols: number; rowHeight: number; perCol: number } {
+  private drawHeatmaps(): void {
     const width = this.chartWidth();
-    const cols = Math.max(1, Math.min(this.steps.length, Math.floor(width)));
-    return { cols, rowHeight: Math.max(4, Math.min(14, Math.floor(260 / Math.max(1, this.groups.length)))), perCol: Math.max(1, this.steps.length / cols) };
+    for (const map of this.heatmaps) map.draw(this.steps, this.groups, width);
   }
 
-  private drawHeatmap(): void {
-    const canvas = this.heatmap as HTMLCanvasElement;
-    const { cols, rowHeight, perCol } = this.heatmapLayout();
-    const width = this.chartWidth();
-    canvas.width = width;
-    canvas.height = rowHeight * this.groups.length;
-    const ctx = canvas.getContext("2d");
-    if (!ctx) return;
-    let lo = Infinity;
-    let hi = 0;
-    for (const r of this.steps) for (const g of this.groups) {
-      const v = r.groups[g]?.gradNorm ?? 0;
-      if (v > 0 && Number.isFinite(v)) {
-        lo = Math.min(lo, v);
-        hi = Math.max(hi, v);
-      }
-    }
-    const colors = palette();
-    const base = colors[0];
-    const bad = colors[4];
-    ctx.clearRect(0, 0, canvas.width, canvas.height);
-    const colWidth = width / cols;
-    for (let c = 0; c < cols; c++) {
-      const record = this.steps[Math.min(this.steps.length - 1, Math.floor(c * perCol))];
-      if (!record) continue;
-      this.groups.forEach((g, row) => {
-        const v = record.groups[g]?.gradNorm ?? 0;
-        ctx.globalAlpha = Number.isFinite(v) ? 0.08 + 0.92 * logPosition(v, lo, hi) : 1;
-        ctx.fillStyle = Number.isFinite(v) ? base : bad;
-        ctx.fillRect(c * colWidth, row * rowHeight, Math.ceil(colWidth), rowHeight - 1);
-      });
-    }
-    ctx.globalAlpha = 1;
-  }
-
-  private heatmapCell(e: MouseEvent): { step: number; group: string; value: number } | undefined {
-    const canvas = this.heatmap as HTMLCanvasElement;
-    const { cols, rowHeight, perCol } = this.heatmapLayout();
-    const rect = canvas.getBoundingClientRect();
-    const c = Math.floor(((e.clientX - rect.left) / rect.width) * cols);
-    const row = Math.floor((e.clientY - rect.top) / rowHeight);
-    const record = this.steps[Math.min(this.steps.length - 1, Math.floor(c * perCol))];
-    const group = this.groups[row];
-    if (!record || group === undefined) return undefined;
-    return { step: record.step, group, value: record.groups[group]?.gradNorm ?? NaN };
-  }
-
-  private heatmapHover(e: MouseEvent): void {
-    const at = this.heatmapCell(e);
-    const s = this.strings as TrainingStrings;
-    if (this.heatmapInfo) this.heatmapInfo.textContent = at ? `${s.step} ${at.step} · ${at.group} · ${s.gradNorm} ${formatValue(at.value)}` : " ";
+  /** The update-ratio axis: whole decades around the usual ratios of this run (see heatRange). */
+  private ratioAxis(): [number, number] {
+    const values: number[] = [];
+    for (const r of this.steps) for (const g of this.groups) values.push(r.groups[g]?.updateRatio ?? NaN);
+    const range = heatRange(values, HEALTHY_UPDATE_RATIO) ?? { lo: HEALTHY_UPDATE_RATIO / 10, hi: HEALTHY_UPDATE_RATIO * 10 };
+    return [10 ** Math.floor(Math.log10(range.lo)), 10 ** Math.ceil(Math.log10(range.hi))];
   }
 
   private chartWidth(): number {
@@ -349,7 +313,7 @@ class TrainingView {
   private resize(): void {
     const width = this.chartWidth();
     for (const c of this.charts) c.setSize({ width, height: CHART_HEIGHT });
-    if (this.heatmap) this.drawHeatmap();
+    this.drawHeatmaps();
   }
 }
 

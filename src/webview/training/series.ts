@@ -35,6 +35,47 @@ export function logPosition(v: number, lo: number, hi: number): number {
   return Math.min(1, Math.max(0, (Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))));
 }
 
+export interface HeatRange {
+  lo: number;
+  hi: number;
+}
+
+/** Share of the cells left out at each end of a heatmap's colour range. */
+const HEAT_TAIL = 0.02;
+
+/**
+ * The ends of a heatmap's log colour scale: the positive finite values from the 2nd to the 98th
+ * percentile, so a few extreme cells (a bias at 1e-17 that a step then moves by 0.1) saturate instead
+ * of pressing every other row to one shade. `around`, when given, stays a decade inside the range
+ * (the healthy update ratio keeps its place on the key). Undefined when no value is positive.
+ */
+export function heatRange(values: readonly number[], around?: number): HeatRange | undefined {
+  const positive = values.filter((v) => Number.isFinite(v) && v > 0).sort((a, b) => a - b);
+  if (positive.length === 0) return undefined;
+  const at = (q: number) => positive[Math.min(positive.length - 1, Math.max(0, Math.round(q * (positive.length - 1))))];
+  let lo = at(HEAT_TAIL);
+  let hi = at(1 - HEAT_TAIL);
+  if (around !== undefined && around > 0) {
+    lo = Math.min(lo, around / 10);
+    hi = Math.max(hi, around * 10);
+  }
+  if (!(hi > lo)) {
+    lo /= 10;
+    hi *= 10;
+  }
+  return { lo, hi };
+}
+
+/**
+ * Which decades of a log axis get a label: every one when they fit (at least `minGap` pixels apart
+ * on an axis `pixels` tall), else every 2nd, 5th, 10th… so labels never overlap.
+ */
+export function decadeLabelStep(decades: number, pixels: number, minGap = 18): number {
+  const fit = Math.max(1, Math.floor(pixels / minGap));
+  for (const step of [1, 2, 5, 10, 20, 50, 100]) if (decades / step <= fit) return step;
+  return Math.ceil(decades / fit);
+}
+
 /** Seconds as "42 s", "3 min 5 s", "1 h 2 min". */
 export function durationText(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));

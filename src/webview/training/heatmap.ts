@@ -1,0 +1,137 @@
+/**
+ * A group × step heatmap of one per-group number (gradient norm or update ratio), for runs with too
+ * many groups for a line each. Brightness is the number's place on a log scale between the ends of its
+ * colour key; the key shows those ends, so a cell can be read without hovering. The ends leave out the
+ * few extreme cells (see `heatRange`): one bias that crosses zero must not turn every other row dark.
+ */
+import type { StepRecord } from "../../protocol/training";
+import { formatValue, heatRange, logPosition, type HeatRange } from "./series";
+
+export type GroupField = "gradNorm" | "updateRatio";
+
+export interface HeatCell {
+  step: number;
+  group: string;
+  value: number;
+}
+
+const el = <K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] => {
+  const e = document.createElement(tag);
+  if (className) e.className = className;
+  if (text !== undefined) e.textContent = text;
+  return e;
+};
+
+/** Pixels of the colour key's gradient. */
+const KEY_WIDTH = 120;
+const KEY_HEIGHT = 10;
+
+export class GroupHeatmap {
+  readonly box: HTMLElement;
+  private readonly canvas = el("canvas");
+  private readonly info = el("div", "heatinfo", " ");
+  private readonly keyLow = el("span", "keyend");
+  private readonly keyHigh = el("span", "keyend");
+  private readonly keyBar = el("canvas", "keybar");
+  private range: HeatRange | undefined;
+  private steps: readonly StepRecord[] = [];
+  private groups: readonly string[] = [];
+
+  /**
+   * @param mark a value to mark on the key (the healthy update ratio), if any.
+   * @param describe the hover line for a cell.
+   */
+  constructor(
+    readonly field: GroupField,
+    title: string,
+    private readonly colors: { base: string; bad: string; mark: string },
+    private readonly describe: (cell: HeatCell) => string,
+    onClick: (step: number) => void,
+    private readonly mark?: { value: number; label: string },
+  ) {
+    this.box = el("section", `chart heatmap ${field}`);
+    const key = el("div", "heatkey");
+    this.keyBar.width = KEY_WIDTH;
+    this.keyBar.height = KEY_HEIGHT;
+    key.append(this.keyLow, this.keyBar, this.keyHigh);
+    if (mark) key.append(el("span", "keymark", mark.label));
+    this.box.append(el("h2", undefined, title), this.canvas, key, this.info);
+    this.canvas.addEventListener("mousemove", (e) => {
+      const at = this.cellAt(e);
+      this.info.textContent = at ? this.describe(at) : " ";
+    });
+    this.canvas.addEventListener("click", (e) => {
+      const at = this.cellAt(e);
+      if (at) onClick(at.step);
+    });
+  }
+
+  /** The steps (or bins of steps) as columns, a row per group. */
+  private layout(width: number): { cols: number; rowHeight: number; perCol: number } {
+    const cols = Math.max(1, Math.min(this.steps.length, Math.floor(width)));
+    return { cols, rowHeight: Math.max(4, Math.min(14, Math.floor(260 / Math.max(1, this.groups.length)))), perCol: Math.max(1, this.steps.length / cols) };
+  }
+
+  draw(steps: readonly StepRecord[], groups: readonly string[], width: number): void {
+    this.steps = steps;
+    this.groups = groups;
+    const { cols, rowHeight, perCol } = this.layout(width);
+    this.canvas.width = width;
+    this.canvas.height = rowHeight * groups.length;
+    const values: number[] = [];
+    for (const r of steps) for (const g of groups) values.push(r.groups[g]?.[this.field] ?? NaN);
+    this.range = heatRange(values, this.mark?.value);
+    const ctx = this.canvas.getContext("2d");
+    if (!ctx) return;
+    ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    const colWidth = width / cols;
+    for (let c = 0; c < cols; c++) {
+      const record = steps[Math.min(steps.length - 1, Math.floor(c * perCol))];
+      if (!record) continue;
+      groups.forEach((g, row) => {
+        const v = record.groups[g]?.[this.field] ?? 0;
+        ctx.globalAlpha = Number.isFinite(v) ? this.alpha(v) : 1;
+        ctx.fillStyle = Number.isFinite(v) ? this.colors.base : this.colors.bad;
+        ctx.fillRect(c * colWidth, row * rowHeight, Math.ceil(colWidth), rowHeight - 1);
+      });
+    }
+    ctx.globalAlpha = 1;
+    this.drawKey();
+  }
+
+  private alpha(v: number): number {
+    return this.range ? 0.08 + 0.92 * logPosition(v, this.range.lo, this.range.hi) : 0.08;
+  }
+
+  private drawKey(): void {
+    const range = this.range;
+    this.keyLow.textContent = range ? `≤ ${formatValue(range.lo)}` : "–";
+    this.keyHigh.textContent = range ? `≥ ${formatValue(range.hi)}` : "–";
+    const ctx = this.keyBar.getContext("2d");
+    if (!ctx) return;
+    ctx.clearRect(0, 0, KEY_WIDTH, KEY_HEIGHT);
+    ctx.fillStyle = this.colors.base;
+    for (let x = 0; x < KEY_WIDTH; x++) {
+      ctx.globalAlpha = 0.08 + (0.92 * x) / (KEY_WIDTH - 1);
+      ctx.fillRect(x, 0, 1, KEY_HEIGHT);
+    }
+    ctx.globalAlpha = 1;
+    if (range && this.mark) {
+      const x = Math.round(logPosition(this.mark.value, range.lo, range.hi) * (KEY_WIDTH - 1));
+      ctx.fillStyle = this.colors.mark;
+      ctx.fillRect(Math.max(0, x - 1), 0, 2, KEY_HEIGHT);
+    }
+  }
+
+  cellAt(e: { clientX: number; clientY: number }): HeatCell | undefined {
+    const rect = this.canvas.getBoundingClientRect();
+    const { cols, rowHeight, perCol } = this.layout(this.canvas.width);
+    const c = Math.floor(((e.clientX - rect.left) / rect.width) * cols);
+    // The canvas is stretched to its box's width: back to canvas pixels before finding the row.
+    const row = Math.floor((((e.clientY - rect.top) / Math.max(1, rect.height)) * this.canvas.height) / rowHeight);
+    const record = this.steps[Math.min(this.steps.length - 1, Math.floor(c * perCol))];
+    const group = this.groups[row];
+    if (!record || group === undefined) return undefined;
+    return { step: record.step, group, value: record.groups[group]?.[this.field] ?? NaN };
+  }
+}

@@ -1,0 +1,29 @@
+// The training view's pure helpers: a heatmap's colour range and a log axis's labels.
+import { strict as assert } from "assert";
+import { decadeLabelStep, heatRange } from "../../src/webview/training/series";
+
+describe("training view: colour ranges and axis labels", () => {
+  it("a heatmap's range leaves out the extreme 2% at each end, so one outlier cannot set it", () => {
+    const values = Array.from({ length: 100 }, (_, i) => 0.01 * (1 + i / 99));
+    values[7] = 1e16;
+    values[8] = 1e-17;
+    const range = heatRange(values)!;
+    assert.ok(range.lo >= 0.01 && range.hi <= 0.02, `${range.lo}…${range.hi}`);
+    // Without the tails, the outliers would be the ends.
+    assert.ok(heatRange([1e-17, 0.01, 1e16])!.lo === 1e-17);
+  });
+
+  it("keeps a marked value a decade inside, skips zeros, NaN and Infinity, widens a single value", () => {
+    assert.deepEqual(heatRange([0.5, 0.6, 0.7], 1e-3), { lo: 1e-4, hi: 0.7 });
+    assert.deepEqual(heatRange([0, NaN, Infinity, -1, 2]), { lo: 0.2, hi: 20 });
+    assert.equal(heatRange([0, NaN]), undefined);
+  });
+
+  it("labels every decade while they fit, else every 2nd, 5th, 10th", () => {
+    assert.equal(decadeLabelStep(3, 120), 1);
+    assert.equal(decadeLabelStep(17, 120), 5); // 6 labels fit in 120 px: 1e-17…1 by fives
+    assert.equal(decadeLabelStep(12, 120), 2);
+    assert.equal(decadeLabelStep(400, 120), 100);
+    assert.equal(decadeLabelStep(2000, 120), 334);
+  });
+});
