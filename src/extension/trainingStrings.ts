@@ -27,7 +27,7 @@ export function trainingStrings(): TrainingStrings {
     nearestGraph: vscode.l10n.t("No graph was kept for step {0}; showing step {1}."),
     nonFinite: vscode.l10n.t("non-finite"),
     waiting: vscode.l10n.t("waiting for the first backward() …"),
-    heatmapNote: vscode.l10n.t("a row per group, brighter is larger (log scale)"),
+    heatmapNote: vscode.l10n.t("a row per group, the stronger the colour, the larger (log scale)"),
     healthyRatio: vscode.l10n.t("marked: 0.001, the usual ratio of a sane learning rate"),
     thinned: vscode.l10n.t("one step in {0} shown (of {1})"),
   };

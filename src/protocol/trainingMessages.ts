@@ -37,7 +37,7 @@ export interface TrainingStrings {
   nonFinite: string;
   /** "Waiting for the first backward() …" */
   waiting: string;
-  /** "heatmap: a row per group, darker is larger (log scale)" */
+  /** "a row per group, the stronger the colour, the larger (log scale)" */
   heatmapNote: string;
   /** The update-ratio heatmap key's mark: "marked: 0.001, the usual ratio of a sane learning rate" */
   healthyRatio: string;

@@ -1,6 +1,6 @@
 // The training view's pure helpers: a heatmap's colour range and a log axis's labels.
 import { strict as assert } from "assert";
-import { decadeLabelStep, heatRange } from "../../src/webview/training/series";
+import { blockOf, decadeLabelStep, heatRange, rowLabels } from "../../src/webview/training/series";
 
 describe("training view: colour ranges and axis labels", () => {
   it("a heatmap's range leaves out the extreme 2% at each end, so one outlier cannot set it", () => {
@@ -25,5 +25,19 @@ describe("training view: colour ranges and axis labels", () => {
     assert.equal(decadeLabelStep(12, 120), 2);
     assert.equal(decadeLabelStep(400, 120), 100);
     assert.equal(decadeLabelStep(2000, 120), 334);
+  });
+
+  it("names every row when rows are tall enough, else each block of neighbouring rows once", () => {
+    assert.equal(blockOf("layers[1].neurons[3].w"), "layers[1]");
+    assert.equal(blockOf("layer0.attn_wq"), "layer0");
+    assert.equal(blockOf("wte"), "wte");
+    assert.equal(blockOf("['wte']"), "['wte']");
+    const groups = ["layers[0].neurons[0].w", "layers[0].neurons[0].b", "layers[1].neurons[0].w", "lm_head"];
+    assert.deepEqual(rowLabels(groups, 14, 12).map((l) => l.text), groups);
+    assert.deepEqual(rowLabels(groups, 4, 12), [
+      { text: "layers[0]", first: 0, rows: 2 },
+      { text: "layers[1]", first: 2, rows: 1 },
+      { text: "lm_head", first: 3, rows: 1 },
+    ]);
   });
 });

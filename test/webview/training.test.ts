@@ -158,11 +158,16 @@ describe("training view (headless Chromium)", function () {
     assert.ok(gradLo > 1e-4 && gradHi < 1, `grad norm key ${gradLo}…${gradHi}`);
     assert.deepEqual(await key("updateRatio"), [1e-4, 0.01]);
     // The outlier's cell still says its number on hover.
-    const cell = await page.$eval(".heatmap.updateRatio > canvas", (c) => {
+    // Each row is named left of its cells (20 rows of 13 px: one name a row); the cells start after the names.
+    const cell = await page.$eval(".heatmap.updateRatio > canvas", (c: HTMLCanvasElement) => {
       c.scrollIntoView();
       const r = c.getBoundingClientRect();
-      return { x: r.left + (1.5 / 50) * r.width, y: r.top + (3.5 / 20) * r.height };
+      const gutter = (Number(c.dataset.gutter) / c.width) * r.width;
+      return { gutter, x: r.left + gutter + (1.5 / 50) * (r.width - gutter), y: r.top + (3.5 / 20) * r.height };
     });
+    assert.ok(cell.gutter > 100, `room for "layers[19].neurons[0].b": ${cell.gutter} px`);
+    await page.mouse.move(cell.x - cell.gutter + 2, cell.y);
+    assert.equal(await page.textContent(".heatmap.updateRatio .heatinfo"), " ", "a name is not a cell");
     await page.mouse.move(cell.x, cell.y);
     assert.match((await page.textContent(".heatmap.updateRatio .heatinfo")) ?? "", /step 2 · layers\[3\]\.neurons\[0\]\.b · Update ratio \|Δp\| \/ \|p\| 1\.100e\+16/);
 
@@ -203,6 +208,12 @@ describe("training view (headless Chromium)", function () {
     await page.mouse.move(ratios.x + ratios.width / 2, ratios.y + ratios.height - 2);
     assert.match((await page.textContent(".heatmap.updateRatio .heatinfo")) ?? "", /step \d+ · layer19\.w · Update ratio \|Δp\| \/ \|p\| 0\.0029000/);
     assert.match((await page.textContent(".heatmap.updateRatio .heatkey")) ?? "", /marked: 0\.001/);
+    // 60 groups: rows too short for a name each, so each block of rows (`layer3`) is named once.
+    const sixty = Array.from({ length: 60 }, (_, i) => `layer${Math.floor(i / 12)}.w${i % 12}`);
+    await harness.send({ type: "init", strings: trainingTestStrings, file: "big.py", groups: sixty, steps: syntheticSteps(20, sixty), graphSteps: [1, 20], status: "finished", elapsedMs: 1000 });
+    await page.waitForFunction(() => (window as unknown as { __posted: { type: string; steps?: number }[] }).__posted.some((m) => m.type === "rendered" && m.steps === 20));
+    const gutters = await page.$$eval(".heatmap > canvas", (cs) => cs.map((c) => Number((c as HTMLCanvasElement).dataset.gutter)));
+    assert.ok(gutters.every((g) => g > 20 && g < 80), `gutters for "layer4": ${gutters}`);
     console.log(`      1,000 steps × 20 groups: ${drawMs} ms from message to "rendered", ${Math.max(...inPage).toFixed(0)} ms drawing in the page`);
     assert.deepEqual(await harness.cspViolations(), []);
     assert.deepEqual(harness.errors, []);

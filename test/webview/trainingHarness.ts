@@ -39,7 +39,7 @@ export const trainingTestStrings: TrainingStrings = {
   eta: "about {0} left", graphsKept: "Graphs kept for steps:", clickHint: "Click a step in a chart to open its graph.",
   nearestGraph: "No graph was kept for step {0}; showing step {1}.", nonFinite: "non-finite", waiting: "waiting …",
   thinned: "one step in {0} shown (of {1})",
-  heatmapNote: "a row per group, brighter is larger (log scale)",
+  heatmapNote: "a row per group, the stronger the colour, the larger (log scale)",
   healthyRatio: "marked: 0.001, the usual ratio of a sane learning rate",
 };
 

@@ -198,7 +198,7 @@ class TrainingView {
     make(s.loss, [line(s.loss, colors[0], 1), line(s.lossSmoothed, colors[1], 2)], false, "loss");
     const heatmap = (field: GroupField, title: string, mark?: { value: number; label: string }): void => {
       const name = field === "gradNorm" ? s.gradNorm : s.updateRatio;
-      const map = new GroupHeatmap(field, `${title} — ${s.heatmapNote}`, { base: colors[0], bad: colors[4], mark: colors[1] }, (c) => `${s.step} ${c.step} · ${c.group} · ${name} ${formatValue(c.value)}`, (step) => this.openStep(step), mark);
+      const map = new GroupHeatmap(field, `${title} — ${s.heatmapNote}`, { base: colors[0], bad: colors[4], mark: colors[1], text: fg }, (c) => `${s.step} ${c.step} · ${c.group} · ${name} ${formatValue(c.value)}`, (step) => this.openStep(step), mark);
       this.heatmaps.push(map);
       this.chartsBox.append(map.box);
     };

@@ -76,6 +76,35 @@ export function decadeLabelStep(decades: number, pixels: number, minGap = 18): n
   return Math.ceil(decades / fit);
 }
 
+/** A heatmap row label: its text and the rows it names (one group, or a block of them). */
+export interface RowLabel {
+  text: string;
+  first: number;
+  rows: number;
+}
+
+/** The head of a group's name that its neighbours share: `layers[1].neurons[3].w` → `layers[1]`, `layer0.attn_wq` → `layer0`. */
+export function blockOf(group: string): string {
+  return /^[^.[]*(\[[^\]]*\])*/.exec(group)?.[0] || group;
+}
+
+/**
+ * What a heatmap's rows are labelled with: every group when a row is tall enough for a line of
+ * text, else each run of neighbouring groups of one block (`layers[0]`, `layers[1]`), labelled
+ * where the run is tall enough.
+ */
+export function rowLabels(groups: readonly string[], rowHeight: number, textHeight: number): RowLabel[] {
+  if (rowHeight >= textHeight) return groups.map((text, first) => ({ text, first, rows: 1 }));
+  const runs: RowLabel[] = [];
+  groups.forEach((g, row) => {
+    const text = blockOf(g);
+    const last = runs[runs.length - 1];
+    if (last && last.text === text) last.rows++;
+    else runs.push({ text, first: row, rows: 1 });
+  });
+  return runs;
+}
+
 /** Seconds as "42 s", "3 min 5 s", "1 h 2 min". */
 export function durationText(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
