@@ -120,7 +120,7 @@ export async function trainCommand(argv: readonly string[], out: NodeJS.Writable
     if (!printedHeader && training.steps.length > 0) out.write(`${tableHeader()}\n`);
     for (const s of training.steps) if (s.step > lastPrinted) out.write(`${tableRow(s)}\n`);
     if (training.thinned) err.write(`${thinnedNote(file, training.thinned)}\n`);
-    if (training.steps.length === 0) err.write(`${file}: note: the program called backward() no time, so there are no training steps\n`);
+    if (training.steps.length === 0) err.write(`${file}: note: the program never called backward(), so there are no training steps\n`);
     if (control.stopped === "time-limit") err.write(`${file}: stopped at the time limit after ${training.thinned?.steps ?? training.steps.length} steps\n`);
   }
   if (result.error && result.error.kind !== "cancelled") return cannotRun(result.error, file, err);

@@ -41,6 +41,13 @@ describe("cli: gradlens train", function () {
     assert.match(lines[1], /^\s+1\s+\d\.\d{6}\s+\d\.\d{6}\s+\d\.\d{6} \([\w.]+\)$/);
   });
 
+  it("says so when the program never called backward(): no steps, no table rows", () => {
+    const { status, stdout, stderr } = gradlens("train", fixture("forwardOnly.grad.ts"));
+    assert.equal(status, 0, stderr);
+    assert.equal(stdout.trim().split("\n").length, 1, "the header alone");
+    assert.match(stderr, /note: the program never called backward\(\), so there are no training steps/);
+  });
+
   it("--steps N stops the program cleanly after N backward() calls", () => {
     const { status, stdout } = gradlens("train", fixture("endless.grad.ts"), "--steps", "5", "--json");
     assert.equal(status, 0);
