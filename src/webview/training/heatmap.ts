@@ -28,6 +28,9 @@ const LABEL_ROOM = 12;
 /** The label gutter takes at most this share of the width. */
 const MAX_GUTTER_SHARE = 0.35;
 
+/** Cells the colour range is read from, at most. */
+const RANGE_SAMPLE = 20_000;
+
 /** Pixels of the colour key's gradient. */
 const KEY_WIDTH = 120;
 const KEY_HEIGHT = 10;
@@ -96,8 +99,10 @@ export class GroupHeatmap {
     this.gutter = widest > 0 ? Math.min(Math.ceil(widest) + 8, Math.floor(width * MAX_GUTTER_SHARE)) : 0;
     this.canvas.dataset.gutter = String(this.gutter);
     const { cols, perCol } = this.layout(width);
+    // The range from every k-th step at most RANGE_SAMPLE cells: a long run's 4,000 steps × 60 groups would be a big sort per redraw.
     const values: number[] = [];
-    for (const r of steps) for (const g of groups) values.push(r.groups[g]?.[this.field] ?? NaN);
+    const every = Math.max(1, Math.ceil((steps.length * groups.length) / RANGE_SAMPLE));
+    for (let i = 0; i < steps.length; i += every) for (const g of groups) values.push(steps[i].groups[g]?.[this.field] ?? NaN);
     this.range = heatRange(values, this.mark?.value);
     this.drawLabels(ctx, labels, rowHeight);
     const colWidth = (width - this.gutter) / cols;
