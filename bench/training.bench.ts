@@ -193,7 +193,7 @@ async function view(): Promise<void> {
       times.push(last.drawMs);
     }
     const per = median(times);
-    console.log(`\ntraining view, 1,000 steps × 20 groups (heatmap + 20 update-ratio lines + loss + dead ReLUs):`);
+    console.log(`\ntraining view, 1,000 steps × 20 groups (grad-norm and update-ratio heatmaps, loss, overall grad norm, dead ReLUs):`);
     console.log(`  one redraw (message to painted frame, median of 10): ${per.toFixed(1)} ms → up to ${(1000 / per).toFixed(0)} redraws/s (goal ≥ 5; the host sends at most ~7/s)`);
   } finally {
     await harness.stop();
