@@ -53,7 +53,7 @@ function ensureVsix() {
 /** examples/ plus Python files, as a user's project. */
 function makeWorkspace(dir) {
   cpSync(join(root, "examples"), dir, { recursive: true });
-  for (const name of ["ch04.py", "train_forever.py"]) copyFileSync(join(root, "test", "e2e", "fixtures", name), join(dir, name));
+  for (const name of ["ch04.py", "train_forever.py", "micrograd_moons.py"]) copyFileSync(join(root, "test", "e2e", "fixtures", name), join(dir, name));
   return dir;
 }
 

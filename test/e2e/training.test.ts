@@ -1,9 +1,12 @@
 /**
  * End to end, as a learner: train examples/microgpt.grad.ts from the command palette, watch the
  * loss curve fall in the training view with an ETA, open step 1's graph while the run goes, click a
- * kept step at the end, and see that step's graph.
+ * kept step at the end, and see that step's graph. Then a micrograd-style Python program of one's
+ * own: the view's numbers are those the program prints, and its heatmaps name their rows.
  */
 import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
 import type { Frame } from "playwright-core";
 import { serverUrl, vscodeVersion, Workbench } from "./workbench";
 
@@ -24,12 +27,15 @@ describe(`GradLens training view in VS Code ${vscodeVersion}`, function () {
     if (this.currentTest?.state === "failed") await wb?.shot(`failed-${this.currentTest.title.replace(/\W+/g, "-").slice(0, 40)}`);
   });
 
-  async function trainingFrame(timeout = 120_000): Promise<Frame> {
+  /** The training view of `file` (any training view when not given). */
+  async function trainingFrame(timeout = 120_000, file?: string): Promise<Frame> {
     const deadline = Date.now() + timeout;
     while (Date.now() < deadline) {
       for (const frame of wb.page.frames()) {
-        const found = await frame.evaluate(() => (window as unknown as TrainingHook).gradlensTraining !== undefined).catch(() => false);
-        if (found) return frame;
+        const header = await frame
+          .evaluate(() => ((window as unknown as TrainingHook).gradlensTraining !== undefined ? (document.querySelector(".header")?.textContent ?? "") : undefined))
+          .catch(() => undefined);
+        if (header !== undefined && (file === undefined || header.includes(file))) return frame;
       }
       await wb.page.waitForTimeout(250);
     }
@@ -90,5 +96,37 @@ describe(`GradLens training view in VS Code ${vscodeVersion}`, function () {
     // No error toast from the view (a learner would see it).
     assert.equal(await wb.page.locator(".notifications-toasts", { hasText: "Training view" }).count(), 0);
     await wb.shot("training-graph", { docsName: "training.png" });
+  });
+
+  it("trains a learner's micrograd-style Python MLP: the program's own losses, heatmaps that name their rows", async function () {
+    this.timeout(300_000);
+    const file = "micrograd_moons.py";
+    // What the program prints in a plain run: "step k loss X", right after each backward().
+    const plain = spawnSync("python3", [path.join(__dirname, "fixtures", file)], { encoding: "utf8" });
+    assert.equal(plain.status, 0, plain.stderr);
+    const printed = [...plain.stdout.matchAll(/^step (\d+) loss (\S+)$/gm)].map((m) => Number(m[2]));
+    assert.equal(printed.length, 12);
+    await wb.openFile(file);
+    await wb.runCommand("GradLens: Train (Run with Training View)");
+    const view = await trainingFrame(120_000, file);
+    await view.locator(".status", { hasText: "Finished" }).waitFor({ state: "visible", timeout: 240_000 });
+    const steps = await view.evaluate(() => (window as unknown as TrainingHook).gradlensTraining?.steps ?? []);
+    // micrograd's `_prev` is a set: its order follows object addresses, so two plain runs already differ
+    // in a sum's last digits (the unit tests compare a run with its own prints, exactly).
+    assert.equal(steps.length, printed.length);
+    steps.forEach((s, i) => assert.ok(Math.abs(s.loss - printed[i]) <= 1e-12 * Math.abs(printed[i]), `step ${i + 1}: ${s.loss} vs ${printed[i]} printed`));
+    // 18 groups (each neuron's w and b): a heatmap each for grad norms and update ratios, every row named.
+    const heat = view.locator(".heatmap.gradNorm > canvas");
+    await heat.scrollIntoViewIfNeeded();
+    const gutter = Number(await heat.getAttribute("data-gutter"));
+    assert.ok(gutter > 60, `names beside the rows: ${gutter} px`);
+    const box = (await heat.boundingBox())!;
+    await heat.hover({ position: { x: gutter + (box.width - gutter) * 0.75, y: 20 } });
+    assert.match((await view.locator(".heatmap.gradNorm .heatinfo").textContent()) ?? "", /^step \d+ · layers\[0\]\.neurons\[\d\]\.[wb] · Gradient norm \S+$/);
+    // A bias at ~1e-17 moved by ~0.1 has an update ratio of ~1e16 at one step: the colour key spans the other cells.
+    const ratioHigh = Number(((await view.locator(".heatmap.updateRatio .keyend").last().textContent()) ?? "").replace(/[≥ ]/g, ""));
+    assert.ok(ratioHigh < 1000, `update-ratio key up to ${ratioHigh}`);
+    await view.locator(".heatmap.updateRatio").scrollIntoViewIfNeeded();
+    await wb.shot("training-python-heatmaps");
   });
 });
