@@ -50,10 +50,12 @@ function ensureVsix() {
   return vsix;
 }
 
-/** examples/ plus Python files, as a user's project. */
+/** examples/ plus Python files (micrograd's engine.py and nn.py among them), as a user's project. */
 function makeWorkspace(dir) {
   cpSync(join(root, "examples"), dir, { recursive: true });
   for (const name of ["ch04.py", "train_forever.py", "micrograd_moons.py"]) copyFileSync(join(root, "test", "e2e", "fixtures", name), join(dir, name));
+  // micrograd's layout beside the demo that trains with it (micrograd_moons.py imports both).
+  for (const name of ["engine.py", "nn.py"]) copyFileSync(join(root, "test", "fixtures", "python", "micrograd_style", name), join(dir, name));
   return dir;
 }
 

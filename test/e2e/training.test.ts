@@ -1,8 +1,8 @@
 /**
  * End to end, as a learner: train examples/microgpt.grad.ts from the command palette, watch the
  * loss curve fall in the training view with an ETA, open step 1's graph while the run goes, click a
- * kept step at the end, and see that step's graph. Then a micrograd-style Python program of one's
- * own: the view's numbers are those the program prints, and its heatmaps name their rows.
+ * kept step at the end, and see that step's graph. Then a Python program on micrograd's engine.py and
+ * nn.py: the view's numbers are those the program prints, and its heatmaps name their rows.
  */
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -98,11 +98,12 @@ describe(`GradLens training view in VS Code ${vscodeVersion}`, function () {
     await wb.shot("training-graph", { docsName: "training.png" });
   });
 
-  it("trains a learner's micrograd-style Python MLP: the program's own losses, heatmaps that name their rows", async function () {
+  it("trains a micrograd-style Python MLP (engine.py, nn.py): the program's own losses, heatmaps that name their rows", async function () {
     this.timeout(300_000);
     const file = "micrograd_moons.py";
     // What the program prints in a plain run: "step k loss X", right after each backward().
-    const plain = spawnSync("python3", [path.join(__dirname, "fixtures", file)], { encoding: "utf8" });
+    const micrograd = path.join(__dirname, "..", "fixtures", "python", "micrograd_style");
+    const plain = spawnSync("python3", [path.join(__dirname, "fixtures", file)], { encoding: "utf8", env: { ...process.env, PYTHONPATH: micrograd } });
     assert.equal(plain.status, 0, plain.stderr);
     const printed = [...plain.stdout.matchAll(/^step (\d+) loss (\S+)$/gm)].map((m) => Number(m[2]));
     assert.equal(printed.length, 12);

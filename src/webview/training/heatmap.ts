@@ -6,6 +6,7 @@
  */
 import type { StepRecord } from "../../protocol/training";
 import { formatValue, heatRange, logPosition, rowLabels, type HeatRange, type RowLabel } from "./series";
+import { el } from "./dom";
 
 export type GroupField = "gradNorm" | "updateRatio";
 
@@ -14,13 +15,6 @@ export interface HeatCell {
   group: string;
   value: number;
 }
-
-const el = <K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] => {
-  const e = document.createElement(tag);
-  if (className) e.className = className;
-  if (text !== undefined) e.textContent = text;
-  return e;
-};
 
 /** Row labels: their font size, and the room a label needs (a row shorter than this is labelled by blocks of rows). */
 const LABEL_PX = 11;

@@ -12,6 +12,7 @@ import { StepLog } from "../../protocol/stepLog";
 import { parseHostMessage, type TrainingHostMessage, type TrainingStatus, type TrainingStrings, type TrainingViewMessage } from "../../protocol/trainingMessages";
 import { decadeLabelStep, durationText, forLogScale, formatValue, heatRange, nearestGraphStep, smooth } from "./series";
 import { GroupHeatmap, type GroupField } from "./heatmap";
+import { el } from "./dom";
 
 interface Host {
   postMessage(message: TrainingViewMessage): void;
@@ -41,13 +42,6 @@ function decadeLabels(splits: number[]): string[] {
     return Number.isInteger(exponent) && exponent % every === 0 ? axisNumber(v) : "";
   });
 }
-
-const el = <K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] => {
-  const e = document.createElement(tag);
-  if (className) e.className = className;
-  if (text !== undefined) e.textContent = text;
-  return e;
-};
 
 function themeColor(name: string, fallback: string): string {
   const v = getComputedStyle(document.body).getPropertyValue(name).trim();
