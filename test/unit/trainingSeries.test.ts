@@ -1,6 +1,7 @@
 // The training view's pure helpers: a heatmap's colour range and a log axis's labels.
 import { strict as assert } from "assert";
-import { blockOf, decadeLabelStep, heatRange, rowLabels } from "../../src/webview/training/series";
+import { blockOf, decadeLabelStep, heatRange, rowLabels, sampledGroupValues } from "../../src/webview/training/series";
+import type { StepRecord } from "../../src/protocol/training";
 
 describe("training view: colour ranges and axis labels", () => {
   it("a heatmap's range leaves out the extreme 2% at each end, so one outlier cannot set it", () => {
@@ -39,5 +40,15 @@ describe("training view: colour ranges and axis labels", () => {
       { text: "layers[1]", first: 2, rows: 1 },
       { text: "lm_head", first: 3, rows: 1 },
     ]);
+  });
+
+  it("reads a range from at most 20,000 cells: every k-th step of a long run, every group", () => {
+    const groups = Array.from({ length: 60 }, (_, g) => `g${g}`);
+    const steps = Array.from({ length: 4000 }, (_, i): StepRecord => ({ step: i + 1, loss: 1, gradNorm: 1, deadReluFraction: null, nonFinite: false, timeMs: i, groups: Object.fromEntries(groups.map((g) => [g, { gradNorm: i, updateRatio: 1e-3 }])) }));
+    const values = sampledGroupValues(steps, groups, "gradNorm");
+    assert.ok(values.length <= 20_000 && values.length >= 10_000, `${values.length} cells`);
+    assert.equal(values[0], 0);
+    assert.ok(Math.max(...values) > 3900, "the late steps are read too");
+    assert.equal(sampledGroupValues(steps.slice(0, 10), groups, "updateRatio").length, 600, "a short run: every cell");
   });
 });

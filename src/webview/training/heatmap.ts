@@ -5,7 +5,7 @@
  * few extreme cells (see `heatRange`): one bias that crosses zero must not turn every other row dark.
  */
 import type { StepRecord } from "../../protocol/training";
-import { formatValue, heatRange, logPosition, rowLabels, type HeatRange, type RowLabel } from "./series";
+import { formatValue, heatRange, logPosition, rowLabels, sampledGroupValues, type HeatRange, type RowLabel } from "./series";
 import { el } from "./dom";
 
 export type GroupField = "gradNorm" | "updateRatio";
@@ -21,9 +21,6 @@ const LABEL_PX = 11;
 const LABEL_ROOM = 12;
 /** The label gutter takes at most this share of the width. */
 const MAX_GUTTER_SHARE = 0.35;
-
-/** Cells the colour range is read from, at most. */
-const RANGE_SAMPLE = 20_000;
 
 /** Pixels of the colour key's gradient. */
 const KEY_WIDTH = 120;
@@ -93,11 +90,7 @@ export class GroupHeatmap {
     this.gutter = widest > 0 ? Math.min(Math.ceil(widest) + 8, Math.floor(width * MAX_GUTTER_SHARE)) : 0;
     this.canvas.dataset.gutter = String(this.gutter);
     const { cols, perCol } = this.layout(width);
-    // The range from every k-th step at most RANGE_SAMPLE cells: a long run's 4,000 steps × 60 groups would be a big sort per redraw.
-    const values: number[] = [];
-    const every = Math.max(1, Math.ceil((steps.length * groups.length) / RANGE_SAMPLE));
-    for (let i = 0; i < steps.length; i += every) for (const g of groups) values.push(steps[i].groups[g]?.[this.field] ?? NaN);
-    this.range = heatRange(values, this.mark?.value);
+    this.range = heatRange(sampledGroupValues(steps, groups, this.field), this.mark?.value);
     this.drawLabels(ctx, labels, rowHeight);
     const colWidth = (width - this.gutter) / cols;
     for (let c = 0; c < cols; c++) {

@@ -10,7 +10,7 @@ import "./training.css";
 import type { StepRecord } from "../../protocol/training";
 import { StepLog } from "../../protocol/stepLog";
 import { parseHostMessage, type TrainingHostMessage, type TrainingStatus, type TrainingStrings, type TrainingViewMessage } from "../../protocol/trainingMessages";
-import { decadeLabelStep, durationText, forLogScale, formatValue, heatRange, nearestGraphStep, smooth } from "./series";
+import { decadeLabelStep, durationText, forLogScale, formatValue, heatRange, nearestGraphStep, sampledGroupValues, smooth } from "./series";
 import { GroupHeatmap, type GroupField } from "./heatmap";
 import { el } from "./dom";
 
@@ -294,9 +294,7 @@ class TrainingView {
 
   /** The update-ratio axis: whole decades around the usual ratios of this run (see heatRange). */
   private ratioAxis(): [number, number] {
-    const values: number[] = [];
-    for (const r of this.steps) for (const g of this.groups) values.push(r.groups[g]?.updateRatio ?? NaN);
-    const range = heatRange(values, HEALTHY_UPDATE_RATIO) ?? { lo: HEALTHY_UPDATE_RATIO / 10, hi: HEALTHY_UPDATE_RATIO * 10 };
+    const range = heatRange(sampledGroupValues(this.steps, this.groups, "updateRatio"), HEALTHY_UPDATE_RATIO) ?? { lo: HEALTHY_UPDATE_RATIO / 10, hi: HEALTHY_UPDATE_RATIO * 10 };
     return [10 ** Math.floor(Math.log10(range.lo)), 10 ** Math.ceil(Math.log10(range.hi))];
   }
 

@@ -1,4 +1,5 @@
 /** Pure helpers of the training view (no DOM): smoothing, the nearest kept graph, heatmap colours. */
+import type { GroupStep, StepRecord } from "../../protocol/training";
 
 /** Exponential moving average, debiased at the start (as TensorBoard smooths); non-finite points are skipped. */
 export function smooth(values: readonly number[], weight = 0.9): (number | null)[] {
@@ -33,6 +34,18 @@ export function forLogScale(values: readonly number[]): (number | null)[] {
 export function logPosition(v: number, lo: number, hi: number): number {
   if (!(v > 0) || !(hi > lo) || !(lo > 0)) return 0;
   return Math.min(1, Math.max(0, (Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))));
+}
+
+/** Cells a colour range or axis is read from, at most: a long run's 4,000 steps × 60 groups would be a big sort per redraw. */
+const RANGE_SAMPLE = 20_000;
+
+/** One per-group number of every k-th step, at most RANGE_SAMPLE of them: what `heatRange` reads. */
+export function sampledGroupValues(steps: readonly StepRecord[], groups: readonly string[], field: keyof GroupStep): number[] {
+  const values: number[] = [];
+  const stepsRead = Math.max(1, Math.floor(RANGE_SAMPLE / Math.max(1, groups.length)));
+  const every = Math.max(1, Math.ceil(steps.length / stepsRead));
+  for (let i = 0; i < steps.length; i += every) for (const g of groups) values.push(steps[i].groups[g]?.[field] ?? NaN);
+  return values;
 }
 
 export interface HeatRange {
